@@ -1,0 +1,188 @@
+/**
+ * The per-worker run loop that hosts actors.
+ *
+ * Why direct dispatch: the data plane's messages mostly come from I/O callbacks (a socket read, a ring
+ * delivery). When the target actor is idle and its mailbox empty, handling the message on the caller's
+ * stack is indistinguishable from a queued delivery (one message at a time, in order) and saves a
+ * queue round trip — and it keeps borrowed buffers (onread static buffers) valid without a copy.
+ * Re-entrant tells (an actor telling itself, or A → B → A on one stack) are queued instead, which
+ * bounds stack depth and keeps per-actor ordering.
+ *
+ * Why bounded batches: a queued actor gets at most `batch` messages per turn and a turn handles at
+ * most `turnBudget` messages before yielding to the event loop with setImmediate, so one busy
+ * connection cannot starve the others or the sockets' I/O callbacks.
+ */
+import type { Actor, ActorRef, RunLoop, RunLoopStats } from '../types/actor.js';
+import { logger } from '../common/log.js';
+
+const log = logger('actor');
+
+interface Cell<M> {
+  ref: Ref<M>;
+  actor: Actor<M>;
+  mailbox: M[];
+  /** Index of the next message to read in mailbox (avoids Array.shift's O(n)). */
+  head: number;
+  running: boolean;
+  scheduled: boolean;
+}
+
+class Ref<M> implements ActorRef<M> {
+  readonly id: number;
+  readonly name: string;
+  #loop: ActorRunLoop;
+  cell: Cell<M> | null = null;
+
+  constructor(id: number, name: string, loop: ActorRunLoop) {
+    this.id = id;
+    this.name = name;
+    this.#loop = loop;
+  }
+
+  get alive(): boolean {
+    return this.cell !== null;
+  }
+
+  tell(msg: M): void {
+    const cell = this.cell;
+    if (cell !== null) this.#loop.deliver(cell, msg);
+  }
+}
+
+export interface RunLoopOptions {
+  /** Messages one actor handles per turn before the next ready actor gets its go. */
+  batch?: number;
+  /** Messages a turn handles before it yields to the event loop. */
+  turnBudget?: number;
+}
+
+export class ActorRunLoop implements RunLoop {
+  readonly #batch: number;
+  readonly #turnBudget: number;
+  #nextId = 1;
+  #ready: Cell<any>[] = [];
+  #turnScheduled = false;
+  #depth = 0;
+  readonly #stats: RunLoopStats = { actors: 0, messages: 0, turns: 0, yields: 0, maxQueueDepth: 0 };
+
+  constructor(opts: RunLoopOptions = {}) {
+    this.#batch = opts.batch ?? 64;
+    this.#turnBudget = opts.turnBudget ?? 1024;
+  }
+
+  spawn<M>(name: string, actor: Actor<M>): ActorRef<M> {
+    const ref = new Ref<M>(this.#nextId++, name, this);
+    ref.cell = { ref, actor, mailbox: [], head: 0, running: false, scheduled: false };
+    this.#stats.actors++;
+    return ref;
+  }
+
+  stop(ref: ActorRef<unknown>): void {
+    const r = ref as Ref<unknown>;
+    const cell = r.cell;
+    if (cell === null) return;
+    r.cell = null;
+    cell.mailbox.length = 0;
+    cell.head = 0;
+    this.#stats.actors--;
+    try {
+      cell.actor.stopped?.();
+    } catch (err) {
+      log.error(`actor ${r.name}#${r.id} threw in stopped()`, err);
+    }
+  }
+
+  stats(): RunLoopStats {
+    return { ...this.#stats };
+  }
+
+  /** @internal called by ActorRef.tell */
+  deliver<M>(cell: Cell<M>, msg: M): void {
+    this.#stats.messages++;
+    // Direct dispatch: idle actor, empty mailbox, and we are not already deep in a dispatch chain.
+    if (!cell.running && cell.mailbox.length === cell.head && this.#depth < 4) {
+      this.#depth++;
+      cell.running = true;
+      try {
+        cell.actor.receive(msg);
+      } catch (err) {
+        this.#crashed(cell, err);
+      } finally {
+        cell.running = false;
+        this.#depth--;
+      }
+      if (cell.mailbox.length !== cell.head) this.#schedule(cell);
+      return;
+    }
+    cell.mailbox.push(msg);
+    const depth = cell.mailbox.length - cell.head;
+    if (depth > this.#stats.maxQueueDepth) this.#stats.maxQueueDepth = depth;
+    if (!cell.running) this.#schedule(cell);
+  }
+
+  #schedule(cell: Cell<any>): void {
+    if (cell.scheduled) return;
+    cell.scheduled = true;
+    this.#ready.push(cell);
+    if (!this.#turnScheduled) {
+      this.#turnScheduled = true;
+      queueMicrotask(this.#turn);
+    }
+  }
+
+  readonly #turn = (): void => {
+    this.#turnScheduled = false;
+    this.#stats.turns++;
+    let budget = this.#turnBudget;
+    while (this.#ready.length > 0 && budget > 0) {
+      const ready = this.#ready;
+      this.#ready = [];
+      for (let i = 0; i < ready.length; i++) {
+        const cell = ready[i]!;
+        cell.scheduled = false;
+        if (cell.ref.cell === null) continue; // stopped while queued
+        budget -= this.#drain(cell);
+        if (cell.ref.cell !== null && cell.mailbox.length !== cell.head) this.#schedule(cell);
+      }
+    }
+    if (this.#ready.length > 0 && !this.#turnScheduled) {
+      // Out of budget: let sockets and timers run before the next turn.
+      this.#stats.yields++;
+      this.#turnScheduled = true;
+      setImmediate(this.#turn);
+    }
+  };
+
+  #drain(cell: Cell<any>): number {
+    let handled = 0;
+    cell.running = true;
+    try {
+      while (handled < this.#batch && cell.head < cell.mailbox.length && cell.ref.cell !== null) {
+        const msg = cell.mailbox[cell.head];
+        cell.mailbox[cell.head++] = undefined;
+        handled++;
+        try {
+          cell.actor.receive(msg);
+        } catch (err) {
+          this.#crashed(cell, err);
+        }
+      }
+    } finally {
+      cell.running = false;
+    }
+    if (cell.head === cell.mailbox.length) {
+      cell.mailbox.length = 0;
+      cell.head = 0;
+    } else if (cell.head > 1024) {
+      cell.mailbox = cell.mailbox.slice(cell.head);
+      cell.head = 0;
+    }
+    return handled;
+  }
+
+  /** An actor that throws is stopped; the worker and every other actor carry on. */
+  #crashed(cell: Cell<any>, err: unknown): void {
+    log.error(`actor ${cell.ref.name}#${cell.ref.id} crashed; stopping it`, err);
+    this.stop(cell.ref);
+  }
+}

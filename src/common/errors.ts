@@ -1,0 +1,121 @@
+/**
+ * Ringside's error model. Every error that can reach a peer carries a stable `code`, the `source`
+ * that caused it and whether a retry is safe; status mapping (HTTP, gRPC, bolt/dubbo, dRPC) and the
+ * retry policy read these fields instead of matching on messages.
+ */
+export type ErrorSource = 'downstream' | 'upstream' | 'internal';
+
+export type ErrorCode =
+  | 'BAD_REQUEST' // malformed bytes or fields from the downstream peer
+  | 'LIMIT_EXCEEDED' // a configured limit (header size, body size, message size) was passed
+  | 'NO_ROUTE' // no virtual host / route / cluster matched
+  | 'NO_HEALTHY_HOST' // the cluster has no host to pick
+  | 'CONNECT_FAILED' // upstream connect refused or failed
+  | 'UPSTREAM_RESET' // upstream closed or reset mid-request
+  | 'UPSTREAM_BAD_RESPONSE' // upstream sent bytes the codec could not parse
+  | 'UPSTREAM_STATUS' // upstream answered with a non-success status
+  | 'TIMEOUT' // per-try, per-route or global timeout fired
+  | 'OVERFLOW' // circuit breaker or pool queue bound reached
+  | 'CANCELLED' // the downstream peer went away or cancelled
+  | 'UNAVAILABLE' // draining, listener missing, pipe closed
+  | 'INTERNAL'; // a bug or an unexpected exception inside Ringside
+
+export class RingsideError extends Error {
+  readonly code: ErrorCode;
+  readonly source: ErrorSource;
+  readonly retryable: boolean;
+  /** Upstream status when code is UPSTREAM_STATUS; informational otherwise. */
+  readonly status: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    source: ErrorSource,
+    message: string,
+    opts: { retryable?: boolean; status?: number; cause?: unknown } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'RingsideError';
+    this.code = code;
+    this.source = source;
+    this.retryable = opts.retryable ?? defaultRetryable(code);
+    this.status = opts.status;
+  }
+}
+
+function defaultRetryable(code: ErrorCode): boolean {
+  return code === 'CONNECT_FAILED' || code === 'UPSTREAM_RESET' || code === 'NO_HEALTHY_HOST';
+}
+
+/** Wraps anything thrown into a RingsideError so callers can always read code/source/retryable. */
+export function asRingsideError(err: unknown, source: ErrorSource = 'internal'): RingsideError {
+  if (err instanceof RingsideError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new RingsideError('INTERNAL', source, message, { cause: err, retryable: false });
+}
+
+/** HTTP status a proxy answers with for an error that ends a request. */
+export function httpStatusOf(err: RingsideError): number {
+  switch (err.code) {
+    case 'BAD_REQUEST':
+      return 400;
+    case 'LIMIT_EXCEEDED':
+      return 413;
+    case 'NO_ROUTE':
+      return 404;
+    case 'CONNECT_FAILED':
+    case 'NO_HEALTHY_HOST':
+    case 'OVERFLOW':
+    case 'UNAVAILABLE':
+      return 503;
+    case 'UPSTREAM_RESET':
+    case 'UPSTREAM_BAD_RESPONSE':
+    case 'UPSTREAM_STATUS':
+      return 502;
+    case 'TIMEOUT':
+      return 504;
+    case 'CANCELLED':
+      return 499;
+    case 'INTERNAL':
+      return 500;
+  }
+}
+
+/** gRPC status codes (grpc/status.h), the subset Ringside answers with. */
+export const GrpcCode = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  RESOURCE_EXHAUSTED: 8,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
+
+export function grpcCodeOf(err: RingsideError): number {
+  switch (err.code) {
+    case 'BAD_REQUEST':
+      return GrpcCode.INVALID_ARGUMENT;
+    case 'LIMIT_EXCEEDED':
+    case 'OVERFLOW':
+      return GrpcCode.RESOURCE_EXHAUSTED;
+    case 'NO_ROUTE':
+      return GrpcCode.NOT_FOUND;
+    case 'TIMEOUT':
+      return GrpcCode.DEADLINE_EXCEEDED;
+    case 'CANCELLED':
+      return GrpcCode.CANCELLED;
+    case 'INTERNAL':
+      return GrpcCode.INTERNAL;
+    case 'NO_HEALTHY_HOST':
+    case 'CONNECT_FAILED':
+    case 'UPSTREAM_RESET':
+    case 'UPSTREAM_BAD_RESPONSE':
+    case 'UPSTREAM_STATUS':
+    case 'UNAVAILABLE':
+      return GrpcCode.UNAVAILABLE;
+  }
+}

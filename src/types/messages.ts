@@ -1,0 +1,87 @@
+/**
+ * Every message that crosses a thread boundary, in one module.
+ *
+ *   main (supervisor) ──workerData: WorkerBoot──────────────▶ worker i
+ *   main ──comlink: WorkerControl (start, drain, stats, resize)──▶ worker i
+ *   worker i ──SupervisorEvent (ready, fatal, load)──────────▶ main
+ *   worker i ──MeshMessage──▶ main ──MeshMessage──▶ worker j   (placing a RingPipe's far end)
+ *
+ * Control calls travel over comlink (its own wire format, typed by WorkerControl). Everything else is a
+ * member of the unions below, posted on the worker's `parentPort` (SupervisorEvent) or on the mesh
+ * MessagePort handed over at boot (MeshMessage).
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { RingPipeDescriptor } from './ring.js';
+
+/** Handed to each worker as workerData when it is spawned (or respawned). */
+export interface WorkerBoot {
+  readonly kind: 'ringside-dataplane';
+  readonly workerIndex: number;
+  readonly workerCount: number;
+  /** The validated config, as plain JSON (structured clone). */
+  readonly config: unknown;
+  /** Port on which the worker exposes WorkerControl through comlink. */
+  readonly controlPort: MessagePort;
+  /** Port for MeshMessages, relayed by the supervisor to other workers. */
+  readonly meshPort: MessagePort;
+  /** Load reports of all workers, one Int32 slot per worker (active connections), written by each. */
+  readonly loadBoard: SharedArrayBuffer;
+}
+
+export interface ListenerReady {
+  name: string;
+  address: string;
+}
+
+export interface WorkerStats {
+  workerIndex: number;
+  activeConnections: number;
+  totalConnections: number;
+  listeners: { name: string; address: string; activeConnections: number; totalConnections: number }[];
+  actors: { actors: number; messages: number; turns: number; yields: number; maxQueueDepth: number };
+  /** Counters by name, e.g. "proxy.phase.MatchRoute", "upstream.cx_connect_fail". */
+  counters: Record<string, number>;
+  memory: { heapUsed: number; external: number; arrayBuffers: number };
+}
+
+export interface DrainResult {
+  /** Connections that finished on their own before the deadline. */
+  finished: number;
+  /** Connections closed at the deadline. */
+  forced: number;
+}
+
+/** The control API a worker exposes to the supervisor over comlink. */
+export interface WorkerControl {
+  /** Starts every listener; resolves when all accept, rejects with the reason when one cannot. */
+  start(): Promise<ListenerReady[]>;
+  /** Stops accepting, waits up to timeoutMs for in-flight work, then closes what is left. */
+  drain(timeoutMs: number): Promise<DrainResult>;
+  stats(): Promise<WorkerStats>;
+  /** Resizes this worker's piscina offload pool (MOSN workerpool size). */
+  resizeOffloadPool(threads: number): Promise<void>;
+}
+
+/** Worker → supervisor, on parentPort. */
+export type SupervisorEvent =
+  | { type: 'booted'; workerIndex: number }
+  | { type: 'fatal'; workerIndex: number; message: string; stack?: string };
+
+/** Worker ↔ worker through the supervisor: placement of in-process connections. */
+export type MeshMessage =
+  | {
+      /** Asks worker `toWorker` to accept the far end of a RingPipe on its in-process listener. */
+      type: 'pipe.dial';
+      fromWorker: number;
+      toWorker: number;
+      listener: string;
+      descriptor: RingPipeDescriptor;
+    }
+  | {
+      /** The target worker could not accept the pipe (no such listener, draining, limit reached). */
+      type: 'pipe.refused';
+      fromWorker: number;
+      toWorker: number;
+      pipeId: number;
+      reason: string;
+    };
