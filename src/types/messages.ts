@@ -53,13 +53,26 @@ export interface DrainResult {
 
 /** The control API a worker exposes to the supervisor over comlink. */
 export interface WorkerControl {
-  /** Starts every listener; resolves when all accept, rejects with the reason when one cannot. */
-  start(): Promise<ListenerReady[]>;
+  /**
+   * Starts every listener; resolves when all accept, rejects with the reason when one cannot.
+   * `bound` carries the addresses another worker already bound: a listener configured with port 0
+   * takes the port worker 0 got, so every worker's fd serves one address (SO_REUSEPORT).
+   */
+  start(bound?: ListenerReady[]): Promise<ListenerReady[]>;
   /** Stops accepting, waits up to timeoutMs for in-flight work, then closes what is left. */
   drain(timeoutMs: number): Promise<DrainResult>;
   stats(): Promise<WorkerStats>;
   /** Resizes this worker's piscina offload pool (MOSN workerpool size). */
   resizeOffloadPool(threads: number): Promise<void>;
+}
+
+/**
+ * Extra control calls a worker exposes only when RINGSIDE_TEST_HOOKS=1, so tests can break a worker on
+ * purpose without that power existing in a normal run.
+ */
+export interface WorkerTestControl {
+  /** 'throw' raises an uncaught exception on the worker's loop; 'fatal' takes the fatal-event path. */
+  crash(mode: 'throw' | 'fatal'): Promise<void>;
 }
 
 /** Worker → supervisor, on parentPort. */

@@ -51,8 +51,24 @@ export interface Connection {
   /**
    * Queues bytes through the write-filter chain onto the write loop; the write loop sends everything
    * queued in one turn as a single write (cork/uncork or writev) so small writes never meet Nagle.
+   * The connection keeps `data` until it is written: do not modify it afterwards (a filter forwarding
+   * a read's borrowed buffer copies it first).
    */
   write(data: Buffer): void;
+  /** Half-close: what is queued goes out, then the peer sees end of stream; reading goes on. */
+  endWrite?(): void;
+  /**
+   * With half-close enabled a peer's FIN reaches the read filters (endOfStream) and the connection
+   * stays open for writes; disabled (the default) the connection closes after the filters saw it.
+   */
+  enableHalfClose?(enabled: boolean): void;
+  /** Sets the idle timeout in ms (0 disables): no byte read or written for that long → OnReadTimeout, close. */
+  setIdleTimeout?(ms: number): void;
+  /**
+   * Called with true when the bytes queued toward the peer pass the high watermark and with false once
+   * they drained; a proxy stops / restarts reading the other side (backpressure).
+   */
+  addWatermarkListener?(listener: (above: boolean) => void): void;
   /** Closes the connection; the reason is logged and passed to event listeners. */
   close(mode: CloseMode, reason?: string): void;
   /** Stops or restarts reading (backpressure: e.g. an upstream is slower than the downstream). */

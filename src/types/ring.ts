@@ -46,6 +46,13 @@ export interface RingEndpoint {
   pause(): void;
   resume(): void;
   readonly closed: boolean;
+  /**
+   * A cross-thread end keeps its worker's event loop alive while open (Atomics.waitAsync alone does
+   * not). unref() is called by an owner that must not let an idle pipe hold its worker up; ref()
+   * undoes it. No effect when both ends live on one thread (nothing else could wake them).
+   */
+  ref(): void;
+  unref(): void;
 
   /** Bytes from the peer. The buffer is valid only during the call (it may be reused): copy to keep. */
   onData: ((chunk: Buffer) => void) | null;

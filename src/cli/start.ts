@@ -1,0 +1,101 @@
+/**
+ * `ringside start [-c FILE] [--workers N]`: load and validate the config, bring the supervisor up,
+ * print the one ready line on stdout, then live until a signal (or admin POST /drain) drains it.
+ *
+ * Exit codes: 2 for a config or usage error (nothing is started), 1 for any other start failure
+ * (workers already spawned are stopped first), 0 after a graceful drain.
+ */
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { logger } from '../common/log.js';
+import { Supervisor } from '../supervisor/supervisor.js';
+import { loadStartConfig, type LoadedConfig } from '../supervisor/config-source.js';
+
+const log = logger('start');
+
+export const startUsage = `usage: ringside start [-c FILE] [--workers N]
+
+  -c, --config FILE   MOSN/Layotto JSON config (default: the embedded config that serves at once)
+  -w, --workers N     data-plane worker threads (default: ringside.workers, else the core count)
+  -h, --help          this text
+
+Prints "ringside ready: workers=N listeners=name@address,..." on stdout once every listener on
+every worker accepts. SIGTERM or SIGINT drains (stop accepting, finish in-flight work up to
+ringside.drain_timeout) and exits 0; a second signal exits at once.`;
+
+const defaultAdminAddress = '127.0.0.1:34901';
+const defaultDrainTimeoutMs = 30_000;
+
+interface RingsideSettings {
+  workers?: number;
+  drain_timeout?: number;
+  admin?: { address?: string; enabled?: boolean };
+}
+
+/** Resolves when start-up failed (with the exit code); on success it never resolves. */
+export async function runStart(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c' },
+        workers: { type: 'string', short: 'w' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    process.stderr.write(`ringside start: ${err instanceof Error ? err.message : String(err)}\n${startUsage}\n`);
+    return 2;
+  }
+  if (args.values.help === true) {
+    process.stdout.write(`${startUsage}\n`);
+    return 0;
+  }
+
+  let loaded: LoadedConfig;
+  try {
+    loaded = await loadStartConfig(args.values.config);
+  } catch (err) {
+    const issues = (err as { issues?: readonly { path: string; message: string }[] }).issues;
+    if (Array.isArray(issues)) {
+      process.stderr.write(`ringside: invalid config ${(err as { source?: string }).source ?? ''}\n`);
+      for (const i of issues) process.stderr.write(`  ${i.path === '' ? '(root)' : i.path}: ${i.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`ringside: cannot load config: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  for (const w of loaded.warnings) log.warn(`config ${loaded.source}: ${w.path === '' ? '(root)' : w.path}: ${w.message}`);
+
+  const ringside = ((loaded.config as { ringside?: RingsideSettings }).ringside ?? {}) satisfies RingsideSettings;
+  let workers = ringside.workers ?? availableParallelism();
+  if (args.values.workers !== undefined) {
+    workers = Number(args.values.workers);
+    if (!Number.isInteger(workers) || workers < 1) {
+      process.stderr.write(`ringside start: --workers: expected an integer ≥ 1, got "${args.values.workers}"\n`);
+      return 2;
+    }
+  }
+  const admin = ringside.admin?.enabled === false ? null : (ringside.admin?.address ?? defaultAdminAddress);
+
+  const supervisor = new Supervisor({
+    config: loaded.config,
+    workers,
+    drainTimeoutMs: ringside.drain_timeout ?? defaultDrainTimeoutMs,
+    adminAddress: admin,
+    testHooks: process.env.RINGSIDE_TEST_HOOKS === '1',
+  });
+  supervisor.installSignalHandlers();
+  try {
+    const ready = await supervisor.start();
+    const listeners = ready.listeners.map((l) => `${l.name}@${l.address}`).join(',');
+    process.stdout.write(`ringside ready: workers=${ready.workers} listeners=${listeners}\n`);
+  } catch (err) {
+    process.stderr.write(`ringside: start failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  return new Promise<number>(() => {});
+}

@@ -1,0 +1,68 @@
+/**
+ * MOSN and Layotto keys Ringside accepts and does not act on, with the reason it gives. They are
+ * warnings rather than errors so configs written for Layotto load unchanged.
+ */
+import type { IgnoredKey, IgnoredTable } from './kit.js';
+
+const xds: IgnoredKey = { reason: 'ignored until xDS exists' };
+const tls: IgnoredKey = { reason: 'ignored: TLS is not supported yet', quietWhenEmpty: true };
+
+function same(keys: string[], rule: IgnoredKey): Record<string, IgnoredKey> {
+  return Object.fromEntries(keys.map((k) => [k, rule]));
+}
+
+const route = 'servers[].routers[].virtual_hosts[].routers[]';
+
+export const CONFIG_IGNORED: IgnoredTable = {
+  '': {
+    dynamic_resources: xds,
+    static_resources: xds,
+    admin: { reason: "ignored: Ringside's admin API listens on ringside.admin.address" },
+    tracing: { reason: 'ignored: tracing is not implemented yet', quietWhenEmpty: true },
+    metrics: { reason: 'ignored: Ringside serves its stats on the admin API', quietWhenEmpty: true },
+    pprof: { reason: 'ignored: profile Ringside with node --cpu-prof', quietWhenEmpty: true },
+    close_graceful: { reason: 'ignored: Ringside always drains gracefully (ringside.drain_timeout)' },
+    inherit_old_mosnconfig: { reason: 'ignored: hot upgrade is not supported', quietWhenEmpty: true },
+    ...same(['pid', 'uds_dir', 'plugin', 'third_part_codec', 'extends', 'wasm_global_plugins'], { reason: 'ignored: not supported by Ringside', quietWhenEmpty: true }),
+  },
+  'servers[]': {
+    graceful_timeout: { reason: 'ignored: use ringside.drain_timeout' },
+    processor: { reason: 'ignored: use ringside.workers' },
+    ...same(['global_log_roller', 'use_netpoll_mode'], { reason: 'ignored: not supported by Ringside', quietWhenEmpty: true }),
+  },
+  'servers[].listeners[]': {
+    use_original_dst: { reason: 'ignored: original-destination listeners are not supported', quietWhenEmpty: true },
+    inspector: { reason: 'ignored: TLS inspection is not supported', quietWhenEmpty: true },
+  },
+  'servers[].listeners[].filter_chains[]': {
+    match: { reason: 'ignored: filter chain matching is not supported', quietWhenEmpty: true },
+    tls_context: tls,
+    tls_context_set: tls,
+  },
+  'servers[].routers[]': { router_configs: { reason: 'ignored: list virtual_hosts inline' } },
+  'servers[].routers[].virtual_hosts[]': { require_tls: { reason: 'ignored: TLS is not supported yet', quietWhenEmpty: true } },
+  [route]: same(['redirect', 'metadata', 'per_filter_config', 'request_mirror_policies'], { reason: 'ignored: not supported by Ringside', quietWhenEmpty: true }),
+  [`${route}.route`]: same(
+    ['cluster_header', 'hash_policy', 'metadata_match', 'regex_rewrite', 'auto_host_rewrite', 'auto_host_rewrite_header', 'request_mirror_policies'],
+    { reason: 'ignored: not supported by Ringside', quietWhenEmpty: true },
+  ),
+  [`${route}.route.weighted_clusters[].cluster`]: { metadata_match: { reason: 'ignored: subset load balancing is not supported', quietWhenEmpty: true } },
+  [`${route}.route.weighted_clusters.clusters[].cluster`]: { metadata_match: { reason: 'ignored: subset load balancing is not supported', quietWhenEmpty: true } },
+  cluster_manager: {
+    tls_context: tls,
+    clusters_configs: { reason: 'ignored: list clusters inline' },
+    ...same(['auto_discovery', 'registry_use_health_check'], { reason: 'ignored: service discovery is not supported', quietWhenEmpty: true }),
+  },
+  'cluster_manager.clusters[]': {
+    tls_context: tls,
+    ...same(['sub_type', 'spec', 'lb_subset_config', 'original_dst_lb_config', 'lbconfig', 'cluster_manager_tls'], { reason: 'ignored: not supported by Ringside', quietWhenEmpty: true }),
+    ...same(['dns_refresh_rate', 'respect_dns_ttl', 'dns_lookup_family', 'dns_resolvers', 'dns_resolver_file', 'dns_resolver_port'], {
+      reason: "ignored: host names resolve through the system resolver",
+      quietWhenEmpty: true,
+    }),
+  },
+  'cluster_manager.clusters[].hosts[]': { tls_disable: { reason: 'ignored: TLS is not supported yet', quietWhenEmpty: true } },
+  'cluster_manager.clusters[].health_check': {
+    ...same(['common_callbacks', 'event_log_path'], { reason: 'ignored: not supported by Ringside', quietWhenEmpty: true }),
+  },
+};

@@ -1,0 +1,90 @@
+/**
+ * Loads a Ringside config: JSON text → syntax check (line:column) → schema (normalized values,
+ * unknown-key warnings) → cross-reference checks. Any error throws one ConfigError listing every
+ * problem with its JSON path, so a user fixes a file in one pass; nothing is started before that.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import type { LoadedConfig, RingsideConfig } from '../types/config.js';
+import { DEFAULT_CONFIG_SOURCE, defaultConfigJson } from './default.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import { CONFIG_IGNORED } from './ignored.js';
+import { buildSchemas, type SettingsDefaults } from './schema.js';
+import { assignFilterPaths, checkSemantics } from './semantic.js';
+import { validate, valueAt } from './validate.js';
+import { findJsonSyntaxProblem } from './json-syntax.js';
+
+export { ConfigError } from './errors.js';
+export type { LoadedConfig } from '../types/config.js';
+
+export interface ParseOptions {
+  /** Where DAPR_GRPC_PORT, DAPR_HTTP_PORT and DAPR_API_TOKEN come from; process.env by default. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Default for ringside.workers; os.availableParallelism() by default. */
+  cores?: number;
+}
+
+export function loadConfigFile(path: string, opts: ParseOptions = {}): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, [{ path: '', message: `cannot read the file: ${(err as Error).message}` }]);
+  }
+  return parseConfigText(text, path, opts);
+}
+
+/** Parses JSON text; a syntax error names its line and column. */
+export function parseConfigText(text: string, source: string, opts: ParseOptions = {}): LoadedConfig {
+  // Editors on some systems save a byte-order mark; JSON.parse rejects it.
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (err) {
+    const problem = findJsonSyntaxProblem(body);
+    // The scanner and V8 agree on what JSON is; should they ever differ, V8's message still helps.
+    const where = problem ?? { line: 1, column: 1, reason: (err as Error).message };
+    throw new ConfigError(`${source}:${where.line}:${where.column}`, [
+      { path: '', message: `invalid JSON at line ${where.line}, column ${where.column}: ${where.reason}` },
+    ]);
+  }
+  return parseConfig(json, source, opts);
+}
+
+export function parseConfig(json: unknown, source: string, opts: ParseOptions = {}): LoadedConfig {
+  const env = opts.env ?? process.env;
+  const envIssues: ConfigIssue[] = [];
+  const defaults: SettingsDefaults = {
+    workers: opts.cores ?? availableParallelism(),
+    daprGrpcPort: envPort(env, 'DAPR_GRPC_PORT', 50001, json, 'grpc_port', envIssues),
+    daprHttpPort: envPort(env, 'DAPR_HTTP_PORT', 3500, json, 'http_port', envIssues),
+    daprApiToken: env['DAPR_API_TOKEN'] === '' ? undefined : env['DAPR_API_TOKEN'],
+  };
+  const pair = { lint: buildSchemas(true, defaults).config, data: buildSchemas(false, defaults).config };
+  const result = validate(pair, json, '', CONFIG_IGNORED);
+  if (!result.ok) throw new ConfigError(source, [...envIssues, ...result.issues]);
+  const config: RingsideConfig = result.value;
+  assignFilterPaths(config);
+  const semantic = checkSemantics(config, json);
+  const issues = [...envIssues, ...semantic.errors];
+  if (issues.length > 0) throw new ConfigError(source, issues);
+  return { config, warnings: [...result.warnings, ...semantic.warnings], source };
+}
+
+export function defaultConfig(opts: ParseOptions = {}): LoadedConfig {
+  // A deep copy, so nothing downstream can alter the embedded object between loads.
+  return parseConfig(structuredClone(defaultConfigJson) as unknown, DEFAULT_CONFIG_SOURCE, opts);
+}
+
+/** A port from the environment, used only when the config leaves ringside.dapr.<key> unset. */
+function envPort(env: ParseOptions['env'] & object, name: string, fallback: number, json: unknown, key: string, issues: ConfigIssue[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (valueAt(json, ['ringside', 'dapr', key]) !== undefined) return fallback;
+  const path = `ringside.dapr.${key}`;
+  const n = Number(raw);
+  if (Number.isInteger(n) && n >= 1 && n <= 65535 && /^\d+$/.test(raw.trim())) return n;
+  issues.push({ path, message: `${name}=${JSON.stringify(raw)} in the environment is not a port number (1-65535)` });
+  return fallback;
+}

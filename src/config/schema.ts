@@ -1,0 +1,368 @@
+/**
+ * The zod schema of a Ringside config file: MOSN's `servers[]` (listeners, routers) and
+ * `cluster_manager`, plus Ringside's own `ringside` section. Outputs are normalized: durations in
+ * milliseconds, addresses parsed into endpoints, MOSN defaults filled in, header options flattened.
+ * Network filter configs stay raw (`config: unknown`) — each filter factory validates its own.
+ */
+import { z } from 'zod';
+import { kit, regexIssue, type Kit } from './kit.js';
+import { addressString, duration, endpointOf, nonNegativeInt, port, positiveInt, type AddressRules } from './primitives.js';
+
+export const LISTENER_ADDRESS: AddressRules = { inprocess: true, unix: true, minPort: 0 };
+export const HOST_ADDRESS: AddressRules = { inprocess: false, unix: true, minPort: 1 };
+const TCP_ADDRESS: AddressRules = { inprocess: false, unix: false, minPort: 1 };
+/** The admin API may take any free port (tests); it never listens on a socket path or in-process. */
+const ADMIN_ADDRESS: AddressRules = { inprocess: false, unix: false, minPort: 0 };
+
+/** MOSN load balancer names. The cluster manager rejects those with no registered implementation. */
+export const LB_TYPES = [
+  'LB_RANDOM',
+  'LB_ROUNDROBIN',
+  'LB_WEIGHTED_ROUNDROBIN',
+  'LB_LEAST_REQUEST',
+  'LB_LEAST_CONNECTION',
+  'LB_MAGLEV',
+  'LB_ORIGINAL_DST',
+  'LB_PEAK_EWMA',
+  'LB_REQUEST_ROUNDROBIN',
+] as const;
+
+/** Cluster types with a static host list; EDS / DYNAMIC / ORIGINAL_DST need discovery Ringside lacks. */
+export const CLUSTER_TYPES = ['SIMPLE', 'STATIC', 'STRICT_DNS'] as const;
+
+/** MOSN log levels, mapped onto Ringside's four. */
+const LOG_LEVELS: Record<string, 'error' | 'warn' | 'info' | 'debug'> = {
+  FATAL: 'error',
+  ERROR: 'error',
+  CRITICAL: 'error',
+  WARN: 'warn',
+  WARNING: 'warn',
+  INFO: 'info',
+  DEBUG: 'debug',
+  TRACE: 'debug',
+};
+
+/** Values the environment supplies to `ringside` defaults; parseConfig reads them from process.env. */
+export interface SettingsDefaults {
+  workers: number;
+  daprGrpcPort: number;
+  daprHttpPort: number;
+  daprApiToken: string | undefined;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+function filterSpec(k: Kit) {
+  return k
+    .obj({ type: z.string().min(1, { error: 'a filter needs a type' }), config: z.unknown().optional() })
+    .transform((f) => ({
+      type: f.type,
+      /** Raw JSON; the factory registered under `type` validates it (absent → {}). */
+      config: f.config === undefined ? ({} as unknown) : f.config,
+      /** JSON path of `config`, for the factory's error messages; filled in by the loader. */
+      path: '',
+    }));
+}
+
+function headerOptions(k: Kit) {
+  const option = k
+    .obj({
+      header: k.obj({ key: z.string().min(1, { error: 'a header needs a key' }), value: z.string() }),
+      append: z.boolean().optional(),
+    })
+    // MOSN appends unless told otherwise; flatten so routers read key/value directly.
+    .transform((o) => ({ key: o.header.key, value: o.header.value, append: o.append ?? true }));
+  return z.array(option).default([]);
+}
+
+function headerNames() {
+  return z.array(z.string().min(1)).default([]);
+}
+
+function routeMatch(k: Kit) {
+  const header = k
+    .obj({ name: z.string().min(1), value: z.string(), regex: z.boolean().default(false) })
+    .superRefine((h, ctx) => {
+      const bad = h.regex ? regexIssue(h.value) : undefined;
+      if (bad !== undefined) ctx.addIssue({ code: 'custom', message: bad, path: ['value'], input: h.value });
+    });
+  return k
+    .obj({
+      prefix: z.string().optional(),
+      path: z.string().optional(),
+      regex: z.string().optional(),
+      headers: z.array(header).default([]),
+    })
+    .superRefine((m, ctx) => {
+      const kinds = (['prefix', 'path', 'regex'] as const).filter((key) => m[key] !== undefined);
+      if (kinds.length > 1) ctx.addIssue({ code: 'custom', message: `use only one of prefix, path, regex (got ${kinds.join(', ')})`, input: m });
+      if (kinds.length === 0 && m.headers.length === 0) {
+        ctx.addIssue({ code: 'custom', message: 'a route match needs prefix, path, regex or headers', input: m });
+      }
+      const bad = m.regex === undefined ? undefined : regexIssue(m.regex);
+      if (bad !== undefined) ctx.addIssue({ code: 'custom', message: bad, path: ['regex'], input: m.regex });
+    });
+}
+
+function weightedClusters(k: Kit) {
+  const entry = k
+    .obj({ cluster: k.obj({ name: z.string().min(1), weight: nonNegativeInt() }) })
+    .transform((e) => ({ name: e.cluster.name, weight: e.cluster.weight }));
+  // MOSN writes a bare array; the {clusters: [...]} wrapper is Envoy's spelling, accepted too.
+  return z.union([z.array(entry), k.obj({ clusters: z.array(entry) }).transform((w) => w.clusters)]);
+}
+
+function routeAction(k: Kit) {
+  return k
+    .obj({
+      cluster_name: z.string().min(1).optional(),
+      weighted_clusters: weightedClusters(k).optional(),
+      /** Upstream protocol override for this route (codec name), when it differs from the proxy's. */
+      upstream_protocol: z.string().min(1).optional(),
+      /** Whole-request timeout in ms; absent means the proxy's default. */
+      timeout: duration().optional(),
+      retry_policy: k
+        .obj({
+          // MOSN's retry_on is a switch: retry on connect failure, reset and 5xx when safe.
+          retry_on: z.boolean().default(false),
+          /** Per-try timeout in ms. */
+          retry_timeout: duration().optional(),
+          num_retries: nonNegativeInt().default(1),
+        })
+        .optional(),
+      prefix_rewrite: z.string().optional(),
+      host_rewrite: z.string().optional(),
+      request_headers_to_add: headerOptions(k),
+      request_headers_to_remove: headerNames(),
+      response_headers_to_add: headerOptions(k),
+      response_headers_to_remove: headerNames(),
+    })
+    .superRefine((r, ctx) => {
+      const has = Number(r.cluster_name !== undefined) + Number(r.weighted_clusters !== undefined);
+      if (has !== 1) ctx.addIssue({ code: 'custom', message: 'a route needs exactly one of cluster_name, weighted_clusters', input: r });
+    });
+}
+
+function routeEntry(k: Kit) {
+  return k
+    .obj({
+      match: routeMatch(k),
+      route: routeAction(k).optional(),
+      direct_response: k
+        .obj({
+          status: z.number().int().min(100, { error: 'expected an HTTP status (100-599)' }).max(599, { error: 'expected an HTTP status (100-599)' }),
+          body: z.string().default(''),
+        })
+        .optional(),
+    })
+    .superRefine((r, ctx) => {
+      if ((r.route === undefined) === (r.direct_response === undefined)) {
+        ctx.addIssue({ code: 'custom', message: 'a route needs exactly one of route, direct_response', input: r });
+      }
+    });
+}
+
+function virtualHost(k: Kit) {
+  return k.obj({
+    name: z.string().default(''),
+    /** Exact names, `*.suffix` or `*`. */
+    domains: z.array(z.string().min(1)).min(1, { error: 'a virtual host needs at least one domain ("*" matches any)' }),
+    routers: z.array(routeEntry(k)).default([]),
+    request_headers_to_add: headerOptions(k),
+    request_headers_to_remove: headerNames(),
+    response_headers_to_add: headerOptions(k),
+    response_headers_to_remove: headerNames(),
+  });
+}
+
+function router(k: Kit) {
+  return k.obj({
+    router_config_name: z.string().min(1, { error: 'a router needs a router_config_name' }),
+    virtual_hosts: z.array(virtualHost(k)).default([]),
+    request_headers_to_add: headerOptions(k),
+    request_headers_to_remove: headerNames(),
+    response_headers_to_add: headerOptions(k),
+    response_headers_to_remove: headerNames(),
+  });
+}
+
+function listener(k: Kit) {
+  const filters = z.array(filterSpec(k));
+  return k
+    .obj({
+      name: z.string().min(1, { error: 'a listener needs a name' }),
+      /** MOSN's ingress / egress tag; informational. */
+      type: z.enum(['ingress', 'egress']).optional(),
+      address: addressString(LISTENER_ADDRESS),
+      network: z.enum(['tcp', 'unix'], { error: 'expected "tcp" or "unix" (UDP listeners are not supported)' }).optional(),
+      /** false: never bind a socket; the listener is reachable only in-process by its name. */
+      bind_port: z.boolean().default(true),
+      access_logs: z.array(k.obj({ log_path: z.string().optional(), log_format: z.string().optional() })).default([]),
+      listener_filters: filters.default([]),
+      filter_chains: z
+        .array(k.obj({ filters: filters.min(1, { error: 'a filter chain needs at least one filter' }) }))
+        .min(1, { error: 'a listener needs a filter chain' }),
+      stream_filters: filters.default([]),
+      /** Close a connection with no traffic for this long (ms); absent = never. */
+      connection_idle_timeout: duration().optional(),
+      /** Older spelling of connection_idle_timeout. */
+      idle_timeout: duration().optional(),
+    })
+    .transform(({ idle_timeout, ...l }) => ({
+      ...l,
+      connection_idle_timeout: l.connection_idle_timeout ?? idle_timeout,
+      endpoint: endpointOf(l.address, { ...LISTENER_ADDRESS, network: l.network }),
+    }));
+}
+
+function healthCheck(k: Kit) {
+  const httpCheck = k.obj({
+    /** Checks this port instead of the host's own. */
+    port: port(1).optional(),
+    timeout: duration().optional(),
+    path: z.string().default('/'),
+    method: z.string().min(1).default('GET'),
+    /** Status codes that count as healthy (MOSN: only 200). */
+    codes: z.array(z.number().int().min(100).max(599)).default([200]),
+  });
+  return k
+    .obj({
+      /** "tcp" (connect check, the default) or "Http1" / "http" (GET check_config.http_check_config.path). */
+      protocol: z.string().optional(),
+      timeout: duration().default(3000),
+      interval: duration().default(10_000),
+      interval_jitter: duration().default(0),
+      healthy_threshold: positiveInt().default(1),
+      unhealthy_threshold: positiveInt().default(3),
+      service_name: z.string().optional(),
+      check_config: k.obj({ http_check_config: httpCheck.optional() }).default({}),
+    })
+    .superRefine((h, ctx) => {
+      if (h.protocol !== undefined && !/^(tcp|http|http1)$/i.test(h.protocol)) {
+        ctx.addIssue({ code: 'custom', message: `health check protocol "${h.protocol}" is not supported (tcp, Http1)`, path: ['protocol'], input: h.protocol });
+      }
+    })
+    .transform((h) => ({
+      ...h,
+      /** What the checker does; HTTP when the protocol says so or an http_check_config is given. */
+      kind: (h.check_config.http_check_config !== undefined || /^http1?$/i.test(h.protocol ?? '') ? 'http' : 'tcp') as 'http' | 'tcp',
+    }));
+}
+
+function cluster(k: Kit) {
+  const zeroIsUnset = nonNegativeInt()
+    .optional()
+    .transform((n) => (n === 0 ? undefined : n));
+  const host = k
+    .obj({
+      address: addressString(HOST_ADDRESS),
+      hostname: z.string().optional(),
+      weight: positiveInt().default(1),
+      metadata: z.record(z.string(), z.unknown()).default({}),
+    })
+    .transform((h) => ({ ...h, endpoint: endpointOf(h.address, HOST_ADDRESS) }));
+  return k.obj({
+    name: z.string().min(1, { error: 'a cluster needs a name' }),
+    type: z.enum(CLUSTER_TYPES, { error: `expected one of ${CLUSTER_TYPES.join(', ')} (discovery-based clusters are not supported)` }).default('SIMPLE'),
+    lb_type: z.enum(LB_TYPES).default('LB_ROUNDROBIN'),
+    /** Requests one upstream connection carries before it is retired; 0 = no limit. */
+    max_request_per_conn: nonNegativeInt().default(0),
+    /** Per-connection write buffer bound in bytes; 0 = Ringside's default. */
+    conn_buffer_limit_bytes: nonNegativeInt().default(0),
+    connect_timeout: duration().default(3000),
+    /** Close idle pooled upstream connections after this long (ms); absent = keep. */
+    idle_timeout: duration().optional(),
+    // MOSN's JSON is a bare list of thresholds and only the first applies; 0 means "no limit".
+    circuit_breakers: z
+      .array(
+        k.obj({
+          max_connections: zeroIsUnset,
+          max_pending_requests: zeroIsUnset,
+          max_requests: zeroIsUnset,
+          max_retries: zeroIsUnset,
+        }),
+      )
+      .default([])
+      .transform((list) => list[0] ?? {}),
+    health_check: healthCheck(k).optional(),
+    hosts: z.array(host).default([]),
+  });
+}
+
+function settings(k: Kit, d: SettingsDefaults) {
+  return k.obj({
+    /** Worker threads carrying traffic; the CLI's --workers overrides it. */
+    workers: positiveInt().default(d.workers),
+    /** How long a drain waits for in-flight work before closing connections (ms). */
+    drain_timeout: duration().default(15_000),
+    offload: k.obj({ threads: positiveInt().default(1) }).prefault({}),
+    limits: k
+      .obj({
+        /** Open connections per listener on each worker; more are refused at accept. */
+        max_connections: positiveInt().default(10_000),
+        max_header_bytes: positiveInt().default(64 * KiB),
+        max_headers: positiveInt().default(100),
+        max_body_bytes: positiveInt().default(4 * MiB),
+        max_request_line_bytes: positiveInt().default(8 * KiB),
+        /** Requests an upstream pool queues per host per worker when no circuit breaker says otherwise. */
+        max_pending_requests: positiveInt().default(1024),
+        max_grpc_message_bytes: positiveInt().default(4 * MiB),
+      })
+      .prefault({}),
+    dapr: k
+      .obj({
+        enabled: z.boolean().default(false),
+        grpc_port: port(1).default(d.daprGrpcPort),
+        http_port: port(1).default(d.daprHttpPort),
+        api_token: z.string().min(1).optional().transform((t) => t ?? d.daprApiToken),
+        app_id: z.string().min(1).default('ringside'),
+      })
+      .prefault({}),
+    admin: k
+      .obj({ enabled: z.boolean().default(true), address: addressString(ADMIN_ADDRESS).default('127.0.0.1:34901') })
+      .transform((a) => ({ ...a, endpoint: endpointOf(a.address, ADMIN_ADDRESS) }))
+      .prefault({}),
+    demo_upstream: k
+      .obj({ enabled: z.boolean().default(false), address: addressString(TCP_ADDRESS).default('127.0.0.1:34999') })
+      .transform((u) => ({ ...u, endpoint: endpointOf(u.address, TCP_ADDRESS) }))
+      .prefault({}),
+    scheduler: k
+      .obj({
+        /** Whether new in-process connections may be placed on another worker. */
+        cross_worker: z.boolean().default(true),
+        /** Event-loop utilization (0-1] above which a worker counts as saturated. */
+        saturation_threshold: z.number().gt(0, { error: 'expected a fraction in (0, 1]' }).lte(1, { error: 'expected a fraction in (0, 1]' }).default(0.85),
+      })
+      .prefault({}),
+  });
+}
+
+export function buildSchemas(strict: boolean, d: SettingsDefaults) {
+  const k = kit(strict);
+  const logLevel = z.string().transform((v, ctx) => {
+    const level = LOG_LEVELS[v.toUpperCase()];
+    if (level !== undefined) return level;
+    ctx.addIssue({ code: 'custom', message: `expected one of ${Object.keys(LOG_LEVELS).join(', ')}, got "${v}"`, input: v });
+    return z.NEVER;
+  });
+  const listenerSchema = listener(k);
+  const routerSchema = router(k);
+  const clusterSchema = cluster(k);
+  const settingsSchema = settings(k, d);
+  const server = k.obj({
+    mosn_server_name: z.string().optional(),
+    default_log_path: z.string().optional(),
+    default_log_level: logLevel.optional(),
+    routers: z.array(routerSchema).default([]),
+    listeners: z.array(listenerSchema).default([]),
+  });
+  const config = k.obj({
+    servers: z.array(server).min(1, { error: 'a config needs at least one server' }),
+    cluster_manager: k.obj({ clusters: z.array(clusterSchema).default([]) }).prefault({}),
+    ringside: settingsSchema.prefault({}),
+  });
+  return { config, server, listener: listenerSchema, router: routerSchema, cluster: clusterSchema, settings: settingsSchema };
+}
+
+export type Schemas = ReturnType<typeof buildSchemas>;

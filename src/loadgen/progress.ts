@@ -1,0 +1,46 @@
+/**
+ * Live progress on stderr, only when stderr is a terminal: piped and CI output stays clean.
+ */
+import cliProgress from 'cli-progress';
+import type { Progress } from './runner.js';
+
+export interface ProgressDisplay {
+  update(p: Progress): void;
+  stop(): void;
+}
+
+const silent: ProgressDisplay = { update: () => {}, stop: () => {} };
+
+/** `total` is the measured duration in ms, or the request count for -n runs. */
+export function progressDisplay(label: string, total: { durationMs?: number; requests?: number }): ProgressDisplay {
+  if (process.stderr.isTTY !== true) return silent;
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: `${label} |{bar}| {elapsed_s}s  {requests} req  {rate} req/s  {errors} err`,
+      hideCursor: true,
+      clearOnComplete: true,
+      barsize: 24,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const byRequests = total.requests !== undefined;
+  bar.start(byRequests ? total.requests! : Math.max(1, Math.round((total.durationMs ?? 0) / 100)), 0, { elapsed_s: '0.0', requests: 0, rate: 0, errors: 0 });
+  let last = { t: 0, n: 0 };
+  return {
+    update(p) {
+      const dt = p.elapsedMs - last.t;
+      const rate = dt > 0 ? Math.round(((p.requests - last.n) * 1000) / dt) : 0;
+      last = { t: p.elapsedMs, n: p.requests };
+      bar.update(byRequests ? p.requests : Math.round(p.elapsedMs / 100), {
+        elapsed_s: (p.elapsedMs / 1000).toFixed(1),
+        requests: p.requests,
+        rate: Math.max(0, rate),
+        errors: p.errors,
+      });
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * Runs one bench load from the main thread: prepares the request once, probes the target, spreads
+ * connections (and the open-loop rate, and -n) over load threads, starts them together, and merges
+ * their HDR histograms into one report.
+ */
+import net from 'node:net';
+import { Worker } from 'node:worker_threads';
+import type { RequestOptions } from './driver.js';
+import { protocolDrivers } from './drivers.js';
+import { mergeHistograms, summarize, type LatencySummary } from './histogram.js';
+import type { FromLoadThread, LoadThreadInit, ThreadResult, ToLoadThread } from './messages.js';
+
+export interface LoadOptions {
+  target: string;
+  protocol: string;
+  connections: number;
+  /** Requests in flight per connection (HTTP/1.1: pipelining depth; gRPC: streams). */
+  concurrency: number;
+  /** Open loop: total req/s; undefined = closed loop. */
+  rate: number | undefined;
+  durationMs: number | undefined;
+  requests: number | undefined;
+  warmupMs: number;
+  timeoutMs: number;
+  threads: number;
+  request: RequestOptions;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface Progress {
+  elapsedMs: number;
+  requests: number;
+  errors: number;
+}
+
+export interface LoadReport {
+  target: string;
+  requests: number;
+  errors: number;
+  rps: number;
+  duration_s: number;
+  latency_us: LatencySummary;
+  errors_by_status: Record<string, number>;
+  latency_us_raw?: LatencySummary;
+  target_rps?: number;
+  warnings: string[];
+}
+
+/** A run that cannot start or whose result is meaningless; the CLI prints the message on one line. */
+export class BenchError extends Error {
+  override readonly name = 'BenchError';
+}
+
+const ACHIEVED_RATE_FLOOR = 0.95;
+
+export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
+  let url: URL;
+  try {
+    url = new URL(opts.target);
+  } catch {
+    throw new BenchError(`bad target URL "${opts.target}"`);
+  }
+  const driver = protocolDrivers.get(opts.protocol);
+  if (driver === undefined) throw new BenchError(`unknown --protocol "${opts.protocol}" (known: ${protocolDrivers.names().join(', ')})`);
+  let spec;
+  try {
+    spec = await driver.prepare(url, opts.request);
+  } catch (err) {
+    throw new BenchError((err as Error).message);
+  }
+  await probe(spec.host, spec.port, opts.timeoutMs);
+
+  const threads = Math.max(1, Math.min(opts.threads, opts.connections));
+  const inits: LoadThreadInit[] = [];
+  for (let t = 0; t < threads; t++) {
+    inits.push({
+      spec,
+      connections: share(opts.connections, threads, t),
+      concurrency: opts.concurrency,
+      rate: opts.rate === undefined ? undefined : opts.rate / threads,
+      durationMs: opts.durationMs,
+      requests: opts.requests === undefined ? undefined : share(opts.requests, threads, t),
+      warmupMs: opts.warmupMs,
+      timeoutMs: opts.timeoutMs,
+    });
+  }
+  const results = await runThreads(inits.filter((i) => i.requests !== 0), opts.onProgress);
+  return buildReport(opts, results);
+}
+
+function share(total: number, parts: number, index: number): number {
+  return Math.floor(total / parts) + (index < total % parts ? 1 : 0);
+}
+
+/** One TCP connect before spawning threads, so an unreachable target is one clear error. */
+function probe(host: string, port: number, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host, port });
+    const fail = (why: string): void => {
+      s.destroy();
+      reject(new BenchError(`cannot connect to ${host}:${port}: ${why}`));
+    };
+    s.setTimeout(timeoutMs, () => fail(`no answer within ${timeoutMs} ms`));
+    s.once('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message));
+    s.once('connect', () => {
+      s.destroy();
+      resolve();
+    });
+  });
+}
+
+async function runThreads(inits: LoadThreadInit[], onProgress: ((p: Progress) => void) | undefined): Promise<ThreadResult[]> {
+  const workers = inits.map((init) => new Worker(new URL('./worker.js', import.meta.url), { workerData: init }));
+  const counters = inits.map(() => ({ requests: 0, errors: 0 }));
+  const results: (ThreadResult | undefined)[] = inits.map(() => undefined);
+  let startedAt = 0;
+  const onSigint = (): void => {
+    for (const w of workers) w.postMessage({ type: 'stop' } satisfies ToLoadThread);
+  };
+  let connectedCount = 0;
+  let connectOk = 0;
+  let firstDetail: string | undefined;
+  let rejectConnect: (e: Error) => void = () => {};
+  try {
+    const all = workers.map(
+      (w, i) =>
+        new Promise<void>((resolve, reject) => {
+          let connected = false;
+          w.on('message', (m: FromLoadThread) => {
+            switch (m.type) {
+              case 'connected':
+                connected = true;
+                connectedCount++;
+                connectOk += m.ok;
+                firstDetail ??= m.detail;
+                if (connectedCount === workers.length) allConnected();
+                break;
+              case 'progress':
+                counters[i] = { requests: m.requests, errors: m.errors };
+                if (onProgress !== undefined) {
+                  onProgress({
+                    elapsedMs: performance.now() - startedAt,
+                    requests: counters.reduce((a, c) => a + c.requests, 0),
+                    errors: counters.reduce((a, c) => a + c.errors, 0),
+                  });
+                }
+                break;
+              case 'done':
+                results[i] = m.result;
+                resolve();
+                break;
+              case 'fatal':
+                reject(new BenchError(m.message));
+                break;
+            }
+          });
+          w.on('error', reject);
+          w.on('exit', (code) => {
+            if (results[i] === undefined) reject(new BenchError(`load thread ${i} exited (${code}) ${connected ? 'during' : 'before'} the run`));
+          });
+        }),
+    );
+    const allConnected = (): void => {
+      if (connectOk === 0) {
+        rejectConnect(new BenchError(`cannot connect to the target: ${firstDetail ?? 'every connection failed'}`));
+        return;
+      }
+      startedAt = performance.now();
+      process.on('SIGINT', onSigint);
+      for (const w of workers) w.postMessage({ type: 'go' } satisfies ToLoadThread);
+    };
+    await Promise.race([Promise.all(all), new Promise<never>((_, reject) => (rejectConnect = reject))]);
+    return results as ThreadResult[];
+  } finally {
+    process.off('SIGINT', onSigint);
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+function buildReport(opts: LoadOptions, results: ThreadResult[]): LoadReport {
+  const requests = results.reduce((a, r) => a + r.requests, 0);
+  const errors = results.reduce((a, r) => a + r.errors, 0);
+  const elapsedMs = Math.max(1, ...results.map((r) => r.elapsedMs));
+  const errorsByStatus: Record<string, number> = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.errorsByStatus)) errorsByStatus[k] = (errorsByStatus[k] ?? 0) + v;
+  const rps = requests / (elapsedMs / 1000);
+  const report: LoadReport = {
+    target: opts.target,
+    requests,
+    errors,
+    rps: round(rps),
+    duration_s: round(elapsedMs / 1000),
+    latency_us: summarize(mergeHistograms(results.map((r) => r.histogram))),
+    errors_by_status: errorsByStatus,
+    warnings: [],
+  };
+  if (opts.rate !== undefined) {
+    report.latency_us_raw = summarize(mergeHistograms(results.map((r) => r.rawHistogram ?? '').filter((e) => e !== '')));
+    report.target_rps = opts.rate;
+    const unsent = results.reduce((a, r) => a + r.unsent, 0);
+    if (rps < ACHIEVED_RATE_FLOOR * opts.rate) {
+      report.warnings.push(
+        `target rate not reached: ${Math.round(rps)} of ${opts.rate} req/s (${Math.round((100 * rps) / opts.rate)}%, ${unsent} scheduled requests never sent); ` +
+          'latency_us counts the wait from each intended send time',
+      );
+    }
+  }
+  if (requests === 0) report.warnings.push('no request completed in the measured window');
+  else if (errors === requests) report.warnings.push(`every request failed (${results.find((r) => r.firstFailure)?.firstFailure ?? 'see errors_by_status'})`);
+  return report;
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}

@@ -1,0 +1,420 @@
+/**
+ * The downstream phase machine: one per request, the StreamHandler the stream layer hands the
+ * request to. It walks MOSN's phases (src/proxy/phase.ts) in a `switch` loop that runs until a phase
+ * has to wait — for the pool, for the upstream's answer — and picks up where it stopped when the
+ * callback arrives. Errors never throw across layers: they become a local reply (before the response
+ * head went out) or a stream reset (after).
+ *
+ *   onHeaders ─▶ Init → DownFilter → MatchRoute → DownFilterAfterRoute → ChooseHost
+ *             → DownFilterAfterChooseHost → DownRecvHeader ┄(pool)┄▶ DownRecvData → DownRecvTrailer
+ *             → WaitNotify ┄(upstream)┄▶ UpFilter → UpRecvHeader → UpRecvData → UpRecvTrailer → End
+ *   a failed try whose retry policy allows another: Retry → ChooseHost (another host when there is one)
+ */
+import { RingsideError, asRingsideError, httpStatusOf } from '../common/errors.js';
+import { counter, type Counter } from '../common/counters.js';
+import { enabled, logger } from '../common/log.js';
+import { applyHeaderMutation, retryCovers } from '../router/mutations.js';
+import type { HeaderMap, RequestFrame, ResponseFrame } from '../types/protocol.js';
+import type { ResponseSender, StreamHandler, StreamInfo } from '../types/stream.js';
+import { StreamResetReason } from '../types/stream.js';
+import type { RouteMatch, RouteMatchContext } from '../types/router.js';
+import type { Cluster, ConnectionPool, Host, PoolWaiter, UpstreamClient } from '../types/upstream.js';
+import type { StreamClient, UpstreamResponseReceiver, UpstreamStream } from '../types/proxy.js';
+import { Phase, phaseNames } from './phase.js';
+import { appendForwardedFor, appendVia, isIdempotent, mutableView } from './headers.js';
+import type { ProxyRuntime } from './runtime.js';
+
+const log = logger('proxy');
+const phaseCounters: Counter[] = phaseNames.map((n) => counter(`proxy.phase.${n}`));
+const retriesCounter = counter('proxy.retries');
+const localReplies = counter('proxy.local_replies');
+
+export class DownstreamRequest implements StreamHandler, UpstreamResponseReceiver, PoolWaiter, RouteMatchContext {
+  readonly #rt: ProxyRuntime;
+  readonly #stream: StreamInfo;
+  readonly #sender: ResponseSender;
+  #phase = Phase.InitPhase;
+  #request: RequestFrame | null = null;
+  #requestEnded = false;
+  /** Request body kept while the upstream stream is not open yet, and for retries when allowed. */
+  #body: Buffer[] = [];
+  #bodyBytes = 0;
+  #trailers: HeaderMap | null = null;
+  /** False once the body outgrew the retry buffer: a try that sent bytes can't be repeated then. */
+  #replayable = true;
+  #match: RouteMatch | null = null;
+  #cluster: Cluster | undefined;
+  #host: Host | undefined;
+  #pool: ConnectionPool | undefined;
+  #upstream: UpstreamStream | null = null;
+  #tries = 0;
+  #retryAcquired = false;
+  #globalTimer: NodeJS.Timeout | undefined;
+  #tryTimer: NodeJS.Timeout | undefined;
+  #done = false;
+
+  constructor(rt: ProxyRuntime, stream: StreamInfo, sender: ResponseSender) {
+    this.#rt = rt;
+    this.#stream = stream;
+    this.#sender = sender;
+  }
+
+  // ── RouteMatchContext: what the router reads ──
+  get authority(): string {
+    return this.#request!.headers.get('host') ?? '';
+  }
+  get path(): string {
+    return this.#request!.path;
+  }
+  get method(): string {
+    return this.#request!.method;
+  }
+  header(name: string): string | undefined {
+    return this.#request!.headers.get(name);
+  }
+
+  // ── StreamHandler: the downstream request ──
+  onHeaders(request: RequestFrame, endOfStream: boolean): void {
+    this.#request = request;
+    this.#requestEnded = endOfStream;
+    this.#run(Phase.InitPhase);
+  }
+
+  onData(chunk: Buffer, endOfStream: boolean): void {
+    if (this.#done) return;
+    if (endOfStream) this.#requestEnded = true;
+    if (this.#upstream !== null && this.#body.length === 0 && !this.#keepsBodyForRetry()) {
+      this.#upstream.sendData(chunk, endOfStream);
+      return;
+    }
+    this.#keepBody(chunk);
+    if (this.#upstream !== null) {
+      this.#upstream.sendData(chunk, endOfStream);
+    }
+  }
+
+  onTrailers(trailers: HeaderMap): void {
+    if (this.#done) return;
+    this.#requestEnded = true;
+    this.#trailers = trailers;
+    if (this.#upstream !== null) this.#upstream.sendTrailers(trailers);
+  }
+
+  onReset(reason: StreamResetReason): void {
+    if (this.#done) return;
+    if (enabled('debug')) log.debug(`stream ${this.#stream.id} reset by downstream: ${reason}`);
+    this.#abandonUpstream(`downstream reset: ${reason}`);
+    this.#finish();
+  }
+
+  // ── PoolWaiter ──
+  onPoolReady(client: UpstreamClient): void {
+    if (this.#done) {
+      this.#pool?.release(client);
+      return;
+    }
+    const upstream = (client as StreamClient).newStream(this);
+    this.#upstream = upstream;
+    this.#sendRequest(upstream);
+  }
+
+  onPoolFailure(err: RingsideError): void {
+    if (this.#done) return;
+    this.#tryFailed(err, undefined);
+  }
+
+  // ── UpstreamResponseReceiver ──
+  onUpstreamHead(head: ResponseFrame, endOfStream: boolean): void {
+    if (this.#done) return;
+    this.#enter(Phase.UpFilter);
+    const status = head.status;
+    if (status >= 500 && this.#mayRetry(undefined, status)) {
+      // The answer is dropped, so the connection can't carry another request: reset it.
+      this.#abandonUpstream(`retrying after status ${status}`);
+      this.#retry();
+      return;
+    }
+    this.#enter(Phase.UpRecvHeader);
+    const route = this.#match!.route;
+    if (route.responseHeaders.length > 0) applyHeaderMutation(route.responseHeaders, mutableView(head.headers));
+    this.#sender.sendHeaders(head, endOfStream);
+    if (endOfStream) this.#complete();
+  }
+
+  onUpstreamData(chunk: Buffer, endOfStream: boolean): void {
+    if (this.#done) return;
+    this.#enter(Phase.UpRecvData);
+    this.#sender.sendData(chunk, endOfStream);
+    if (endOfStream) this.#complete();
+  }
+
+  onUpstreamTrailers(trailers: HeaderMap): void {
+    if (this.#done) return;
+    this.#enter(Phase.UpRecvTrailer);
+    this.#sender.sendTrailers(trailers);
+    this.#complete();
+  }
+
+  onUpstreamError(err: RingsideError, headSent: boolean): void {
+    if (this.#done) return;
+    this.#upstream = null;
+    if (headSent || this.#sender.headersSent) {
+      // Part of the answer already went downstream: the only honest signal left is a reset.
+      this.#resetDownstream(err);
+      return;
+    }
+    this.#tryFailed(err, undefined);
+  }
+
+  // ── the phase loop ──
+  #run(from: Phase): void {
+    let phase = from;
+    try {
+      for (;;) {
+        this.#enter(phase);
+        switch (phase) {
+          case Phase.InitPhase:
+            phase = Phase.DownFilter;
+            break;
+          case Phase.DownFilter:
+            // Receiver stream filters already ran in the stream layer before this handler existed.
+            phase = Phase.MatchRoute;
+            break;
+          case Phase.MatchRoute:
+            if (!this.#matchRoute()) return;
+            phase = Phase.DownFilterAfterRoute;
+            break;
+          case Phase.DownFilterAfterRoute:
+            // The route's timeout is known from here; it covers every try and the whole response.
+            this.#startGlobalTimer();
+            this.#rewriteRequest();
+            phase = Phase.ChooseHost;
+            break;
+          case Phase.ChooseHost:
+            if (!this.#chooseHost()) return;
+            phase = Phase.DownFilterAfterChooseHost;
+            break;
+          case Phase.DownFilterAfterChooseHost:
+            phase = Phase.DownRecvHeader;
+            break;
+          case Phase.DownRecvHeader:
+            // Acquire may answer synchronously (idle connection); the request then goes out at once.
+            this.#tries++;
+            this.#startTryTimer();
+            this.#pool!.acquire(this);
+            return;
+          default:
+            return;
+        }
+      }
+    } catch (err) {
+      this.#fail(asRingsideError(err));
+    }
+  }
+
+  #enter(phase: Phase): void {
+    this.#phase = phase;
+    phaseCounters[phase]!.inc();
+    if (enabled('debug')) log.debug(`stream ${this.#stream.id} → ${phaseNames[phase]}`);
+  }
+
+  #matchRoute(): boolean {
+    const match = this.#rt.router.match(this);
+    if (match === null) {
+      this.#localReply(404, `no route for ${this.#request!.method} ${this.#request!.path}\n`);
+      return false;
+    }
+    this.#match = match;
+    const action = match.route.action;
+    if (action.kind === 'direct_response') {
+      this.#localReply(action.status, action.body ?? '');
+      return false;
+    }
+    const cluster = this.#rt.clusterManager.getCluster(match.clusterName!);
+    if (cluster === undefined) {
+      this.#fail(new RingsideError('NO_ROUTE', 'internal', `route ${match.route.name} names unknown cluster ${match.clusterName}`));
+      return false;
+    }
+    this.#cluster = cluster;
+    return true;
+  }
+
+  #rewriteRequest(): void {
+    const request = this.#request!;
+    const route = this.#match!.route;
+    request.path = route.rewritePath(request.path);
+    if (route.requestHeaders.length > 0) applyHeaderMutation(route.requestHeaders, mutableView(request.headers));
+    if (this.#rt.xForwardedFor) appendForwardedFor(request.headers, this.#stream.connection.remoteAddress);
+    if (this.#rt.via !== '') appendVia(request.headers, this.#rt.via);
+  }
+
+  #chooseHost(): boolean {
+    const cluster = this.#cluster!;
+    const host = cluster.chooseHost(this.#host === undefined ? this.#rt.lbContext(this) : this.#rt.lbContext(this, this.#host));
+    if (host === undefined) {
+      this.#fail(new RingsideError('NO_HEALTHY_HOST', 'upstream', `no healthy host in cluster ${cluster.name}`, { retryable: false }));
+      return false;
+    }
+    this.#host = host;
+    this.#pool = this.#rt.clusterManager.connPool(host, this.#rt.clientFactory);
+    return true;
+  }
+
+  #sendRequest(upstream: UpstreamStream): void {
+    const request = this.#request!;
+    this.#enter(Phase.DownRecvHeader);
+    const body = this.#body;
+    if (this.#requestEnded && this.#trailers === null) {
+      // The whole request is here: head and body in one write.
+      const joined = body.length === 0 ? null : body.length === 1 ? body[0]! : Buffer.concat(body, this.#bodyBytes);
+      upstream.sendHead(request, joined, true);
+    } else {
+      upstream.sendHead(request, null, false);
+      if (body.length > 0) {
+        this.#enter(Phase.DownRecvData);
+        for (let i = 0; i < body.length; i++) upstream.sendData(body[i]!, this.#requestEnded && this.#trailers === null && i === body.length - 1);
+      }
+      if (this.#trailers !== null) {
+        this.#enter(Phase.DownRecvTrailer);
+        upstream.sendTrailers(this.#trailers);
+      }
+    }
+    if (!this.#keepsBodyForRetry()) {
+      this.#body = [];
+      this.#bodyBytes = 0;
+    }
+    if (this.#upstream === upstream) this.#enter(Phase.WaitNotify);
+  }
+
+  // ── retries and failures ──
+  #tryFailed(err: RingsideError, status: number | undefined): void {
+    this.#clearTryTimer();
+    if (this.#mayRetry(err, status)) {
+      this.#retry();
+      return;
+    }
+    this.#fail(err);
+  }
+
+  #mayRetry(err: RingsideError | undefined, status: number | undefined): boolean {
+    const policy = this.#match?.route.retryPolicy;
+    if (policy === undefined || this.#tries > policy.numRetries || this.#sender.headersSent) return false;
+    if (!retryCovers(policy, err, status)) return false;
+    // Resending is safe when nothing reached the upstream, or the method is idempotent and we still
+    // hold the whole request.
+    const nothingSent = err !== undefined && (err.code === 'CONNECT_FAILED' || err.code === 'OVERFLOW');
+    if (!nothingSent && !(isIdempotent(this.#request!.method) && this.#replayable && this.#requestEnded)) return false;
+    if (!this.#retryAcquired) {
+      if (this.#cluster!.circuitBreaker.tryAcquireRetry() !== undefined) return false;
+      this.#retryAcquired = true;
+    }
+    return true;
+  }
+
+  #retry(): void {
+    retriesCounter.inc();
+    this.#enter(Phase.Retry);
+    this.#upstream = null;
+    this.#run(Phase.ChooseHost);
+  }
+
+  #fail(err: RingsideError): void {
+    if (this.#done) return;
+    this.#abandonUpstream(err.message);
+    if (this.#sender.headersSent) {
+      this.#resetDownstream(err);
+      return;
+    }
+    if (enabled('debug')) log.debug(`stream ${this.#stream.id}: ${err.code} ${err.message}`);
+    this.#localReply(httpStatusOf(err), `${err.message}\n`);
+  }
+
+  #resetDownstream(err: RingsideError): void {
+    if (enabled('debug')) log.debug(`stream ${this.#stream.id} reset after response started: ${err.message}`);
+    this.#abandonUpstream(err.message);
+    this.#finish();
+    this.#sender.reset(StreamResetReason.LocalReset);
+  }
+
+  #localReply(status: number, body: string): void {
+    localReplies.inc();
+    const head = this.#sender.newResponse(status);
+    head.headers.set('content-type', 'text/plain; charset=utf-8');
+    this.#finish();
+    this.#sender.send(head, body === '' ? null : Buffer.from(body));
+  }
+
+  #abandonUpstream(reason: string): void {
+    const upstream = this.#upstream;
+    this.#upstream = null;
+    if (upstream !== null) upstream.reset(reason);
+    else if (this.#pool !== undefined && this.#phase === Phase.DownRecvHeader) this.#pool.cancel(this);
+  }
+
+  #complete(): void {
+    this.#upstream = null;
+    this.#finish();
+  }
+
+  /** Ends the request once: timers cleared, retry budget returned. */
+  #finish(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#enter(Phase.End);
+    if (this.#globalTimer !== undefined) clearTimeout(this.#globalTimer);
+    this.#clearTryTimer();
+    if (this.#retryAcquired) this.#cluster!.circuitBreaker.releaseRetry();
+    this.#body = [];
+  }
+
+  // ── body keeping ──
+  #keepsBodyForRetry(): boolean {
+    const policy = this.#match?.route.retryPolicy;
+    return policy !== undefined && policy.numRetries > 0 && this.#replayable;
+  }
+
+  #keepBody(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.#bodyBytes += chunk.length;
+    if (this.#upstream !== null && this.#bodyBytes > this.#rt.retryBufferBytes) {
+      // Too big to hold for a replay: stream it and give up on retrying this request.
+      this.#replayable = false;
+      return;
+    }
+    // The chunk is a view into a read buffer that is reused after this call: copy what we keep.
+    this.#body.push(Buffer.from(chunk));
+  }
+
+  // ── timeouts ──
+  #startGlobalTimer(): void {
+    const ms = this.#match?.route.timeoutMs || this.#rt.globalTimeoutMs;
+    if (ms > 0) this.#globalTimer = setTimeout(this.#onGlobalTimeout, ms);
+  }
+
+  #startTryTimer(): void {
+    const ms = this.#match?.route.retryPolicy?.perTryTimeoutMs ?? 0;
+    if (ms > 0) {
+      this.#clearTryTimer();
+      this.#tryTimer = setTimeout(this.#onTryTimeout, ms);
+    }
+  }
+
+  #clearTryTimer(): void {
+    if (this.#tryTimer !== undefined) {
+      clearTimeout(this.#tryTimer);
+      this.#tryTimer = undefined;
+    }
+  }
+
+  readonly #onGlobalTimeout = (): void => {
+    this.#globalTimer = undefined;
+    this.#fail(new RingsideError('TIMEOUT', 'upstream', `upstream did not answer within the route timeout`, { retryable: false }));
+  };
+
+  readonly #onTryTimeout = (): void => {
+    this.#tryTimer = undefined;
+    const err = new RingsideError('TIMEOUT', 'upstream', 'upstream did not answer within the per-try timeout');
+    this.#abandonUpstream(err.message);
+    this.#tryFailed(err, undefined);
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * The `proxy` network filter (MOSN's proxy): config keys downstream_protocol, upstream_protocol and
+ * router_config_name. Per connection it builds the downstream protocol's ServerStreamConnection and
+ * feeds it every byte; each request becomes a DownstreamRequest (the phase machine).
+ *
+ * downstream_protocol "Auto" looks at the first bytes of the connection and asks each registered
+ * codec's detect() which protocol it speaks, as MOSN's auto protocol does.
+ */
+import { parseProxyFilterConfig } from '../config/filters.js';
+import { ConfigError } from '../config/errors.js';
+import type { Registry } from '../common/registry.js';
+import { logger } from '../common/log.js';
+import {
+  CloseMode,
+  FilterStatus,
+  type Connection,
+  type FactoryContext,
+  type FilterChainBuilder,
+  type NetworkFilterFactory,
+  type ReadFilter,
+  type ReadFilterCallbacks,
+} from '../types/network.js';
+import type { CodecLimits, ProtocolCodec } from '../types/protocol.js';
+import type {
+  ServerStreamConnection,
+  ServerStreamConnectionFactory,
+  ServerStreamConnectionOptions,
+  StreamFilterChainFactory,
+} from '../types/stream.js';
+import type { Router } from '../types/router.js';
+import type { StreamClientFactory } from '../types/proxy.js';
+import type { ClusterManager } from '../upstream/cluster-manager.js';
+import { DownstreamRequest } from './downstream.js';
+import { ProxyRuntime, defaultProxySettings, type ProxySettings } from './runtime.js';
+
+const log = logger('proxy');
+const AUTO = 'Auto';
+/** Bytes Auto detection waits for at most before it gives up on a connection. */
+const MAX_DETECT_BYTES = 64;
+
+/** The worker services the proxy filter reads (filled by the worker runtime). */
+export interface ProxyServices {
+  readonly routers: { get(name: string): Router | undefined };
+  readonly clusterManager: ClusterManager;
+  readonly codecs: Registry<ProtocolCodec>;
+  readonly streamConnections: Registry<ServerStreamConnectionFactory>;
+  /** One client factory per upstream protocol on this worker. */
+  readonly upstreamClients: Registry<StreamClientFactory>;
+  /** Stream filters of each listener (its `stream_filters`), already validated. */
+  readonly listenerStreamFilters: ReadonlyMap<string, readonly StreamFilterChainFactory[]>;
+  readonly codecLimits?: Partial<CodecLimits>;
+  readonly proxySettings?: Partial<ProxySettings>;
+}
+
+function fail(path: string, key: string, message: string): never {
+  throw new ConfigError(`filter config at ${path}`, [{ path: `${path}.${key}`, message }]);
+}
+
+export const proxyFilterFactory: NetworkFilterFactory = {
+  create(raw: unknown, path: string, ctx: FactoryContext) {
+    const { config, warnings } = parseProxyFilterConfig(raw, path);
+    for (const w of warnings) log.warn(w);
+    const services = ctx.services as unknown as ProxyServices;
+    const router = services.routers.get(config.router_config_name);
+    if (router === undefined) fail(path, 'router_config_name', `no router named "${config.router_config_name}"`);
+    const downstream = config.downstream_protocol;
+    const upstream = config.upstream_protocol ?? (downstream === AUTO ? 'Http1' : downstream);
+    if (downstream !== AUTO && !services.streamConnections.has(downstream)) {
+      fail(path, 'downstream_protocol', `no codec serves "${downstream}" (known: ${services.streamConnections.names().join(', ')}, ${AUTO})`);
+    }
+    const clientFactory = services.upstreamClients.get(upstream);
+    if (clientFactory === undefined) {
+      fail(path, 'upstream_protocol', `no upstream client for "${upstream}" (known: ${services.upstreamClients.names().join(', ')})`);
+    }
+    const rt = new ProxyRuntime(router, services.clusterManager, clientFactory, { ...defaultProxySettings, ...services.proxySettings });
+    const options: ServerStreamConnectionOptions = {
+      handlerFactory: (stream, sender) => new DownstreamRequest(rt, stream, sender),
+      filters: services.listenerStreamFilters.get(ctx.listenerName) ?? [],
+      ...(services.codecLimits !== undefined ? { limits: services.codecLimits } : {}),
+    };
+    return (_connection: Connection, chain: FilterChainBuilder) => {
+      chain.addReadFilter(new ProxyReadFilter(services, downstream, options));
+    };
+  },
+};
+
+/** The read filter: bytes in → the stream connection; it always answers Stop (it is the terminal filter). */
+class ProxyReadFilter implements ReadFilter {
+  readonly #services: ProxyServices;
+  readonly #protocol: string;
+  readonly #options: ServerStreamConnectionOptions;
+  #callbacks!: ReadFilterCallbacks;
+  #streams: ServerStreamConnection | null = null;
+  /** Auto detection: bytes seen before the protocol is known (copied: read buffers are reused). */
+  #pending: Buffer | null = null;
+
+  constructor(services: ProxyServices, protocol: string, options: ServerStreamConnectionOptions) {
+    this.#services = services;
+    this.#protocol = protocol;
+    this.#options = options;
+  }
+
+  initializeReadFilterCallbacks(callbacks: ReadFilterCallbacks): void {
+    this.#callbacks = callbacks;
+  }
+
+  onNewConnection(): FilterStatus {
+    if (this.#protocol !== AUTO) this.#streams = this.#build(this.#protocol);
+    return FilterStatus.Continue;
+  }
+
+  onData(data: Buffer, endOfStream: boolean): FilterStatus {
+    const streams = this.#streams ?? this.#detect(data, endOfStream);
+    if (streams !== null) streams.onData(this.#takePending(data), endOfStream);
+    return FilterStatus.Stop;
+  }
+
+  #build(protocol: string): ServerStreamConnection {
+    return this.#services.streamConnections.require(protocol)(this.#callbacks.connection, this.#options);
+  }
+
+  #detect(data: Buffer, endOfStream: boolean): ServerStreamConnection | null {
+    const first = this.#pending === null ? data : Buffer.concat([this.#pending, data]);
+    let needMore = false;
+    for (const name of this.#services.streamConnections.names()) {
+      const verdict = this.#services.codecs.get(name)?.detect(first) ?? 'no';
+      if (verdict === 'match') {
+        this.#streams = this.#build(name);
+        return this.#streams;
+      }
+      if (verdict === 'need-more') needMore = true;
+    }
+    if (needMore && first.length < MAX_DETECT_BYTES && !endOfStream) {
+      this.#pending = Buffer.from(first);
+      return null;
+    }
+    log.debug(`connection ${this.#callbacks.connection.id}: no codec recognises the first bytes; closing`);
+    this.#callbacks.connection.close(CloseMode.NoFlush, 'protocol not recognised');
+    return null;
+  }
+
+  #takePending(data: Buffer): Buffer {
+    const pending = this.#pending;
+    if (pending === null) return data;
+    this.#pending = null;
+    return Buffer.concat([pending, data]);
+  }
+}

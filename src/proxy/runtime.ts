@@ -1,0 +1,52 @@
+/**
+ * What every `proxy` filter instance of a worker shares: the router it was configured with, the
+ * cluster manager, the upstream client factory of its upstream protocol, and the proxy's settings.
+ * Built once per filter config on each worker; requests only read it.
+ */
+import type { ClusterManager } from '../upstream/cluster-manager.js';
+import type { Router } from '../types/router.js';
+import type { Host, LoadBalancerContext } from '../types/upstream.js';
+import type { StreamClientFactory } from '../types/proxy.js';
+
+export interface ProxySettings {
+  /** Timeout of a request whose route sets none, in ms (MOSN's global timeout); 0 for none. */
+  globalTimeoutMs: number;
+  /** Append the downstream peer to X-Forwarded-For. */
+  xForwardedFor: boolean;
+  /** Via value to add ("1.1 ringside"); empty for none. */
+  via: string;
+  /** Request bytes held so a retry can resend them; a larger body is streamed and not retried. */
+  retryBufferBytes: number;
+}
+
+export const defaultProxySettings: ProxySettings = {
+  globalTimeoutMs: 60_000,
+  xForwardedFor: true,
+  via: '',
+  retryBufferBytes: 64 * 1024,
+};
+
+export class ProxyRuntime implements ProxySettings {
+  readonly router: Router;
+  readonly clusterManager: ClusterManager;
+  readonly clientFactory: StreamClientFactory;
+  readonly globalTimeoutMs: number;
+  readonly xForwardedFor: boolean;
+  readonly via: string;
+  readonly retryBufferBytes: number;
+
+  constructor(router: Router, clusterManager: ClusterManager, clientFactory: StreamClientFactory, settings: ProxySettings) {
+    this.router = router;
+    this.clusterManager = clusterManager;
+    this.clientFactory = clientFactory;
+    this.globalTimeoutMs = settings.globalTimeoutMs;
+    this.xForwardedFor = settings.xForwardedFor;
+    this.via = settings.via;
+    this.retryBufferBytes = settings.retryBufferBytes;
+  }
+
+  /** The load balancer's view of a request; `exclude` is the host a failed try used. */
+  lbContext(request: { header(name: string): string | undefined }, exclude?: Host): LoadBalancerContext {
+    return exclude === undefined ? { header: (n) => request.header(n) } : { header: (n) => request.header(n), excludeHost: exclude };
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * The runtime API's public surface, for the composition root, examples and tests.
+ */
+import type { Registry } from '../common/registry.js';
+import type { ProtocolCodec } from '../types/protocol.js';
+import type { ChannelFactory } from '../types/runtime.js';
+import { HttpChannelFactory } from './channel/http-channel.js';
+
+export { RuntimeHost } from './host.js';
+export { RuntimeGrpcServer } from './grpc/server.js';
+export { MosnInvoker, DEFAULT_TIMEOUT_MS } from './invoker/mosn-invoker.js';
+export { registerBuiltinInvokerFilters, newInvokerFilterRegistries, dubboJsonRpc } from './invoker/filters.js';
+export { HttpChannel, HttpChannelFactory, UpstreamStatusError } from './channel/http-channel.js';
+export { ConnPool } from './channel/pool.js';
+export { DaprHttpApi } from './dapr/http-api.js';
+export { startDemoUpstream, answerJsonRpc, DEMO_UPSTREAM_ADDRESS, type DemoUpstream } from './demo-upstream.js';
+export { parseGrpcFilterConfig, parseMosnInvokerConfig, parseDaprHttpFilterConfig, RuntimeConfigError } from './config.js';
+export { serviceDefinition, messageType, runtimeProtoRoot, protoDir, LAYOTTO_SERVICE, DAPR_SERVICE } from './proto.js';
+export { daprListeners, daprSettingsFromEnv } from './dapr/settings.js';
+
+/** Registers the built-in channel protocols ("http", on the HTTP/1.1 codec). */
+export function registerBuiltinChannels(channels: Registry<ChannelFactory>, http1: ProtocolCodec): void {
+  channels.register('http', new HttpChannelFactory(http1));
+}

@@ -1,0 +1,149 @@
+/**
+ * Runs one direction of a stream (request or response) through its filters. Events are the head,
+ * body pieces and trailers, in order. A filter answering Stop holds its event and every later one
+ * until the filter resumes the chain; events then continue from the next filter, in order.
+ *
+ * Body pieces are views valid only during the call that delivered them, so the chain copies one only
+ * when it has to keep it (held by a Stop or queued behind one). A chain with no filters is never
+ * built: the stream calls its sink directly.
+ */
+import { FilterStatus } from '../types/network.js';
+import type { HeaderMap } from '../types/protocol.js';
+
+export const enum EventKind {
+  Headers,
+  Data,
+  Trailers,
+}
+
+export interface ChainEvent<H> {
+  kind: EventKind;
+  head: H | null;
+  chunk: Buffer | null;
+  trailers: HeaderMap | null;
+  endOfStream: boolean;
+  /** The chunk is Ringside's own copy. */
+  owned: boolean;
+}
+
+/** Where events go after the last filter. */
+export interface ChainSink<H> {
+  headers(head: H, endOfStream: boolean): void;
+  data(chunk: Buffer, endOfStream: boolean): void;
+  trailers(trailers: HeaderMap): void;
+}
+
+/** Calls one filter's hook for one event; missing hooks count as Continue. */
+export type FilterCall<F, H> = (filter: F, event: ChainEvent<H>) => FilterStatus;
+
+export class FilterChain<F, H> {
+  readonly #filters: readonly F[];
+  readonly #call: FilterCall<F, H>;
+  readonly #sink: ChainSink<H>;
+  /** Events waiting behind a stopped one; [0] is the stopped event itself while stopped. */
+  readonly #queue: ChainEvent<H>[] = [];
+  /** Filter index the stopped event resumes at; -1 while not stopped. */
+  #resumeAt = -1;
+  /** Set when a filter resumes from inside its own hook, before answering Stop. */
+  #resumeDuringCall = false;
+  #inCall = false;
+  #destroyed = false;
+
+  constructor(filters: readonly F[], call: FilterCall<F, H>, sink: ChainSink<H>) {
+    this.#filters = filters;
+    this.#call = call;
+    this.#sink = sink;
+  }
+
+  get stopped(): boolean {
+    return this.#resumeAt !== -1;
+  }
+
+  headers(head: H, endOfStream: boolean): void {
+    this.#push({ kind: EventKind.Headers, head, chunk: null, trailers: null, endOfStream, owned: false });
+  }
+
+  data(chunk: Buffer, endOfStream: boolean): void {
+    this.#push({ kind: EventKind.Data, head: null, chunk, trailers: null, endOfStream, owned: false });
+  }
+
+  trailers(trailers: HeaderMap): void {
+    this.#push({ kind: EventKind.Trailers, head: null, chunk: null, trailers, endOfStream: true, owned: false });
+  }
+
+  /** Resumes a stopped chain; a no-op when not stopped. */
+  resume(): void {
+    if (this.#destroyed) return;
+    if (this.#inCall) {
+      this.#resumeDuringCall = true;
+      return;
+    }
+    if (this.#resumeAt === -1) return;
+    const from = this.#resumeAt;
+    this.#resumeAt = -1;
+    const first = this.#queue.shift()!;
+    if (!this.#run(first, from)) return;
+    while (this.#queue.length > 0 && this.#resumeAt === -1 && !this.#destroyed) {
+      const ev = this.#queue.shift()!;
+      if (!this.#run(ev, 0)) return;
+    }
+  }
+
+  /** Drops held events; no filter or sink is called afterwards. */
+  destroy(): void {
+    this.#destroyed = true;
+    this.#queue.length = 0;
+  }
+
+  #push(ev: ChainEvent<H>): void {
+    if (this.#destroyed) return;
+    if (this.#resumeAt !== -1 || this.#queue.length > 0) {
+      keep(ev);
+      this.#queue.push(ev);
+      return;
+    }
+    this.#run(ev, 0);
+  }
+
+  /** Runs one event from filter `from`; false when it stopped (and was queued) or the chain died. */
+  #run(ev: ChainEvent<H>, from: number): boolean {
+    const filters = this.#filters;
+    for (let i = from; i < filters.length; i++) {
+      this.#inCall = true;
+      this.#resumeDuringCall = false;
+      let status: FilterStatus;
+      try {
+        status = this.#call(filters[i]!, ev);
+      } finally {
+        this.#inCall = false;
+      }
+      if (this.#destroyed) return false;
+      if (status === FilterStatus.Stop && !this.#resumeDuringCall) {
+        keep(ev);
+        this.#queue.unshift(ev);
+        this.#resumeAt = i + 1;
+        return false;
+      }
+    }
+    switch (ev.kind) {
+      case EventKind.Headers:
+        this.#sink.headers(ev.head!, ev.endOfStream);
+        break;
+      case EventKind.Data:
+        this.#sink.data(ev.chunk!, ev.endOfStream);
+        break;
+      case EventKind.Trailers:
+        this.#sink.trailers(ev.trailers!);
+        break;
+    }
+    return !this.#destroyed;
+  }
+}
+
+/** Makes a held body piece outlive the call that delivered it (copied once). */
+function keep<H>(ev: ChainEvent<H>): void {
+  if (ev.kind === EventKind.Data && ev.chunk !== null && !ev.owned) {
+    ev.chunk = Buffer.from(ev.chunk);
+    ev.owned = true;
+  }
+}

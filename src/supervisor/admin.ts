@@ -1,0 +1,101 @@
+/**
+ * The admin endpoint, bound on the main thread — the one exception to "main accepts no traffic", for
+ * control only, on 127.0.0.1 by default:
+ *
+ *   GET  /ready  200 once every listener accepts (stage running), 503 otherwise
+ *   GET  /stats  the workers' WorkerStats plus their sum, collected over comlink
+ *   POST /drain  starts the same graceful drain as SIGTERM; answers 202 at once
+ *   POST /test/crash?worker=i&mode=throw|fatal   only with RINGSIDE_TEST_HOOKS=1
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { logger } from '../common/log.js';
+
+const log = logger('admin');
+
+export interface AdminBackend {
+  ready(): boolean;
+  stats(): Promise<unknown>;
+  drain(reason: string): void;
+  /** Present only when test hooks are on. */
+  crash?: (worker: number, mode: 'throw' | 'fatal') => Promise<void>;
+}
+
+export class AdminServer {
+  readonly #server: Server;
+  readonly #backend: AdminBackend;
+
+  constructor(backend: AdminBackend) {
+    this.#backend = backend;
+    this.#server = createServer((req, res) => {
+      this.#handle(req, res).catch((err: unknown) => {
+        log.warn(`${req.method} ${req.url} failed`, err);
+        send(res, 500, { error: err instanceof Error ? err.message : String(err) });
+      });
+    });
+    // Admin calls are rare and short; never let an idle admin client hold shutdown.
+    this.#server.keepAliveTimeout = 1000;
+  }
+
+  /** Binds `host:port`; resolves with the bound address (port 0 picks one). */
+  listen(address: string): Promise<string> {
+    const { host, port } = splitHostPort(address);
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', reject);
+        const a = this.#server.address() as AddressInfo;
+        resolve(`${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const route = `${req.method} ${url.pathname}`;
+    switch (route) {
+      case 'GET /ready':
+        return send(res, this.#backend.ready() ? 200 : 503, { ready: this.#backend.ready() });
+      case 'GET /stats':
+        return send(res, 200, await this.#backend.stats());
+      case 'POST /drain':
+        send(res, 202, { draining: true });
+        this.#backend.drain('admin POST /drain');
+        return;
+      case 'POST /test/crash': {
+        const crash = this.#backend.crash;
+        if (crash === undefined) return send(res, 404, { error: 'not found' });
+        const mode = url.searchParams.get('mode') === 'fatal' ? 'fatal' : 'throw';
+        await crash(Number(url.searchParams.get('worker') ?? '0'), mode);
+        return send(res, 202, { crashing: true });
+      }
+      default:
+        return send(res, 404, { error: 'not found' });
+    }
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  const data = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) });
+  res.end(data);
+}
+
+/** "127.0.0.1:34901", "[::1]:0", ":8080" (all interfaces). */
+export function splitHostPort(address: string): { host: string | undefined; port: number } {
+  const i = address.lastIndexOf(':');
+  if (i < 0) throw new Error(`admin address "${address}" is not host:port`);
+  let host = address.slice(0, i);
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  const port = Number(address.slice(i + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`admin address "${address}" has no valid port`);
+  return { host: host === '' ? undefined : host, port };
+}

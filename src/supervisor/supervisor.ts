@@ -1,0 +1,292 @@
+/**
+ * The supervisor: the main thread's whole job. It owns the stage manager, spawns and respawns the
+ * data-plane workers, relays MeshMessages between them, keeps the load board, serves the admin
+ * endpoint and turns SIGTERM/SIGINT into a graceful drain. It accepts no data-plane traffic.
+ *
+ *   start():  Init → Start: admin binds; N workers boot; worker 0 binds first (a port-0 listener gets
+ *             its real port there) and the others bind the same addresses; → Running
+ *   crash:    the slot's thread is gone → cause logged → respawn after a backoff, same index, same
+ *             addresses; the other workers and their connections are not touched
+ *   drain():  → Drain: every worker stops accepting and waits for its in-flight work (drain timeout),
+ *             then closes the rest → workers terminated → Stop
+ */
+import type * as Comlink from 'comlink';
+import type { ListenerReady, MeshMessage, WorkerStats, WorkerTestControl } from '../types/messages.js';
+import { LoadBoard } from '../actor/load-board.js';
+import { logger } from '../common/log.js';
+import { AdminServer, type AdminBackend } from './admin.js';
+import { Stage, StageManager } from './stages.js';
+import { WorkerSlot } from './worker-slot.js';
+
+const log = logger('supervisor');
+
+const respawnBaseMs = 100;
+const respawnMaxMs = 5000;
+/** A worker that lived this long before crashing starts its backoff from the beginning again. */
+const respawnResetAfterMs = 10_000;
+/** Extra time a drain call gets beyond the drain timeout before the supervisor stops waiting. */
+const drainGraceMs = 2000;
+
+export interface SupervisorOptions {
+  /** The validated config, handed to every worker as plain JSON. */
+  config: unknown;
+  workers: number;
+  drainTimeoutMs: number;
+  /** host:port for the admin endpoint, or null for none. */
+  adminAddress: string | null;
+  /** Thread entry; defaults to the compiled workers/dataplane.js of this build. */
+  entry?: URL;
+  /** Expose test-only control (admin POST /test/crash). */
+  testHooks?: boolean;
+  /** Ends the process once a signal- or admin-started drain is over (process.exit in the CLI). */
+  exit?: (code: number) => void;
+}
+
+export interface ReadyReport {
+  workers: number;
+  listeners: ListenerReady[];
+  /** The bound admin address, or null when disabled. */
+  admin: string | null;
+}
+
+export interface AggregateStats {
+  stage: string;
+  workers: (WorkerStats | { workerIndex: number; down: string })[];
+  total: { activeConnections: number; totalConnections: number; counters: Record<string, number> };
+}
+
+export class Supervisor {
+  readonly stages = new StageManager();
+  readonly #opts: SupervisorOptions;
+  readonly #entry: URL;
+  readonly #board: LoadBoard;
+  readonly #boardBuffer: SharedArrayBuffer;
+  readonly #slots: WorkerSlot[];
+  readonly #attempts: number[];
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #bound: ListenerReady[] = [];
+  #admin: AdminServer | null = null;
+  #drain: Promise<void> | null = null;
+
+  constructor(opts: SupervisorOptions) {
+    if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError(`workers must be an integer ≥ 1, got ${opts.workers}`);
+    this.#opts = opts;
+    this.#entry = opts.entry ?? new URL('../../workers/dataplane.js', import.meta.url);
+    this.#boardBuffer = LoadBoard.allocate(opts.workers);
+    this.#board = new LoadBoard(this.#boardBuffer);
+    this.#slots = Array.from({ length: opts.workers }, (_, i) => new WorkerSlot(i));
+    this.#attempts = new Array<number>(opts.workers).fill(0);
+  }
+
+  /** Brings every worker up; resolves when every listener on every worker accepts. */
+  async start(): Promise<ReadyReport> {
+    this.stages.to(Stage.Start);
+    try {
+      let admin: string | null = null;
+      if (this.#opts.adminAddress !== null) {
+        this.#admin = new AdminServer(this.#adminBackend());
+        admin = await this.#admin.listen(this.#opts.adminAddress);
+        log.info(`admin listening on ${admin}`);
+      }
+      await Promise.all(this.#slots.map((slot) => this.#spawn(slot)));
+      // Worker 0 first: what it bound (real ports for port 0) is what every other worker binds.
+      this.#bound = await this.#slots[0]!.call((c) => c.start([]));
+      await Promise.all(this.#slots.slice(1).map((slot) => slot.call((c) => c.start(this.#bound))));
+      this.stages.to(Stage.Running);
+      return { workers: this.#slots.length, listeners: this.#bound, admin };
+    } catch (err) {
+      await this.#stopNow();
+      throw err;
+    }
+  }
+
+  /** Graceful drain, then stop. Idempotent: a second call returns the first drain. */
+  drain(reason: string): Promise<void> {
+    if (this.#drain !== null) return this.#drain;
+    this.#drain = this.#runDrain(reason);
+    return this.#drain;
+  }
+
+  /** SIGTERM/SIGINT → drain → exit(0); a second signal exits at once with 1. */
+  installSignalHandlers(): void {
+    let received = 0;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      received++;
+      if (received > 1) {
+        log.warn(`${signal} again during drain; exiting now`);
+        this.#exit(1);
+        return;
+      }
+      this.#drainThenExit(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+
+  #exit(code: number): void {
+    (this.#opts.exit ?? ((c: number) => process.exit(c)))(code);
+  }
+
+  #drainThenExit(reason: string): void {
+    log.info(`${reason}: draining (up to ${this.#opts.drainTimeoutMs} ms)`);
+    this.drain(reason).then(
+      () => this.#exit(0),
+      (err: unknown) => {
+        log.error('drain failed', err);
+        this.#exit(1);
+      },
+    );
+  }
+
+  /** Sums every live worker's stats; a worker that is down is listed as such. */
+  async stats(): Promise<AggregateStats> {
+    const workers = await Promise.all(
+      this.#slots.map(async (slot) => {
+        try {
+          return await slot.call((c) => c.stats());
+        } catch (err) {
+          return { workerIndex: slot.index, down: err instanceof Error ? err.message : String(err) };
+        }
+      }),
+    );
+    const total = { activeConnections: 0, totalConnections: 0, counters: {} as Record<string, number> };
+    for (const w of workers) {
+      if ('down' in w) continue;
+      total.activeConnections += w.activeConnections;
+      total.totalConnections += w.totalConnections;
+      for (const [k, v] of Object.entries(w.counters)) total.counters[k] = (total.counters[k] ?? 0) + v;
+    }
+    return { stage: this.stages.name, workers, total };
+  }
+
+  /** Resizes every worker's offload pool (WorkerControl.resizeOffloadPool). */
+  async resizeOffloadPools(threads: number): Promise<void> {
+    await Promise.all(this.#slots.filter((s) => s.alive).map((s) => s.call((c) => c.resizeOffloadPool(threads))));
+  }
+
+  #spawn(slot: WorkerSlot): Promise<void> {
+    this.#board.set(slot.index, 0);
+    return slot.spawn({
+      entry: this.#entry,
+      workerCount: this.#slots.length,
+      config: this.#opts.config,
+      loadBoard: this.#boardBuffer,
+      onMesh: (msg) => this.#relay(msg),
+      onUnexpectedExit: (cause) => this.#crashed(slot, cause),
+    });
+  }
+
+  #relay(msg: MeshMessage): void {
+    const target = this.#slots[msg.toWorker];
+    if (target !== undefined && target.post(msg)) return;
+    if (msg.type === 'pipe.dial') {
+      // The dialer must learn at once that nobody will pick its pipe up.
+      this.#slots[msg.fromWorker]?.post({
+        type: 'pipe.refused',
+        fromWorker: msg.toWorker,
+        toWorker: msg.fromWorker,
+        pipeId: msg.descriptor.pipeId,
+        reason: `worker/${msg.toWorker} is not running`,
+      });
+    }
+  }
+
+  #crashed(slot: WorkerSlot, cause: string): void {
+    // Its connections died with it; other workers' placement must not count them.
+    this.#board.set(slot.index, 0);
+    if (this.stages.stage !== Stage.Running) {
+      log.error(`worker/${slot.index} exited during ${this.stages.name}: ${cause}`);
+      return;
+    }
+    if (Date.now() - slot.bootedAt > respawnResetAfterMs) this.#attempts[slot.index] = 0;
+    const attempt = this.#attempts[slot.index]!;
+    this.#attempts[slot.index] = attempt + 1;
+    const delay = Math.min(respawnMaxMs, respawnBaseMs * 2 ** attempt);
+    log.error(`worker/${slot.index} crashed: ${cause}; respawning in ${delay} ms (attempt ${attempt + 1})`);
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      void this.#respawn(slot);
+    }, delay);
+    this.#timers.add(timer);
+  }
+
+  async #respawn(slot: WorkerSlot): Promise<void> {
+    if (this.stages.stage !== Stage.Running) return;
+    let booted = false;
+    try {
+      await this.#spawn(slot);
+      booted = true;
+      await slot.call((c) => c.start(this.#bound));
+      log.info(`worker/${slot.index} respawned (thread ${slot.threadId}, generation ${slot.generation})`);
+    } catch (err) {
+      const cause = `respawn failed: ${err instanceof Error ? err.message : String(err)}`;
+      if (!booted) {
+        this.#crashed(slot, cause); // died before booting: no exit callback scheduled a retry
+      } else if (slot.alive) {
+        await slot.terminate(); // booted but could not bind: end it and try again
+        this.#crashed(slot, cause);
+      }
+      // Otherwise it died after booting and its exit event already scheduled the next try.
+    }
+  }
+
+  async #runDrain(reason: string): Promise<void> {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    if (this.stages.stage === Stage.Init || this.stages.stage === Stage.Stop) {
+      if (this.stages.stage === Stage.Init) this.stages.to(Stage.Stop);
+      return;
+    }
+    this.stages.to(Stage.Drain);
+    log.info(`draining: ${reason}`);
+    const timeout = this.#opts.drainTimeoutMs;
+    const results = await Promise.all(
+      this.#slots.map(async (slot) => {
+        if (!slot.alive) return null;
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          return await Promise.race([
+            slot.call((c) => c.drain(timeout)),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new Error('did not answer drain in time')), timeout + drainGraceMs);
+            }),
+          ]);
+        } catch (err) {
+          log.warn(`worker/${slot.index} drain: ${err instanceof Error ? err.message : String(err)}`);
+          return null;
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
+    const finished = results.reduce((n, r) => n + (r?.finished ?? 0), 0);
+    const forced = results.reduce((n, r) => n + (r?.forced ?? 0), 0);
+    log.info(`drained: ${finished} connection(s) finished, ${forced} closed at the deadline`);
+    await this.#stopNow();
+  }
+
+  async #stopNow(): Promise<void> {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    await Promise.all(this.#slots.map((s) => s.terminate()));
+    await this.#admin?.close();
+    this.#admin = null;
+    if (this.stages.stage !== Stage.Stop) this.stages.to(Stage.Stop);
+  }
+
+  #adminBackend(): AdminBackend {
+    const backend: AdminBackend = {
+      ready: () => this.stages.stage === Stage.Running,
+      stats: () => this.stats(),
+      drain: (reason) => this.#drainThenExit(reason),
+    };
+    if (this.#opts.testHooks === true) {
+      backend.crash = async (worker, mode) => {
+        const slot = this.#slots[worker];
+        if (slot === undefined) throw new Error(`no worker/${worker}`);
+        await slot.call((c) => (c as unknown as Comlink.Remote<WorkerTestControl>).crash(mode));
+      };
+    }
+    return backend;
+  }
+}

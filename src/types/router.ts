@@ -1,0 +1,184 @@
+/**
+ * Router — the part of the PROXY layer that turns a request into a route.
+ *
+ * ▶ PROXY    phase machine, ROUTER, clusters, pools
+ *   STREAM   stream ids, stream filters
+ *   PROTOCOL codecs: bytes <-> headers/body/trailers
+ *   NET/IO   listeners, connections, network filter chains
+ *
+ *   routers[] ─ build once per worker ─▶ Routers ─ get(router_config_name) ─▶ Router
+ *   MatchRoute phase: Router.match(ctx) ─▶ virtual host (by domain) ─▶ first matching route ─▶ RouteMatch
+ *
+ * The config interfaces below use MOSN's key names and mirror the shapes the config schema produces
+ * (durations already normalized to milliseconds), so validated config is assignable to them as is.
+ */
+
+// ───────────────────────────── config input (MOSN keys) ─────────────────────────────
+
+export interface HeaderMatcherConfig {
+  readonly name: string;
+  readonly value: string;
+  /** When true, `value` is a regular expression that must match the whole header value. */
+  readonly regex?: boolean | undefined;
+}
+
+export interface RouteMatchConfig {
+  readonly prefix?: string | undefined;
+  readonly path?: string | undefined;
+  readonly regex?: string | undefined;
+  readonly headers?: readonly HeaderMatcherConfig[] | undefined;
+}
+
+export interface WeightedClusterConfig {
+  readonly cluster: { readonly name: string; readonly weight: number };
+}
+
+export interface RetryPolicyConfig {
+  /** MOSN's boolean, or an Envoy-style list: "5xx,gateway-error,connect-failure,reset". */
+  readonly retry_on: boolean | string;
+  /** Per-try timeout in ms. */
+  readonly retry_timeout?: number | undefined;
+  readonly num_retries?: number | undefined;
+}
+
+export interface HeaderValueOptionConfig {
+  readonly header: { readonly key: string; readonly value: string };
+  /** true: add another value next to existing ones; false (default): replace them. */
+  readonly append?: boolean | undefined;
+}
+
+export interface HeaderMutationConfig {
+  readonly request_headers_to_add?: readonly HeaderValueOptionConfig[] | undefined;
+  readonly request_headers_to_remove?: readonly string[] | undefined;
+  readonly response_headers_to_add?: readonly HeaderValueOptionConfig[] | undefined;
+  readonly response_headers_to_remove?: readonly string[] | undefined;
+}
+
+export interface RouteActionConfig extends HeaderMutationConfig {
+  readonly cluster_name?: string | undefined;
+  readonly weighted_clusters?: { readonly clusters: readonly WeightedClusterConfig[] } | undefined;
+  /** Route timeout in ms (0 or absent: none at route level). */
+  readonly timeout?: number | undefined;
+  readonly retry_policy?: RetryPolicyConfig | undefined;
+  readonly prefix_rewrite?: string | undefined;
+}
+
+export interface DirectResponseConfig {
+  readonly status: number;
+  readonly body?: string | undefined;
+}
+
+export interface RouteConfig {
+  readonly match: RouteMatchConfig;
+  readonly route?: RouteActionConfig | undefined;
+  readonly direct_response?: DirectResponseConfig | undefined;
+}
+
+export interface VirtualHostConfig extends HeaderMutationConfig {
+  readonly name: string;
+  readonly domains: readonly string[];
+  readonly routers: readonly RouteConfig[];
+}
+
+export interface RouterConfig {
+  readonly router_config_name: string;
+  readonly virtual_hosts: readonly VirtualHostConfig[];
+}
+
+// ───────────────────────────── compiled, per worker ─────────────────────────────
+
+/** What the router reads from a request. Header names are asked for in lower case. */
+export interface RouteMatchContext {
+  /** Host header or :authority, port included or not. */
+  readonly authority: string;
+  /** Request target as received: path plus optional query. */
+  readonly path: string;
+  readonly method: string;
+  /** Looks a header up by lower-case name; undefined when absent. */
+  header(name: string): string | undefined;
+}
+
+/**
+ * The header map shape header mutations are applied to; codecs' header maps fit it (or are adapted
+ * by the proxy). Names are lower case.
+ */
+export interface MutableHeaders {
+  get(name: string): string | undefined;
+  /** Replaces every value of the header. */
+  set(name: string, value: string): void;
+  /** Adds one more value next to any existing ones. */
+  append(name: string, value: string): void;
+  delete(name: string): void;
+}
+
+export interface HeaderToAdd {
+  /** Lower case. */
+  readonly key: string;
+  readonly value: string;
+  readonly append: boolean;
+}
+
+/** One level's edits, applied as: remove, then add. */
+export interface HeaderMutationStep {
+  readonly remove: readonly string[];
+  readonly add: readonly HeaderToAdd[];
+}
+
+/** Route-level edits first, then virtual-host-level ones, so the broader level wins a conflict. */
+export type HeaderMutation = readonly HeaderMutationStep[];
+
+export interface RetryPolicy {
+  /** Retries after the first try; 0 means a try is never repeated. */
+  readonly numRetries: number;
+  /** Per-try timeout in ms, 0 for none. */
+  readonly perTryTimeoutMs: number;
+  readonly onConnectFailure: boolean;
+  readonly onReset: boolean;
+  /** Any 5xx answer (and per-try timeouts). */
+  readonly on5xx: boolean;
+  /** 502, 503, 504 only. */
+  readonly onGatewayError: boolean;
+}
+
+export type RouteAction =
+  | { readonly kind: 'cluster'; readonly clusterName: string }
+  | {
+      readonly kind: 'weighted_clusters';
+      readonly clusters: readonly { readonly name: string; readonly weight: number }[];
+      readonly totalWeight: number;
+    }
+  | { readonly kind: 'direct_response'; readonly status: number; readonly body: string | undefined };
+
+/** A compiled route; immutable and shared by every request that matches it. */
+export interface Route {
+  /** "<virtual host>/<index>", for logs and stats. */
+  readonly name: string;
+  readonly virtualHostName: string;
+  readonly action: RouteAction;
+  /** Route timeout in ms, 0 for none. */
+  readonly timeoutMs: number;
+  readonly retryPolicy: RetryPolicy | undefined;
+  readonly requestHeaders: HeaderMutation;
+  readonly responseHeaders: HeaderMutation;
+  /**
+   * Returns the path to send upstream: prefix_rewrite applied to the matched part, query kept.
+   * Returns the argument itself when the route has no rewrite, so the common case allocates nothing.
+   */
+  rewritePath(path: string): string;
+}
+
+export interface RouteMatch {
+  readonly route: Route;
+  /**
+   * The cluster picked for this request (for weighted clusters, by weight, once per request, so
+   * retries stay on it); undefined for a direct response.
+   */
+  readonly clusterName: string | undefined;
+}
+
+/** One compiled `routers[]` entry. */
+export interface Router {
+  readonly name: string;
+  /** Called in the MatchRoute phase of every request; null when no virtual host or route matches. */
+  match(ctx: RouteMatchContext): RouteMatch | null;
+}

@@ -1,0 +1,241 @@
+/**
+ * The ClusterManager of one worker, built once from `cluster_manager.clusters`: per cluster its
+ * hosts, load balancer, circuit breaker and health checker, and per host (and client factory) a
+ * connection pool. Health checks start with start() and end with stop(), so a worker controls when
+ * probes begin and tests can build a manager without timers.
+ */
+import type { Registry } from '../common/registry.js';
+import { logger } from '../common/log.js';
+import type {
+  CircuitBreaker,
+  ClientFactory,
+  Cluster,
+  ClusterConfig,
+  ClusterManagerConfig,
+  ConnectionPool,
+  ConnectionPoolStats,
+  Host,
+  HostHealthListener,
+  HostSet,
+  LoadBalancer,
+  LoadBalancerContext,
+  LoadBalancerFactory,
+} from '../types/upstream.js';
+import { ClusterCircuitBreaker } from './circuit-breaker.js';
+import { HealthChecker } from './health-check.js';
+import { MutableHostSet, UpstreamHost } from './host.js';
+import { HostConnectionPool } from './pool.js';
+
+const log = logger('upstream');
+
+/** Cluster types this build knows: static host lists only, until service discovery lands. */
+const CLUSTER_TYPES = new Set(['SIMPLE', 'STATIC']);
+
+class ClusterImpl implements Cluster {
+  readonly name: string;
+  readonly lbType: string;
+  readonly connectTimeoutMs: number;
+  readonly maxRequestsPerConnection: number;
+  readonly hostSet: HostSet;
+  readonly circuitBreaker: CircuitBreaker;
+  readonly healthChecker: HealthChecker | undefined;
+  readonly #set: MutableHostSet;
+  readonly #lb: LoadBalancer;
+  /** Pools per host, per client factory (one factory per upstream protocol). */
+  readonly pools = new Map<ClientFactory, Map<Host, HostConnectionPool>>();
+
+  constructor(
+    cfg: ClusterConfig,
+    path: string,
+    lbs: Registry<LoadBalancerFactory>,
+    random: () => number,
+    onHealth: HostHealthListener,
+  ) {
+    this.name = cfg.name;
+    if (!CLUSTER_TYPES.has(cfg.type.toUpperCase())) {
+      throw new Error(`${path}.type: unsupported cluster type "${cfg.type}" (known: ${[...CLUSTER_TYPES].join(', ')})`);
+    }
+    this.lbType = cfg.lb_type;
+    const lbFactory = lbs.get(cfg.lb_type);
+    if (lbFactory === undefined) {
+      throw new Error(`${path}.lb_type: unknown load balancer "${cfg.lb_type}" (known: ${lbs.names().join(', ') || 'none'})`);
+    }
+    this.connectTimeoutMs = nonNegative(cfg.connect_timeout, `${path}.connect_timeout`);
+    this.maxRequestsPerConnection = nonNegative(cfg.max_request_per_conn, `${path}.max_request_per_conn`);
+    const hosts = cfg.hosts.map((h, i) => new UpstreamHost(cfg.name, h, `${path}.hosts[${i}]`));
+    const seen = new Set<string>();
+    cfg.hosts.forEach((h, i) => {
+      if (seen.has(h.address)) throw new Error(`${path}.hosts[${i}].address: duplicate host "${h.address}"`);
+      seen.add(h.address);
+    });
+    this.#set = new MutableHostSet(hosts);
+    this.hostSet = this.#set;
+    this.#lb = lbFactory.create(this.#set, { random });
+    this.circuitBreaker = new ClusterCircuitBreaker(
+      cfg.name,
+      cfg.circuit_breakers?.thresholds[0],
+      `${path}.circuit_breakers.thresholds[0]`,
+    );
+    this.healthChecker =
+      cfg.health_check === undefined
+        ? undefined
+        : new HealthChecker(
+            cfg.health_check,
+            hosts,
+            (host, healthy, reason) => {
+              if (!(host as UpstreamHost).setHealthy(healthy)) return;
+              this.#set.refresh();
+              onHealth(host, healthy, reason);
+            },
+            `${path}.health_check`,
+          );
+  }
+
+  chooseHost(ctx?: LoadBalancerContext): Host | undefined {
+    const host = this.#lb.chooseHost(ctx);
+    const avoid = ctx?.excludeHost;
+    if (avoid === undefined || host !== avoid || this.#set.healthyHosts.length < 2) return host;
+    // One more pick, then any other healthy host: a retry should not land where the try failed.
+    const again = this.#lb.chooseHost(ctx);
+    if (again !== avoid) return again;
+    return this.#set.healthyHosts.find((h) => h !== avoid);
+  }
+}
+
+function nonNegative(v: number | undefined, path: string): number {
+  if (v === undefined) return 0;
+  if (!Number.isFinite(v) || v < 0) throw new Error(`${path}: must be a non-negative number, got ${v}`);
+  return v;
+}
+
+export interface ClusterManagerOptions {
+  /** The worker's load balancer registry, filled by registerBuiltinLoadBalancers at the composition root. */
+  readonly loadBalancers: Registry<LoadBalancerFactory>;
+  /** Uniform [0, 1) source for the balancers; tests inject a fixed sequence. */
+  readonly random?: () => number;
+  /** Longest wait for a pooled connection, in ms, before TIMEOUT; default: none (route timeouts apply). */
+  readonly poolQueueTimeoutMs?: number;
+  /** JSON path prefix for error messages. */
+  readonly path?: string;
+}
+
+export interface ClusterStats {
+  readonly name: string;
+  readonly hosts: readonly {
+    address: string;
+    healthy: boolean;
+    activeRequests: number;
+    activeConnections: number;
+    totalRequests: number;
+    connectFailures: number;
+  }[];
+  readonly circuitBreaker: ReturnType<CircuitBreaker['stats']>;
+  readonly pools: readonly ConnectionPoolStats[];
+}
+
+export class ClusterManager {
+  readonly #clusters = new Map<string, ClusterImpl>();
+  readonly #healthListeners: HostHealthListener[] = [];
+  readonly #poolQueueTimeoutMs: number;
+
+  /** Throws an Error naming the JSON path and the reason when a cluster cannot be built. */
+  constructor(config: ClusterManagerConfig | undefined, opts: ClusterManagerOptions) {
+    const random = opts.random ?? Math.random;
+    const base = opts.path ?? 'cluster_manager.clusters';
+    this.#poolQueueTimeoutMs = opts.poolQueueTimeoutMs ?? 0;
+    const onHealth: HostHealthListener = (host, healthy, reason) => {
+      log.info(`host ${host.address} of cluster ${host.clusterName} is ${healthy ? 'healthy again' : 'ejected'}: ${reason}`);
+      for (const l of this.#healthListeners) l(host, healthy, reason);
+    };
+    (config?.clusters ?? []).forEach((cfg, i) => {
+      const path = `${base}[${i}]`;
+      if (this.#clusters.has(cfg.name)) throw new Error(`${path}.name: duplicate cluster "${cfg.name}"`);
+      this.#clusters.set(cfg.name, new ClusterImpl(cfg, path, opts.loadBalancers, random, onHealth));
+    });
+  }
+
+  getCluster(name: string): Cluster | undefined {
+    return this.#clusters.get(name);
+  }
+
+  names(): string[] {
+    return [...this.#clusters.keys()];
+  }
+
+  /**
+   * Called in the ChooseHost phase (and by tcp_proxy per connection); undefined when the cluster is
+   * unknown or has no healthy host — getCluster tells the two apart.
+   */
+  chooseHost(clusterName: string, ctx?: LoadBalancerContext): Host | undefined {
+    return this.#clusters.get(clusterName)?.chooseHost(ctx);
+  }
+
+  /** The pool of `host` for `factory`'s protocol, made on first use. */
+  connPool(host: Host, factory: ClientFactory): ConnectionPool {
+    const cluster = this.#clusters.get(host.clusterName);
+    if (cluster === undefined) throw new Error(`host ${host.address} belongs to no cluster of this manager`);
+    let byHost = cluster.pools.get(factory);
+    if (byHost === undefined) {
+      byHost = new Map();
+      cluster.pools.set(factory, byHost);
+    }
+    let pool = byHost.get(host);
+    if (pool === undefined) {
+      pool = new HostConnectionPool(host, {
+        factory,
+        breaker: cluster.circuitBreaker,
+        maxRequestsPerConnection: cluster.maxRequestsPerConnection,
+        queueTimeoutMs: this.#poolQueueTimeoutMs,
+      });
+      byHost.set(host, pool);
+    }
+    return pool;
+  }
+
+  /** Observes ejections and restorations (stats, admin API); never changes the flow. */
+  onHostHealthChange(listener: HostHealthListener): void {
+    this.#healthListeners.push(listener);
+  }
+
+  /** Starts active health checks of every cluster that configures them. */
+  start(): void {
+    for (const c of this.#clusters.values()) c.healthChecker?.start();
+  }
+
+  /** Stops health checks (timers cleared, probes aborted). Pools are left to drain()/close(). */
+  stop(): void {
+    for (const c of this.#clusters.values()) c.healthChecker?.stop();
+  }
+
+  /** Stops health checks and lets every pool finish its in-flight requests. */
+  async drain(): Promise<void> {
+    this.stop();
+    await Promise.all(this.#allPools().map((p) => p.drain()));
+  }
+
+  /** Stops health checks and closes every pooled connection at once. */
+  close(): void {
+    this.stop();
+    for (const p of this.#allPools()) p.close();
+  }
+
+  stats(): ClusterStats[] {
+    return [...this.#clusters.values()].map((c) => ({
+      name: c.name,
+      hosts: c.hostSet.hosts.map((h) => ({
+        address: h.address,
+        healthy: h.healthy,
+        activeRequests: h.stats.activeRequests,
+        activeConnections: h.stats.activeConnections,
+        totalRequests: h.stats.totalRequests,
+        connectFailures: h.stats.connectFailures,
+      })),
+      circuitBreaker: c.circuitBreaker.stats(),
+      pools: [...c.pools.values()].flatMap((m) => [...m.values()].map((p) => p.stats())),
+    }));
+  }
+
+  #allPools(): HostConnectionPool[] {
+    return [...this.#clusters.values()].flatMap((c) => [...c.pools.values()].flatMap((m) => [...m.values()]));
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The per-worker offload pool: piscina threads for CPU-heavy work a filter must not run on the
+ * data-plane loop (MOSN's workerpool.Schedule). Sized by `ringside.offload.threads`; resizable at run
+ * time through WorkerControl.resizeOffloadPool.
+ *
+ * Why resize by replacement: piscina 5 fixes min/maxThreads at construction. A resize builds a new
+ * pool, routes new tasks to it at once, and closes the old one gracefully so tasks already queued
+ * there still finish — callers never see a resize.
+ *
+ * Why minThreads = 0: N data-plane workers each own a pool; idle sidecars should not hold N×k parked
+ * threads. Threads start on the first task and retire after `idleTimeoutMs` without work.
+ */
+import { Piscina } from 'piscina';
+import { logger } from '../common/log.js';
+import { runOffloadTask, type OffloadResult, type OffloadTask } from './offload-tasks.js';
+
+const log = logger('offload');
+
+export interface OffloadPoolOptions {
+  /** 0 runs tasks inline on the calling loop (for tiny deployments and tests). */
+  threads: number;
+  idleTimeoutMs?: number;
+  /** Task file; defaults to the compiled workers/offload.js next to this build. */
+  filename?: string;
+}
+
+export interface OffloadStats {
+  threads: number;
+  completed: number;
+  queued: number;
+  inline: number;
+}
+
+export class OffloadPool {
+  readonly #filename: string;
+  readonly #idleTimeoutMs: number;
+  #pool: Piscina<OffloadTask, Uint8Array> | null = null;
+  #threads = 0;
+  /** Completed counts of pools already replaced by a resize, so stats stay monotonic. */
+  #retiredCompleted = 0;
+  #inline = 0;
+  #closed = false;
+
+  constructor(opts: OffloadPoolOptions) {
+    this.#filename = opts.filename ?? new URL('../../workers/offload.js', import.meta.url).href;
+    this.#idleTimeoutMs = opts.idleTimeoutMs ?? 30_000;
+    this.#install(opts.threads);
+  }
+
+  get threads(): number {
+    return this.#threads;
+  }
+
+  /** Called by a filter for each heavy task; the promise settles with the task's typed result. */
+  async run<T extends OffloadTask>(task: T): Promise<OffloadResult<T>> {
+    if (this.#closed) throw new Error('offload pool is closed');
+    const pool = this.#pool;
+    if (pool === null) {
+      this.#inline++;
+      return runOffloadTask(task);
+    }
+    // Piscina hands back a plain Uint8Array (structured clone); callers want Buffer semantics.
+    const out = await pool.run(task);
+    return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  }
+
+  /** Called through WorkerControl.resizeOffloadPool; resolves once new tasks go to the new size. */
+  async resize(threads: number): Promise<void> {
+    if (!Number.isInteger(threads) || threads < 0) throw new RangeError(`offload threads must be an integer ≥ 0, got ${threads}`);
+    if (this.#closed) throw new Error('offload pool is closed');
+    if (threads === this.#threads) return;
+    const old = this.#pool;
+    this.#install(threads);
+    log.info(`offload pool resized to ${threads} thread(s)`);
+    if (old !== null) {
+      this.#retiredCompleted += old.completed;
+      // Not awaited: queued tasks on the old pool finish in the background.
+      old.close().catch((err: unknown) => log.warn('closing the replaced offload pool failed', err));
+    }
+  }
+
+  stats(): OffloadStats {
+    const pool = this.#pool;
+    return {
+      threads: this.#threads,
+      completed: this.#retiredCompleted + (pool?.completed ?? 0),
+      queued: pool?.queueSize ?? 0,
+      inline: this.#inline,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const pool = this.#pool;
+    this.#pool = null;
+    if (pool !== null) await pool.close();
+  }
+
+  #install(threads: number): void {
+    this.#threads = threads;
+    this.#pool =
+      threads === 0
+        ? null
+        : new Piscina<OffloadTask, Uint8Array>({
+            filename: this.#filename,
+            minThreads: 0,
+            maxThreads: threads,
+            idleTimeout: this.#idleTimeoutMs,
+          });
+  }
+}
+
+/** Reads `ringside.offload.threads`, defaulting to one thread per data-plane worker. */
+export function offloadThreadsFrom(ringside: unknown): number {
+  const t = (ringside as { offload?: { threads?: unknown } } | undefined)?.offload?.threads;
+  return typeof t === 'number' && Number.isInteger(t) && t >= 0 ? t : 1;
+}

@@ -1,0 +1,203 @@
+/**
+ * The worker-side runtime: what a data-plane thread does from WorkerBoot to exit.
+ *
+ *   WorkerBoot ─▶ log label worker/i ─▶ ActorRunLoop ─▶ services (extensions, scheduler, offload pool,
+ *   mesh link, network) ─▶ WorkerControl exposed over comlink ─▶ 'booted' ─▶ start() ─▶ … ─▶ drain()
+ *
+ * Errors: a throw inside a connection's actor stops that actor (the run loop catches it) and the
+ * network layer closes that connection; the worker carries on. Anything that escapes to the thread's
+ * top level means this worker's state is unknown, so it reports a `fatal` SupervisorEvent and exits;
+ * the supervisor respawns it while the other workers keep serving.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { DrainResult, ListenerReady, SupervisorEvent, WorkerBoot, WorkerControl, WorkerStats, WorkerTestControl } from '../types/messages.js';
+import type { WorkerServices } from '../types/network.js';
+import { ActorRunLoop } from '../actor/run-loop.js';
+import { LoadBoard } from '../actor/load-board.js';
+import { Scheduler, schedulerSettingsFrom } from '../actor/scheduler.js';
+import { logger, setThreadLabel } from '../common/log.js';
+import { snapshotCounters } from '../common/counters.js';
+import { createExtensions, networkFactory, type Extensions } from '../extensions.js';
+import { OffloadPool, offloadThreadsFrom } from './offload.js';
+import { MeshLink } from './mesh.js';
+import { emptyNetwork, type NetworkFactory, type WorkerNetwork } from './network-port.js';
+import { exposeOn } from './comlink-endpoint.js';
+
+const log = logger('worker');
+
+/** How often a worker publishes its connection count on the load board. */
+const loadPublishMs = 50;
+/** How often drain looks whether the last connection finished. */
+const drainPollMs = 20;
+
+/** The services every layer on this worker may reach through FactoryContext.services. */
+export interface DataplaneServices extends WorkerServices {
+  readonly workerIndex: number;
+  readonly workerCount: number;
+  readonly config: unknown;
+  readonly runLoop: ActorRunLoop;
+  readonly extensions: Extensions;
+  readonly scheduler: Scheduler;
+  readonly offload: OffloadPool;
+  readonly mesh: MeshLink;
+  readonly loadBoard: LoadBoard;
+}
+
+/**
+ * Replaces parts of the composition root for one thread entry. The product entry passes none; the
+ * supervisor's tests use it to run workers over a stand-in network they fully control.
+ */
+export interface DataplaneOverrides {
+  networkFactory?: NetworkFactory;
+}
+
+export class DataplaneWorker {
+  readonly #boot: WorkerBoot;
+  readonly #post: (event: SupervisorEvent) => void;
+  readonly services: DataplaneServices;
+  readonly #network: WorkerNetwork;
+  readonly #loadTimer: NodeJS.Timeout;
+  #draining = false;
+
+  constructor(boot: WorkerBoot, post: (event: SupervisorEvent) => void, overrides: DataplaneOverrides = {}) {
+    this.#boot = boot;
+    this.#post = post;
+    const ringside = (boot.config as { ringside?: unknown } | null)?.ringside;
+    const board = new LoadBoard(boot.loadBoard);
+    const mesh = new MeshLink(boot.workerIndex, boot.meshPort, (listener) => {
+      throw new Error(`worker/${boot.workerIndex} has no network yet for "${listener}"`);
+    });
+    const extensions = createExtensions();
+    this.services = {
+      workerIndex: boot.workerIndex,
+      workerCount: boot.workerCount,
+      config: boot.config,
+      runLoop: new ActorRunLoop(),
+      extensions,
+      scheduler: new Scheduler(boot.workerIndex, board, schedulerSettingsFrom(ringside)),
+      offload: new OffloadPool({ threads: offloadThreadsFrom(ringside) }),
+      mesh,
+      loadBoard: board,
+    };
+    const makeNetwork = overrides.networkFactory ?? networkFactory;
+    this.#network =
+      makeNetwork === null
+        ? emptyNetwork()
+        : makeNetwork({
+            workerIndex: boot.workerIndex,
+            workerCount: boot.workerCount,
+            config: boot.config,
+            extensions,
+            services: this.services,
+          });
+    mesh.setAcceptor((listener, descriptor) => {
+      if (this.#draining) throw new Error('draining');
+      this.#network.acceptRemote(listener, descriptor);
+    });
+    board.set(boot.workerIndex, 0);
+    this.#loadTimer = setInterval(() => board.set(boot.workerIndex, this.#network.activeConnections()), loadPublishMs);
+    this.#loadTimer.unref();
+  }
+
+  /** The comlink API; test hooks are added only when RINGSIDE_TEST_HOOKS=1. */
+  control(testHooks: boolean): WorkerControl & Partial<WorkerTestControl> {
+    const api: WorkerControl & Partial<WorkerTestControl> = {
+      start: (bound) => this.#start(bound ?? []),
+      drain: (timeoutMs) => this.#drain(timeoutMs),
+      stats: async () => this.#stats(),
+      resizeOffloadPool: (threads) => this.services.offload.resize(threads),
+    };
+    if (testHooks) {
+      api.crash = async (mode) => {
+        log.warn(`test hook: crashing (${mode})`);
+        // Later than this call's reply, so the caller learns the hook ran before the thread dies.
+        setTimeout(() => {
+          if (mode === 'fatal') this.fatal(new Error('test hook: fatal'));
+          throw new Error('test hook: uncaught throw');
+        }, 50);
+      };
+    }
+    return api;
+  }
+
+  /** The last resort: report to the supervisor and end this thread so it is respawned clean. */
+  fatal(err: unknown): never {
+    const e = err instanceof Error ? err : new Error(String(err));
+    log.error('fatal error; exiting so the supervisor respawns this worker', e);
+    try {
+      this.#post({ type: 'fatal', workerIndex: this.#boot.workerIndex, message: e.message, ...(e.stack === undefined ? {} : { stack: e.stack }) });
+    } finally {
+      process.exit(70);
+    }
+  }
+
+  async #start(bound: readonly ListenerReady[]): Promise<ListenerReady[]> {
+    const ready = await this.#network.start(bound);
+    log.info(`accepting on ${ready.map((l) => `${l.name}@${l.address}`).join(', ') || 'no listeners'}`);
+    return ready;
+  }
+
+  async #drain(timeoutMs: number): Promise<DrainResult> {
+    this.#draining = true;
+    const deadline = Date.now() + Math.max(0, timeoutMs);
+    await this.#network.stopAccepting();
+    const initial = this.#network.activeConnections();
+    log.info(`stopped accepting; ${initial} connection(s) in flight`);
+    while (this.#network.activeConnections() > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, drainPollMs));
+    }
+    const forced = this.#network.activeConnections();
+    if (forced > 0) {
+      log.warn(`drain deadline reached; closing ${forced} connection(s)`);
+      this.#network.closeConnections('drain timeout');
+    }
+    clearInterval(this.#loadTimer);
+    this.services.loadBoard.set(this.#boot.workerIndex, 0);
+    await this.services.offload.close();
+    return { finished: Math.max(0, initial - forced), forced };
+  }
+
+  #stats(): WorkerStats {
+    const listeners = this.#network.listenerStats();
+    const mem = process.memoryUsage();
+    const offload = this.services.offload.stats();
+    const sched = this.services.scheduler.stats();
+    return {
+      workerIndex: this.#boot.workerIndex,
+      activeConnections: this.#network.activeConnections(),
+      totalConnections: listeners.reduce((n, l) => n + l.totalConnections, 0),
+      listeners: listeners.map((l) => ({
+        name: l.name,
+        address: l.address,
+        activeConnections: l.activeConnections,
+        totalConnections: l.totalConnections,
+      })),
+      actors: this.services.runLoop.stats(),
+      counters: {
+        ...snapshotCounters(),
+        'offload.threads': offload.threads,
+        'offload.completed': offload.completed,
+        'offload.queued': offload.queued,
+        'scheduler.kept_local': sched.kept,
+        'scheduler.moved': sched.moved,
+      },
+      memory: { heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers },
+    };
+  }
+}
+
+/** The thread entry's whole job (workers/dataplane.ts): boot, expose control, report. */
+export function runDataplaneWorker(boot: WorkerBoot, parent: MessagePort, overrides: DataplaneOverrides = {}): DataplaneWorker {
+  setThreadLabel(`worker/${boot.workerIndex}`);
+  const post = (event: SupervisorEvent): void => parent.postMessage(event);
+  let worker: DataplaneWorker | null = null;
+  process.on('uncaughtException', (err) => {
+    if (worker !== null) worker.fatal(err);
+    post({ type: 'fatal', workerIndex: boot.workerIndex, message: String(err) });
+    process.exit(70);
+  });
+  worker = new DataplaneWorker(boot, post, overrides);
+  exposeOn(worker.control(process.env.RINGSIDE_TEST_HOOKS === '1'), boot.controlPort);
+  post({ type: 'booted', workerIndex: boot.workerIndex });
+  return worker;
+}

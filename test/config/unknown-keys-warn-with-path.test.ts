@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseGrpcFilterConfig } from '../../src/config/filters.js';
+import { baseConfig, parse } from './helpers.js';
+
+test('unknown keys anywhere warn with their path and do not fail the load', () => {
+  const cfg = baseConfig();
+  Object.assign(cfg, { colour: 'blue' });
+  Object.assign(cfg.servers[0]!.listeners[1]!, { adress: 'typo' });
+  Object.assign(cfg.servers[0]!.routers[0]!.virtual_hosts[0]!.routers[0]!.match, { prefx: '/' });
+  Object.assign(cfg.cluster_manager.clusters[0]!.hosts[0]!, { wieght: 3 });
+  const { warnings, config } = parse(cfg);
+  // zod reports an object's unknown keys after its children, so compare without order.
+  assert.deepEqual([...warnings].sort(), [
+    'colour: unknown key, ignored',
+    'servers[0].listeners[1].adress: unknown key, ignored',
+    'servers[0].routers[0].virtual_hosts[0].routers[0].match.prefx: unknown key, ignored',
+    'cluster_manager.clusters[0].hosts[0].wieght: unknown key, ignored',
+  ].sort());
+  assert.equal('colour' in config, false);
+});
+
+test('unknown keys inside a known filter config warn with the full path', () => {
+  const cfg = baseConfig();
+  Object.assign(cfg.servers[0]!.listeners[0]!.filter_chains[0]!.filters[0]!.config, { routr_config_name: 'x' });
+  assert.deepEqual(parse(cfg).warnings, ['servers[0].listeners[0].filter_chains[0].filters[0].config.routr_config_name: unknown key, ignored']);
+});
+
+test('dynamic_resources and other MOSN sections are accepted and ignored with a reason', () => {
+  const cfg = { ...baseConfig(), dynamic_resources: { ads_config: {} }, static_resources: {}, admin: { address: {} }, tracing: { enable: true } };
+  const { warnings } = parse(cfg);
+  assert.deepEqual(warnings, [
+    'dynamic_resources: ignored until xDS exists',
+    'static_resources: ignored until xDS exists',
+    "admin: ignored: Ringside's admin API listens on ringside.admin.address",
+    'tracing: ignored: tracing is not implemented yet',
+  ]);
+});
+
+test('an empty tls_context configures nothing and stays quiet; a real one warns', () => {
+  const quiet = { ...baseConfig(), cluster_manager: { ...baseConfig().cluster_manager, tls_context: {} } };
+  assert.deepEqual(parse(quiet).warnings, []);
+  const loud = baseConfig();
+  Object.assign(loud.cluster_manager.clusters[0]!, { tls_context: { status: true } });
+  assert.deepEqual(parse(loud).warnings, ['cluster_manager.clusters[0].tls_context: ignored: TLS is not supported yet']);
+});
+
+test('unknown keys in filter configs the loader does not know are left to their factory', () => {
+  const cfg = baseConfig();
+  cfg.servers[0]!.listeners[1]!.filter_chains[0]!.filters.push({ type: 'custom_filter', config: { anything: true } } as never);
+  assert.deepEqual(parse(cfg).warnings, []);
+});
+
+test("Layotto grpc_config components Ringside does not serve warn as ignored", () => {
+  const { warnings } = parseGrpcFilterConfig(
+    { server_name: 'runtime', grpc_config: { hellos: { quick_start_demo: { type: 'helloworld', hello: 'greeting' } }, state: { s: { type: 'in-memory' } } } },
+    'servers[0].listeners[0].filter_chains[0].filters[0].config',
+  );
+  assert.deepEqual(warnings, [
+    'servers[0].listeners[0].filter_chains[0].filters[0].config.grpc_config.state: ignored: Ringside serves only the RPC (InvokeService) and hello APIs',
+  ]);
+});
+
+test('a channel naming no listener in the config warns at the channel', () => {
+  const cfg = baseConfig();
+  cfg.servers[0]!.listeners[0]!.filter_chains[0]!.filters.push({
+    type: 'grpc',
+    config: { grpc_config: { rpcs: { mosn: { config: { channel: [{ protocol: 'http', listener: 'egress_missing', size: 4 }] } } } } },
+  } as never);
+  assert.deepEqual(parse(cfg).warnings, [
+    'servers[0].listeners[0].filter_chains[0].filters[1].config.grpc_config.rpcs.mosn.config.channel[0].listener: no listener named "egress_missing" (known: l1, l2); calls through this channel will fail',
+  ]);
+});

@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { exchange, startServer } from './harness.js';
+import { recordingHandler, type Seen } from './handlers.js';
+import { createFaultFilterFactory, parseFaultConfig } from '../../src/stream/filters/fault.js';
+
+const get = 'GET /f HTTP/1.1\r\nHost: t\r\n\r\n';
+
+test('abort at 100% answers with the configured status and never reaches the handler', async () => {
+  const log: Seen[] = [];
+  const fault = createFaultFilterFactory().create({ abort: { status: 503, percentage: 100 } }, 'filters[0].config');
+  const server = await startServer({ handlerFactory: recordingHandler(log), filters: [fault] });
+  try {
+    const x = await exchange(server.port, get, ['GET']);
+    assert.equal(x.answers[0]!.head.status, 503);
+    assert.equal(log.length, 0);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a fixed delay holds the request for at least the delay, then it goes through', async () => {
+  const log: Seen[] = [];
+  const fault = createFaultFilterFactory().create({ delay: { fixed_delay: '60ms', percentage: 100 } }, 'f');
+  const server = await startServer({ handlerFactory: recordingHandler(log), filters: [fault] });
+  try {
+    const started = performance.now();
+    const x = await exchange(server.port, get, ['GET']);
+    assert.ok(performance.now() - started >= 55, 'delayed');
+    assert.equal(x.answers[0]!.head.status, 200);
+    assert.equal(log.length, 1);
+  } finally {
+    await server.close();
+  }
+});
+
+test('delay then abort: the abort answer comes after the delay', async () => {
+  const fault = createFaultFilterFactory().create({ delay: { fixed_delay: 40 }, abort: { status: 429 } }, 'f');
+  const server = await startServer({ handlerFactory: recordingHandler([]), filters: [fault] });
+  try {
+    const started = performance.now();
+    const x = await exchange(server.port, get, ['GET']);
+    assert.ok(performance.now() - started >= 35);
+    assert.equal(x.answers[0]!.head.status, 429);
+  } finally {
+    await server.close();
+  }
+});
+
+test('percentages are drawn per request against the random source', async () => {
+  const draws = [0.05, 0.95, 0.2, 0.5];
+  let i = 0;
+  const fault = createFaultFilterFactory(() => draws[i++ % draws.length]!).create({ abort: { status: 500, percentage: 30 } }, 'f');
+  const server = await startServer({ handlerFactory: recordingHandler([]), filters: [fault] });
+  try {
+    const x = await exchange(server.port, get.repeat(4), ['GET', 'GET', 'GET', 'GET']);
+    assert.deepEqual(x.answers.map((a) => a.head.status), [500, 200, 500, 200]);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a pending delay timer is cleared when the downstream goes away', async () => {
+  const fault = createFaultFilterFactory().create({ delay: { fixed_delay: '10s' } }, 'f');
+  const log: Seen[] = [];
+  const server = await startServer({ handlerFactory: recordingHandler(log), filters: [fault] });
+  try {
+    await assert.rejects(exchange(server.port, get, ['GET'], { timeoutMs: 50 }), /timeout/);
+  } finally {
+    await server.close();
+  }
+  // Were the 10 s timer left armed, node:test would report this file's process as hanging.
+  assert.equal(log.length, 0);
+});
+
+test('config errors name the JSON path', () => {
+  const cases: [unknown, RegExp][] = [
+    [{}, /^f: needs "delay", "abort" or both/],
+    [{ delay: { fixed_delay: '10 parsecs' } }, /^f\.delay\.fixed_delay: expected a duration/],
+    [{ delay: { percentage: 10 } }, /^f\.delay\.fixed_delay: required/],
+    [{ abort: { status: 99 } }, /^f\.abort\.status: /],
+    [{ abort: { status: 503, percentage: 101 } }, /^f\.abort\.percentage: /],
+    [{ abort: { status: 503, percent: 5 } }, /^f\.abort\.percent: unknown key/],
+    ['x', /^f: expected an object/],
+  ];
+  for (const [config, message] of cases) assert.throws(() => parseFaultConfig(config, 'f'), { message });
+  assert.deepEqual(parseFaultConfig({ delay: { fixed_delay: '1m1.5s' } }, 'f').delay, { ms: 61_500, percentage: 100 });
+});

@@ -1,0 +1,125 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RingsideError } from '../../src/common/errors.js';
+import { Registry } from '../../src/common/registry.js';
+import { ClusterCircuitBreaker } from '../../src/upstream/circuit-breaker.js';
+import { ClusterManager } from '../../src/upstream/cluster-manager.js';
+import { registerBuiltinLoadBalancers } from '../../src/upstream/load-balancers.js';
+import type { ClusterConfig, LoadBalancerFactory } from '../../src/types/upstream.js';
+import { LineClient, LineClientFactory, lineServer } from './fixtures/line-client.js';
+
+function lbs(): Registry<LoadBalancerFactory> {
+  const r = new Registry<LoadBalancerFactory>('load balancer');
+  registerBuiltinLoadBalancers(r);
+  return r;
+}
+
+const httpServer: ClusterConfig = {
+  name: 'http_server',
+  type: 'SIMPLE',
+  lb_type: 'LB_RANDOM',
+  hosts: [{ address: '127.0.0.1:8889', hostname: 'downstream_machine1', weight: 1 }],
+};
+
+test('chooseHost hands tcp_proxy an address with host and port split out', () => {
+  const cm = new ClusterManager({ clusters: [httpServer, { ...httpServer, name: 'v6', hosts: [{ address: '[::1]:9000' }] }] }, { loadBalancers: lbs() });
+  const h = cm.chooseHost('http_server')!;
+  assert.deepEqual([h.address, h.host, h.port, h.hostname, h.weight], ['127.0.0.1:8889', '127.0.0.1', 8889, 'downstream_machine1', 1]);
+  const v6 = cm.chooseHost('v6')!;
+  assert.deepEqual([v6.host, v6.port], ['::1', 9000]);
+  assert.equal(cm.chooseHost('nope'), undefined);
+  assert.equal(cm.getCluster('nope'), undefined);
+});
+
+test('a retry avoids the host its failed try used when another is healthy', () => {
+  const cm = new ClusterManager(
+    { clusters: [{ ...httpServer, lb_type: 'LB_RANDOM', hosts: [{ address: '10.0.0.1:80' }, { address: '10.0.0.2:80' }] }] },
+    { loadBalancers: lbs(), random: () => 0 }, // random always picks the first host
+  );
+  const first = cm.chooseHost('http_server')!;
+  assert.equal(first.address, '10.0.0.1:80');
+  assert.equal(cm.chooseHost('http_server', { excludeHost: first })!.address, '10.0.0.2:80');
+});
+
+test('invalid cluster config fails with the JSON path and the reason', () => {
+  const bad = (c: Partial<ClusterConfig>): (() => unknown) => () => new ClusterManager({ clusters: [{ ...httpServer, ...c }] }, { loadBalancers: lbs() });
+  assert.throws(bad({ lb_type: 'LB_MAGLEV' }), /cluster_manager\.clusters\[0\]\.lb_type: unknown load balancer "LB_MAGLEV" \(known: LB_RANDOM/);
+  assert.throws(bad({ hosts: [{ address: 'localhost' }] }), /clusters\[0\]\.hosts\[0\]\.address: "localhost" is not host:port/);
+  assert.throws(bad({ hosts: [{ address: 'a:1', weight: 200 }] }), /clusters\[0\]\.hosts\[0\]\.weight: must be an integer in 1\.\.128/);
+  assert.throws(bad({ type: 'EDS' }), /clusters\[0\]\.type: unsupported cluster type "EDS"/);
+  assert.throws(
+    bad({ circuit_breakers: { thresholds: [{ max_requests: -1 }] } }),
+    /clusters\[0\]\.circuit_breakers\.thresholds\[0\]\.max_requests: must be a non-negative integer/,
+  );
+  assert.throws(
+    () => new ClusterManager({ clusters: [httpServer, httpServer] }, { loadBalancers: lbs() }),
+    /clusters\[1\]\.name: duplicate cluster "http_server"/,
+  );
+});
+
+test('circuit breakers answer OVERFLOW with the limit and the cluster in the reason, and reopen on release', () => {
+  const cb = new ClusterCircuitBreaker('x', { max_requests: 2, max_retries: 1, max_connections: 1, max_pending_requests: 0 });
+  assert.equal(cb.tryAcquireRequest(), undefined);
+  assert.equal(cb.tryAcquireRequest(), undefined);
+  const err = cb.tryAcquireRequest();
+  assert.ok(err instanceof RingsideError);
+  assert.equal(err.code, 'OVERFLOW');
+  assert.equal(err.source, 'upstream');
+  assert.equal(err.message, 'circuit breaker open: max_requests (2) reached for cluster x');
+  cb.releaseRequest();
+  assert.equal(cb.tryAcquireRequest(), undefined);
+
+  assert.equal(cb.tryAcquireRetry(), undefined);
+  assert.match(cb.tryAcquireRetry()!.message, /max_retries \(1\) reached for cluster x/);
+  assert.equal(cb.tryAcquireConnection(), undefined);
+  assert.match(cb.tryAcquireConnection()!.message, /max_connections \(1\)/);
+  assert.match(cb.tryAcquirePending()!.message, /max_pending_requests \(0\)/);
+  assert.deepEqual(cb.stats().overflows, { max_connections: 1, max_pending_requests: 1, max_requests: 1, max_retries: 1 });
+});
+
+test('circuit breakers default to 1024 connections, pending and requests and 3 retries', () => {
+  const cb = new ClusterCircuitBreaker('d');
+  for (let i = 0; i < 3; i++) assert.equal(cb.tryAcquireRetry(), undefined);
+  assert.ok(cb.tryAcquireRetry() instanceof RingsideError);
+  for (let i = 0; i < 1024; i++) assert.equal(cb.tryAcquireRequest(), undefined);
+  assert.ok(cb.tryAcquireRequest() instanceof RingsideError);
+});
+
+test('connPool gives one pool per host and protocol, bounded by the cluster breaker', async () => {
+  const srv = await lineServer(20);
+  const cm = new ClusterManager(
+    {
+      clusters: [
+        {
+          name: 'lines',
+          type: 'SIMPLE',
+          lb_type: 'LB_ROUNDROBIN',
+          max_request_per_conn: 0,
+          circuit_breakers: { thresholds: [{ max_requests: 1 }] },
+          hosts: [{ address: `127.0.0.1:${srv.port}` }],
+        },
+      ],
+    },
+    { loadBalancers: lbs() },
+  );
+  const factory = new LineClientFactory();
+  try {
+    const host = cm.chooseHost('lines')!;
+    const pool = cm.connPool(host, factory);
+    assert.equal(cm.connPool(host, factory), pool);
+    assert.notEqual(cm.connPool(host, new LineClientFactory()), pool);
+    const client = await new Promise<LineClient>((resolve, reject) =>
+      pool.acquire({ onPoolReady: (c) => resolve(c as LineClient), onPoolFailure: reject }),
+    );
+    const overflow = await new Promise<RingsideError>((resolve) =>
+      pool.acquire({ onPoolReady: () => resolve(new RingsideError('INTERNAL', 'internal', 'unexpected')), onPoolFailure: resolve }),
+    );
+    assert.equal(overflow.message, 'circuit breaker open: max_requests (1) reached for cluster lines');
+    assert.equal(await client.request('hi'), 'hi@0');
+    assert.equal(cm.stats()[0]!.hosts[0]!.totalRequests, 1);
+    await Promise.race([cm.drain(), new Promise((_, rej) => setTimeout(() => rej(new Error('drain hung')), 2000))]);
+  } finally {
+    cm.close();
+    await srv.close();
+  }
+});
