@@ -131,7 +131,8 @@ export class ActorRunLoop implements RunLoop {
   }
 
   readonly #turn = (): void => {
-    this.#turnScheduled = false;
+    // #turnScheduled stays true for the whole turn: actors that become ready now join this turn's
+    // loop instead of queueing another microtask, which would chain turns forever and starve I/O.
     this.#stats.turns++;
     let budget = this.#turnBudget;
     while (this.#ready.length > 0 && budget > 0) {
@@ -145,7 +146,8 @@ export class ActorRunLoop implements RunLoop {
         if (cell.ref.cell !== null && cell.mailbox.length !== cell.head) this.#schedule(cell);
       }
     }
-    if (this.#ready.length > 0 && !this.#turnScheduled) {
+    this.#turnScheduled = false;
+    if (this.#ready.length > 0) {
       // Out of budget: let sockets and timers run before the next turn.
       this.#stats.yields++;
       this.#turnScheduled = true;

@@ -8,20 +8,21 @@
  *
  * Why affinity first: splitting one connection's actors over two threads measured +66% CPU per
  * request and −35% throughput, and one hop to a parked thread costs ~35 µs of wake-up. So a move
- * must buy something: it happens only when this worker is past the saturation threshold, cross-worker
- * placement is enabled, and the target is both below the threshold and less loaded than we are —
- * moving work from one saturated worker to another would pay the hop for nothing.
+ * must buy something: it happens only when this worker's event-loop utilization is past the
+ * saturation threshold, cross-worker placement is enabled, and the target is both below the threshold
+ * and less loaded than we are — moving work from one saturated worker to another would pay the hop
+ * for nothing.
  */
-import { LoadBoard } from './load-board.js';
+import { LoadBoard, type WorkerLoad } from './load-board.js';
 
 export interface SchedulerSettings {
-  /** Active connections on a worker above which it counts as saturated. */
+  /** Event-loop utilization (0..1] above which a worker counts as saturated (ringside.scheduler). */
   saturationThreshold: number;
   /** Whether new in-process connections may be placed on another worker at all. */
   crossWorker: boolean;
 }
 
-export const defaultSchedulerSettings: SchedulerSettings = { saturationThreshold: 256, crossWorker: false };
+export const defaultSchedulerSettings: SchedulerSettings = { saturationThreshold: 0.85, crossWorker: true };
 
 export type PlacementReason =
   /** This worker is not saturated: keep the new connection here. */
@@ -39,27 +40,28 @@ export interface Placement {
 }
 
 /**
- * The pure placement rule. `loads[i]` is worker i's active connection count; `self` is the worker
- * asking. Ties go to the lowest index so decisions are reproducible in tests and logs.
+ * The pure placement rule. `loads[i]` is worker i's load; `self` is the worker asking. The least
+ * loaded worker is the one with the lowest utilization, then the fewest connections, then the lowest
+ * index, so decisions are reproducible in tests and logs.
  */
-export function placeInProcessConnection(self: number, loads: readonly number[], settings: SchedulerSettings): Placement {
-  const own = loads[self] ?? 0;
-  if (own <= settings.saturationThreshold) return { worker: self, reason: 'local' };
+export function placeInProcessConnection(self: number, loads: readonly WorkerLoad[], settings: SchedulerSettings): Placement {
+  const own = loads[self] ?? { elu: 0, connections: 0 };
+  if (own.elu <= settings.saturationThreshold) return { worker: self, reason: 'local' };
   if (!settings.crossWorker) return { worker: self, reason: 'local-cross-worker-disabled' };
   let best = -1;
-  let bestLoad = Number.POSITIVE_INFINITY;
   for (let i = 0; i < loads.length; i++) {
     if (i === self) continue;
-    const load = loads[i]!;
-    if (load < bestLoad) {
-      best = i;
-      bestLoad = load;
-    }
+    if (best < 0 || lighter(loads[i]!, loads[best]!)) best = i;
   }
-  if (best < 0 || bestLoad >= own || bestLoad > settings.saturationThreshold) {
+  const target = best < 0 ? undefined : loads[best]!;
+  if (target === undefined || target.elu > settings.saturationThreshold || !lighter(target, own)) {
     return { worker: self, reason: 'local-no-better-worker' };
   }
   return { worker: best, reason: 'least-loaded' };
+}
+
+function lighter(a: WorkerLoad, b: WorkerLoad): boolean {
+  return a.elu < b.elu || (a.elu === b.elu && a.connections < b.connections);
 }
 
 /**

@@ -36,15 +36,11 @@ async function load(command: 'start' | 'bench' | 'tune'): Promise<Runner> {
     case 'start':
       return (await import('./start.js')).runStart;
     case 'bench':
-      return (await import(benchModule)).runBench as Runner;
+      return (await import('./bench.js')).runBench;
     case 'tune':
-      return (await import(tuneModule)).runTune as Runner;
+      return (await import('./tune.js')).runTune;
   }
 }
-
-// HOOK(cli): plain `await import('./bench.js')` / `('./tune.js')` once those files land.
-const benchModule: string = './bench.js';
-const tuneModule: string = './tune.js';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { logger } from '../common/log.js';
 import { Supervisor } from '../supervisor/supervisor.js';
+import { ConfigError, formatIssue } from '../config/index.js';
 import { loadStartConfig, type LoadedConfig } from '../supervisor/config-source.js';
 
 const log = logger('start');
@@ -22,15 +23,6 @@ export const startUsage = `usage: ringside start [-c FILE] [--workers N]
 Prints "ringside ready: workers=N listeners=name@address,..." on stdout once every listener on
 every worker accepts. SIGTERM or SIGINT drains (stop accepting, finish in-flight work up to
 ringside.drain_timeout) and exits 0; a second signal exits at once.`;
-
-const defaultAdminAddress = '127.0.0.1:34901';
-const defaultDrainTimeoutMs = 30_000;
-
-interface RingsideSettings {
-  workers?: number;
-  drain_timeout?: number;
-  admin?: { address?: string; enabled?: boolean };
-}
 
 /** Resolves when start-up failed (with the exit code); on success it never resolves. */
 export async function runStart(argv: string[]): Promise<number> {
@@ -57,20 +49,19 @@ export async function runStart(argv: string[]): Promise<number> {
 
   let loaded: LoadedConfig;
   try {
-    loaded = await loadStartConfig(args.values.config);
+    loaded = loadStartConfig(args.values.config);
   } catch (err) {
-    const issues = (err as { issues?: readonly { path: string; message: string }[] }).issues;
-    if (Array.isArray(issues)) {
-      process.stderr.write(`ringside: invalid config ${(err as { source?: string }).source ?? ''}\n`);
-      for (const i of issues) process.stderr.write(`  ${i.path === '' ? '(root)' : i.path}: ${i.message}\n`);
+    if (err instanceof ConfigError) {
+      process.stderr.write(`ringside: invalid config ${err.source}\n`);
+      for (const issue of err.issues) process.stderr.write(`${formatIssue(issue)}\n`);
       return 2;
     }
     process.stderr.write(`ringside: cannot load config: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
-  for (const w of loaded.warnings) log.warn(`config ${loaded.source}: ${w.path === '' ? '(root)' : w.path}: ${w.message}`);
+  for (const w of loaded.warnings) log.warn(`config ${loaded.source}: ${w}`);
 
-  const ringside = ((loaded.config as { ringside?: RingsideSettings }).ringside ?? {}) satisfies RingsideSettings;
+  const ringside = loaded.config.ringside;
   let workers = ringside.workers ?? availableParallelism();
   if (args.values.workers !== undefined) {
     workers = Number(args.values.workers);
@@ -79,12 +70,12 @@ export async function runStart(argv: string[]): Promise<number> {
       return 2;
     }
   }
-  const admin = ringside.admin?.enabled === false ? null : (ringside.admin?.address ?? defaultAdminAddress);
+  const admin = ringside.admin.enabled ? ringside.admin.address : null;
 
   const supervisor = new Supervisor({
     config: loaded.config,
     workers,
-    drainTimeoutMs: ringside.drain_timeout ?? defaultDrainTimeoutMs,
+    drainTimeoutMs: ringside.drain_timeout,
     adminAddress: admin,
     testHooks: process.env.RINGSIDE_TEST_HOOKS === '1',
   });

@@ -37,4 +37,14 @@ export class Registry<T> {
   names(): string[] {
     return [...this.#entries.keys()];
   }
+
+  /**
+   * A copy to which one owner adds its own entries (a worker registers factories bound to its own
+   * grpc-js server) without changing what others see.
+   */
+  fork(): Registry<T> {
+    const copy = new Registry<T>(this.#kind);
+    for (const [name, entry] of this.#entries) copy.register(name, entry);
+    return copy;
+  }
 }

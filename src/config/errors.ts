@@ -17,7 +17,7 @@ export class ConfigError extends Error {
   readonly source: string;
 
   constructor(source: string, issues: ConfigIssue[]) {
-    super(`invalid config ${source}:\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`);
+    super(`invalid config (${source}):\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`);
     this.name = 'ConfigError';
     this.source = source;
     this.issues = issues;

@@ -119,9 +119,9 @@ export interface ParsedFilterConfig<T> {
   warnings: string[];
 }
 
-function parseWith<T>(p: SchemaPair<T>, ignored: IgnoredTable, raw: unknown, path: string): ParsedFilterConfig<T> {
+function parseWith<T>(type: string, p: SchemaPair<T>, ignored: IgnoredTable, raw: unknown, path: string): ParsedFilterConfig<T> {
   const r = validate(p, raw, path, ignored);
-  if (!r.ok) throw new ConfigError(`filter config at ${path}`, r.issues);
+  if (!r.ok) throw new ConfigError(`${type} filter`, r.issues);
   return { config: r.value, warnings: r.warnings };
 }
 
@@ -130,15 +130,15 @@ function parseWith<T>(p: SchemaPair<T>, ignored: IgnoredTable, raw: unknown, pat
  * throws ConfigError whose issue paths extend it.
  */
 export function parseProxyFilterConfig(raw: unknown, path: string): ParsedFilterConfig<ProxyFilterConfig> {
-  return parseWith(proxyPair, PROXY_IGNORED, raw, path);
+  return parseWith('proxy', proxyPair, PROXY_IGNORED, raw, path);
 }
 
 export function parseTcpProxyFilterConfig(raw: unknown, path: string): ParsedFilterConfig<TcpProxyFilterConfig> {
-  return parseWith(tcpProxyPair, TCP_PROXY_IGNORED, raw, path);
+  return parseWith('tcp_proxy', tcpProxyPair, TCP_PROXY_IGNORED, raw, path);
 }
 
 export function parseGrpcFilterConfig(raw: unknown, path: string): ParsedFilterConfig<GrpcFilterConfig> {
-  return parseWith(grpcPair, GRPC_IGNORED, raw, path);
+  return parseWith('grpc', grpcPair, GRPC_IGNORED, raw, path);
 }
 
 /** Non-throwing forms, for the loader, which gathers every issue in a file before failing. */

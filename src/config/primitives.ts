@@ -30,8 +30,8 @@ export function parseDuration(value: number | string): Parsed<Millis> {
   const text = value.trim();
   // Go accepts a bare "0"; anything else needs a unit, and so does Ringside to avoid s/ms mix-ups.
   if (text === '0') return { ok: true, value: 0 };
+  if (text === '') return { ok: false, message: 'invalid duration "": expected a number of milliseconds or a string like "1s"' };
   let total = 0;
-  goDurationPart.lastIndex = 0;
   let pos = 0;
   while (pos < text.length) {
     goDurationPart.lastIndex = pos;
@@ -42,7 +42,6 @@ export function parseDuration(value: number | string): Parsed<Millis> {
     total += Number(m[1]) * (unitMs[m[2] as string] as number);
     pos = goDurationPart.lastIndex;
   }
-  if (text.length === 0) return { ok: false, message: 'invalid duration "": expected a number of milliseconds or a string like "1s"' };
   return { ok: true, value: total };
 }
 

@@ -89,6 +89,8 @@ interface Planned {
   listener: ListenerBase;
   /** Configured port 0: bind what another worker bound instead, when known. */
   ephemeral: boolean;
+  /** The in-process twin of a socket listener: serves dials by name, is not reported as bound. */
+  twin?: boolean;
 }
 
 export class WorkerNetwork {
@@ -138,13 +140,23 @@ export class WorkerNetwork {
           ...(opts.reusePort !== undefined ? { reusePort: opts.reusePort } : {}),
         });
         this.#planned.push({ listener: tcp, ephemeral: where.port === 0 });
+        this.#addTwin(settings, l.name);
       } else if (where.kind === 'unix') {
         this.#planned.push({ listener: new UnixListener({ ...settings, path: where.path }), ephemeral: false });
+        this.#addTwin(settings, l.name);
       } else {
         const names = where.name === l.name ? [l.name] : [l.name, where.name];
         this.#planned.push({ listener: new InProcessListener(settings, this.inProcess, names), ephemeral: false });
       }
     });
+  }
+
+  /**
+   * Layotto configs let a channel dial a socket listener by its name (its egress listener listens on
+   * TCP and is reached through net.Pipe); the twin serves those dials with the same filter chain.
+   */
+  #addTwin(settings: ListenerSettings, name: string): void {
+    this.#planned.push({ listener: new InProcessListener(settings, this.inProcess, [name]), ephemeral: false, twin: true });
   }
 
   #addressOf(l: ListenerConfigInput, path: string): ListenAddress {
@@ -184,7 +196,7 @@ export class WorkerNetwork {
         throw err;
       }
       this.#started.push(l);
-      ready.push({ name: l.name, address: l.address });
+      if (p.twin !== true) ready.push({ name: l.name, address: l.address });
     }
     return ready;
   }

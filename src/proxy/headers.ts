@@ -15,11 +15,27 @@ export function mutableView(headers: HeaderMap): MutableHeaders {
   };
 }
 
-/** Appends the downstream peer to X-Forwarded-For (a proxy chain reads left to right). */
+/**
+ * Appends the downstream peer's IP to X-Forwarded-For (a proxy chain reads left to right). The
+ * connection's address is "ip:port" or "[ipv6]:port"; in-process peers have no IP and add nothing.
+ */
 export function appendForwardedFor(headers: HeaderMap, remoteAddress: string): void {
-  if (remoteAddress === '') return;
+  const ip = ipOf(remoteAddress);
+  if (ip === '') return;
   const prior = headers.get('x-forwarded-for');
-  headers.set('x-forwarded-for', prior === undefined ? remoteAddress : `${prior}, ${remoteAddress}`);
+  headers.set('x-forwarded-for', prior === undefined ? ip : `${prior}, ${ip}`);
+}
+
+function ipOf(address: string): string {
+  if (address.startsWith('[')) {
+    const end = address.indexOf(']');
+    return end > 0 ? address.slice(1, end) : '';
+  }
+  const colon = address.lastIndexOf(':');
+  if (colon <= 0) return '';
+  const ip = address.slice(0, colon);
+  // A dotted quad, or a bare IPv6 literal that kept its colons.
+  return /^[0-9.]+$/.test(ip) || ip.includes(':') ? ip : '';
 }
 
 /** Adds this hop to Via ("1.1 ringside"), keeping earlier hops. */

@@ -11,6 +11,10 @@
  */
 import * as L from './layout.js';
 
+/** Atomics.waitAsync's result (ES2024; the project's lib is ES2023, and Node 20 has the function). */
+export type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+const atomicsWaitAsync = (Atomics as unknown as { waitAsync(ta: Int32Array, index: number, value: number): WaitAsyncResult }).waitAsync.bind(Atomics);
+
 export class ByteRing {
   readonly sab: SharedArrayBuffer;
   readonly capacity: number;
@@ -144,8 +148,8 @@ export class ByteRing {
     Atomics.store(this.#i32, L.PARKED, 0);
   }
 
-  waitDoorbell(seen: number): ReturnType<typeof Atomics.waitAsync> {
-    return Atomics.waitAsync(this.#i32, L.DOORBELL, seen);
+  waitDoorbell(seen: number): WaitAsyncResult {
+    return atomicsWaitAsync(this.#i32, L.DOORBELL, seen);
   }
 
   /**

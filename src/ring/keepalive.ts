@@ -22,9 +22,4 @@ export function releaseLoop(): void {
   if (holders === 0 && timer !== null) timer.unref();
 }
 
-/** For tests: how many ends currently hold this thread's loop. */
-export function loopHolders(): number {
-  return holders;
-}
-
 function noop(): void {}

@@ -105,7 +105,7 @@ export class CompiledRoute implements Route {
     }
     const r = cfg.route;
     if (r !== undefined) {
-      this.action = compileAction(r.cluster_name, r.weighted_clusters?.clusters, `${path}.route`);
+      this.action = compileAction(r.cluster_name, r.weighted_clusters, `${path}.route`);
       this.timeoutMs = nonNegative(r.timeout, `${path}.route.timeout`);
       this.retryPolicy = r.retry_policy === undefined ? undefined : compileRetryPolicy(r.retry_policy, `${path}.route.retry_policy`);
       this.#prefixRewrite = r.prefix_rewrite;
@@ -216,24 +216,24 @@ function nonNegative(v: number | undefined, path: string): number {
 
 function compileAction(
   clusterName: string | undefined,
-  weighted: readonly { cluster: { name: string; weight: number } }[] | undefined,
+  weighted: readonly { name: string; weight: number }[] | undefined,
   path: string,
 ): RouteAction {
   if ((clusterName === undefined || clusterName === '') === (weighted === undefined)) {
     throw configError(path, 'set exactly one of cluster_name, weighted_clusters');
   }
   if (weighted === undefined) return { kind: 'cluster', clusterName: clusterName! };
-  if (weighted.length === 0) throw configError(`${path}.weighted_clusters.clusters`, 'must not be empty');
+  if (weighted.length === 0) throw configError(`${path}.weighted_clusters`, 'must not be empty');
   let totalWeight = 0;
   const clusters = weighted.map((w, i) => {
-    const weight = w.cluster.weight;
+    const weight = w.weight;
     if (!Number.isInteger(weight) || weight < 0) {
-      throw configError(`${path}.weighted_clusters.clusters[${i}].cluster.weight`, `must be a non-negative integer, got ${weight}`);
+      throw configError(`${path}.weighted_clusters[${i}].weight`, `must be a non-negative integer, got ${weight}`);
     }
     totalWeight += weight;
-    return { name: w.cluster.name, weight };
+    return { name: w.name, weight };
   });
-  if (totalWeight === 0) throw configError(`${path}.weighted_clusters.clusters`, 'weights sum to 0');
+  if (totalWeight === 0) throw configError(`${path}.weighted_clusters`, 'weights sum to 0');
   return { kind: 'weighted_clusters', clusters, totalWeight };
 }
 
@@ -276,7 +276,7 @@ function compileStep(remove: readonly string[] | undefined, add: readonly Header
   if ((remove === undefined || remove.length === 0) && (add === undefined || add.length === 0)) return undefined;
   return {
     remove: (remove ?? []).map((n) => n.toLowerCase()),
-    add: (add ?? []).map((o) => ({ key: o.header.key.toLowerCase(), value: o.header.value, append: o.append === true })),
+    add: (add ?? []).map((o) => ({ key: o.key.toLowerCase(), value: o.value, append: o.append === true })),
   };
 }
 

@@ -92,6 +92,8 @@ export class Supervisor {
       // Worker 0 first: what it bound (real ports for port 0) is what every other worker binds.
       this.#bound = await this.#slots[0]!.call((c) => c.start([]));
       await Promise.all(this.#slots.slice(1).map((slot) => slot.call((c) => c.start(this.#bound))));
+      // A signal during start-up already moved on to drain; that drain owns the exit.
+      if (this.stages.stage !== Stage.Start) throw new Error(`start-up interrupted (stage ${this.stages.name})`);
       this.stages.to(Stage.Running);
       return { workers: this.#slots.length, listeners: this.#bound, admin };
     } catch (err) {
@@ -165,7 +167,7 @@ export class Supervisor {
   }
 
   #spawn(slot: WorkerSlot): Promise<void> {
-    this.#board.set(slot.index, 0);
+    this.#board.clear(slot.index);
     return slot.spawn({
       entry: this.#entry,
       workerCount: this.#slots.length,
@@ -193,7 +195,7 @@ export class Supervisor {
 
   #crashed(slot: WorkerSlot, cause: string): void {
     // Its connections died with it; other workers' placement must not count them.
-    this.#board.set(slot.index, 0);
+    this.#board.clear(slot.index);
     if (this.stages.stage !== Stage.Running) {
       log.error(`worker/${slot.index} exited during ${this.stages.name}: ${cause}`);
       return;

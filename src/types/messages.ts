@@ -24,7 +24,10 @@ export interface WorkerBoot {
   readonly controlPort: MessagePort;
   /** Port for MeshMessages, relayed by the supervisor to other workers. */
   readonly meshPort: MessagePort;
-  /** Load reports of all workers, one Int32 slot per worker (active connections), written by each. */
+  /**
+   * Load reports of all workers, written by each for itself: Int32 cell i = worker i's active
+   * connections; cell workerCount + i = its event-loop utilization in per-mille (src/actor/load-board.ts).
+   */
   readonly loadBoard: SharedArrayBuffer;
 }
 

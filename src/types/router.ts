@@ -29,8 +29,10 @@ export interface RouteMatchConfig {
   readonly headers?: readonly HeaderMatcherConfig[] | undefined;
 }
 
+/** One weighted cluster, as the config loader normalizes MOSN's `{cluster: {name, weight}}` entries. */
 export interface WeightedClusterConfig {
-  readonly cluster: { readonly name: string; readonly weight: number };
+  readonly name: string;
+  readonly weight: number;
 }
 
 export interface RetryPolicyConfig {
@@ -41,8 +43,10 @@ export interface RetryPolicyConfig {
   readonly num_retries?: number | undefined;
 }
 
+/** A header to add, as the config loader flattens MOSN's `{header: {key, value}, append}`. */
 export interface HeaderValueOptionConfig {
-  readonly header: { readonly key: string; readonly value: string };
+  readonly key: string;
+  readonly value: string;
   /** true: add another value next to existing ones; false (default): replace them. */
   readonly append?: boolean | undefined;
 }
@@ -56,7 +60,7 @@ export interface HeaderMutationConfig {
 
 export interface RouteActionConfig extends HeaderMutationConfig {
   readonly cluster_name?: string | undefined;
-  readonly weighted_clusters?: { readonly clusters: readonly WeightedClusterConfig[] } | undefined;
+  readonly weighted_clusters?: readonly WeightedClusterConfig[] | undefined;
   /** Route timeout in ms (0 or absent: none at route level). */
   readonly timeout?: number | undefined;
   readonly retry_policy?: RetryPolicyConfig | undefined;

@@ -39,11 +39,15 @@ export interface HttpCheckConfig {
   readonly path?: string | undefined;
   readonly method?: string | undefined;
   readonly expected_statuses?: readonly number[] | undefined;
+  /** The loader's name for the expected statuses. */
+  readonly codes?: readonly number[] | undefined;
 }
 
 export interface HealthCheckConfig {
-  /** "tcp" or "http". */
-  readonly protocol: string;
+  /** "tcp" or "http" (the loader's normalized name for MOSN's protocol). */
+  readonly kind?: string | undefined;
+  /** "tcp" or "http"; read when `kind` is absent. */
+  readonly protocol?: string | undefined;
   /** Per-check timeout in ms. */
   readonly timeout: number;
   /** Time between checks of one host in ms. */
@@ -63,7 +67,8 @@ export interface ClusterConfig {
   readonly connect_timeout?: number | undefined;
   /** Requests one connection carries before it is recycled; 0 or absent: unlimited. */
   readonly max_request_per_conn?: number | undefined;
-  readonly circuit_breakers?: { readonly thresholds: readonly CircuitBreakerThresholdsConfig[] } | undefined;
+  /** MOSN's first (default priority) thresholds entry, as the config loader flattens it. */
+  readonly circuit_breakers?: CircuitBreakerThresholdsConfig | undefined;
   readonly health_check?: HealthCheckConfig | undefined;
   readonly hosts: readonly HostConfig[];
 }

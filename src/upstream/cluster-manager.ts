@@ -73,8 +73,8 @@ class ClusterImpl implements Cluster {
     this.#lb = lbFactory.create(this.#set, { random });
     this.circuitBreaker = new ClusterCircuitBreaker(
       cfg.name,
-      cfg.circuit_breakers?.thresholds[0],
-      `${path}.circuit_breakers.thresholds[0]`,
+      cfg.circuit_breakers,
+      `${path}.circuit_breakers`,
     );
     this.healthChecker =
       cfg.health_check === undefined

@@ -103,14 +103,14 @@ export class HealthChecker {
     this.#intervalMs = positiveMs(cfg.interval, `${path}.interval`);
     this.#healthyThreshold = positiveInt(cfg.healthy_threshold, `${path}.healthy_threshold`);
     this.#unhealthyThreshold = positiveInt(cfg.unhealthy_threshold, `${path}.unhealthy_threshold`);
-    const protocol = cfg.protocol.toLowerCase();
+    const protocol = (cfg.kind ?? cfg.protocol ?? '').toLowerCase();
     if (protocol === 'tcp') {
       this.#probe = tcpProbe;
     } else if (protocol === 'http') {
       const hc = cfg.check_config?.http_check_config;
       const hpath = hc?.path ?? '/';
       if (!hpath.startsWith('/')) throw new Error(`${path}.check_config.http_check_config.path: must start with "/"`);
-      const statuses = hc?.expected_statuses ?? [200];
+      const statuses = hc?.codes ?? hc?.expected_statuses ?? [200];
       statuses.forEach((s, i) => {
         if (!Number.isInteger(s) || s < 100 || s > 599) {
           throw new Error(`${path}.check_config.http_check_config.expected_statuses[${i}]: not an HTTP status: ${s}`);
@@ -118,7 +118,7 @@ export class HealthChecker {
       });
       this.#probe = httpProbe(hpath, (hc?.method ?? 'GET').toUpperCase(), new Set(statuses));
     } else {
-      throw new Error(`${path}.protocol: unsupported health check protocol "${cfg.protocol}" (known: tcp, http)`);
+      throw new Error(`${path}.protocol: unsupported health check protocol "${cfg.kind ?? cfg.protocol}" (known: tcp, http)`);
     }
     this.#verdict = verdict;
     this.#states = hosts.map((host) => ({ host, successes: 0, failures: 0, timer: undefined, abort: undefined }));

@@ -5,7 +5,7 @@
  */
 import type { ListenerReady } from '../types/messages.js';
 import type { ListenerStats, WorkerServices } from '../types/network.js';
-import type { RingPipeDescriptor } from '../types/ring.js';
+import type { RingEndpoint, RingPipeDescriptor } from '../types/ring.js';
 import type { Extensions } from '../extensions.js';
 
 export interface WorkerNetwork {
@@ -24,6 +24,8 @@ export interface WorkerNetwork {
   listenerStats(): ListenerStats[];
   /** Accepts the far end of a RingPipe dialed on another worker; throws with the refusal reason. */
   acceptRemote(listener: string, descriptor: RingPipeDescriptor): void;
+  /** Dials an in-process listener on this worker (both pipe ends here). */
+  dialInProcess?(name: string): RingEndpoint;
 }
 
 export interface NetworkContext {

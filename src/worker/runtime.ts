@@ -10,6 +10,7 @@
  * the supervisor respawns it while the other workers keep serving.
  */
 import type { MessagePort } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
 import type { DrainResult, ListenerReady, SupervisorEvent, WorkerBoot, WorkerControl, WorkerStats, WorkerTestControl } from '../types/messages.js';
 import type { WorkerServices } from '../types/network.js';
 import { ActorRunLoop } from '../actor/run-loop.js';
@@ -20,6 +21,8 @@ import { snapshotCounters } from '../common/counters.js';
 import { createExtensions, networkFactory, type Extensions } from '../extensions.js';
 import { OffloadPool, offloadThreadsFrom } from './offload.js';
 import { MeshLink } from './mesh.js';
+import { InProcessDialer } from './dialer.js';
+import type { RingEndpoint } from '../types/ring.js';
 import { emptyNetwork, type NetworkFactory, type WorkerNetwork } from './network-port.js';
 import { exposeOn } from './comlink-endpoint.js';
 
@@ -41,6 +44,8 @@ export interface DataplaneServices extends WorkerServices {
   readonly offload: OffloadPool;
   readonly mesh: MeshLink;
   readonly loadBoard: LoadBoard;
+  /** Dials an in-process listener by name on the worker the scheduler picks (Layotto channels). */
+  readonly dialInProcess: (name: string) => RingEndpoint;
 }
 
 /**
@@ -68,16 +73,23 @@ export class DataplaneWorker {
       throw new Error(`worker/${boot.workerIndex} has no network yet for "${listener}"`);
     });
     const extensions = createExtensions();
+    const scheduler = new Scheduler(boot.workerIndex, board, schedulerSettingsFrom(ringside));
+    const dialer = new InProcessDialer(scheduler, mesh, (name) => {
+      const local = this.#network.dialInProcess;
+      if (local === undefined) throw new Error(`no in-process listener "${name}" on this worker`);
+      return local.call(this.#network, name);
+    });
     this.services = {
       workerIndex: boot.workerIndex,
       workerCount: boot.workerCount,
       config: boot.config,
       runLoop: new ActorRunLoop(),
       extensions,
-      scheduler: new Scheduler(boot.workerIndex, board, schedulerSettingsFrom(ringside)),
+      scheduler,
       offload: new OffloadPool({ threads: offloadThreadsFrom(ringside) }),
       mesh,
       loadBoard: board,
+      dialInProcess: (name) => dialer.dial(name),
     };
     const makeNetwork = overrides.networkFactory ?? networkFactory;
     this.#network =
@@ -94,8 +106,17 @@ export class DataplaneWorker {
       if (this.#draining) throw new Error('draining');
       this.#network.acceptRemote(listener, descriptor);
     });
-    board.set(boot.workerIndex, 0);
-    this.#loadTimer = setInterval(() => board.set(boot.workerIndex, this.#network.activeConnections()), loadPublishMs);
+    board.clear(boot.workerIndex);
+    // Smoothed event-loop utilization: one 50 ms window alone is too noisy to place work on.
+    let lastElu = performance.eventLoopUtilization();
+    let elu = 0;
+    this.#loadTimer = setInterval(() => {
+      const now = performance.eventLoopUtilization();
+      elu = 0.5 * elu + 0.5 * performance.eventLoopUtilization(now, lastElu).utilization;
+      lastElu = now;
+      board.set(boot.workerIndex, this.#network.activeConnections());
+      board.setUtilization(boot.workerIndex, elu);
+    }, loadPublishMs);
     this.#loadTimer.unref();
   }
 
@@ -152,8 +173,19 @@ export class DataplaneWorker {
       this.#network.closeConnections('drain timeout');
     }
     clearInterval(this.#loadTimer);
-    this.services.loadBoard.set(this.#boot.workerIndex, 0);
+    this.services.loadBoard.clear(this.#boot.workerIndex);
     await this.services.offload.close();
+    // Services with timers or pooled upstream sockets (the cluster manager's health checks and pools).
+    for (const service of Object.values(this.services)) {
+      const closable = service as { close?: unknown } | null;
+      if (closable !== null && typeof closable === 'object' && typeof closable.close === 'function' && service !== this.services.offload) {
+        try {
+          (closable.close as () => void).call(service);
+        } catch (err) {
+          log.warn('closing a worker service failed', err);
+        }
+      }
+    }
     return { finished: Math.max(0, initial - forced), forced };
   }
 
@@ -193,7 +225,8 @@ export function runDataplaneWorker(boot: WorkerBoot, parent: MessagePort, overri
   let worker: DataplaneWorker | null = null;
   process.on('uncaughtException', (err) => {
     if (worker !== null) worker.fatal(err);
-    post({ type: 'fatal', workerIndex: boot.workerIndex, message: String(err) });
+    const e = err instanceof Error ? err : new Error(String(err));
+    post({ type: 'fatal', workerIndex: boot.workerIndex, message: e.message, ...(e.stack === undefined ? {} : { stack: e.stack }) });
     process.exit(70);
   });
   worker = new DataplaneWorker(boot, post, overrides);

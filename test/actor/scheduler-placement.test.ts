@@ -3,29 +3,31 @@ import assert from 'node:assert/strict';
 import { LoadBoard } from '../../src/actor/load-board.js';
 import { Scheduler, placeConnectionActors, placeInProcessConnection, schedulerSettingsFrom } from '../../src/actor/scheduler.js';
 
-const on = { saturationThreshold: 10, crossWorker: true };
+const on = { saturationThreshold: 0.8, crossWorker: true };
+const load = (elu: number, connections = 0): { elu: number; connections: number } => ({ elu, connections });
 
 test('a new in-process connection stays on its worker while that worker is not saturated', () => {
-  assert.deepEqual(placeInProcessConnection(0, [10, 0, 0], on), { worker: 0, reason: 'local' });
-  assert.deepEqual(placeInProcessConnection(2, [0, 0, 3], on), { worker: 2, reason: 'local' });
+  assert.deepEqual(placeInProcessConnection(0, [load(0.8, 500), load(0), load(0)], on), { worker: 0, reason: 'local' });
+  assert.deepEqual(placeInProcessConnection(2, [load(0), load(0), load(0.3)], on), { worker: 2, reason: 'local' });
 });
 
 test('a saturated worker places the new connection on the least-loaded worker', () => {
-  assert.deepEqual(placeInProcessConnection(0, [11, 7, 2], on), { worker: 2, reason: 'least-loaded' });
-  // ties go to the lowest index, for reproducible decisions
-  assert.deepEqual(placeInProcessConnection(2, [4, 4, 30], on), { worker: 0, reason: 'least-loaded' });
+  assert.deepEqual(placeInProcessConnection(0, [load(0.95), load(0.5), load(0.2)], on), { worker: 2, reason: 'least-loaded' });
+  // equal utilization: fewer connections wins; then the lowest index, for reproducible decisions
+  assert.deepEqual(placeInProcessConnection(0, [load(0.9), load(0.1, 9), load(0.1, 3)], on), { worker: 2, reason: 'least-loaded' });
+  assert.deepEqual(placeInProcessConnection(2, [load(0.4, 4), load(0.4, 4), load(1)], on), { worker: 0, reason: 'least-loaded' });
 });
 
 test('cross-worker placement disabled keeps everything local even when saturated', () => {
-  assert.deepEqual(placeInProcessConnection(0, [100, 0], { ...on, crossWorker: false }), {
+  assert.deepEqual(placeInProcessConnection(0, [load(1), load(0)], { ...on, crossWorker: false }), {
     worker: 0,
     reason: 'local-cross-worker-disabled',
   });
 });
 
 test('no move when every other worker is saturated too, or when there is no other worker', () => {
-  assert.deepEqual(placeInProcessConnection(0, [20, 15, 12], on), { worker: 0, reason: 'local-no-better-worker' });
-  assert.deepEqual(placeInProcessConnection(0, [20], on), { worker: 0, reason: 'local-no-better-worker' });
+  assert.deepEqual(placeInProcessConnection(0, [load(0.9), load(0.95), load(0.85)], on), { worker: 0, reason: 'local-no-better-worker' });
+  assert.deepEqual(placeInProcessConnection(0, [load(1)], on), { worker: 0, reason: 'local-no-better-worker' });
 });
 
 test("a connection's actors are placed on the worker that holds its transport", () => {
@@ -33,19 +35,23 @@ test("a connection's actors are placed on the worker that holds its transport", 
 });
 
 test('the scheduler reads live loads from the shared load board and counts its decisions', () => {
-  const board = new LoadBoard(LoadBoard.allocate(2));
-  const sched = new Scheduler(0, board, on);
+  const buffer = LoadBoard.allocate(2);
+  const board = new LoadBoard(buffer);
+  const sched = new Scheduler(0, new LoadBoard(buffer), on); // a second view of one buffer, as on another thread
   assert.equal(sched.placeInProcess().worker, 0);
+  board.setUtilization(0, 0.99);
   board.set(0, 50);
-  board.set(1, 1);
+  board.setUtilization(1, 0.1);
   assert.deepEqual(sched.placeInProcess(), { worker: 1, reason: 'least-loaded' });
   assert.deepEqual(sched.stats(), { kept: 1, moved: 1 });
+  board.clear(0);
+  assert.deepEqual(board.snapshot()[0], { elu: 0, connections: 0 });
 });
 
 test('scheduler settings come from ringside.scheduler with defaults for what is missing', () => {
-  assert.deepEqual(schedulerSettingsFrom({ scheduler: { saturation_threshold: 5, cross_worker: true } }), on && {
-    saturationThreshold: 5,
-    crossWorker: true,
+  assert.deepEqual(schedulerSettingsFrom({ scheduler: { saturation_threshold: 0.5, cross_worker: false } }), {
+    saturationThreshold: 0.5,
+    crossWorker: false,
   });
-  assert.deepEqual(schedulerSettingsFrom(undefined), { saturationThreshold: 256, crossWorker: false });
+  assert.deepEqual(schedulerSettingsFrom(undefined), { saturationThreshold: 0.85, crossWorker: true });
 });

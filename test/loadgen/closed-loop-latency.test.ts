@@ -16,7 +16,8 @@ describe('closed loop percentiles', () => {
     assert.equal(out.errors, 0);
     assert.ok(out.requests > 100, `only ${out.requests} requests`);
     assert.ok(out.latency_us.p50! >= 10_000 && out.latency_us.p50! <= 12_000, `p50 ${out.latency_us.p50} µs`);
-    assert.ok(out.latency_us.min! >= 9_500, `min ${out.latency_us.min} µs`);
+    // Node's timers count from the loop's cached clock and may fire up to ~1 ms early.
+    assert.ok(out.latency_us.min! >= 9_000, `min ${out.latency_us.min} µs`);
     // Two connections, one request each, 10 ms apiece: about 200 req/s.
     assert.ok(out.rps > 120 && out.rps < 210, `rps ${out.rps}`);
   });

@@ -28,8 +28,11 @@ describe('errors by status', () => {
   });
 
   it('counts refused reconnects as connect_error after the target goes away', async () => {
-    const server = await startHttp((_n, _req, res) => res.end('ok'));
-    setTimeout(() => void server.close(), 700);
+    // Goes away after 300 requests (not after a time: a loaded machine may start the bench late).
+    const server = await startHttp((n, _req, res) => {
+      res.end('ok');
+      if (n === 300) setImmediate(() => void server.close());
+    });
     const r = await runCli(['bench', '-c', '2', '-t', '1', '-d', '2s', '--json', server.url]);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as Out;

@@ -46,7 +46,7 @@ test('a stale socket file left by a killed process is removed and the listener s
 test('a path owned by a live server is refused with "address in use by a live server"', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ringside-unix-'));
   const path = join(dir, 'live.sock');
-  const live = net.createServer((s) => s.end('live'));
+  const live = net.createServer((s) => s.on('error', () => {}).end('live'));
   await new Promise<void>((r) => live.listen(path, r));
   try {
     const l = new UnixListener({ ...settings('unix', [echoChain()]), path });

@@ -35,17 +35,17 @@ const routers = new Routers([
       {
         name: 'vh',
         domains: ['*'],
-        request_headers_to_add: [{ header: { key: 'X-Owner', value: 'vhost' } }],
+        request_headers_to_add: [{ key: 'X-Owner', value: 'vhost' }],
         request_headers_to_remove: ['x-internal'],
-        response_headers_to_add: [{ header: { key: 'x-served-by', value: 'ringside' }, append: true }],
+        response_headers_to_add: [{ key: 'x-served-by', value: 'ringside', append: true }],
         routers: [
           {
             match: { prefix: '/' },
             route: {
               cluster_name: 'x',
               request_headers_to_add: [
-                { header: { key: 'X-Owner', value: 'route' } },
-                { header: { key: 'x-tag', value: 'b' }, append: true },
+                { key: 'X-Owner', value: 'route' },
+                { key: 'x-tag', value: 'b', append: true },
               ],
               request_headers_to_remove: ['Cookie'],
               response_headers_to_remove: ['server'],

@@ -82,9 +82,11 @@ test('weighted clusters are picked in proportion to their weights', () => {
               {
                 match: { prefix: '/' },
                 route: {
-                  weighted_clusters: {
-                    clusters: [{ cluster: { name: 'a', weight: 70 } }, { cluster: { name: 'b', weight: 20 } }, { cluster: { name: 'c', weight: 10 } }],
-                  },
+                  weighted_clusters: [
+                    { name: 'a', weight: 70 },
+                    { name: 'b', weight: 20 },
+                    { name: 'c', weight: 10 },
+                  ],
                 },
               },
             ],
@@ -120,9 +122,11 @@ test('weighted clusters follow the injected random source at the weight boundari
               {
                 match: { prefix: '/' },
                 route: {
-                  weighted_clusters: {
-                    clusters: [{ cluster: { name: 'a', weight: 70 } }, { cluster: { name: 'b', weight: 20 } }, { cluster: { name: 'c', weight: 10 } }],
-                  },
+                  weighted_clusters: [
+                    { name: 'a', weight: 70 },
+                    { name: 'b', weight: 20 },
+                    { name: 'c', weight: 10 },
+                  ],
                 },
               },
             ],
@@ -202,7 +206,7 @@ test('bad route config fails with the JSON path and the reason', () => {
     /retry_policy\.retry_on: unknown condition "sometimes"/,
   );
   assert.throws(
-    () => router([{ match: { prefix: '/' }, route: { weighted_clusters: { clusters: [{ cluster: { name: 'a', weight: 0 } }] } } }]),
+    () => router([{ match: { prefix: '/' }, route: { weighted_clusters: [{ name: 'a', weight: 0 }] } }]),
     /weights sum to 0/,
   );
 });

@@ -48,8 +48,8 @@ test('invalid cluster config fails with the JSON path and the reason', () => {
   assert.throws(bad({ hosts: [{ address: 'a:1', weight: 200 }] }), /clusters\[0\]\.hosts\[0\]\.weight: must be an integer in 1\.\.128/);
   assert.throws(bad({ type: 'EDS' }), /clusters\[0\]\.type: unsupported cluster type "EDS"/);
   assert.throws(
-    bad({ circuit_breakers: { thresholds: [{ max_requests: -1 }] } }),
-    /clusters\[0\]\.circuit_breakers\.thresholds\[0\]\.max_requests: must be a non-negative integer/,
+    bad({ circuit_breakers: { max_requests: -1 } }),
+    /clusters\[0\]\.circuit_breakers\.max_requests: must be a non-negative integer/,
   );
   assert.throws(
     () => new ClusterManager({ clusters: [httpServer, httpServer] }, { loadBalancers: lbs() }),
@@ -95,7 +95,7 @@ test('connPool gives one pool per host and protocol, bounded by the cluster brea
           type: 'SIMPLE',
           lb_type: 'LB_ROUNDROBIN',
           max_request_per_conn: 0,
-          circuit_breakers: { thresholds: [{ max_requests: 1 }] },
+          circuit_breakers: { max_requests: 1 },
           hosts: [{ address: `127.0.0.1:${srv.port}` }],
         },
       ],

@@ -384,6 +384,7 @@ export class Http1ServerStream
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    this.#recvClosed = true; // an answered stream may still be receiving its body: it goes nowhere
     this.#out = null;
     this.#recv?.destroy();
     this.#send?.destroy();

@@ -1,0 +1,154 @@
+/**
+ * The per-worker half of the composition root: builds one worker's data plane from the validated
+ * config, layer by layer, bottom-up, and hands the worker runtime its Net/IO port.
+ *
+ *   routers ─┐   cluster manager ─┐   upstream clients ─┐   runtime host (grpc, dapr_http)
+ *            └──────── services (FactoryContext.services) ┘
+ *   listeners (config + Dapr ports) ─▶ WorkerNetwork ─▶ network filters built per listener
+ *
+ * src/extensions.ts registers the static extensions by name; what is built here is per worker
+ * (each worker owns its pools, breakers and grpc-js server, so nothing needs a lock).
+ */
+import { logger } from './common/log.js';
+import { Registry } from './common/registry.js';
+import type { RingsideConfig } from './types/config.js';
+import type { CodecLimits } from './types/protocol.js';
+import type { StreamFilterChainFactory } from './types/stream.js';
+import type { StreamClientFactory } from './types/proxy.js';
+import type { ListenerReady } from './types/messages.js';
+import type { RingEndpoint } from './types/ring.js';
+import type { Extensions } from './extensions.js';
+import type { NetworkContext, WorkerNetwork as NetworkPort } from './worker/network-port.js';
+import { WorkerNetwork, type ListenerConfigInput } from './network/index.js';
+import { Routers } from './router/router.js';
+import { ClusterManager } from './upstream/cluster-manager.js';
+import { Http1ClientFactory } from './proxy/clients/http1-client.js';
+import type { ProxyServices } from './proxy/proxy-filter.js';
+import { RuntimeHost, daprListeners, daprSettingsFromEnv, startDemoUpstream, type DemoUpstream } from './runtime/index.js';
+
+const log = logger('assembly');
+/** Grace given to gRPC clients (GOAWAY) before their connections are closed on drain. */
+const GRPC_DRAIN_GRACE_MS = 1000;
+
+export function codecLimitsOf(config: RingsideConfig): Partial<CodecLimits> {
+  const l = config.ringside.limits;
+  return {
+    maxHeaderBytes: l.max_header_bytes,
+    maxHeaders: l.max_headers,
+    maxBodyBytes: l.max_body_bytes,
+    maxRequestLineBytes: l.max_request_line_bytes,
+  };
+}
+
+/** Every listener this worker serves: the configured ones, then the Dapr ports when enabled. */
+function listenersOf(config: RingsideConfig, runtime: { dapr: ReturnType<typeof daprSettingsFromEnv> }): ListenerConfigInput[] {
+  const configured = config.servers.flatMap((s) => s.listeners) as unknown as ListenerConfigInput[];
+  return [...configured, ...(daprListeners(runtime.dapr) as ListenerConfigInput[])];
+}
+
+export function assembleDataplane(ctx: NetworkContext): NetworkPort {
+  const config = ctx.config as RingsideConfig;
+  const ext = ctx.extensions as Extensions;
+  const settings = config.ringside;
+  const limits = codecLimitsOf(config);
+
+  const routers = new Routers(
+    config.servers.flatMap((s) => s.routers),
+    { path: 'servers[0].routers' },
+  );
+  const clusterManager = new ClusterManager(config.cluster_manager, { loadBalancers: ext.loadBalancers, path: 'cluster_manager.clusters' });
+  const upstreamClients = new Registry<StreamClientFactory>('upstream client');
+  upstreamClients.register(
+    'Http1',
+    new Http1ClientFactory({ connectTimeoutMs: (h) => clusterManager.getCluster(h.clusterName)?.connectTimeoutMs ?? 0, limits }),
+  );
+
+  const listenerStreamFilters = new Map<string, StreamFilterChainFactory[]>();
+  config.servers.forEach((server, s) =>
+    server.listeners.forEach((l, i) => {
+      const chain = l.stream_filters.map((f, j) =>
+        ext.streamFilters.require(f.type).create(f.config, f.path || `servers[${s}].listeners[${i}].stream_filters[${j}].config`),
+      );
+      listenerStreamFilters.set(l.name, chain);
+    }),
+  );
+
+  let network: WorkerNetwork | null = null;
+  const schedulerDial = (ctx.services as { dialInProcess?: (name: string) => RingEndpoint }).dialInProcess;
+  const dapr = daprSettingsFromEnv({
+    enabled: settings.dapr.enabled,
+    grpcPort: settings.dapr.grpc_port,
+    httpPort: settings.dapr.http_port,
+    ...(settings.dapr.api_token !== undefined ? { apiToken: settings.dapr.api_token } : {}),
+    appId: settings.dapr.app_id,
+  });
+  const runtime = new RuntimeHost({
+    workerIndex: ctx.workerIndex,
+    // The worker's dialer lets the scheduler place the far end (this worker, or a less loaded one);
+    // without one (tests building a single data plane) dial this worker's own listeners.
+    dialInProcess: (name) => {
+      if (schedulerDial !== undefined) return schedulerDial(name);
+      if (network === null) throw new Error('the network is not built yet');
+      return network.dialInProcess(name);
+    },
+    invokerFilters: ext.invokerFilters,
+    channels: ext.channels,
+    maxGrpcMessageBytes: settings.limits.max_grpc_message_bytes,
+    dapr,
+  });
+  // The runtime's filters are bound to this worker's grpc-js server, so they are registered here.
+  const networkFilters = ext.networkFilters.fork();
+  networkFilters.register('grpc', runtime.grpcFilterFactory);
+  networkFilters.register('dapr_http', runtime.daprHttpFilterFactory);
+
+  const proxyServices: ProxyServices = {
+    routers,
+    clusterManager,
+    codecs: ext.codecs,
+    streamConnections: ext.streamConnections,
+    upstreamClients,
+    listenerStreamFilters,
+    codecLimits: limits,
+  };
+  const services = { ...ctx.services, ...proxyServices, runtime };
+  network = new WorkerNetwork({
+    workerIndex: ctx.workerIndex,
+    workerCount: ctx.workerCount,
+    listeners: listenersOf(config, { dapr }),
+    networkFilters,
+    services,
+    maxConnections: settings.limits.max_connections,
+  });
+  const net = network;
+
+  // The demo upstream binds one port, so one worker serves it (node:http, outside the data plane).
+  let demo: DemoUpstream | null = null;
+  const demoWanted = settings.demo_upstream.enabled && ctx.workerIndex === 0;
+
+  return {
+    async start(bound: readonly ListenerReady[]): Promise<ListenerReady[]> {
+      if (demoWanted && demo === null) {
+        demo = await startDemoUpstream(settings.demo_upstream.address);
+        log.info(`demo upstream answering on ${demo.address}`);
+      }
+      clusterManager.start();
+      const ready = await net.start(bound);
+      return demo === null ? ready : [...ready, { name: 'demo_upstream', address: demo.address }];
+    },
+    async stopAccepting(): Promise<void> {
+      await net.stopAccepting();
+      // gRPC clients keep HTTP/2 connections open; GOAWAY lets their in-flight calls finish.
+      void runtime.close(GRPC_DRAIN_GRACE_MS);
+    },
+    activeConnections: () => net.activeConnections(),
+    closeConnections(reason: string): void {
+      net.closeConnections(reason);
+      clusterManager.close();
+      void demo?.close();
+      demo = null;
+    },
+    listenerStats: () => net.listenerStats(),
+    dialInProcess: (name) => net.dialInProcess(name),
+    acceptRemote: (listener, descriptor) => net.acceptRemote(listener, descriptor),
+  };
+}
