@@ -27,7 +27,14 @@ class HandOverFilter implements ReadFilter {
 
   onNewConnection(): FilterStatus {
     const t = this.#connection.takeTransport();
-    this.#sink(t.kind === 'socket' ? t.socket : t.endpoint.toDuplex());
+    if (t.kind === 'ring') {
+      this.#sink(t.endpoint.toDuplex());
+      return FilterStatus.Stop;
+    }
+    this.#sink(t.socket);
+    // Listeners accept with pauseOnConnect (so a filter chain decides before the first read); the
+    // server that now owns the socket expects it reading, as a socket from its own listener would be.
+    if (t.socket.isPaused()) t.socket.resume();
     return FilterStatus.Stop;
   }
 
