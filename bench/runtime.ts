@@ -1,21 +1,21 @@
 /**
  * bench:runtime — the floor of any grpc-js front door (a bare unary echo server) against Ringside's
- * InvokeService → HTTP upstream (the anchor nginx on 127.0.0.1:19000), both driven by h2load with the
- * same load, reporting req/s and CPU µs per request of the server process (all threads). Prints JSON.
+ * InvokeService → HTTP upstream (the anchor nginx on 127.0.0.1:19000) run as a real sidecar
+ * (`ringside start --workers 1`, then `--workers 2`), all in ONE run and driven by the same h2load load.
+ * Reports req/s and CPU µs per request of each server process (every thread), checks grpc-status of
+ * one sample call per server (h2load counts HTTP 200 as success, not grpc-status 0), prints JSON.
  *
- *   node dist/bench/runtime.js [--duration 5] [--clients 8] [--streams 4] [--upstream 127.0.0.1:19000]
- *                              [--sidecar "node dist/src/cli/main.js start -c cfg.json --workers 2"]
+ *   node dist/bench/runtime.js [--json] [--duration 8] [--clients 8] [--streams 8]
+ *                              [--upstream 127.0.0.1:19000] [--workers 1,2] [--only bare|ringside]
  *
- * Without --sidecar the Ringside side runs in a child process of this script (one worker thread's worth:
- * the grpc filter, invoker and http channel on one event loop). With --sidecar the given command is
- * started instead and the bench waits for its "ringside ready: …" line; its runtime API must listen on
- * --sidecar-address (default 127.0.0.1:34904).
+ * Start the anchors first: /work/shared/bench/anchors.sh start. Wrap the run in
+ * `flock /tmp/ringside-bench.lock …` on a shared machine so load runs never overlap.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 
@@ -24,18 +24,25 @@ function opt(name: string, fallback: string): string {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && i + 1 < args.length ? args[i + 1]! : fallback;
 }
+const JSON_ONLY = args.includes('--json');
+function note(line: string): void {
+  // Progress goes to stderr so `--json` keeps stdout a single JSON document.
+  if (!JSON_ONLY) process.stderr.write(line + '\n');
+}
 
 const SEED = '{"jsonrpc":"2.0","method":"GetUser","params":["A003"],"id":9527}';
 const ID = 'org.apache.dubbo.samples.UserProvider';
+const INVOKE_PATH = '/spec.proto.runtime.v1.Runtime/InvokeService';
+const ECHO_PATH = '/bench.Echo/Echo';
 
-// ── child modes: the two servers under test ─────────────────────────────────────────────────────────
+// ── child mode: the bare grpc-js echo server (the floor) ─────────────────────────────────────────────
 
 async function serveBare(): Promise<void> {
   const server = new grpc.Server();
   const identity = (b: Buffer): Buffer => b;
   server.addService(
     {
-      Echo: { path: '/bench.Echo/Echo', requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
+      Echo: { path: ECHO_PATH, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
     },
     { Echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, call.request) },
   );
@@ -45,76 +52,125 @@ async function serveBare(): Promise<void> {
   process.stdout.write(`ringside ready: bare 127.0.0.1:${port}\n`);
 }
 
-async function serveRingside(upstream: string): Promise<void> {
-  const { RuntimeHost, newInvokerFilterRegistries, registerBuiltinInvokerFilters, registerBuiltinChannels } = await import('../src/runtime/index.js');
-  const { Registry } = await import('../src/common/registry.js');
-  const { http1Codec } = await import('../src/protocol/http1/index.js');
-  const invokerFilters = newInvokerFilterRegistries();
-  registerBuiltinInvokerFilters(invokerFilters);
-  const channels = new Registry<import('../src/types/runtime.js').ChannelFactory>('channel');
-  registerBuiltinChannels(channels, http1Codec as unknown as import('../src/types/protocol.js').ProtocolCodec);
-  const host = new RuntimeHost({
-    workerIndex: 0,
-    dialInProcess: undefined,
-    invokerFilters,
-    channels,
-    maxGrpcMessageBytes: 4 << 20,
-    dapr: { enabled: true, grpcPort: 0, httpPort: 0, apiToken: undefined, appId: 'bench' },
+// ── the Ringside config under test ──────────────────────────────────────────────────────────────────
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
   });
-  const config = {
-    server_name: 'runtime',
-    grpc_config: { rpcs: { mosn: { config: { before_invoke: [{ name: 'dubbo_json_rpc' }], channel: [{ size: 128, protocol: 'http', listener: upstream }] } } } },
-  };
-  const perConnection = host.grpcFilterFactory.create(config, 'bench', { workerIndex: 0, listenerName: 'grpc', services: {} });
-  // Stands in for a worker's listener: each accepted socket goes through the grpc filter's hand-over.
-  const server = createServer((socket) => {
-    const filters: import('../src/types/network.js').ReadFilter[] = [];
-    perConnection(
+}
+
+/** grpc listener (mosn invoker, http channel) → in-process egress proxy → cluster on the anchor upstream. */
+function sidecarConfig(grpcPort: number, upstream: string): object {
+  return {
+    servers: [
       {
-        id: 0,
-        listenerName: 'grpc',
-        remoteAddress: '',
-        localAddress: '',
-        closed: false,
-        write: () => undefined,
-        close: () => socket.destroy(),
-        setReadEnabled: () => undefined,
-        addEventListener: () => undefined,
-        takeTransport: () => ({ kind: 'socket', socket }),
-        context: new Map(),
+        default_log_level: 'WARN',
+        routers: [
+          {
+            router_config_name: 'http_router',
+            virtual_hosts: [{ name: 'anchor', domains: ['*'], routers: [{ match: { prefix: '/' }, route: { cluster_name: 'anchor_upstream' } }] }],
+          },
+        ],
+        listeners: [
+          {
+            name: 'grpc',
+            address: `127.0.0.1:${grpcPort}`,
+            bind_port: true,
+            filter_chains: [
+              {
+                filters: [
+                  {
+                    type: 'grpc',
+                    config: {
+                      server_name: 'runtime',
+                      grpc_config: {
+                        rpcs: { mosn: { config: { before_invoke: [{ name: 'dubbo_json_rpc' }], channel: [{ size: 128, protocol: 'http', listener: 'egress_runtime_http' }] } } },
+                      },
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+          {
+            name: 'egress_runtime_http',
+            address: 'egress_runtime_http',
+            filter_chains: [{ filters: [{ type: 'proxy', config: { downstream_protocol: 'Http1', upstream_protocol: 'Http1', router_config_name: 'http_router' } }] }],
+          },
+        ],
       },
-      { addReadFilter: (f) => filters.push(f), addWriteFilter: () => undefined },
-    );
-    for (const f of filters) f.onNewConnection();
-  });
-  server.listen(0, '127.0.0.1', () => process.stdout.write(`ringside ready: runtime 127.0.0.1:${(server.address() as AddressInfo).port}\n`));
+    ],
+    cluster_manager: { clusters: [{ name: 'anchor_upstream', type: 'SIMPLE', lb_type: 'LB_ROUNDROBIN', hosts: [{ address: upstream, weight: 1 }] }] },
+    ringside: { dapr: { enabled: false }, admin: { address: '127.0.0.1:0' } },
+  };
 }
 
 // ── driver ──────────────────────────────────────────────────────────────────────────────────────────
 
-function startServer(command: string[], readyTimeoutMs = 15000): Promise<{ child: ChildProcess; address: string }> {
+function startServer(command: string[], match: RegExp, readyTimeoutMs = 20000): Promise<{ child: ChildProcess; line: RegExpExecArray }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`no "ringside ready:" line from ${command.join(' ')}`)), readyTimeoutMs);
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`no ready line from ${command.join(' ')}`));
+    }, readyTimeoutMs);
     child.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
-      const m = /ringside ready: \S+ (\S+:\d+)/.exec(out) ?? /ringside ready:.*?(\d+\.\d+\.\d+\.\d+:\d+)/.exec(out);
+      const m = match.exec(out);
       if (m !== null) {
         clearTimeout(timer);
-        resolve({ child, address: m[1]! });
+        resolve({ child, line: m });
       }
     });
-    child.once('exit', (code) => reject(new Error(`${command.join(' ')} exited with ${code}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${command.join(' ')} exited with ${code}`));
+    });
   });
 }
 
-/** utime + stime of the whole process (every thread, live or exited), in microseconds. */
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+const CLK_TCK = 100; // USER_HZ: 100 on every Linux this runs on
+
+function ticksOf(statLine: string): number {
+  const fields = statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime
+}
+
+/**
+ * CPU of the process in µs, two ways: the sum over /proc/PID/task/* (every live thread: main, workers,
+ * libuv pool, V8 GC helpers) and /proc/PID/stat, which also keeps threads that already exited. They
+ * agree while no thread exits during the window; the larger is reported.
+ */
 function cpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1e6) / 100; // CLK_TCK is 100 on Linux
+  let tasks = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      tasks += ticksOf(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+    } catch {
+      // A thread that exited between readdir and read; /proc/PID/stat still counts it.
+    }
+  }
+  const whole = ticksOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  return (Math.max(tasks, whole) * 1e6) / CLK_TCK;
 }
 
 function frame(message: Buffer): Buffer {
@@ -130,77 +186,133 @@ async function invokeRequestBytes(): Promise<Buffer> {
   return Buffer.from(type.encode({ id: ID, message: { method: 'GetUser', data: { value: Buffer.from(SEED) }, http_extension: { verb: 3 } } }).finish());
 }
 
-/** One call with grpc-js first: h2load counts HTTP 200 as success, so grpc-status is checked here. */
-async function checkOnce(address: string, path: string, body: Buffer): Promise<void> {
+/** One call with grpc-js: returns the grpc-status (0 = OK) and the response size. */
+async function checkOnce(address: string, path: string, body: Buffer): Promise<{ grpc_status: number; response_bytes: number; details?: string }> {
   const client = new grpc.Client(address, grpc.credentials.createInsecure());
   const identity = (b: Buffer): Buffer => b;
-  await new Promise<void>((resolve, reject) =>
-    client.makeUnaryRequest(path, identity, identity, body, (err) => (err ? reject(new Error(`${path}: ${err.message}`)) : resolve())),
-  );
-  client.close();
+  try {
+    return await new Promise((resolve) =>
+      client.makeUnaryRequest(path, identity, identity, body, { deadline: Date.now() + 5000 }, (err, value) =>
+        resolve(err ? { grpc_status: err.code ?? -1, response_bytes: 0, details: err.details } : { grpc_status: 0, response_bytes: value?.length ?? 0 }),
+      ),
+    );
+  } finally {
+    client.close();
+  }
 }
 
 interface Result {
   name: string;
+  workers: number | null;
+  sample_grpc_status: number;
+  sample_response_bytes: number;
   rps: number;
   succeeded: number;
   failed: number;
   cpu_us_per_req: number;
+  cpu_cores_busy: number;
 }
 
-async function measure(name: string, child: ChildProcess, address: string, path: string, body: Buffer): Promise<Result> {
-  await checkOnce(address, path, body);
-  const dir = mkdtempSync(join(tmpdir(), 'ringside-bench-'));
-  const file = join(dir, 'req.bin');
+function h2load(address: string, path: string, file: string, seconds: string): string {
+  const r = spawnSync(
+    'h2load',
+    ['-D', seconds, '-c', opt('clients', '8'), '-m', opt('streams', '8'), '-t', '1', '-d', file, '-H', 'content-type: application/grpc', '-H', 'te: trailers', `http://${address}${path}`],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`h2load failed: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+async function measure(name: string, workers: number | null, pid: number, address: string, path: string, body: Buffer, dir: string): Promise<Result> {
+  const sample = await checkOnce(address, path, body);
+  if (sample.grpc_status !== 0) note(`${name}: sample call answered grpc-status ${sample.grpc_status} ${sample.details ?? ''}`);
+  const file = join(dir, `${path.replace(/\W/g, '_')}.bin`);
   writeFileSync(file, frame(body));
-  const duration = opt('duration', '5');
-  const h2 = (seconds: string): string => {
-    const r = spawnSync(
-      'h2load',
-      ['-D', seconds, '-c', opt('clients', '8'), '-m', opt('streams', '4'), '-t', '1', '-d', file, '-H', 'content-type: application/grpc', '-H', 'te: trailers', `http://${address}${path}`],
-      { encoding: 'utf8' },
-    );
-    if (r.status !== 0) throw new Error(`h2load failed: ${r.stderr}`);
-    return r.stdout;
-  };
-  h2('1'); // warm-up: JIT, pools, connections
-  const before = cpuMicros(child.pid!);
-  const out = h2(duration);
-  const used = cpuMicros(child.pid!) - before;
+  const duration = opt('duration', '8');
+  h2load(address, path, file, '2'); // warm-up: JIT, channel pool, upstream connections
+  const before = cpuMicros(pid);
+  const t0 = process.hrtime.bigint();
+  const out = h2load(address, path, file, duration);
+  const wallUs = Number(process.hrtime.bigint() - t0) / 1000;
+  const used = cpuMicros(pid) - before;
   const rps = Number(/finished in [\d.]+\w*, ([\d.]+) req\/s/.exec(out)?.[1] ?? 0);
   const m = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed/.exec(out);
   const succeeded = Number(m?.[2] ?? 0);
-  return { name, rps, succeeded, failed: Number(m?.[3] ?? 0), cpu_us_per_req: succeeded === 0 ? NaN : Math.round((used / succeeded) * 10) / 10 };
+  const result: Result = {
+    name,
+    workers,
+    sample_grpc_status: sample.grpc_status,
+    sample_response_bytes: sample.response_bytes,
+    rps: Math.round(rps),
+    succeeded,
+    failed: Number(m?.[3] ?? 0),
+    cpu_us_per_req: succeeded === 0 ? NaN : Math.round((used / succeeded) * 10) / 10,
+    cpu_cores_busy: Math.round((used / wallUs) * 100) / 100,
+  };
+  note(`${name}: ${result.rps} req/s, ${result.cpu_us_per_req} µs CPU/req, ${result.cpu_cores_busy} cores, grpc-status ${sample.grpc_status}`);
+  return result;
+}
+
+function ratio(a: number | undefined, b: number | undefined): number | null {
+  return a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? null : Math.round((a / b) * 100) / 100;
 }
 
 async function main(): Promise<void> {
-  const mode = opt('serve', '');
-  if (mode === 'bare') return serveBare();
-  if (mode === 'ringside') return serveRingside(opt('upstream', '127.0.0.1:19000'));
+  if (opt('serve', '') === 'bare') return serveBare();
 
   const self = fileURLToPath(import.meta.url);
+  const cli = join(dirname(self), '../src/cli/main.js');
+  const upstream = opt('upstream', '127.0.0.1:19000');
+  const only = opt('only', '');
+  const workerCounts = opt('workers', '1,2').split(',').map(Number);
+  const dir = mkdtempSync(join(tmpdir(), 'ringside-bench-'));
   const results: Result[] = [];
-  const bare = await startServer([process.execPath, self, '--serve', 'bare']);
   try {
-    results.push(await measure('grpc-js bare echo', bare.child, bare.address, '/bench.Echo/Echo', Buffer.from(SEED)));
+    if (only !== 'ringside') {
+      const bare = await startServer([process.execPath, self, '--serve', 'bare'], /ringside ready: bare (\S+:\d+)/);
+      try {
+        results.push(await measure('grpc-js bare echo', null, bare.child.pid!, bare.line[1]!, ECHO_PATH, Buffer.from(SEED), dir));
+      } finally {
+        await stop(bare.child);
+      }
+    }
+    if (only !== 'bare') {
+      const body = await invokeRequestBytes();
+      for (const workers of workerCounts) {
+        const port = await freePort();
+        const cfg = join(dir, `sidecar-${workers}.json`);
+        writeFileSync(cfg, JSON.stringify(sidecarConfig(port, upstream)));
+        // Extra node flags (e.g. --cpu-prof) for profiling runs go through RINGSIDE_BENCH_NODE_ARGS.
+        const nodeArgs = (process.env['RINGSIDE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+        const sc = await startServer([process.execPath, ...nodeArgs, cli, 'start', '-c', cfg, '--workers', String(workers)], /ringside ready: workers=\d+/);
+        try {
+          results.push(await measure(`ringside InvokeService → HTTP upstream, --workers ${workers}`, workers, sc.child.pid!, `127.0.0.1:${port}`, INVOKE_PATH, body, dir));
+        } finally {
+          await stop(sc.child);
+        }
+      }
+    }
   } finally {
-    bare.child.kill();
+    rmSync(dir, { recursive: true, force: true });
   }
-  const sidecar = opt('sidecar', '');
-  const ringside = sidecar === '' ? await startServer([process.execPath, self, '--serve', 'ringside', '--upstream', opt('upstream', '127.0.0.1:19000')]) : await startServer(sidecar.split(' '));
-  const address = sidecar === '' ? ringside.address : opt('sidecar-address', '127.0.0.1:34904');
-  try {
-    results.push(await measure('ringside InvokeService → HTTP upstream', ringside.child, address, '/spec.proto.runtime.v1.Runtime/InvokeService', await invokeRequestBytes()));
-  } finally {
-    ringside.child.kill();
-  }
-  const [b, r] = results;
+  const bare = results.find((r) => r.workers === null);
+  const w1 = results.find((r) => r.workers === 1);
+  const w2 = results.find((r) => r.workers === 2);
+  const cpuRatio = ratio(w1?.cpu_us_per_req, bare?.cpu_us_per_req);
+  const scale = ratio(w2?.rps, w1?.rps);
   process.stdout.write(
     JSON.stringify(
       {
-        load: { tool: 'h2load', duration_s: Number(opt('duration', '5')), clients: Number(opt('clients', '8')), streams_per_client: Number(opt('streams', '4')) },
+        load: { tool: 'h2load', duration_s: Number(opt('duration', '8')), clients: Number(opt('clients', '8')), streams_per_client: Number(opt('streams', '8')), upstream },
         results,
-        cpu_ratio_ringside_over_bare: b && r ? Math.round((r.cpu_us_per_req / b.cpu_us_per_req) * 100) / 100 : null,
+        cpu_ratio_ringside_w1_over_bare: cpuRatio,
+        cpu_ratio_ringside_w2_over_bare: ratio(w2?.cpu_us_per_req, bare?.cpu_us_per_req),
+        rps_ratio_w2_over_w1: scale,
+        targets: {
+          cpu_ratio_le_1_3: cpuRatio === null ? null : cpuRatio <= 1.3,
+          scale_w2_ge_1_5: scale === null ? null : scale >= 1.5,
+          all_grpc_status_ok: results.every((r) => r.sample_grpc_status === 0),
+        },
       },
       null,
       2,

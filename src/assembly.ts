@@ -132,8 +132,7 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
         log.info(`demo upstream answering on ${demo.address}`);
       }
       clusterManager.start();
-      const ready = await net.start(bound);
-      return demo === null ? ready : [...ready, { name: 'demo_upstream', address: demo.address }];
+      return net.start(bound);
     },
     async stopAccepting(): Promise<void> {
       await net.stopAccepting();

@@ -217,8 +217,20 @@ export class WorkerNetwork {
     for (const p of this.#planned) p.listener.closeConnections(reason);
   }
 
+  /** One entry per configured listener; a twin's connections count toward its socket listener. */
   listenerStats(): ListenerStats[] {
-    return this.#planned.map((p) => p.listener.stats());
+    const out: ListenerStats[] = [];
+    for (const p of this.#planned) if (p.twin !== true) out.push(p.listener.stats());
+    for (const p of this.#planned) {
+      if (p.twin !== true) continue;
+      const twin = p.listener.stats();
+      const owner = out.find((s) => s.name === twin.name);
+      if (owner === undefined) continue;
+      owner.activeConnections += twin.activeConnections;
+      owner.totalConnections += twin.totalConnections;
+      owner.rejectedConnections += twin.rejectedConnections;
+    }
+    return out;
   }
 
   stats(): WorkerNetworkStats {
