@@ -103,14 +103,9 @@ export class ActorRunLoop implements RunLoop {
     if (!cell.running && cell.mailbox.length === cell.head && this.#depth < 4) {
       this.#depth++;
       cell.running = true;
-      try {
-        cell.actor.receive(msg);
-      } catch (err) {
-        this.#crashed(cell, err);
-      } finally {
-        cell.running = false;
-        this.#depth--;
-      }
+      this.#receive(cell, msg);
+      cell.running = false;
+      this.#depth--;
       if (cell.mailbox.length !== cell.head) this.#schedule(cell);
       return;
     }
@@ -163,11 +158,7 @@ export class ActorRunLoop implements RunLoop {
         const msg = cell.mailbox[cell.head];
         cell.mailbox[cell.head++] = undefined;
         handled++;
-        try {
-          cell.actor.receive(msg);
-        } catch (err) {
-          this.#crashed(cell, err);
-        }
+        this.#receive(cell, msg);
       }
     } finally {
       cell.running = false;
@@ -180,6 +171,14 @@ export class ActorRunLoop implements RunLoop {
       cell.head = 0;
     }
     return handled;
+  }
+
+  #receive<M>(cell: Cell<M>, msg: M): void {
+    try {
+      cell.actor.receive(msg);
+    } catch (err) {
+      this.#crashed(cell, err);
+    }
   }
 
   /** An actor that throws is stopped; the worker and every other actor carry on. */

@@ -9,6 +9,11 @@ import { RingsideError } from '../common/errors.js';
 export interface DialOptions {
   /** Connect timeout in ms; 0 or absent: the OS's. */
   readonly connectTimeoutMs?: number | undefined;
+  /**
+   * Reads into a caller-owned static buffer instead of 'data' events (cheaper per read); the callback
+   * must consume the bytes before it returns.
+   */
+  readonly onread?: net.OnReadOpts | undefined;
 }
 
 /**
@@ -20,7 +25,12 @@ export function dialTcp(
   opts: DialOptions,
   done: (err: RingsideError | undefined, socket: net.Socket | undefined) => void,
 ): net.Socket {
-  const socket = net.connect({ host: target.host, port: target.port, noDelay: true });
+  const socket = net.connect({
+    host: target.host,
+    port: target.port,
+    noDelay: true,
+    ...(opts.onread !== undefined ? { onread: opts.onread } : {}),
+  });
   let timer: NodeJS.Timeout | undefined;
   let settled = false;
   const fail = (reason: string, cause?: unknown): void => {

@@ -9,9 +9,10 @@
  * here against nginx's ~9). The socket reads into one static buffer per worker (`onread`), which
  * the decoder consumes synchronously.
  */
-import net from 'node:net';
+import type net from 'node:net';
 import { RingsideError } from '../../common/errors.js';
 import { counter } from '../../common/counters.js';
+import { dialTcp } from '../../upstream/dial.js';
 import { createHttp1RequestEncoder, createHttp1ResponseDecoder } from '../../protocol/http1/index.js';
 import type { CodecLimits, HeaderMap, Http1ResponseHead, RequestFrame, ResponseDecoder } from '../../types/protocol.js';
 import type { ConnectCallback, Host, UpstreamClientEvents } from '../../types/upstream.js';
@@ -44,47 +45,23 @@ export class Http1ClientFactory implements StreamClientFactory {
 
   connect(host: Host, events: UpstreamClientEvents, done: ConnectCallback): void {
     let client: Http1Client | null = null;
-    const socket = net.connect({
-      host: host.host,
-      port: host.port,
-      noDelay: true,
-      onread: {
-        buffer: readBuffer(),
-        callback: (n: number, buf: Uint8Array): boolean => {
-          client?.onBytes(buf as Buffer, n);
-          return true;
-        },
+    const onread = {
+      buffer: readBuffer(),
+      callback: (n: number, buf: Uint8Array): boolean => {
+        client?.onBytes(buf as Buffer, n);
+        return true;
       },
-    });
-    let timer: NodeJS.Timeout | undefined;
-    let settled = false;
-    const fail = (reason: string, cause?: unknown): void => {
-      if (settled) return;
-      settled = true;
-      if (timer !== undefined) clearTimeout(timer);
-      socket.destroy();
-      connectFailures.inc();
-      done(
-        new RingsideError('CONNECT_FAILED', 'upstream', `connect to ${host.address} failed: ${reason}`, { retryable: true, cause }),
-        undefined,
-      );
     };
-    const onError = (err: NodeJS.ErrnoException): void => fail(err.code ?? err.message, err);
-    socket.once('error', onError);
-    socket.once('connect', () => {
-      if (settled) return;
-      settled = true;
-      if (timer !== undefined) clearTimeout(timer);
-      socket.removeListener('error', onError);
+    dialTcp(host, { connectTimeoutMs: this.#opts.connectTimeoutMs(host), onread }, (err, socket) => {
+      if (err !== undefined || socket === undefined) {
+        connectFailures.inc();
+        done(err ?? new RingsideError('CONNECT_FAILED', 'upstream', `connect to ${host.address} failed`), undefined);
+        return;
+      }
       connects.inc();
       client = new Http1Client(socket, events, this.#opts.limits);
       done(undefined, client);
     });
-    const ms = this.#opts.connectTimeoutMs(host);
-    if (ms > 0) {
-      timer = setTimeout(() => fail(`timeout after ${ms} ms`), ms);
-      timer.unref();
-    }
   }
 }
 
