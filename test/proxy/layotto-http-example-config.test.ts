@@ -1,0 +1,57 @@
+/**
+ * Layotto's demo/rpc/http/example.json (our fixture copy): its egress listener is a TCP listener that
+ * the channel reaches by name, its router matches the `id` header, its cluster uses LB_RANDOM.
+ * Loaded as is, with only the ports and the cluster host moved to this test's sockets.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { startDataplane, startUpstream } from './harness.js';
+import { LAYOTTO_SERVICE, serviceDefinition } from '../../src/runtime/proto.js';
+
+const fixture = new URL('../../../test/fixtures/config/layotto-http-example.json', import.meta.url);
+
+interface Fixture {
+  servers: { listeners: { name: string; address: string }[] }[];
+  cluster_manager: { clusters: { name: string; hosts: { address: string }[] }[] };
+}
+
+const closers: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of closers) await c();
+});
+
+test('the Layotto http example config proxies InvokeService by the id header to its cluster', async () => {
+  const upstream = await startUpstream((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => res.end(`${req.method} ${req.url} id=${req.headers['id']} body=${body}`));
+  });
+  closers.push(() => upstream.close());
+  const json = JSON.parse(readFileSync(fixture, 'utf8')) as Fixture;
+  for (const l of json.servers[0]!.listeners) l.address = '127.0.0.1:0';
+  json.cluster_manager.clusters[0]!.hosts = [{ address: upstream.address }];
+  const plane = await startDataplane(json);
+  closers.push(() => plane.close());
+
+  const Runtime = grpc.makeGenericClientConstructor(serviceDefinition(LAYOTTO_SERVICE), 'Runtime');
+  const client = new Runtime(plane.addresses.get('grpc')!, grpc.credentials.createInsecure());
+  const call = (id: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      (client as unknown as Record<string, (r: object, cb: (e: grpc.ServiceError | null, r?: { data: { value: Uint8Array } }) => void) => void>)[
+        'InvokeService'
+      ]!.call(client, { id, message: { method: 'hello', data: { value: Buffer.from('world') }, http_extension: { verb: 3 } } }, (err, res) =>
+        err ? reject(err) : resolve(Buffer.from(res!.data.value).toString()),
+      );
+    });
+  try {
+    assert.equal(await call('HelloService:1.0'), 'POST /hello id=HelloService:1.0 body=world');
+    // Another id matches no route: the proxy answers 404, which the invoker reports as UNAVAILABLE.
+    await assert.rejects(call('Other:1.0'), (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE && /404/.test(e.details));
+  } finally {
+    client.close();
+  }
+  assert.equal(upstream.requests.length, 1);
+});
