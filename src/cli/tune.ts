@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { defaultConfigJson } from '../config/default.js';
 import { loadOptionSpec, loadOptionsHelp, parseDuration, toLoadOptions } from '../loadgen/options.js';
 import { progressDisplay, type ProgressDisplay } from '../loadgen/progress.js';
 import { BenchError, type LoadOptions } from '../loadgen/runner.js';
@@ -14,6 +15,7 @@ import { renderHtml } from '../loadgen/tune/html.js';
 import { parseParam, type ParamSweep } from '../loadgen/tune/param.js';
 import type { StepResult } from '../loadgen/tune/recommend.js';
 import { runTuneSteps, type TuneResult } from '../loadgen/tune/run.js';
+import { stopAllSidecars } from '../loadgen/tune/sidecar.js';
 
 const usage = `usage: ringside tune [-c CONFIG] [--workers 1,2,4 | --auto] [options]
 
@@ -29,7 +31,9 @@ config is used.
       --param PATH=V1,V2 sweep another setting instead, written into temp configs, e.g.
                          ringside.offload.threads=1,2 (workers fixed at the first --workers value)
       --target URL       load target (default: derived from the config — the first proxy listener
-                         with an HTTP1 downstream, else the Dapr HTTP invoke URL of GetUser)
+                         with an HTTP1 downstream on a TCP address, else the Dapr HTTP invoke URL
+                         of the demo GetUser call; for the embedded default config that is
+                         http://127.0.0.1:3500/v1.0/invoke/org.apache.dubbo.samples.UserProvider/method/GetUser)
       --duration T       measured time per step (default 10s)
       --warmup T         load before each measured step (default 2s)
       --ready-timeout T  how long to wait for the sidecar's ready line (default 30s)
@@ -70,7 +74,8 @@ export async function runTune(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
-  let config: unknown = {};
+  // Without -c the sidecar serves the embedded default config, so the target is derived from that.
+  let config: unknown = defaultConfigJson;
   let load: LoadOptions;
   let workers: number[];
   let param: ParamSweep | undefined;
@@ -113,6 +118,16 @@ export async function runTune(argv: string[]): Promise<number> {
     display = undefined;
     process.stderr.write(`ringside tune: ${msg}\n`);
   };
+  // Ctrl-C or SIGTERM mid-run: stop the sidecar and wait for it to exit so it does not outlive tune
+  // holding the fixed ports (the next tune or start would fail, or share them through SO_REUSEPORT).
+  const onSignal = (signal: NodeJS.Signals): void => {
+    display?.stop();
+    display = undefined;
+    process.stderr.write(`ringside tune: ${signal}: stopping the sidecar\n`);
+    void stopAllSidecars().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let result: TuneResult;
   try {
     result = await runTuneSteps({
@@ -139,6 +154,9 @@ export async function runTune(argv: string[]): Promise<number> {
     display?.stop();
     process.stderr.write(`ringside tune: ${(err as Error).message}\n`);
     return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   display?.stop();
   const rec = result.results[result.recommendedIndex];

@@ -206,7 +206,11 @@ function buildReport(opts: LoadOptions, results: ThreadResult[]): LoadReport {
     }
   }
   if (requests === 0) report.warnings.push('no request completed in the measured window');
-  else if (errors === requests) report.warnings.push(`every request failed (${results.find((r) => r.firstFailure)?.firstFailure ?? 'see errors_by_status'})`);
+  else if (errors === requests) {
+    // Answers with an error status (HTTP 5xx, a gRPC code) leave no firstFailure: name the statuses.
+    const statuses = Object.entries(errorsByStatus).map(([k, v]) => `${k}: ${v}`).join(', ');
+    report.warnings.push(`every request failed (${results.find((r) => r.firstFailure)?.firstFailure ?? statuses})`);
+  }
   return report;
 }
 

@@ -5,6 +5,7 @@
  * at the first one that does not pay.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -84,11 +85,36 @@ export async function runTuneSteps(opts: TuneOptions): Promise<TuneResult> {
 }
 
 async function measureStep(opts: TuneOptions, workers: number, configPath: string | undefined, onTarget: (t: string) => void): Promise<StepResult> {
+  if (!opts.explicitTarget) {
+    // Ringside's data listeners bind with SO_REUSEPORT, so a sidecar left over from an earlier run
+    // would not make this one fail to start: the two would split the load and the step would
+    // measure neither. A fixed target port that already accepts before the spawn is that case.
+    let planned;
+    try {
+      planned = new URL(deriveTarget(opts.config, new Map()).url);
+    } catch (err) {
+      throw new BenchError((err as Error).message);
+    }
+    if (planned.port !== '0' && (await accepts(planned.hostname, Number(planned.port)))) {
+      throw new BenchError(
+        `${planned.host} already accepts connections before the ${workers}-worker sidecar started: another process ` +
+          '(a ringside start still running?) holds the port and would take part of the load; stop it first',
+      );
+    }
+  }
   const sidecar = await startSidecar({ script: opts.sidecarScript, config: configPath, workers, readyTimeoutMs: opts.readyTimeoutMs });
   try {
     let load = opts.load;
     if (!opts.explicitTarget) {
-      const t = deriveTarget(opts.config, sidecar.listeners);
+      let t;
+      try {
+        t = deriveTarget(opts.config, sidecar.listeners);
+      } catch (err) {
+        throw new BenchError((err as Error).message);
+      }
+      const has = (name: string): boolean => load.request.headers.some(([k]) => k.toLowerCase() === name);
+      const extra: [string, string][] = t.headers.filter(([k]) => !has(k.toLowerCase()));
+      if (t.method !== undefined && !has('content-type')) extra.push(['Content-Type', 'application/json']);
       load = {
         ...load,
         target: t.url,
@@ -96,11 +122,9 @@ async function measureStep(opts: TuneOptions, workers: number, configPath: strin
           ...load.request,
           method: t.method ?? load.request.method,
           body: t.body === undefined ? load.request.body : Buffer.from(t.body),
+          headers: [...load.request.headers, ...extra],
         },
       };
-      if (t.method !== undefined && !load.request.headers.some(([k]) => k.toLowerCase() === 'content-type')) {
-        load.request = { ...load.request, headers: [...load.request.headers, ['Content-Type', 'application/json']] };
-      }
       onTarget(`${t.url} (${t.why})`);
     } else {
       onTarget(load.target);
@@ -128,6 +152,20 @@ async function measureStep(opts: TuneOptions, workers: number, configPath: strin
   } finally {
     await sidecar.stop();
   }
+}
+
+/** Whether something accepts TCP connections at host:port right now. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    const done = (v: boolean): void => {
+      s.destroy();
+      resolve(v);
+    };
+    s.setTimeout(1000, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
 }
 
 function range(from: number, to: number): number[] {

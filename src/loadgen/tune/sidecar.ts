@@ -1,7 +1,10 @@
 /**
  * Runs one Ringside sidecar for a tune step: spawns `ringside start -c FILE --workers N`, waits for
  * its `ringside ready:` line, reads its CPU time over all threads from /proc, and stops it with
- * SIGTERM. The sidecar is a separate process so its CPU can be told apart from the load generator's.
+ * SIGTERM, waiting for it to exit: the next step binds the same fixed ports (the default config's
+ * 34904/50001/3500 and the admin 34901), and Ringside's data listeners use SO_REUSEPORT, so a
+ * sidecar still draining would silently share the next step's load. The sidecar is a separate
+ * process so its CPU can be told apart from the load generator's.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -16,6 +19,8 @@ export interface SidecarCommand {
 
 export interface RunningSidecar {
   readonly pid: number;
+  /** The pool size the ready line reports (checked against the one asked for). */
+  readonly workers: number;
   /** listener name → address, from the ready line. */
   readonly listeners: ReadonlyMap<string, string>;
   /** CPU seconds (user + system) used so far by every thread of the sidecar. */
@@ -26,7 +31,13 @@ export interface RunningSidecar {
 
 const READY = /^ringside ready: workers=(\d+) listeners=(.*)$/;
 
-export function parseReadyLine(line: string): Map<string, string> | undefined {
+export interface ReadyLine {
+  workers: number;
+  /** listener name → address ("127.0.0.1:3500", a socket path, or an in-process name). */
+  listeners: Map<string, string>;
+}
+
+export function parseReadyLine(line: string): ReadyLine | undefined {
   const m = READY.exec(line.trim());
   if (m === null) return undefined;
   const listeners = new Map<string, string>();
@@ -34,7 +45,42 @@ export function parseReadyLine(line: string): Map<string, string> | undefined {
     const at = item.indexOf('@');
     if (at > 0) listeners.set(item.slice(0, at), item.slice(at + 1));
   }
-  return listeners;
+  return { workers: Number(m[1]), listeners };
+}
+
+/**
+ * Sidecars this process started and has not seen exit. If tune itself dies (an error, Ctrl-C,
+ * SIGTERM), each gets SIGTERM on the way out, so none is left holding the fixed ports.
+ */
+const live = new Map<ChildProcess, Promise<unknown>>();
+let exitHookInstalled = false;
+function track(child: ChildProcess, exited: Promise<unknown>): void {
+  live.set(child, exited);
+  void exited.then(() => live.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const c of live.keys()) c.kill('SIGTERM');
+  });
+}
+
+/**
+ * SIGTERM to every sidecar still running, then waits until each exited, so the ports are free when
+ * tune's own signal handler exits. The load may still hold connections open, which a drain would
+ * wait out, so a second SIGTERM follows after `hurryMs` (Ringside exits at once on a second signal)
+ * and SIGKILL after `graceMs`.
+ */
+export async function stopAllSidecars(hurryMs = 500, graceMs = 5000): Promise<void> {
+  const waits = [...live].map(([child, exited]) => {
+    child.kill('SIGTERM');
+    const hurry = setTimeout(() => child.kill('SIGTERM'), hurryMs);
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    return exited.then(() => {
+      clearTimeout(hurry);
+      clearTimeout(kill);
+    });
+  });
+  await Promise.all(waits);
 }
 
 let clockTicks: number | undefined;
@@ -49,8 +95,25 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
-/** utime + stime of every live thread of `pid`, in seconds. */
+/** utime + stime (fields 14 and 15) of one /proc stat line, in clock ticks. */
+function statTicks(stat: string): number {
+  // Fields after the parenthesised command name, which may itself hold spaces or ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/**
+ * CPU seconds (user + system) of the whole process `pid`: every thread — main, data-plane workers,
+ * the offload pool, libuv and V8 helpers — including threads that already exited, which the
+ * process-level /proc/PID/stat keeps (summing /proc/PID/task/* would drop a respawned worker's
+ * time). Falls back to the per-thread sum where the process-level line is unreadable.
+ */
 export function processCpuSeconds(pid: number): number {
+  try {
+    return statTicks(readFileSync(`/proc/${pid}/stat`, 'latin1')) / ticksPerSecond();
+  } catch {
+    // no /proc/PID/stat (exited, or another kernel layout): sum the live threads
+  }
   let ticks = 0;
   let tasks: string[];
   try {
@@ -60,10 +123,7 @@ export function processCpuSeconds(pid: number): number {
   }
   for (const tid of tasks) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
-      // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      ticks += statTicks(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1'));
     } catch {
       // the thread exited between readdir and read
     }
@@ -80,6 +140,7 @@ export function startSidecar(cmd: SidecarCommand): Promise<RunningSidecar> {
     stderrTail = (stderrTail + d).slice(-2000);
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal === null ? null : -1))));
+  track(child, exited);
   return new Promise((resolve, reject) => {
     let buffered = '';
     let settled = false;
@@ -100,12 +161,17 @@ export function startSidecar(cmd: SidecarCommand): Promise<RunningSidecar> {
       while ((nl = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
-        const listeners = parseReadyLine(line);
-        if (listeners !== undefined) {
+        const ready = parseReadyLine(line);
+        if (ready !== undefined) {
+          if (ready.workers !== cmd.workers) {
+            // The step would be measured and labelled with a pool size the sidecar does not run.
+            fail(`reported workers=${ready.workers} in its ready line`);
+            return;
+          }
           settled = true;
           clearTimeout(timer);
           child.stdout!.resume();
-          resolve(running(child, listeners, exited));
+          resolve(running(child, ready, exited));
           return;
         }
       }
@@ -115,11 +181,12 @@ export function startSidecar(cmd: SidecarCommand): Promise<RunningSidecar> {
   });
 }
 
-function running(child: ChildProcess, listeners: Map<string, string>, exited: Promise<number | null>): RunningSidecar {
+function running(child: ChildProcess, ready: ReadyLine, exited: Promise<number | null>): RunningSidecar {
   const pid = child.pid!;
   return {
     pid,
-    listeners,
+    workers: ready.workers,
+    listeners: ready.listeners,
     cpuSeconds: () => processCpuSeconds(pid),
     async stop(graceMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -1,14 +1,19 @@
 /**
  * Where `ringside tune` sends load when no --target is given, read from the sidecar config: the first
- * listener whose filter chain has a `proxy` filter with an HTTP/1 downstream, else the Dapr HTTP
- * API's invoke URL for the seed's GetUser call. Addresses come from the ready line when the sidecar
- * printed one for that listener (it knows the real port when the config says :0).
+ * listener whose filter chain has a `proxy` filter with an HTTP/1 downstream on a TCP address, else
+ * the Dapr HTTP API's invoke URL for the seed's GetUser call. Addresses come from the ready line when
+ * the sidecar printed one for that listener (it knows the real port when the config says :0).
+ *
+ * The embedded default config has only an in-process HTTP1 proxy listener (the runtime's egress),
+ * which no URL reaches, so its target is the Dapr HTTP invoke URL on 127.0.0.1:3500.
  */
 
 export interface DerivedTarget {
   url: string;
   method: string | undefined;
   body: string | undefined;
+  /** Extra request headers (the Dapr API token when the config sets one). */
+  headers: [string, string][];
   why: string;
 }
 
@@ -36,15 +41,49 @@ export function deriveTarget(config: unknown, listeners: ReadonlyMap<string, str
       const address = listeners.get(name) ?? (typeof listener.address === 'string' ? listener.address : '');
       const hostPort = toHostPort(address);
       if (hostPort === undefined) continue; // in-process or Unix-socket listener: not reachable by URL
-      return { url: `http://${hostPort}/`, method: undefined, body: undefined, why: `listener "${name}" (proxy filter, HTTP1 downstream)` };
+      return { url: `http://${hostPort}/`, method: undefined, body: undefined, headers: [], why: `listener "${name}" (proxy filter, HTTP1 downstream)` };
     }
   }
   const dapr = obj(obj(obj(config)?.ringside)?.dapr);
+  const token = typeof dapr?.api_token === 'string' && dapr.api_token !== '' ? dapr.api_token : process.env['DAPR_API_TOKEN'] || undefined;
+  const tokenHeaders: [string, string][] = token === undefined ? [] : [['dapr-api-token', token]];
+  // A listener the config declares with the dapr_http filter itself.
+  for (const l of listenersOf(config)) {
+    if (!l.filterTypes.includes('dapr_http')) continue;
+    const hostPort = toHostPort(listeners.get(l.name) ?? l.address);
+    if (hostPort === undefined) continue;
+    return { url: `http://${hostPort}${SEED_INVOKE}`, method: 'POST', body: SEED_BODY, headers: tokenHeaders, why: `listener "${l.name}" (dapr_http filter): the demo GetUser invoke` };
+  }
+  // The sidecar's own report of where the Dapr HTTP API listens wins over the config's figure.
+  const reported = toHostPort(listeners.get('dapr_http') ?? '');
+  if (dapr?.enabled !== true && reported === undefined) {
+    throw new Error('no load target in the config: no HTTP1 proxy listener on a TCP address and the Dapr API is off (ringside.dapr.enabled); give --target URL');
+  }
   const port = typeof dapr?.http_port === 'number' ? dapr.http_port : 3500;
-  return { url: `http://127.0.0.1:${port}${SEED_INVOKE}`, method: 'POST', body: SEED_BODY, why: `Dapr HTTP API on port ${port} (no HTTP1 proxy listener in the config)` };
+  const hostPort = reported ?? `127.0.0.1:${port}`;
+  return {
+    url: `http://${hostPort}${SEED_INVOKE}`,
+    method: 'POST',
+    body: SEED_BODY,
+    headers: tokenHeaders,
+    why: `Dapr HTTP invoke of the demo GetUser call on ${hostPort} (no HTTP1 proxy listener on a TCP address in the config)`,
+  };
 }
 
-function toHostPort(address: string): string | undefined {
+function listenersOf(config: unknown): { name: string; address: string; filterTypes: string[] }[] {
+  const out: { name: string; address: string; filterTypes: string[] }[] = [];
+  for (const server of arr(obj(config)?.servers)) {
+    for (const l of arr(obj(server)?.listeners)) {
+      const listener = obj(l);
+      if (listener === undefined) continue;
+      const filterTypes = arr(listener.filter_chains).flatMap((fc) => arr(obj(fc)?.filters).map((f) => String(obj(f)?.type ?? '')));
+      out.push({ name: typeof listener.name === 'string' ? listener.name : '', address: typeof listener.address === 'string' ? listener.address : '', filterTypes });
+    }
+  }
+  return out;
+}
+
+export function toHostPort(address: string): string | undefined {
   const m = /^(.*):(\d+)$/.exec(address);
   if (m === null || m[1] === '') return undefined;
   const host = m[1] === '0.0.0.0' || m[1] === '::' || m[1] === '[::]' ? '127.0.0.1' : m[1]!;
