@@ -73,6 +73,7 @@ export class Http1Client implements StreamClient {
   #active: Http1UpstreamStream | null = null;
   #reusable = true;
   #closed = false;
+  #corked = false;
 
   constructor(socket: net.Socket, events: UpstreamClientEvents, limits: Partial<CodecLimits> | undefined) {
     this.#socket = socket;
@@ -131,10 +132,25 @@ export class Http1Client implements StreamClient {
     this.#decoder.execute(n === buf.length ? buf : buf.subarray(0, n));
   }
 
-  /** @internal */
+  /**
+   * @internal Writes within one tick leave in one syscall: a request's head and the body that the
+   * downstream decoder hands over right after it would otherwise be two writes (measured as the
+   * largest single cost of the runtime path's egress hop).
+   */
   write(data: Buffer): void {
-    if (!this.#closed && data.length > 0) this.#socket.write(data);
+    if (this.#closed || data.length === 0) return;
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      process.nextTick(this.#uncork);
+    }
+    this.#socket.write(data);
   }
+
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    if (!this.#closed) this.#socket.uncork();
+  };
 
   /** @internal the stream's request head is going out: the decoder must know what it answers. */
   expect(head: RequestFrame): void {
