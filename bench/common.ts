@@ -20,6 +20,7 @@ export interface BenchArgs {
   json: boolean;
   seconds: number;
   connections: number;
+  rounds: number;
 }
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
@@ -30,7 +31,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected an integer ≥ 1, got "${argv[i + 1]}"`);
     return n;
   };
-  return { json: argv.includes('--json'), seconds: value('seconds', 8), connections: value('connections', 32) };
+  return { json: argv.includes('--json'), seconds: value('seconds', 5), connections: value('connections', 32), rounds: value('rounds', 3) };
 }
 
 /** What cpu-per-request.sh prints, one JSON line per server measured. */
@@ -202,3 +203,15 @@ export interface AdminStats {
 export const BENCH_RINGSIDE = { admin: { address: '127.0.0.1:0' }, dapr: { enabled: false } };
 
 export const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : Math.round(((s[m - 1]! + s[m]!) / 2) * 100) / 100;
+}
+
+/** The element whose key is the median (the lower middle one for an even count). */
+export function medianBy<T>(xs: readonly T[], key: (x: T) => number): T {
+  const s = [...xs].sort((a, b) => key(a) - key(b));
+  return s[(s.length - 1) >> 1]!;
+}

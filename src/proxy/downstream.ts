@@ -23,13 +23,16 @@ import type { StreamClient, UpstreamResponseReceiver, UpstreamStream } from '../
 import { Phase, phaseNames } from './phase.js';
 import { appendForwardedFor, appendVia, isIdempotent, mutableView } from './headers.js';
 import type { ProxyRuntime } from './runtime.js';
+import { deadlineList, type DeadlineEntry, type DeadlineList } from './deadlines.js';
 
 const log = logger('proxy');
 const phaseCounters: Counter[] = phaseNames.map((n) => counter(`proxy.phase.${n}`));
 const retriesCounter = counter('proxy.retries');
 const localReplies = counter('proxy.local_replies');
 
-export class DownstreamRequest implements StreamHandler, UpstreamResponseReceiver, PoolWaiter, RouteMatchContext {
+export class DownstreamRequest
+  implements StreamHandler, UpstreamResponseReceiver, PoolWaiter, RouteMatchContext, DeadlineEntry
+{
   readonly #rt: ProxyRuntime;
   readonly #stream: StreamInfo;
   readonly #sender: ResponseSender;
@@ -49,7 +52,11 @@ export class DownstreamRequest implements StreamHandler, UpstreamResponseReceive
   #upstream: UpstreamStream | null = null;
   #tries = 0;
   #retryAcquired = false;
-  #globalTimer: NodeJS.Timeout | undefined;
+  // DeadlineEntry: the route/global timeout, kept in a per-worker list rather than a Node timer.
+  deadlinePrev: DeadlineEntry | null = null;
+  deadlineNext: DeadlineEntry | null = null;
+  deadlineList: DeadlineList | null = null;
+  deadlineAt = 0;
   #tryTimer: NodeJS.Timeout | undefined;
   #done = false;
 
@@ -250,7 +257,8 @@ export class DownstreamRequest implements StreamHandler, UpstreamResponseReceive
 
   #chooseHost(): boolean {
     const cluster = this.#cluster!;
-    const host = cluster.chooseHost(this.#host === undefined ? this.#rt.lbContext(this) : this.#rt.lbContext(this, this.#host));
+    // First try: the request itself is the balancer's context (it has header()), no wrapper per request.
+    const host = cluster.chooseHost(this.#host === undefined ? this : this.#rt.lbContext(this, this.#host));
     if (host === undefined) {
       this.#fail(new RingsideError('NO_HEALTHY_HOST', 'upstream', `no healthy host in cluster ${cluster.name}`, { retryable: false }));
       return false;
@@ -361,7 +369,7 @@ export class DownstreamRequest implements StreamHandler, UpstreamResponseReceive
     if (this.#done) return;
     this.#done = true;
     this.#enter(Phase.End);
-    if (this.#globalTimer !== undefined) clearTimeout(this.#globalTimer);
+    if (this.deadlineList !== null) this.deadlineList.remove(this);
     this.#clearTryTimer();
     if (this.#retryAcquired) this.#cluster!.circuitBreaker.releaseRetry();
     this.#body = [];
@@ -388,7 +396,7 @@ export class DownstreamRequest implements StreamHandler, UpstreamResponseReceive
   // ── timeouts ──
   #startGlobalTimer(): void {
     const ms = this.#match?.route.timeoutMs || this.#rt.globalTimeoutMs;
-    if (ms > 0) this.#globalTimer = setTimeout(this.#onGlobalTimeout, ms);
+    if (ms > 0) deadlineList(ms).add(this);
   }
 
   #startTryTimer(): void {
@@ -406,10 +414,10 @@ export class DownstreamRequest implements StreamHandler, UpstreamResponseReceive
     }
   }
 
-  readonly #onGlobalTimeout = (): void => {
-    this.#globalTimer = undefined;
+  /** DeadlineEntry: the route/global timeout passed (the list already dropped this entry). */
+  onDeadline(): void {
     this.#fail(new RingsideError('TIMEOUT', 'upstream', `upstream did not answer within the route timeout`, { retryable: false }));
-  };
+  }
 
   readonly #onTryTimeout = (): void => {
     this.#tryTimer = undefined;

@@ -3,6 +3,7 @@
  * MutableHeaders view it expects) and X-Forwarded-For / Via, as MOSN's HTTP proxy does.
  */
 import type { HeaderMap } from '../types/protocol.js';
+import { equalsIgnoreCase } from '../protocol/headers.js';
 import type { MutableHeaders } from '../types/router.js';
 
 /** Adapts a codec HeaderMap to the router's MutableHeaders shape without copying. */
@@ -22,8 +23,15 @@ export function mutableView(headers: HeaderMap): MutableHeaders {
 export function appendForwardedFor(headers: HeaderMap, remoteAddress: string): void {
   const ip = ipOf(remoteAddress);
   if (ip === '') return;
-  const prior = headers.get('x-forwarded-for');
-  headers.set('x-forwarded-for', prior === undefined ? ip : `${prior}, ${ip}`);
+  // One scan instead of get() + set(): the usual request has no X-Forwarded-For yet and just gets one.
+  const raw = headers.raw;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (equalsIgnoreCase(raw[i]!, 'x-forwarded-for')) {
+      headers.set('x-forwarded-for', `${raw[i + 1]!}, ${ip}`);
+      return;
+    }
+  }
+  headers.add('x-forwarded-for', ip);
 }
 
 function ipOf(address: string): string {
@@ -34,8 +42,20 @@ function ipOf(address: string): string {
   const colon = address.lastIndexOf(':');
   if (colon <= 0) return '';
   const ip = address.slice(0, colon);
-  // A dotted quad, or a bare IPv6 literal that kept its colons.
-  return /^[0-9.]+$/.test(ip) || ip.includes(':') ? ip : '';
+  // A dotted quad, or a bare IPv6 literal that kept its colons. A char loop, not a regex: this runs
+  // once per proxied request.
+  return isDottedOrColon(ip) ? ip : '';
+}
+
+/** /^[0-9.]+$/ or containing ':' — the same test the regex made. */
+function isDottedOrColon(ip: string): boolean {
+  let dotted = ip.length > 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 58) return true; // ':'
+    if (c !== 46 && (c < 48 || c > 57)) dotted = false;
+  }
+  return dotted;
 }
 
 /** Adds this hop to Via ("1.1 ringside"), keeping earlier hops. */

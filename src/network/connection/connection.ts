@@ -358,7 +358,7 @@ export class ConnectionImpl implements Connection, FilterHost, WireEvents, Idlea
         this.#flushQueued = true;
         // The flush is itself a message told from a microtask: writes queued in the mailbox meanwhile
         // land before it, so they join the same batch.
-        queueMicrotask(() => this.#writeRef.tell(FLUSH));
+        queueMicrotask(this.#tellFlush);
       }
       return;
     }
@@ -380,6 +380,9 @@ export class ConnectionImpl implements Connection, FilterHost, WireEvents, Idlea
         return;
     }
   }
+
+  // Bound once per connection: a closure per write batch showed in the proxy's allocation profile.
+  readonly #tellFlush = (): void => this.#writeRef.tell(FLUSH);
 
   #flushNow(): void {
     const pending = this.#pending;
