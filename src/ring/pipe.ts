@@ -8,7 +8,7 @@ import { threadId } from 'node:worker_threads';
 import type { RingEndpoint, RingPipeDescriptor, RingSide } from '../types/ring.js';
 import { ByteRing } from './byte-ring.js';
 import { RingPipeEndpoint, type RingEndpointTuning } from './endpoint.js';
-import { DEFAULT_CAPACITY, allocateRing } from './layout.js';
+import { DEFAULT_CAPACITY, FLAG_READER_CLOSED, FLAG_WRITER_ENDED, RESET_PUBLISHED, allocateRing } from './layout.js';
 
 export interface RingPipeOptions {
   /** Bytes per direction; a power of two. Default 256 KiB. */
@@ -63,4 +63,16 @@ export function resetRingPipe(descriptor: RingPipeDescriptor, reason: string): b
   ab.ringDoorbell();
   ba.ringDoorbell();
   return won;
+}
+
+/**
+ * True once the pipe can carry nothing more: reset, or closed from both ends (each end's reader closed
+ * and its writer ended). Read from any thread; the supervisor uses it to forget finished pipes.
+ */
+export function ringPipeFinished(descriptor: RingPipeDescriptor): boolean {
+  const ab = new ByteRing(descriptor.aToB);
+  const ba = new ByteRing(descriptor.bToA);
+  if (ab.resetState() === RESET_PUBLISHED || ba.resetState() === RESET_PUBLISHED) return true;
+  const done = FLAG_WRITER_ENDED | FLAG_READER_CLOSED;
+  return (ab.flags() & done) === done && (ba.flags() & done) === done;
 }

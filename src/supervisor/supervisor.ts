@@ -17,6 +17,7 @@ import { logger } from '../common/log.js';
 import { AdminServer, type AdminBackend } from './admin.js';
 import { Stage, StageManager } from './stages.js';
 import { WorkerSlot } from './worker-slot.js';
+import { PipeRegistry } from './pipe-registry.js';
 
 const log = logger('supervisor');
 
@@ -64,6 +65,8 @@ export class Supervisor {
   readonly #slots: WorkerSlot[];
   readonly #attempts: number[];
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** Cross-worker pipes by the workers at their ends, so a dead worker's pipes can be reset. */
+  readonly #pipes = new PipeRegistry();
   #bound: ListenerReady[] = [];
   #admin: AdminServer | null = null;
   #drain: Promise<void> | null = null;
@@ -179,6 +182,7 @@ export class Supervisor {
   }
 
   #relay(msg: MeshMessage): void {
+    if (msg.type === 'pipe.dial') this.#pipes.record(msg.fromWorker, msg.toWorker, msg.descriptor);
     const target = this.#slots[msg.toWorker];
     if (target !== undefined && target.post(msg)) return;
     if (msg.type === 'pipe.dial') {
@@ -196,6 +200,8 @@ export class Supervisor {
   #crashed(slot: WorkerSlot, cause: string): void {
     // Its connections died with it; other workers' placement must not count them.
     this.#board.clear(slot.index);
+    const reset = this.#pipes.workerExited(slot.index);
+    if (reset > 0) log.warn(`worker/${slot.index}: reset ${reset} in-process connection(s) to other workers`);
     if (this.stages.stage !== Stage.Running) {
       log.error(`worker/${slot.index} exited during ${this.stages.name}: ${cause}`);
       return;
