@@ -43,15 +43,49 @@ export function dialTransport(listener: string, dialInProcess: ((name: string) =
   return new RingTransport(endpoint);
 }
 
-class SocketTransport implements ChannelTransport {
-  readonly kind: 'tcp' | 'unix';
-  readonly #socket: Socket;
-  #connected = false;
+/**
+ * What both transports share: the callbacks, a close that runs once and drops the callbacks, and a
+ * destroy that aborts the underlying transport first.
+ */
+abstract class BaseTransport implements ChannelTransport {
+  abstract readonly kind: 'ring' | 'tcp' | 'unix';
   #closed = false;
   onData: ((chunk: Buffer) => void) | null = null;
   onClose: ((reason: string, connected: boolean) => void) | null = null;
 
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  abstract write(data: Buffer): void;
+  /** Tears the underlying socket or pipe down. */
+  protected abstract abort(reason: string): void;
+  /** Whether the peer was ever reached (a failed dial vs a dropped connection). */
+  protected abstract get connected(): boolean;
+
+  destroy(reason: string): void {
+    if (this.#closed) return;
+    this.abort(reason);
+    this.finish(reason);
+  }
+
+  protected finish(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const cb = this.onClose;
+    this.onClose = null;
+    this.onData = null;
+    cb?.(reason, this.connected);
+  }
+}
+
+class SocketTransport extends BaseTransport {
+  readonly kind: 'tcp' | 'unix';
+  readonly #socket: Socket;
+  #connected = false;
+
   constructor(kind: 'tcp' | 'unix', socket: Socket) {
+    super();
     this.kind = kind;
     this.#socket = socket;
     socket.setNoDelay(true);
@@ -65,49 +99,41 @@ class SocketTransport implements ChannelTransport {
     });
     // An HTTP/1.1 upstream that half-closes is done with this connection: finish it here.
     socket.on('end', () => socket.destroy());
-    socket.on('close', () => this.#close(reason));
+    socket.on('close', () => this.finish(reason));
   }
 
-  get closed(): boolean {
-    return this.#closed;
+  protected get connected(): boolean {
+    return this.#connected;
   }
 
   write(data: Buffer): void {
-    if (!this.#closed) this.#socket.write(data);
+    if (!this.closed) this.#socket.write(data);
   }
 
-  destroy(reason: string): void {
-    if (this.#closed) return;
+  protected abort(): void {
     this.#socket.destroy();
-    this.#close(reason);
-  }
-
-  #close(reason: string): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    const cb = this.onClose;
-    this.onClose = null;
-    this.onData = null;
-    cb?.(reason, this.#connected);
   }
 }
 
-class RingTransport implements ChannelTransport {
+class RingTransport extends BaseTransport {
   readonly kind = 'ring' as const;
   readonly #endpoint: RingEndpoint;
-  #closed = false;
-  onData: ((chunk: Buffer) => void) | null = null;
-  onClose: ((reason: string, connected: boolean) => void) | null = null;
 
   constructor(endpoint: RingEndpoint) {
+    super();
     this.#endpoint = endpoint;
     endpoint.onData = (chunk) => this.onData?.(chunk);
     endpoint.onEnd = () => this.destroy('closed by peer');
-    endpoint.onClose = (reason) => this.#close(reason ?? 'closed by peer');
+    endpoint.onClose = (reason) => this.finish(reason ?? 'closed by peer');
   }
 
-  get closed(): boolean {
-    return this.#closed || this.#endpoint.closed;
+  override get closed(): boolean {
+    return super.closed || this.#endpoint.closed;
+  }
+
+  /** A pipe is connected the moment it is dialed: a close is always a dropped connection. */
+  protected get connected(): boolean {
+    return true;
   }
 
   write(data: Buffer): void {
@@ -116,19 +142,7 @@ class RingTransport implements ChannelTransport {
     if (!this.closed) this.#endpoint.write(data);
   }
 
-  destroy(reason: string): void {
-    if (this.#closed) return;
+  protected abort(reason: string): void {
     this.#endpoint.reset(reason);
-    this.#close(reason);
-  }
-
-  #close(reason: string): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    const cb = this.onClose;
-    this.onClose = null;
-    this.onData = null;
-    // A pipe is connected the moment it is dialed: a close is always a dropped connection.
-    cb?.(reason, true);
   }
 }
