@@ -30,7 +30,7 @@ const log = logger('assembly');
 /** Grace given to gRPC clients (GOAWAY) before their connections are closed on drain. */
 const GRPC_DRAIN_GRACE_MS = 1000;
 
-export function codecLimitsOf(config: RingsideConfig): Partial<CodecLimits> {
+function codecLimitsOf(config: RingsideConfig): Partial<CodecLimits> {
   const l = config.ringside.limits;
   return {
     maxHeaderBytes: l.max_header_bytes,
@@ -41,9 +41,9 @@ export function codecLimitsOf(config: RingsideConfig): Partial<CodecLimits> {
 }
 
 /** Every listener this worker serves: the configured ones, then the Dapr ports when enabled. */
-function listenersOf(config: RingsideConfig, runtime: { dapr: ReturnType<typeof daprSettingsFromEnv> }): ListenerConfigInput[] {
+function listenersOf(config: RingsideConfig, dapr: ReturnType<typeof daprSettingsFromEnv>): ListenerConfigInput[] {
   const configured = config.servers.flatMap((s) => s.listeners) as unknown as ListenerConfigInput[];
-  return [...configured, ...(daprListeners(runtime.dapr) as ListenerConfigInput[])];
+  return [...configured, ...(daprListeners(dapr) as ListenerConfigInput[])];
 }
 
 export function assembleDataplane(ctx: NetworkContext): NetworkPort {
@@ -114,7 +114,7 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
   network = new WorkerNetwork({
     workerIndex: ctx.workerIndex,
     workerCount: ctx.workerCount,
-    listeners: listenersOf(config, { dapr }),
+    listeners: listenersOf(config, dapr),
     networkFilters,
     services,
     maxConnections: settings.limits.max_connections,

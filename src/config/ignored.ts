@@ -18,7 +18,7 @@ export const CONFIG_IGNORED: IgnoredTable = {
     dynamic_resources: xds,
     static_resources: xds,
     admin: { reason: "ignored: Ringside's admin API listens on ringside.admin.address" },
-    tracing: { reason: 'ignored: tracing is not implemented yet', quietWhenEmpty: true },
+    tracing: { reason: 'ignored: Ringside exports no traces; the key is accepted and has no effect', quietWhenEmpty: true },
     metrics: { reason: 'ignored: Ringside serves its stats on the admin API', quietWhenEmpty: true },
     pprof: { reason: 'ignored: profile Ringside with node --cpu-prof', quietWhenEmpty: true },
     close_graceful: { reason: 'ignored: Ringside always drains gracefully (ringside.drain_timeout)' },
