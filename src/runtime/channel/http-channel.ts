@@ -15,6 +15,28 @@ import { dialTransport, type ChannelTransport } from './transport.js';
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Bytes that may not appear raw in a request target: controls, space, DEL and non-ASCII.
 const UNSAFE_TARGET = /[^\x21-\x7e]/;
+// RFC 9110 §5.5 field-value: HTAB, SP, VCHAR and obs-text. Anything else (CR and LF above all)
+// would let a caller's RPC id or metadata end the header line and inject fields or a whole second
+// request onto a pooled connection, whose answer would then reach the next caller.
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Refuses a header the caller supplied that could not be written as one HTTP/1.1 field line. */
+function checkField(name: string, value: string): void {
+  if (!TOKEN.test(name)) throw new RingsideError('BAD_REQUEST', 'downstream', `metadata key ${JSON.stringify(name)} is not a valid HTTP header name`);
+  if (!FIELD_VALUE.test(value)) {
+    throw new RingsideError('BAD_REQUEST', 'downstream', `metadata ${JSON.stringify(name)} holds a control character or a character outside Latin-1`);
+  }
+}
+
+/** encodeURI throws on lone surrogates; that is the caller's bad input, not an internal error. */
+function encodeTargetPart(part: string, what: string): string {
+  if (!UNSAFE_TARGET.test(part)) return part;
+  try {
+    return encodeURI(part);
+  } catch {
+    throw new RingsideError('BAD_REQUEST', 'downstream', `the ${what} is not valid Unicode`);
+  }
+}
 
 /** One pooled connection: a transport, its response decoder and the RPC it serves right now. */
 class HttpConn {
@@ -117,14 +139,16 @@ class HttpCall {
       this.#channel.pool.release(conn, false);
       return;
     }
-    this.#conn = conn;
-    conn.call = this;
     let bytes: Buffer;
     try {
       bytes = this.#channel.encode(this.#req, conn.decoder);
     } catch (err) {
+      // encode refuses bad input before it tells the decoder anything: the connection is clean.
+      this.#channel.pool.release(conn, false);
       return this.#fail(asRingsideError(err));
     }
+    this.#conn = conn;
+    conn.call = this;
     conn.transport.write(bytes);
   }
 
@@ -211,6 +235,7 @@ export class HttpChannel implements Channel {
       } else if (name === 'query_string') {
         query = value;
       } else if (name !== 'host' && name !== 'id' && name !== 'content-length') {
+        checkField(name, value);
         if (name === 'content-type') hasContentType = true;
         headers.add(name, value);
       }
@@ -218,12 +243,15 @@ export class HttpChannel implements Channel {
     if (!TOKEN.test(method)) throw new RingsideError('BAD_REQUEST', 'downstream', `invalid HTTP verb "${method}"`);
     // Layotto leaves the content type to the headers; taking the request's own when none is set
     // lets a Dapr or Layotto client that names one reach the service with it.
-    if (!hasContentType && req.contentType !== '') headers.add('content-type', req.contentType);
+    if (!hasContentType && req.contentType !== '') {
+      checkField('content-type', req.contentType);
+      headers.add('content-type', req.contentType);
+    }
     headers.set('host', 'localhost');
+    checkField('id', req.id);
     headers.set('id', req.id);
-    let target = req.method.startsWith('/') ? req.method : '/' + req.method;
-    if (UNSAFE_TARGET.test(target)) target = encodeURI(target);
-    if (query !== '') target += '?' + (UNSAFE_TARGET.test(query) ? encodeURI(query) : query);
+    let target = encodeTargetPart(req.method.startsWith('/') ? req.method : '/' + req.method, 'method');
+    if (query !== '') target += '?' + encodeTargetPart(query, 'query string');
     const frame: RequestFrame = this.#codec.newRequest(method, target, headers);
     decoder.expect(frame);
     return this.#codec.createRequestEncoder().encodeHead(frame, req.data, true);

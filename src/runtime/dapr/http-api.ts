@@ -33,7 +33,7 @@ export class DaprHttpApi {
     this.#workerIndex = workerIndex;
     this.#invoker = invoker;
     this.#maxBodyBytes = maxBodyBytes;
-    this.#server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => this.#handle(req, res));
+    this.#server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => this.#handleSafely(req, res));
     this.#server.on('clientError', (_err, socket) => socket.destroy());
   }
 
@@ -44,6 +44,17 @@ export class DaprHttpApi {
 
   close(): void {
     this.#server.closeAllConnections();
+  }
+
+  /** No request may take the worker down: a throw answers 500 on that request and is logged. */
+  #handleSafely(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      this.#handle(req, res);
+    } catch (err) {
+      log.error(`dapr http request ${req.method ?? '?'} failed: ${asRingsideError(err).message}`);
+      if (!res.headersSent) this.#json(res, 500, { errorCode: 'ERR_INTERNAL', message: 'the sidecar failed to handle the request' });
+      else res.destroy();
+    }
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
@@ -71,7 +82,13 @@ export class DaprHttpApi {
     }
     const m = INVOKE.exec(path);
     if (m === null) return this.#json(res, 404, { errorCode: 'ERR_NOT_FOUND', message: `no Dapr API at ${path}` });
-    this.#invoke(req, res, decodeURIComponent(m[1]!), m[2]!, q < 0 ? '' : url.slice(q + 1));
+    let appId: string;
+    try {
+      appId = decodeURIComponent(m[1]!);
+    } catch {
+      return this.#json(res, 400, { errorCode: 'ERR_MALFORMED_REQUEST', message: 'the app id in the invoke path is not valid percent-encoding' });
+    }
+    this.#invoke(req, res, appId, m[2]!, q < 0 ? '' : url.slice(q + 1));
   }
 
   #invoke(req: IncomingMessage, res: ServerResponse, appId: string, method: string, query: string): void {
