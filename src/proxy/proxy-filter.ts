@@ -105,6 +105,9 @@ class ProxyReadFilter implements ReadFilter {
   }
 
   onNewConnection(): FilterStatus {
+    // A client may half-close once its request is sent (RFC 9112 §9.6); it still waits for the answer,
+    // so the stream connection, not the FIN, decides when the connection closes.
+    this.#callbacks.connection.enableHalfClose?.(true);
     if (this.#protocol !== AUTO) this.#streams = this.#build(this.#protocol);
     return FilterStatus.Continue;
   }

@@ -93,21 +93,34 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner {
   #onHead(head: Http1RequestHead, endOfStream: boolean): void {
     if (this.#draining) {
       // Nothing new is taken while draining; the connection closes after the streams before it.
-      this.#decoder.destroy();
-      this.#decoderDead = true;
-      this.#closeIfIdle();
+      this.#stopDecoding();
       return;
     }
     const stream = new Http1ServerStream(this, this.#nextId++, head);
     this.#streams.push(stream);
     this.#decoding = endOfStream ? null : stream;
     stream.start(endOfStream);
+    if (endOfStream && !head.keepAlive) this.#stopDecoding();
+  }
+
+  /** No further request is decoded on this connection; it closes once the streams taken are answered. */
+  #stopDecoding(): void {
+    if (this.#decoderDead) return;
+    this.#decoder.destroy();
+    this.#decoderDead = true;
+    this.#closeIfIdle();
   }
 
   #onComplete(trailers: HeaderMap | null): void {
     const stream = this.#decoding;
     this.#decoding = null;
     stream?.complete(trailers);
+    if (stream !== null && stream.request?.keepAlive === false) {
+      // RFC 9112 §9.6: after a request that closes the connection nothing more is read or executed;
+      // whatever the client pipelined behind it is dropped with the connection.
+      this.#stopDecoding();
+      return;
+    }
     // Pipelining depth reached: stop between messages (never mid-body, which could deadlock a handler
     // waiting for the body) until responses catch up.
     if (this.#streams.length >= this.#maxPipelined && !this.#closed && !this.#readPaused) {
@@ -121,8 +134,14 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner {
     this.#decoderDead = true;
     const broken = this.#decoding;
     this.#decoding = null;
-    if (broken !== null && !broken.responseDone) {
-      broken.failRequest(err);
+    if (broken !== null) {
+      if (!broken.responseDone) broken.failRequest(err);
+      else {
+        // Answered early (a local reply before the body was read): that answer stays the only one,
+        // and the connection ends after it because the request's framing is lost.
+        broken.endConnectionAfter();
+        this.#closeIfIdle();
+      }
       return;
     }
     // The bad bytes belong to a request that has no stream yet: answer it in its turn, then close.

@@ -370,6 +370,11 @@ export class Http1ServerStream
     this.#finishResponse();
   }
 
+  /** This exchange is the connection's last, whatever its response said (the request's framing broke). */
+  endConnectionAfter(): void {
+    this.#closeAfter = true;
+  }
+
   /** The connection is gone or closing: the owner hears why, unless the response was complete. */
   resetByConnection(reason: StreamResetReason): void {
     if (this.#destroyed) return;
