@@ -82,7 +82,7 @@ export interface Sidecar {
 
 const READY = /^ringside ready: workers=\d+ listeners=(.*)$/;
 // The supervisor logs its bound admin address at info level; port 0 leaves no other way to learn it.
-const ADMIN = /admin listening on (\S+)/;
+const ADMIN = /admin listening on ([^\s"]+)/;
 
 /**
  * Writes `config` to a temp file and runs `ringside start -c FILE --workers N` as a child process

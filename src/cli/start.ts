@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { logger } from '../common/log.js';
+import { configureLogging, logger } from '../common/log.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { ConfigError, formatIssue } from '../config/index.js';
 import { loadStartConfig, type LoadedConfig } from '../supervisor/config-source.js';
@@ -57,6 +57,13 @@ export async function runStart(argv: string[]): Promise<number> {
       return 2;
     }
     process.stderr.write(`ringside: cannot load config: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  try {
+    // MOSN's default_log_level; RINGSIDE_LOG overrides it. Applied before the first line is logged.
+    configureLogging(loaded.config.servers[0]?.default_log_level);
+  } catch (err) {
+    process.stderr.write(`ringside: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
   for (const w of loaded.warnings) log.warn(`config ${loaded.source}: ${w}`);

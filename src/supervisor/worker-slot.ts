@@ -10,7 +10,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type * as Comlink from 'comlink';
 import type { MeshMessage, SupervisorEvent, WorkerBoot, WorkerControl, WorkerTestControl } from '../types/messages.js';
 import { wrapPort } from '../worker/comlink-endpoint.js';
-import { logger } from '../common/log.js';
+import { logger, logSettings } from '../common/log.js';
 
 const log = logger('supervisor');
 
@@ -61,6 +61,7 @@ export class WorkerSlot {
       controlPort: control.port2,
       meshPort: mesh.port2,
       loadBoard: opts.loadBoard,
+      log: logSettings(),
     };
     const worker = new Worker(opts.entry, { workerData: boot, transferList: [control.port2, mesh.port2] });
     this.#worker = worker;

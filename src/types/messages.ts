@@ -12,6 +12,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { RingPipeDescriptor } from './ring.js';
+import type { LogSettings } from './observability.js';
 
 /** Handed to each worker as workerData when it is spawned (or respawned). */
 export interface WorkerBoot {
@@ -29,6 +30,8 @@ export interface WorkerBoot {
    * connections; cell workerCount + i = its event-loop utilization in per-mille (src/actor/load-board.ts).
    */
   readonly loadBoard: SharedArrayBuffer;
+  /** The supervisor's log level and format, so every thread logs alike. */
+  readonly log: LogSettings;
 }
 
 export interface ListenerReady {

@@ -16,7 +16,7 @@ import type { WorkerServices } from '../types/network.js';
 import { ActorRunLoop } from '../actor/run-loop.js';
 import { LoadBoard } from '../actor/load-board.js';
 import { Scheduler, schedulerSettingsFrom } from '../actor/scheduler.js';
-import { logger, setThreadLabel } from '../common/log.js';
+import { adoptLogSettings, logger } from '../common/log.js';
 import { snapshotCounters } from '../common/counters.js';
 import { createExtensions, networkFactory, type Extensions } from '../extensions.js';
 import { OffloadPool, offloadThreadsFrom } from './offload.js';
@@ -220,7 +220,7 @@ export class DataplaneWorker {
 
 /** The thread entry's whole job (workers/dataplane.ts): boot, expose control, report. */
 export function runDataplaneWorker(boot: WorkerBoot, parent: MessagePort, overrides: DataplaneOverrides = {}): DataplaneWorker {
-  setThreadLabel(`worker/${boot.workerIndex}`);
+  adoptLogSettings(boot.log, `worker/${boot.workerIndex}`);
   const post = (event: SupervisorEvent): void => parent.postMessage(event);
   let worker: DataplaneWorker | null = null;
   process.on('uncaughtException', (err) => {

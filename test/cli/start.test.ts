@@ -55,7 +55,7 @@ test('start with one TCP listener on port 0 and 2 workers prints one ready line 
   client.socket.destroy();
 
   // Both workers bound that address: each reports the listener.
-  const admin = /admin listening on (\S+)/.exec(child.stderr())![1]!;
+  const admin = /admin listening on ([^\s"]+)/.exec(child.stderr())![1]!;
   const stats = (await http('GET', `http://${admin}/stats`)).body as { workers: { listeners: { address: string }[] }[] };
   assert.deepEqual(
     stats.workers.map((w) => w.listeners.map((l) => l.address)),
