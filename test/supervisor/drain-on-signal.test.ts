@@ -20,8 +20,8 @@ test('SIGTERM drains: an in-flight slow request completes, new connections are r
   const reply = client.ask('SLOW 1200');
   await new Promise((r) => setTimeout(r, 100));
   child.proc.kill('SIGTERM');
-  await child.waitStderr(/\[worker\/0\] worker: stopped accepting; 1 connection/);
-  await child.waitStderr(/\[worker\/1\] worker: stopped accepting; 0 connection/);
+  await child.waitStderr(/"thread":"worker\/0","scope":"worker","msg":"stopped accepting; 1 connection/);
+  await child.waitStderr(/"thread":"worker\/1","scope":"worker","msg":"stopped accepting; 0 connection/);
 
   // No worker accepts any more, while the slow request is still in flight.
   assert.equal(await tryConnect(booted.workers[0]!), 'ECONNREFUSED');
