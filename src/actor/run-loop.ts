@@ -12,13 +12,14 @@
  * most `turnBudget` messages before yielding to the event loop with setImmediate, so one busy
  * connection cannot starve the others or the sockets' I/O callbacks.
  */
-import type { Actor, ActorRef, RunLoop, RunLoopStats } from '../types/actor.js';
+import type { Actor, ActorKind, ActorKindStats, ActorRef, RunLoop, RunLoopStats } from '../types/actor.js';
 import { logger } from '../common/log.js';
 
 const log = logger('actor');
 
 interface Cell<M> {
   ref: Ref<M>;
+  kind: ActorKindStats;
   actor: Actor<M>;
   mailbox: M[];
   /** Index of the next message to read in mailbox (avoids Array.shift's O(n)). */
@@ -29,14 +30,21 @@ interface Cell<M> {
 
 class Ref<M> implements ActorRef<M> {
   readonly id: number;
-  readonly name: string;
+  readonly kind: ActorKind;
+  /** The kind's counters, kept here too: a dead letter is counted after the cell is gone. */
+  readonly kindStats: ActorKindStats;
   #loop: ActorRunLoop;
   cell: Cell<M> | null = null;
 
-  constructor(id: number, name: string, loop: ActorRunLoop) {
+  constructor(id: number, kind: ActorKind, kindStats: ActorKindStats, loop: ActorRunLoop) {
     this.id = id;
-    this.name = name;
+    this.kind = kind;
+    this.kindStats = kindStats;
     this.#loop = loop;
+  }
+
+  get name(): string {
+    return `${this.kind}#${this.id}`;
   }
 
   get alive(): boolean {
@@ -46,6 +54,7 @@ class Ref<M> implements ActorRef<M> {
   tell(msg: M): void {
     const cell = this.cell;
     if (cell !== null) this.#loop.deliver(cell, msg);
+    else this.#loop.deadLetter(this);
   }
 }
 
@@ -63,16 +72,24 @@ export class ActorRunLoop implements RunLoop {
   #ready: Cell<any>[] = [];
   #turnScheduled = false;
   #depth = 0;
-  readonly #stats: RunLoopStats = { actors: 0, messages: 0, turns: 0, yields: 0, maxQueueDepth: 0 };
+  readonly #stats = { actors: 0, messages: 0, turns: 0, yields: 0, maxQueueDepth: 0, crashes: 0, deadLetters: 0 };
+  readonly #kinds = new Map<ActorKind, ActorKindStats>();
 
   constructor(opts: RunLoopOptions = {}) {
     this.#batch = opts.batch ?? 64;
     this.#turnBudget = opts.turnBudget ?? 1024;
   }
 
-  spawn<M>(name: string, actor: Actor<M>): ActorRef<M> {
-    const ref = new Ref<M>(this.#nextId++, name, this);
-    ref.cell = { ref, actor, mailbox: [], head: 0, running: false, scheduled: false };
+  spawn<M>(kind: ActorKind, actor: Actor<M>): ActorRef<M> {
+    let stats = this.#kinds.get(kind);
+    if (stats === undefined) {
+      stats = { live: 0, spawned: 0, messages: 0, queued: 0, turns: 0, crashes: 0, deadLetters: 0 };
+      this.#kinds.set(kind, stats);
+    }
+    stats.live++;
+    stats.spawned++;
+    const ref = new Ref<M>(this.#nextId++, kind, stats, this);
+    ref.cell = { ref, kind: stats, actor, mailbox: [], head: 0, running: false, scheduled: false };
     this.#stats.actors++;
     return ref;
   }
@@ -85,20 +102,30 @@ export class ActorRunLoop implements RunLoop {
     cell.mailbox.length = 0;
     cell.head = 0;
     this.#stats.actors--;
+    cell.kind.live--;
     try {
       cell.actor.stopped?.();
     } catch (err) {
-      log.error(`actor ${r.name}#${r.id} threw in stopped()`, err);
+      log.error(`actor ${r.name} threw in stopped()`, err);
     }
   }
 
   stats(): RunLoopStats {
-    return { ...this.#stats };
+    const kinds: Record<string, ActorKindStats> = {};
+    for (const [kind, s] of this.#kinds) kinds[kind] = { ...s };
+    return { ...this.#stats, kinds };
+  }
+
+  /** @internal called by ActorRef.tell on a stopped actor: the message is dropped and counted. */
+  deadLetter(ref: Ref<unknown>): void {
+    this.#stats.deadLetters++;
+    ref.kindStats.deadLetters++;
   }
 
   /** @internal called by ActorRef.tell */
   deliver<M>(cell: Cell<M>, msg: M): void {
     this.#stats.messages++;
+    cell.kind.messages++;
     // Direct dispatch: idle actor, empty mailbox, and we are not already deep in a dispatch chain.
     if (!cell.running && cell.mailbox.length === cell.head && this.#depth < 4) {
       this.#depth++;
@@ -110,6 +137,7 @@ export class ActorRunLoop implements RunLoop {
       return;
     }
     cell.mailbox.push(msg);
+    cell.kind.queued++;
     const depth = cell.mailbox.length - cell.head;
     if (depth > this.#stats.maxQueueDepth) this.#stats.maxQueueDepth = depth;
     if (!cell.running) this.#schedule(cell);
@@ -152,6 +180,7 @@ export class ActorRunLoop implements RunLoop {
 
   #drain(cell: Cell<any>): number {
     let handled = 0;
+    cell.kind.turns++;
     cell.running = true;
     try {
       while (handled < this.#batch && cell.head < cell.mailbox.length && cell.ref.cell !== null) {
@@ -181,9 +210,21 @@ export class ActorRunLoop implements RunLoop {
     }
   }
 
-  /** An actor that throws is stopped; the worker and every other actor carry on. */
+  /**
+   * Supervision: an actor that throws is stopped (once: a stopped actor receives nothing more, so the
+   * crash is logged once), counted under its kind, and its owner resets what it served through
+   * crashed(). The worker and every other actor carry on.
+   */
   #crashed(cell: Cell<any>, err: unknown): void {
-    log.error(`actor ${cell.ref.name}#${cell.ref.id} crashed; stopping it`, err);
+    if (cell.ref.cell === null) return;
+    this.#stats.crashes++;
+    cell.kind.crashes++;
+    log.error(`actor ${cell.ref.name} (kind ${cell.ref.kind}) crashed; stopping it`, err);
     this.stop(cell.ref);
+    try {
+      cell.actor.crashed?.(err);
+    } catch (again) {
+      log.error(`actor ${cell.ref.name}: its crash handler threw too`, again);
+    }
   }
 }

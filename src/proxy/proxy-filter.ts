@@ -8,6 +8,7 @@
  */
 import { parseProxyFilterConfig } from '../config/filters.js';
 import { ConfigError } from '../config/errors.js';
+import { RingsideError } from '../common/errors.js';
 import type { Registry } from '../common/registry.js';
 import { logger } from '../common/log.js';
 import {
@@ -116,6 +117,13 @@ class ProxyReadFilter implements ReadFilter {
     const streams = this.#streams ?? this.#detect(data, endOfStream);
     if (streams !== null) streams.onData(this.#takePending(data), endOfStream);
     return FilterStatus.Stop;
+  }
+
+  onActorCrash(error: unknown): void {
+    // The peer learns only that it was an internal error; the details went to the log with the crash.
+    const err = new RingsideError('INTERNAL', 'internal', 'internal error while serving this connection', { cause: error, retryable: false });
+    if (this.#streams !== null) this.#streams.abort(err);
+    else this.#callbacks.connection.close(CloseMode.NoFlush, err.message);
   }
 
   #build(protocol: string): ServerStreamConnection {

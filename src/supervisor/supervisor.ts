@@ -10,6 +10,7 @@
  *   drain():  → Drain: every worker stops accepting and waits for its in-flight work (drain timeout),
  *             then closes the rest → workers terminated → Stop
  */
+import type { ActorKindStats } from '../types/actor.js';
 import type * as Comlink from 'comlink';
 import type { ListenerReady, MeshMessage, WorkerStats, WorkerTestControl } from '../types/messages.js';
 import { LoadBoard } from '../actor/load-board.js';
@@ -53,7 +54,13 @@ export interface ReadyReport {
 export interface AggregateStats {
   stage: string;
   workers: (WorkerStats | { workerIndex: number; down: string })[];
-  total: { activeConnections: number; totalConnections: number; counters: Record<string, number> };
+  total: {
+    activeConnections: number;
+    totalConnections: number;
+    counters: Record<string, number>;
+    /** Every worker's actor counters summed per actor kind. */
+    actors: Record<string, ActorKindStats>;
+  };
 }
 
 export class Supervisor {
@@ -154,12 +161,16 @@ export class Supervisor {
         }
       }),
     );
-    const total = { activeConnections: 0, totalConnections: 0, counters: {} as Record<string, number> };
+    const total = { activeConnections: 0, totalConnections: 0, counters: {} as Record<string, number>, actors: {} as Record<string, ActorKindStats> };
     for (const w of workers) {
       if ('down' in w) continue;
       total.activeConnections += w.activeConnections;
       total.totalConnections += w.totalConnections;
       for (const [k, v] of Object.entries(w.counters)) total.counters[k] = (total.counters[k] ?? 0) + v;
+      for (const [kind, s] of Object.entries(w.actors.kinds ?? {})) {
+        const sum = (total.actors[kind] ??= { live: 0, spawned: 0, messages: 0, queued: 0, turns: 0, crashes: 0, deadLetters: 0 });
+        for (const key of Object.keys(sum) as (keyof ActorKindStats)[]) sum[key] += s[key];
+      }
     }
     return { stage: this.stages.name, workers, total };
   }

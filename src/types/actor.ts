@@ -1,28 +1,65 @@
 /**
  * The actor runtime that hosts Ringside's data plane on worker threads.
  *
- *   worker thread ─ RunLoop ─┬─ read-loop actor   (per connection)
- *                            ├─ write-loop actor  (per connection)
- *                            └─ phase-machine actors (per stream)
+ *   worker thread ─ RunLoop ─┬─ connection.read   (per connection: bytes in → read filters)
+ *                            └─ connection.write  (per connection: one transport write per batch)
  *
  * An actor handles one message at a time, in order. A run loop per worker drains mailboxes in bounded
  * batches so that no actor starves another. Delivery to an idle actor with an empty mailbox runs at
  * once on the caller's stack ("direct dispatch"): the I/O callback that produced the message is
  * itself a run-loop turn, and this keeps borrowed buffers (onread static buffers) valid without a copy.
+ * A busy actor's messages are queued and handled in a later turn (the fallback every actor must
+ * handle correctly).
+ *
+ * Supervision: an actor whose receive() throws is stopped at once (its mailbox dropped), the crash is
+ * logged once with the actor's kind and counted, and its crashed() hook lets the owner reset what the
+ * actor served (a connection, with its protocol's error). Messages told to a stopped actor are
+ * dropped and counted as dead letters.
  */
 export interface Actor<M> {
   /** Called for each message, one at a time, in the order they were told. */
   receive(msg: M): void;
   /** Called once after the actor is stopped; release what it holds. */
   stopped?(): void;
+  /**
+   * Called once when receive() threw, after the actor was stopped: the owner resets what the actor
+   * served. A throw from here is logged and swallowed.
+   */
+  crashed?(error: unknown): void;
 }
 
 export interface ActorRef<M> {
   readonly id: number;
+  /** The kind the actor was spawned as (what /stats groups by). */
+  readonly kind: ActorKind;
+  /** kind#id, for logs. */
   readonly name: string;
-  /** Queues (or directly dispatches) a message. A message to a stopped actor is dropped. */
+  /** Queues (or directly dispatches) a message. A message to a stopped actor is a dead letter. */
   tell(msg: M): void;
   readonly alive: boolean;
+}
+
+/**
+ * The actor kinds on the request path. Other strings are allowed (tests, extensions), each counted
+ * under its own name.
+ */
+export type ActorKind = 'connection.read' | 'connection.write' | (string & {});
+
+/** Per actor kind, since the run loop started. */
+export interface ActorKindStats {
+  /** Actors of this kind alive now. */
+  live: number;
+  spawned: number;
+  /** Messages told to live actors (direct and queued). */
+  messages: number;
+  /** Deliveries that went through a mailbox because the actor was busy (the queued fallback). */
+  queued: number;
+  /** Mailbox drains of this kind's actors by the run loop. */
+  turns: number;
+  /** Actors of this kind stopped because receive() threw. */
+  crashes: number;
+  /** Messages told to an actor of this kind after it stopped. */
+  deadLetters: number;
 }
 
 export interface RunLoopStats {
@@ -32,10 +69,33 @@ export interface RunLoopStats {
   /** Turns that hit the batch bound and yielded to I/O before the ready queue was empty. */
   yields: number;
   maxQueueDepth: number;
+  crashes: number;
+  deadLetters: number;
+  kinds: Record<string, ActorKindStats>;
 }
 
 export interface RunLoop {
-  spawn<M>(name: string, actor: Actor<M>): ActorRef<M>;
+  spawn<M>(kind: ActorKind, actor: Actor<M>): ActorRef<M>;
   stop(ref: ActorRef<unknown>): void;
   stats(): RunLoopStats;
 }
+
+// ── The message unions, one per actor kind ────────────────────────────────────────────────────────
+
+/** connection.read: bytes (or end of stream) from the transport, or a filter asking to resume. */
+export type ConnectionReadMsg =
+  | {
+      readonly k: 'data';
+      /** Borrowed while `taken` is false at tell time; copied by the teller when it was queued. */
+      data: Buffer;
+      readonly eos: boolean;
+      /** Set by the actor when it handled the message (direct dispatch took the borrowed buffer). */
+      taken: boolean;
+    }
+  | { readonly k: 'continue'; readonly index: number };
+
+/**
+ * connection.write: bytes to send (a bare Buffer, so a write allocates no envelope — the only member
+ * that is not an object with `k`), or a control message.
+ */
+export type ConnectionWriteMsg = Buffer | { readonly k: 'flush' } | { readonly k: 'end' } | { readonly k: 'close' };

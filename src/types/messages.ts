@@ -13,6 +13,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { RingPipeDescriptor } from './ring.js';
 import type { LogSettings } from './observability.js';
+import type { RunLoopStats } from './actor.js';
 
 /** Handed to each worker as workerData when it is spawned (or respawned). */
 export interface WorkerBoot {
@@ -44,7 +45,8 @@ export interface WorkerStats {
   activeConnections: number;
   totalConnections: number;
   listeners: { name: string; address: string; activeConnections: number; totalConnections: number }[];
-  actors: { actors: number; messages: number; turns: number; yields: number; maxQueueDepth: number };
+  /** The worker's run loop: totals and, under `kinds`, per actor kind (live, messages, queued, turns, crashes, dead letters). */
+  actors: RunLoopStats;
   /** Counters by name, e.g. "proxy.phase.MatchRoute", "upstream.cx_connect_fail". */
   counters: Record<string, number>;
   memory: { heapUsed: number; external: number; arrayBuffers: number };

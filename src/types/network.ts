@@ -102,6 +102,13 @@ export interface ReadFilter {
    */
   onData(data: Buffer, endOfStream: boolean): FilterStatus;
   initializeReadFilterCallbacks(callbacks: ReadFilterCallbacks): void;
+  /**
+   * Supervision: an actor serving this connection crashed (a filter, codec or handler threw in its
+   * read loop). The filter that speaks the connection's protocol answers with that protocol's error
+   * here (HTTP/1.1: a 500 with Connection: close for the request in progress) and closes; when no
+   * filter closes the connection, it is reset right after.
+   */
+  onActorCrash?(error: unknown): void;
 }
 
 /** A write filter sees bytes on their way to the peer (MOSN WriteFilter). */

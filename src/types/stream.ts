@@ -19,6 +19,7 @@
  */
 import type { Connection, FilterStatus } from './network.js';
 import type { CodecLimits, HeaderMap, ProtocolName, RequestFrame, ResponseFrame } from './protocol.js';
+import type { RingsideError } from '../common/errors.js';
 
 /** Why a stream ended before its response was complete. */
 export enum StreamResetReason {
@@ -167,6 +168,12 @@ export interface ServerStreamConnection {
   readonly activeStreams: number;
   /** Drain: accept no new request; close the connection once the active streams are answered. */
   goAway(): void;
+  /**
+   * Supervision: code serving this connection threw, so its state cannot be trusted. The request in
+   * progress is answered with the protocol's internal error when its response has not started (else
+   * cut), every other stream is reset, and the connection closes.
+   */
+  abort(error: RingsideError): void;
 }
 
 /** Builds the stream connection of one protocol for a connection; registered by protocol name. */

@@ -18,14 +18,17 @@ export interface Dataplane {
   close(): Promise<void>;
 }
 
-export async function startDataplane(json: unknown): Promise<Dataplane> {
+export async function startDataplane(
+  json: unknown,
+  opts: { extensions?: ReturnType<typeof createExtensions>; runLoop?: ActorRunLoop } = {},
+): Promise<Dataplane> {
   const { config } = parseConfig(json, 'test config', { cores: 1, env: {} });
   const network = assembleDataplane({
     workerIndex: 0,
     workerCount: 1,
     config,
-    extensions: createExtensions(),
-    services: { runLoop: new ActorRunLoop() },
+    extensions: opts.extensions ?? createExtensions(),
+    services: { runLoop: opts.runLoop ?? new ActorRunLoop() },
   });
   const ready = await network.start([]);
   return {

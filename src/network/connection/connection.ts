@@ -14,7 +14,7 @@
  */
 import { CloseMode, ConnectionEvent } from '../../types/network.js';
 import type { Connection, Transport } from '../../types/network.js';
-import type { ActorRef, RunLoop } from '../../types/actor.js';
+import type { ActorRef, ConnectionReadMsg, ConnectionWriteMsg, RunLoop } from '../../types/actor.js';
 import type { Socket } from 'node:net';
 import type { RingEndpoint } from '../../types/ring.js';
 import { logger } from '../../common/log.js';
@@ -32,8 +32,8 @@ const FLUSH_DEADLINE_MS = 10_000;
 
 let nextConnectionId = 1;
 
-type ReadMsg = { k: 'data'; data: Buffer; eos: boolean; taken: boolean } | { k: 'continue'; index: number };
-type WriteMsg = Buffer | { k: 'flush' } | { k: 'end' } | { k: 'close' };
+type ReadMsg = ConnectionReadMsg;
+type WriteMsg = ConnectionWriteMsg;
 const FLUSH: WriteMsg = { k: 'flush' };
 const END: WriteMsg = { k: 'end' };
 const CLOSE: WriteMsg = { k: 'close' };
@@ -96,8 +96,14 @@ export class ConnectionImpl implements Connection, FilterHost, WireEvents, Idlea
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 0;
     this.filters = new FilterManager(this);
     this.#wire = wireFactory(this);
-    this.#readRef = opts.runLoop.spawn<ReadMsg>(`conn#${this.id}.read`, { receive: (m) => this.#receiveRead(m) });
-    this.#writeRef = opts.runLoop.spawn<WriteMsg>(`conn#${this.id}.write`, { receive: (m) => this.#receiveWrite(m) });
+    this.#readRef = opts.runLoop.spawn<ReadMsg>('connection.read', {
+      receive: (m) => this.#receiveRead(m),
+      crashed: (err) => this.#loopCrashed('read', err),
+    });
+    this.#writeRef = opts.runLoop.spawn<WriteMsg>('connection.write', {
+      receive: (m) => this.#receiveWrite(m),
+      crashed: (err) => this.#loopCrashed('write', err),
+    });
     if (this.idleTimeoutMs > 0) idleSweeper.add(this);
   }
 
@@ -274,6 +280,21 @@ export class ConnectionImpl implements Connection, FilterHost, WireEvents, Idlea
     if (this.#closed) return;
     this.#emit(ConnectionEvent.OnReadTimeout, `idle for ${this.idleTimeoutMs} ms`);
     this.#closeWith(CloseMode.FlushWrite, ConnectionEvent.LocalClose, 'idle timeout');
+  }
+
+  // ---- supervision ----
+
+  /**
+   * One of this connection's actors threw and was stopped (the run loop logged and counted it). A
+   * crashed read loop lets the protocol's filter answer with its error first (it still has a write
+   * loop); then, or at once for a crashed write loop, the connection is reset, so it stops counting
+   * as active and a drain never waits for it.
+   */
+  #loopCrashed(loop: 'read' | 'write', err: unknown): void {
+    const reason = `${loop} loop crashed: ${err instanceof Error ? err.message : String(err)}`;
+    if (loop === 'read' && !this.#closed) this.filters.onActorCrash(err);
+    if (!this.#closed) this.#closeWith(CloseMode.NoFlush, ConnectionEvent.LocalClose, reason);
+    else if (!this.#finished && (loop === 'write' || !this.#writeRef.alive)) this.#wire.abort(reason);
   }
 
   // ---- internals ----

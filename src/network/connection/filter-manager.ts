@@ -116,6 +116,17 @@ export class FilterManager implements FilterChainBuilder {
     if (this.#haltedAt < 0) this.#host.setChainHalted(false);
   }
 
+  /** Supervision: tells every read filter that the connection's read loop crashed (see ReadFilter). */
+  onActorCrash(error: unknown): void {
+    for (const entry of this.#read) {
+      try {
+        entry.filter.onActorCrash?.(error);
+      } catch (err) {
+        log.error(`connection ${this.#host.connection.id}: a read filter threw while handling a crash`, err);
+      }
+    }
+  }
+
   /** Runs the write filters; false when one of them took the bytes. */
   onWrite(data: Buffer): boolean {
     const filters = this.writeFilters;

@@ -82,6 +82,18 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner {
     this.#closeIfIdle();
   }
 
+  abort(error: RingsideError): void {
+    if (this.#closed) return;
+    this.#decoderDead = true;
+    this.#decoder.destroy();
+    const first = this.#streams[0] ?? this.#decoding;
+    this.#decoding = null;
+    // The head of the queue is the only stream that may write: it answers 500 (or is cut when its
+    // response started); its Connection: close ends the connection after it, resetting the rest.
+    if (first !== null && first !== undefined && !first.responseDone) first.failRequest(error);
+    this.#close(`aborted: ${error.message}`);
+  }
+
   isHeadOfLine(stream: Http1ServerStream): boolean {
     return this.#streams[0] === stream;
   }
