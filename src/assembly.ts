@@ -17,12 +17,12 @@ import type { StreamFilterChainFactory } from './types/stream.js';
 import type { StreamClientFactory } from './types/proxy.js';
 import type { ListenerReady } from './types/messages.js';
 import type { RingEndpoint } from './types/ring.js';
+import type { Host } from './types/upstream.js';
 import type { Extensions } from './extensions.js';
 import type { NetworkContext, WorkerNetwork as NetworkPort } from './worker/network-port.js';
 import { WorkerNetwork, type ListenerConfigInput } from './network/index.js';
 import { Routers } from './router/router.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
-import { Http1ClientFactory } from './proxy/clients/http1-client.js';
 import type { ProxyServices } from './proxy/proxy-filter.js';
 import { RuntimeHost, daprListeners, daprSettingsFromEnv, startDemoUpstream, type DemoUpstream } from './runtime/index.js';
 
@@ -58,10 +58,8 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
   );
   const clusterManager = new ClusterManager(config.cluster_manager, { loadBalancers: ext.loadBalancers, path: 'cluster_manager.clusters' });
   const upstreamClients = new Registry<StreamClientFactory>('upstream client');
-  upstreamClients.register(
-    'Http1',
-    new Http1ClientFactory({ connectTimeoutMs: (h) => clusterManager.getCluster(h.clusterName)?.connectTimeoutMs ?? 0, limits }),
-  );
+  const clientOptions = { connectTimeoutMs: (h: Host) => clusterManager.getCluster(h.clusterName)?.connectTimeoutMs ?? 0, limits };
+  for (const name of ext.upstreamClients.names()) upstreamClients.register(name, ext.upstreamClients.require(name)(clientOptions));
 
   const listenerStreamFilters = new Map<string, StreamFilterChainFactory[]>();
   config.servers.forEach((server, s) =>
@@ -96,10 +94,7 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
     maxGrpcMessageBytes: settings.limits.max_grpc_message_bytes,
     dapr,
   });
-  // The runtime's filters are bound to this worker's grpc-js server, so they are registered here.
-  const networkFilters = ext.networkFilters.fork();
-  networkFilters.register('grpc', runtime.grpcFilterFactory);
-  networkFilters.register('dapr_http', runtime.daprHttpFilterFactory);
+  const networkFilters = ext.networkFilters;
 
   const proxyServices: ProxyServices = {
     routers,

@@ -1,65 +1,152 @@
 /**
  * The composition root: every extension Ringside ships is registered here, by name, explicitly — no
- * registration by import side effect — so what a build contains can be read in this one file.
+ * registration by import side effect — together with the ConfigSpec of its `config`, so what a build
+ * contains and what each part accepts can be read in this one file.
  *
- *   networkFilters     tcp_proxy, proxy                   (src/network, src/proxy)
- *                      grpc, dapr_http: bound to a worker's grpc-js server, added per worker by
- *                      src/assembly.ts on a fork of this registry
+ *   networkFilters     tcp_proxy, proxy, grpc, dapr_http  (src/network, src/proxy, src/runtime)
+ *   listenerFilters    none yet: any listener_filters entry is a config error
  *   codecs             Http1 (bolt, dubbo, Http2 later)   (src/protocol)
  *   streamConnections  the server side of each codec      (src/stream)
+ *   upstreamClients    the client side of each codec      (src/proxy/clients)
  *   streamFilters      fault, header_mutation             (src/stream)
  *   loadBalancers      LB_RANDOM, LB_ROUNDROBIN, …        (src/upstream)
+ *   clusterTypes       SIMPLE, STATIC                     (src/upstream)
  *   invokerFilters     Layotto before/after_invoke hooks  (src/runtime)
  *   channels           Layotto channel protocols          (src/runtime)
  *
- * Each worker calls createExtensions() once at boot and hands the result to assembleDataplane
- * (src/assembly.ts), which builds that worker's layers from config.
+ * The main thread validates a config through configCatalog(createExtensions()) before any worker
+ * starts; each worker calls createExtensions() once at boot and hands the result to
+ * assembleDataplane (src/assembly.ts), which builds that worker's layers from config.
  */
+import { z } from 'zod';
 import { Registry } from './common/registry.js';
-import type { NetworkFilterFactory } from './types/network.js';
-import type { ProtocolCodec } from './types/protocol.js';
+import type { ConfigCatalog, ConfigIssue, ConfigSpec, NameSet } from './types/extension.js';
+import type { ListenerFilter, NetworkFilterFactory } from './types/network.js';
+import type { CodecLimits, ProtocolCodec } from './types/protocol.js';
 import type { ServerStreamConnectionFactory, StreamFilterFactory } from './types/stream.js';
-import type { LoadBalancerFactory } from './types/upstream.js';
+import type { StreamClientFactory } from './types/proxy.js';
+import type { Host, LoadBalancerFactory } from './types/upstream.js';
 import type { ChannelFactory, InvokerFilterRegistries } from './types/runtime.js';
-import type { NetworkFactory } from './worker/network-port.js';
-import { builtinNetworkFilters } from './network/index.js';
+import { daprHttpFilterSpec, grpcFilterSpec, proxyFilterSpec, tcpProxyFilterSpec } from './config/filters.js';
+import { tcpProxyFactory } from './network/index.js';
 import { proxyFilterFactory } from './proxy/proxy-filter.js';
+import { Http1ClientFactory } from './proxy/clients/http1-client.js';
 import { http1Codec, registerHttp1 } from './protocol/http1/index.js';
-import { registerBuiltinStreamFilters, registerServerStreamConnections } from './stream/index.js';
+import { registerBuiltinStreamFilters, registerServerStreamConnections, StreamFilterConfigError } from './stream/index.js';
 import { registerBuiltinLoadBalancers } from './upstream/load-balancers.js';
+import { registerBuiltinClusterTypes, type ClusterTypeFactory } from './upstream/cluster-types.js';
 import { newInvokerFilterRegistries, registerBuiltinChannels, registerBuiltinInvokerFilters } from './runtime/index.js';
-import { assembleDataplane } from './assembly.js';
+
+/** What a listener filter factory makes from its validated config (none are built in yet). */
+export interface ListenerFilterFactory {
+  create(config: unknown, path: string): ListenerFilter;
+}
+
+/** Builds the upstream client of one protocol on one worker. */
+export type UpstreamClientMaker = (opts: { connectTimeoutMs: (host: Host) => number; limits: Partial<CodecLimits> }) => StreamClientFactory;
 
 export interface Extensions {
   readonly networkFilters: Registry<NetworkFilterFactory>;
+  readonly listenerFilters: Registry<ListenerFilterFactory>;
   readonly codecs: Registry<ProtocolCodec>;
   readonly streamConnections: Registry<ServerStreamConnectionFactory>;
+  readonly upstreamClients: Registry<UpstreamClientMaker>;
   readonly streamFilters: Registry<StreamFilterFactory>;
   readonly loadBalancers: Registry<LoadBalancerFactory>;
+  readonly clusterTypes: Registry<ClusterTypeFactory>;
   readonly invokerFilters: InvokerFilterRegistries;
   readonly channels: Registry<ChannelFactory>;
+}
+
+/**
+ * A spec for an extension whose factory validates its own raw config (the stream filters' parsers):
+ * the loader runs that same parser on the main thread and reports its error at its path.
+ */
+function validatedByFactory(factory: StreamFilterFactory): ConfigSpec<unknown> {
+  return {
+    schema: () => z.unknown(),
+    check: (raw, path): ConfigIssue[] => {
+      try {
+        factory.create(raw, path);
+        return [];
+      } catch (err) {
+        if (!(err instanceof StreamFilterConfigError)) throw err;
+        return [{ path: err.path, message: err.message.slice(err.path.length + 2) }];
+      }
+    },
+  };
+}
+
+/** The per-worker RuntimeHost's factories, as the worker's services carry them. */
+interface RuntimeFilterFactories {
+  readonly grpcFilterFactory: NetworkFilterFactory;
+  readonly daprHttpFilterFactory: NetworkFilterFactory;
+}
+
+/** `grpc` and `dapr_http` feed this worker's grpc-js server, so they delegate to its RuntimeHost. */
+function runtimeFilterFactory(kind: 'grpc' | 'dapr_http'): NetworkFilterFactory {
+  return {
+    create(config, path, ctx) {
+      const runtime = ctx.services['runtime'] as RuntimeFilterFactories | undefined;
+      if (runtime === undefined) throw new Error(`${path}: the ${kind} filter needs the worker's runtime host`);
+      return (kind === 'grpc' ? runtime.grpcFilterFactory : runtime.daprHttpFilterFactory).create(config, path, ctx);
+    },
+  };
 }
 
 export function createExtensions(): Extensions {
   const ext: Extensions = {
     networkFilters: new Registry<NetworkFilterFactory>('network filter'),
+    listenerFilters: new Registry<ListenerFilterFactory>('listener filter'),
     codecs: new Registry<ProtocolCodec>('codec'),
     streamConnections: new Registry<ServerStreamConnectionFactory>('stream connection'),
+    upstreamClients: new Registry<UpstreamClientMaker>('upstream client'),
     streamFilters: new Registry<StreamFilterFactory>('stream filter'),
     loadBalancers: new Registry<LoadBalancerFactory>('load balancer'),
+    clusterTypes: new Registry<ClusterTypeFactory>('cluster type'),
     invokerFilters: newInvokerFilterRegistries(),
     channels: new Registry<ChannelFactory>('channel'),
   };
-  for (const [name, factory] of builtinNetworkFilters) ext.networkFilters.register(name, factory);
-  ext.networkFilters.register('proxy', proxyFilterFactory);
+  ext.networkFilters.register('tcp_proxy', tcpProxyFactory, tcpProxyFilterSpec);
+  ext.networkFilters.register('proxy', proxyFilterFactory, proxyFilterSpec);
+  // Bound to the worker's grpc-js server: the factory reaches the worker's RuntimeHost.
+  ext.networkFilters.register('grpc', runtimeFilterFactory('grpc'), grpcFilterSpec);
+  ext.networkFilters.register('dapr_http', runtimeFilterFactory('dapr_http'), daprHttpFilterSpec);
   registerHttp1(ext.codecs);
   registerServerStreamConnections(ext.streamConnections);
+  ext.upstreamClients.register('Http1', (opts) => new Http1ClientFactory(opts));
   registerBuiltinStreamFilters(ext.streamFilters);
   registerBuiltinLoadBalancers(ext.loadBalancers);
+  registerBuiltinClusterTypes(ext.clusterTypes);
   registerBuiltinInvokerFilters(ext.invokerFilters);
   registerBuiltinChannels(ext.channels, http1Codec);
   return ext;
 }
 
-/** Builds a worker's data plane (every layer, then its listeners) from the validated config. */
-export const networkFactory: NetworkFactory | null = assembleDataplane;
+/** Auto (protocol detection) is served whenever at least one codec is. */
+const AUTO = 'Auto';
+
+function withAuto(names: NameSet): NameSet {
+  return { has: (n) => n === AUTO || names.has(n), names: () => [...names.names(), AUTO] };
+}
+
+/** What the build registers, for the main thread's loader. */
+export function configCatalog(ext: Extensions = createExtensions()): ConfigCatalog {
+  const streamFilters = new Registry<StreamFilterFactory>('stream filter');
+  for (const name of ext.streamFilters.names()) {
+    const factory = ext.streamFilters.require(name);
+    streamFilters.register(name, factory, ext.streamFilters.spec(name) ?? validatedByFactory(factory));
+  }
+  return {
+    networkFilters: ext.networkFilters,
+    listenerFilters: ext.listenerFilters,
+    streamFilters,
+    downstreamProtocols: withAuto(ext.streamConnections),
+    upstreamProtocols: ext.upstreamClients,
+    loadBalancers: ext.loadBalancers,
+    clusterTypes: ext.clusterTypes,
+    channels: ext.channels,
+    beforeInvoke: ext.invokerFilters.before,
+    afterInvoke: ext.invokerFilters.after,
+  };
+}

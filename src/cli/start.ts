@@ -14,10 +14,12 @@ import { loadStartConfig, type LoadedConfig } from '../supervisor/config-source.
 
 const log = logger('start');
 
-export const startUsage = `usage: ringside start [-c FILE] [--workers N]
+export const startUsage = `usage: ringside start [-c FILE] [--workers N] [--check]
 
   -c, --config FILE   MOSN/Layotto JSON config (default: the embedded config that serves at once)
   -w, --workers N     data-plane worker threads (default: ringside.workers, else the core count)
+      --check         validate the config (warnings on stderr), print "config OK" and exit 0;
+                      an invalid config exits 2 as start does; nothing is started
   -h, --help          this text
 
 Prints "ringside ready: workers=N listeners=name@address,..." on stdout once every listener on
@@ -34,6 +36,7 @@ export async function runStart(argv: string[]): Promise<number> {
         config: { type: 'string', short: 'c' },
         workers: { type: 'string', short: 'w' },
         help: { type: 'boolean', short: 'h' },
+        check: { type: 'boolean' },
       },
       strict: true,
       allowPositionals: false,
@@ -67,6 +70,10 @@ export async function runStart(argv: string[]): Promise<number> {
     return 2;
   }
   for (const w of loaded.warnings) log.warn(`config ${loaded.source}: ${w}`);
+  if (args.values.check === true) {
+    process.stdout.write(`config OK: ${loaded.source}${loaded.warnings.length > 0 ? ` (${loaded.warnings.length} warning(s) on stderr)` : ''}\n`);
+    return 0;
+  }
 
   const ringside = loaded.config.ringside;
   let workers = ringside.workers ?? availableParallelism();

@@ -2,19 +2,29 @@
  * One generic registry for every kind of extension (codecs, network filters, stream filters, load
  * balancers, invoker callbacks, channels). Registries are filled explicitly at the composition root
  * (src/extensions.ts), never by import side effects, so what a build contains can be read in one place.
+ * Each entry may carry the ConfigSpec of its `config`, which the main thread's loader validates with
+ * before any worker starts.
  */
-export class Registry<T> {
+import type { ConfigSpec, SpecTable } from '../types/extension.js';
+
+export class Registry<T> implements SpecTable {
   readonly #kind: string;
   readonly #entries = new Map<string, T>();
+  readonly #specs = new Map<string, ConfigSpec>();
 
   constructor(kind: string) {
     this.#kind = kind;
   }
 
+  get kind(): string {
+    return this.#kind;
+  }
+
   /** Called once per extension at start-up; a second registration under one name is a programming error. */
-  register(name: string, entry: T): void {
+  register<C>(name: string, entry: T, spec?: ConfigSpec<C>): void {
     if (this.#entries.has(name)) throw new Error(`${this.#kind} "${name}" is already registered`);
     this.#entries.set(name, entry);
+    if (spec !== undefined) this.#specs.set(name, spec as ConfigSpec);
   }
 
   get(name: string): T | undefined {
@@ -38,13 +48,7 @@ export class Registry<T> {
     return [...this.#entries.keys()];
   }
 
-  /**
-   * A copy to which one owner adds its own entries (a worker registers factories bound to its own
-   * grpc-js server) without changing what others see.
-   */
-  fork(): Registry<T> {
-    const copy = new Registry<T>(this.#kind);
-    for (const [name, entry] of this.#entries) copy.register(name, entry);
-    return copy;
+  spec(name: string): ConfigSpec | undefined {
+    return this.#specs.get(name);
   }
 }

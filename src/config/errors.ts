@@ -4,12 +4,9 @@
  * reading a stack trace; the CLI prints the message and exits with code 2.
  */
 
-/** One thing wrong with a config, at one place. */
-export interface ConfigIssue {
-  /** JSON path such as `servers[0].listeners[1].filter_chains[0].filters[0].config.cluster`; '' is the root. */
-  path: string;
-  message: string;
-}
+import type { ConfigIssue } from '../types/extension.js';
+
+export type { ConfigIssue };
 
 export class ConfigError extends Error {
   readonly issues: readonly ConfigIssue[];

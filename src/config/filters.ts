@@ -1,30 +1,59 @@
 /**
- * Schemas of the network filter configs the loader knows: `proxy`, `tcp_proxy` (cross-checked
- * against routers and clusters at load) and Layotto's `grpc` (its invoker and channels). Each filter
- * factory re-validates its raw config with the parse function here, so a config error names the
- * same JSON path whether the loader or a worker finds it.
+ * Config specs of the network filters whose schema the loader knows: `proxy`, `tcp_proxy`, Layotto's
+ * `grpc` (its invoker and channels) and `dapr_http`. The composition root (src/extensions.ts)
+ * registers each with its factory, so the main thread validates them — cross-references included —
+ * before any worker starts; each factory parses its raw config with the same spec, so a config error
+ * names the same JSON path whether the loader or a worker finds it.
  */
 import { z } from 'zod';
-import { ConfigError } from './errors.js';
-import { kit, type IgnoredTable, type Kit } from './kit.js';
-import { duration, positiveInt } from './primitives.js';
-import { validate, type SchemaPair } from './validate.js';
+import type { ConfigIssue, ConfigKit, ConfigRefs, ConfigSpec, IgnoredTable, NameSet } from '../types/extension.js';
+import { ConfigError, childPath } from './errors.js';
+import { specPair } from './kit.js';
+import { cidrRange, duration, portRange, positiveInt } from './primitives.js';
+import { validate } from './validate.js';
 
-function proxy(k: Kit) {
+export function known(names: NameSet): string {
+  const list = names.names();
+  return list.length === 0 ? 'none defined' : `known: ${list.join(', ')}`;
+}
+
+function proxy(k: ConfigKit) {
   return k.obj({
-    /** Codec name for the downstream side (Http1, Http2, bolt, dubbo, Auto). */
+    /** Codec name for the downstream side (Http1, or Auto: detected from the first bytes). */
     downstream_protocol: z.string().min(1).default('Auto'),
-    /** Codec name for the upstream side; absent = same as downstream. */
+    /** Codec name for the upstream side; absent = same as downstream (Http1 under Auto). */
     upstream_protocol: z.string().min(1).optional(),
     router_config_name: z.string().min(1, { error: 'a proxy filter needs a router_config_name' }),
-    /** MOSN's label for the filter instance; informational. */
+    /** MOSN's label for the filter instance; used in logs. */
     name: z.string().optional(),
-    /** Protocol-specific options (MOSN's X-protocol `sub_protocol`). */
+    /** Protocol-specific options (MOSN's X-protocol `sub_protocol`); no built-in codec takes any. */
     extend_config: z.record(z.string(), z.unknown()).default({}),
   });
 }
 
-function tcpProxy(k: Kit) {
+export type ProxyFilterConfig = z.output<ReturnType<typeof proxy>>;
+
+function checkProxy(p: ProxyFilterConfig, path: string, refs: ConfigRefs): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (!refs.routers.has(p.router_config_name)) {
+    issues.push({ path: childPath(path, 'router_config_name'), message: `no router named "${p.router_config_name}" (${known(refs.routers)})` });
+  }
+  const down = refs.catalog.downstreamProtocols;
+  if (!down.has(p.downstream_protocol)) {
+    issues.push({ path: childPath(path, 'downstream_protocol'), message: `no codec serves "${p.downstream_protocol}" (${known(down)})` });
+  }
+  const up = refs.catalog.upstreamProtocols;
+  const upstream = p.upstream_protocol ?? (p.downstream_protocol === 'Auto' ? 'Http1' : p.downstream_protocol);
+  if (!up.has(upstream) && down.has(p.downstream_protocol)) {
+    issues.push({ path: childPath(path, 'upstream_protocol'), message: `no upstream client speaks "${upstream}" (${known(up)})` });
+  }
+  if (Object.keys(p.extend_config).length > 0) {
+    issues.push({ path: childPath(path, 'extend_config'), message: `no codec of this build takes extend_config (codecs: ${known(down)})` });
+  }
+  return issues;
+}
+
+function tcpProxy(k: ConfigKit) {
   return k
     .obj({
       /** Cluster used when no route matches (or when there are no routes). */
@@ -33,14 +62,20 @@ function tcpProxy(k: Kit) {
         .array(
           k.obj({
             cluster: z.string().min(1),
-            /** CIDR ranges ("10.0.0.0/8") a connection's source must fall in; empty = any. */
-            source_addrs: z.array(z.string()).default([]),
-            destination_addrs: z.array(z.string()).default([]),
+            /** Ranges a connection's source must fall in: "10.0.0.0/8" or MOSN's {address, length}; empty = any. */
+            source_addrs: z.array(cidrRange(k)).default([]),
+            destination_addrs: z.array(cidrRange(k)).default([]),
+            /** A port or "low-high"; absent = any. */
+            source_port: portRange().optional(),
+            destination_port: portRange().optional(),
           }),
         )
         .default([]),
+      /** Close both sides after this long without a byte either way; absent = never. */
       idle_timeout: duration().optional(),
+      /** Upstream connect attempts per downstream connection, each to another host when there is one. */
       max_connect_attempts: positiveInt().default(1),
+      /** Name used in logs for this proxy. */
       stat_prefix: z.string().optional(),
     })
     .superRefine((t, ctx) => {
@@ -50,17 +85,28 @@ function tcpProxy(k: Kit) {
     });
 }
 
-function grpc(k: Kit) {
+export type TcpProxyFilterConfig = z.output<ReturnType<typeof tcpProxy>>;
+
+function checkTcpProxy(t: TcpProxyFilterConfig, path: string, refs: ConfigRefs): ConfigIssue[] {
+  const names: [string, string][] = t.cluster === undefined ? [] : [[t.cluster, childPath(path, 'cluster')]];
+  t.routes.forEach((r, i) => names.push([r.cluster, childPath(path, 'routes', i, 'cluster')]));
+  return names
+    .filter(([name]) => !refs.clusters.has(name))
+    .map(([name, at]) => ({ path: at, message: `no cluster named "${name}" (${known(refs.clusters)})` }));
+}
+
+function grpc(k: ConfigKit) {
   // Layotto's callback entries: a registered before/after-invoke filter and its own config.
   const callback = k
     .obj({ name: z.string().min(1), config: z.unknown().optional() })
     .transform((c) => ({ name: c.name, config: c.config === undefined ? ({} as unknown) : c.config }));
   const channel = k.obj({
-    protocol: z.enum(['http', 'bolt', 'dubbo']),
+    /** A registered channel protocol ("http"). */
+    protocol: z.string().min(1),
     /** In-process listener name (or host:port) the channel's connections dial. */
     listener: z.string().min(1),
     /** Most connections the channel keeps; callers beyond that wait their turn. */
-    size: positiveInt(),
+    size: positiveInt().max(65536, { error: 'expected an integer ≤ 65536' }),
     ext: z.record(z.string(), z.unknown()).default({}),
   });
   const mosnInvoker = k.obj({
@@ -79,39 +125,69 @@ function grpc(k: Kit) {
   });
 }
 
-function pair<T>(build: (k: Kit) => z.ZodType<T>): SchemaPair<T> {
-  return { lint: build(kit(true)), data: build(kit(false)) };
+export type GrpcFilterConfig = z.output<ReturnType<typeof grpc>>;
+
+function checkGrpc(g: GrpcFilterConfig, path: string, refs: ConfigRefs): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const mosn = g.grpc_config.rpcs?.mosn.config;
+  if (mosn === undefined) return issues;
+  const base = childPath(path, 'grpc_config', 'rpcs', 'mosn', 'config');
+  const { channels, beforeInvoke, afterInvoke } = refs.catalog;
+  mosn.channel.forEach((c, i) => {
+    if (!channels.has(c.protocol)) {
+      issues.push({ path: childPath(base, 'channel', i, 'protocol'), message: `no channel protocol "${c.protocol}" in this build (${known(channels)})` });
+    }
+    // host:port and socket paths dial out; a bare name must be an in-process listener of this file.
+    if (!c.listener.includes(':') && !c.listener.startsWith('/') && !refs.listeners.has(c.listener)) {
+      issues.push({ path: childPath(base, 'channel', i, 'listener'), message: `no listener named "${c.listener}" (${known(refs.listeners)})` });
+    }
+  });
+  mosn.before_invoke.forEach((cb, i) => {
+    if (!beforeInvoke.has(cb.name)) issues.push({ path: childPath(base, 'before_invoke', i, 'name'), message: `no before_invoke callback "${cb.name}" (${known(beforeInvoke)})` });
+  });
+  mosn.after_invoke.forEach((cb, i) => {
+    if (!afterInvoke.has(cb.name)) issues.push({ path: childPath(base, 'after_invoke', i, 'name'), message: `no after_invoke callback "${cb.name}" (${known(afterInvoke)})` });
+  });
+  return issues;
 }
 
-const proxyPair = pair(proxy);
-const tcpProxyPair = pair(tcpProxy);
-const grpcPair = pair(grpc);
-
-/** Zod schemas (stripping copies) of the three known filter configs, normalized outputs. */
-export const proxyFilterConfigSchema = proxyPair.data;
-export const tcpProxyFilterConfigSchema = tcpProxyPair.data;
-export const grpcFilterConfigSchema = grpcPair.data;
-
-export type ProxyFilterConfig = z.output<ReturnType<typeof proxy>>;
-export type TcpProxyFilterConfig = z.output<ReturnType<typeof tcpProxy>>;
-export type GrpcFilterConfig = z.output<ReturnType<typeof grpc>>;
+function daprHttp(k: ConfigKit) {
+  return k.obj({ server_name: z.string().min(1).default('runtime') });
+}
 
 const notServed = { reason: 'ignored: Ringside serves only the RPC (InvokeService) and hello APIs' };
 
-const PROXY_IGNORED: IgnoredTable = {
-  '': { validate_clusters: { reason: 'ignored: clusters are always validated at load', quietWhenEmpty: true }, transparent_proxy: { reason: 'ignored: transparent proxying is not supported', quietWhenEmpty: true } },
+export const proxyFilterSpec: ConfigSpec<ProxyFilterConfig> = {
+  schema: proxy,
+  check: checkProxy,
+  ignored: {
+    '': {
+      validate_clusters: { reason: 'ignored: clusters are always validated at load', quietWhenEmpty: true },
+      transparent_proxy: { reason: 'ignored: transparent proxying is not supported', quietWhenEmpty: true },
+    },
+  },
 };
-const TCP_PROXY_IGNORED: IgnoredTable = {
-  '': { transparent_proxy: { reason: 'ignored: transparent proxying is not supported', quietWhenEmpty: true } },
+
+export const tcpProxyFilterSpec: ConfigSpec<TcpProxyFilterConfig> = {
+  schema: tcpProxy,
+  check: checkTcpProxy,
+  ignored: { '': { transparent_proxy: { reason: 'ignored: transparent proxying is not supported', quietWhenEmpty: true } } },
 };
-const GRPC_IGNORED: IgnoredTable = {
-  grpc_config: Object.fromEntries(
-    ['state', 'lock', 'pub_subs', 'sequencer', 'secret_store', 'bindings', 'custom_component', 'config_store', 'configStore', 'file', 'oss', 'email', 'sms', 'phone', 'cryption', 'delay_queue', 'app'].map(
-      (key) => [key, notServed],
+
+export const grpcFilterSpec: ConfigSpec<GrpcFilterConfig> = {
+  schema: grpc,
+  check: checkGrpc,
+  ignored: {
+    grpc_config: Object.fromEntries(
+      ['state', 'lock', 'pub_subs', 'sequencer', 'secret_store', 'bindings', 'custom_component', 'config_store', 'configStore', 'file', 'oss', 'email', 'sms', 'phone', 'cryption', 'delay_queue', 'app'].map(
+        (key) => [key, notServed],
+      ),
     ),
-  ),
-  'grpc_config.rpcs': { '*': { reason: 'ignored: the only RPC invoker is "mosn"' } },
+    'grpc_config.rpcs': { '*': { reason: 'ignored: the only RPC invoker is "mosn"' } },
+  },
 };
+
+export const daprHttpFilterSpec: ConfigSpec<z.output<ReturnType<typeof daprHttp>>> = { schema: daprHttp };
 
 /** What parse functions return: the normalized config and the warnings (unknown keys) with paths. */
 export interface ParsedFilterConfig<T> {
@@ -119,31 +195,26 @@ export interface ParsedFilterConfig<T> {
   warnings: string[];
 }
 
-function parseWith<T>(type: string, p: SchemaPair<T>, ignored: IgnoredTable, raw: unknown, path: string): ParsedFilterConfig<T> {
-  const r = validate(p, raw, path, ignored);
-  if (!r.ok) throw new ConfigError(`${type} filter`, r.issues);
+/**
+ * Validates one extension's raw config with its spec (no cross-references: the loader did those).
+ * `path` is the JSON path of that config; throws ConfigError whose issue paths extend it.
+ */
+export function parseWithSpec<T>(label: string, spec: ConfigSpec<T>, raw: unknown, path: string): ParsedFilterConfig<T> {
+  const r = validate(specPair(spec), raw, path, spec.ignored ?? {});
+  if (!r.ok) throw new ConfigError(label, r.issues);
   return { config: r.value, warnings: r.warnings };
 }
 
-/**
- * Validates a `proxy` filter's raw config. `path` is the JSON path of that config (FilterConfig.path);
- * throws ConfigError whose issue paths extend it.
- */
 export function parseProxyFilterConfig(raw: unknown, path: string): ParsedFilterConfig<ProxyFilterConfig> {
-  return parseWith('proxy', proxyPair, PROXY_IGNORED, raw, path);
+  return parseWithSpec('proxy filter', proxyFilterSpec, raw, path);
 }
 
 export function parseTcpProxyFilterConfig(raw: unknown, path: string): ParsedFilterConfig<TcpProxyFilterConfig> {
-  return parseWith('tcp_proxy', tcpProxyPair, TCP_PROXY_IGNORED, raw, path);
+  return parseWithSpec('tcp_proxy filter', tcpProxyFilterSpec, raw, path);
 }
 
 export function parseGrpcFilterConfig(raw: unknown, path: string): ParsedFilterConfig<GrpcFilterConfig> {
-  return parseWith('grpc', grpcPair, GRPC_IGNORED, raw, path);
+  return parseWithSpec('grpc filter', grpcFilterSpec, raw, path);
 }
 
-/** Non-throwing forms, for the loader, which gathers every issue in a file before failing. */
-export const knownFilterConfigs = {
-  proxy: { pair: proxyPair, ignored: PROXY_IGNORED },
-  tcp_proxy: { pair: tcpProxyPair, ignored: TCP_PROXY_IGNORED },
-  grpc: { pair: grpcPair, ignored: GRPC_IGNORED },
-} as const;
+export type { IgnoredTable };

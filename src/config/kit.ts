@@ -4,14 +4,13 @@
  * normalized value. Building both from one function keeps them from drifting apart.
  */
 import { z } from 'zod';
+import type { ConfigKit, ConfigSpec, IgnoredKey, IgnoredTable } from '../types/extension.js';
+import type { SchemaPair } from './validate.js';
 
-export interface Kit {
-  readonly strict: boolean;
-  /** z.object in the data copy, z.strictObject in the lint copy; the output type is the same. */
-  obj<S extends z.core.$ZodLooseShape>(shape: S): z.ZodObject<S, z.core.$strip>;
-}
+export type { IgnoredKey, IgnoredTable };
+export type Kit = ConfigKit;
 
-export function kit(strict: boolean): Kit {
+export function kit(strict: boolean): ConfigKit {
   return {
     strict,
     obj<S extends z.core.$ZodLooseShape>(shape: S): z.ZodObject<S, z.core.$strip> {
@@ -20,16 +19,17 @@ export function kit(strict: boolean): Kit {
   };
 }
 
-/**
- * Keys that MOSN or Layotto configs carry and Ringside accepts without acting on them, by location.
- * A location is a path with indices written `[]` (`servers[].listeners[]`); '*' matches any key.
- * `quietWhenEmpty` skips the warning for values that configure nothing (`"tls_context": {}`).
- */
-export interface IgnoredKey {
-  reason: string;
-  quietWhenEmpty?: boolean;
+const pairs = new WeakMap<ConfigSpec<unknown>, SchemaPair<unknown>>();
+
+/** Both copies of a spec's schema, built once per spec. */
+export function specPair<T>(spec: ConfigSpec<T>): SchemaPair<T> {
+  let p = pairs.get(spec as ConfigSpec<unknown>);
+  if (p === undefined) {
+    p = { lint: spec.schema(kit(true)), data: spec.schema(kit(false)) };
+    pairs.set(spec as ConfigSpec<unknown>, p);
+  }
+  return p as SchemaPair<T>;
 }
-export type IgnoredTable = Readonly<Record<string, Readonly<Record<string, IgnoredKey>>>>;
 
 export function isEmptyValue(v: unknown): boolean {
   if (v === null || v === undefined || v === false || v === '') return true;

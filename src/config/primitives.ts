@@ -2,7 +2,9 @@
  * Value shapes shared by every config section: MOSN durations, addresses and ports. Each parser
  * returns a message instead of throwing, so the schema can attach it to the exact JSON path.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
+import type { ConfigKit } from '../types/extension.js';
 
 /** Milliseconds. Every duration in a normalized config is a number of milliseconds. */
 export type Millis = number;
@@ -101,11 +103,27 @@ export function parseAddress(raw: string, rules: AddressRules): Parsed<Endpoint>
     if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
     else if (host.includes(':')) return { ok: false, message: `IPv6 hosts need brackets, e.g. "[::1]:${portPart}", got "${raw}"` };
     if (/[\s/[\]]/.test(host)) return { ok: false, message: `${expected}, got "${raw}"` };
+    const bad = host === '' ? undefined : hostIssue(host);
+    if (bad !== undefined) return { ok: false, message: `${bad} in "${raw}"` };
     // Go's ":8080" means every interface; keep that meaning.
     return { ok: true, value: { kind: 'tcp', host: host === '' ? '0.0.0.0' : host, port } };
   }
   if (rules.inprocess && bareName.test(text)) return { ok: true, value: { kind: 'inprocess', name: text } };
   return { ok: false, message: `${expected}, got "${raw}"` };
+}
+
+const hostLabel = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
+
+/**
+ * Why `host` (no brackets, no port) can be neither an IP address nor a DNS name; undefined when fine.
+ * Dotted digits must be a real IPv4 address, so "999.1.1.1" is refused here rather than by DNS later.
+ */
+export function hostIssue(host: string): string | undefined {
+  if (host.includes(':')) return isIPv6(host) ? undefined : `"${host}" is not an IPv6 address`;
+  if (/^[0-9.]+$/.test(host)) return isIPv4(host) ? undefined : `"${host}" is not an IPv4 address`;
+  const name = host.endsWith('.') ? host.slice(0, -1) : host;
+  if (name.length > 253 || !name.split('.').every((label) => hostLabel.test(label))) return `"${host}" is not a host name`;
+  return undefined;
 }
 
 /** A string field holding an address; the parsed endpoint is computed where the whole object is known. */
@@ -137,4 +155,60 @@ export function positiveInt() {
 
 export function nonNegativeInt() {
   return z.number().int({ error: 'expected an integer' }).min(0, { error: 'expected an integer ≥ 0' });
+}
+
+/** A CIDR range: "10.0.0.0/8" or MOSN's {address, length}; length defaults to the whole address. */
+export function cidrRange(k: ConfigKit) {
+  const text = z.string().transform((v, ctx) => {
+    const slash = v.indexOf('/');
+    const address = slash < 0 ? v : v.slice(0, slash);
+    const length = slash < 0 ? undefined : Number(v.slice(slash + 1));
+    return checkedCidr(address, length, v.slice(slash + 1), ctx);
+  });
+  const obj = k
+    .obj({ address: z.string(), length: z.number().int({ error: 'expected an integer prefix length' }).optional() })
+    .transform((c, ctx) => checkedCidr(c.address, c.length, String(c.length), ctx, ['address'], ['length']));
+  return z.union([text, obj]);
+}
+
+export interface Cidr {
+  address: string;
+  /** Prefix length on the address's own scale (0-32 for IPv4, 0-128 for IPv6). */
+  length: number;
+}
+
+function checkedCidr(
+  address: string,
+  length: number | undefined,
+  lengthText: string,
+  ctx: z.core.$RefinementCtx,
+  addressPath: string[] = [],
+  lengthPath: string[] = [],
+): Cidr {
+  const v4 = isIPv4(address);
+  if (!v4 && !isIPv6(address)) {
+    ctx.addIssue({ code: 'custom', message: `not an IP address: "${address}"`, path: addressPath, input: address });
+    return z.NEVER;
+  }
+  const max = v4 ? 32 : 128;
+  const len = length ?? max;
+  if (!Number.isInteger(len) || len < 0 || len > max) {
+    ctx.addIssue({ code: 'custom', message: `prefix length must be an integer 0-${max}, got ${lengthText}`, path: lengthPath, input: length });
+    return z.NEVER;
+  }
+  return { address, length: len };
+}
+
+/** A port or an inclusive range "low-high" (MOSN's source_port / destination_port), as [low, high]. */
+export function portRange() {
+  return z.union([z.number(), z.string()]).transform((v, ctx): [number, number] => {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(String(v).trim());
+    const lo = m === null ? NaN : Number(m[1]);
+    const hi = m === null ? NaN : m[2] === undefined ? lo : Number(m[2]);
+    if (!(lo >= 0 && hi <= 65535 && lo <= hi)) {
+      ctx.addIssue({ code: 'custom', message: `expected a port or a range "low-high" within 0-65535, got ${JSON.stringify(v)}`, input: v });
+      return z.NEVER;
+    }
+    return [lo, hi];
+  });
 }

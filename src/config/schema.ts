@@ -5,6 +5,7 @@
  * Network filter configs stay raw (`config: unknown`) — each filter factory validates its own.
  */
 import { z } from 'zod';
+import type { ConfigCatalog, NameSet } from '../types/extension.js';
 import { kit, regexIssue, type Kit } from './kit.js';
 import { addressString, duration, endpointOf, nonNegativeInt, port, positiveInt, type AddressRules } from './primitives.js';
 
@@ -13,22 +14,6 @@ export const HOST_ADDRESS: AddressRules = { inprocess: false, unix: true, minPor
 const TCP_ADDRESS: AddressRules = { inprocess: false, unix: false, minPort: 1 };
 /** The admin API may take any free port (tests); it never listens on a socket path or in-process. */
 const ADMIN_ADDRESS: AddressRules = { inprocess: false, unix: false, minPort: 0 };
-
-/** MOSN load balancer names. The cluster manager rejects those with no registered implementation. */
-export const LB_TYPES = [
-  'LB_RANDOM',
-  'LB_ROUNDROBIN',
-  'LB_WEIGHTED_ROUNDROBIN',
-  'LB_LEAST_REQUEST',
-  'LB_LEAST_CONNECTION',
-  'LB_MAGLEV',
-  'LB_ORIGINAL_DST',
-  'LB_PEAK_EWMA',
-  'LB_REQUEST_ROUNDROBIN',
-] as const;
-
-/** Cluster types with a static host list; EDS / DYNAMIC / ORIGINAL_DST need discovery Ringside lacks. */
-export const CLUSTER_TYPES = ['SIMPLE', 'STATIC', 'STRICT_DNS'] as const;
 
 /** MOSN log levels, mapped onto Ringside's four. */
 const LOG_LEVELS: Record<string, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -52,6 +37,13 @@ export interface SettingsDefaults {
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
+
+/** A name the build registers (load balancer, cluster type); the message lists what is known. */
+function registered(names: NameSet, kind: string) {
+  return z.string().superRefine((v, ctx) => {
+    if (!names.has(v)) ctx.addIssue({ code: 'custom', message: `unknown ${kind} "${v}" (known: ${names.names().join(', ')})`, input: v });
+  });
+}
 
 function filterSpec(k: Kit) {
   return k
@@ -250,7 +242,7 @@ function healthCheck(k: Kit) {
     }));
 }
 
-function cluster(k: Kit) {
+function cluster(k: Kit, catalog: ConfigCatalog) {
   const zeroIsUnset = nonNegativeInt()
     .optional()
     .transform((n) => (n === 0 ? undefined : n));
@@ -264,8 +256,10 @@ function cluster(k: Kit) {
     .transform((h) => ({ ...h, endpoint: endpointOf(h.address, HOST_ADDRESS) }));
   return k.obj({
     name: z.string().min(1, { error: 'a cluster needs a name' }),
-    type: z.enum(CLUSTER_TYPES, { error: `expected one of ${CLUSTER_TYPES.join(', ')} (discovery-based clusters are not supported)` }).default('SIMPLE'),
-    lb_type: z.enum(LB_TYPES).default('LB_ROUNDROBIN'),
+    /** A registered cluster type: where the hosts come from. */
+    type: registered(catalog.clusterTypes, 'cluster type').default('SIMPLE'),
+    /** A registered load balancer. */
+    lb_type: registered(catalog.loadBalancers, 'load balancer').default('LB_ROUNDROBIN'),
     /** Requests one upstream connection carries before it is retired; 0 = no limit. */
     max_request_per_conn: nonNegativeInt().default(0),
     /** Per-connection write buffer bound in bytes; 0 = Ringside's default. */
@@ -338,7 +332,7 @@ function settings(k: Kit, d: SettingsDefaults) {
   });
 }
 
-export function buildSchemas(strict: boolean, d: SettingsDefaults) {
+export function buildSchemas(strict: boolean, d: SettingsDefaults, catalog: ConfigCatalog) {
   const k = kit(strict);
   const logLevel = z.string().transform((v, ctx) => {
     const level = LOG_LEVELS[v.toUpperCase()];
@@ -348,7 +342,7 @@ export function buildSchemas(strict: boolean, d: SettingsDefaults) {
   });
   const listenerSchema = listener(k);
   const routerSchema = router(k);
-  const clusterSchema = cluster(k);
+  const clusterSchema = cluster(k, catalog);
   const settingsSchema = settings(k, d);
   const server = k.obj({
     mosn_server_name: z.string().optional(),

@@ -1,25 +1,23 @@
 /**
- * Checks that need the whole config at once: names that must be unique, names that must refer to
- * something, and the known filter configs (`proxy`, `tcp_proxy`, `grpc`) validated in place so a bad
- * filter config fails start-up with its path instead of failing later on a worker.
+ * Checks that need the whole config, and the build's catalog of extensions, at once: names that must
+ * be unique, names that must refer to something, and every extension's `type` and `config` —
+ * network filters, listener filters, stream filters, load balancers, cluster types, codecs, channel
+ * protocols, invoker callbacks — validated through the spec registered with it, so a bad value fails
+ * start-up with its path instead of killing a worker later.
  */
+import type { ConfigCatalog, ConfigIssue, ConfigRefs, NameSet, SpecTable } from '../types/extension.js';
 import type { FilterConfig, RingsideConfig, RouteActionConfig } from '../types/config.js';
-import { childPath, type ConfigIssue } from './errors.js';
-import { knownFilterConfigs, type GrpcFilterConfig, type ProxyFilterConfig, type TcpProxyFilterConfig } from './filters.js';
-import { validate, valueAt, type Validated } from './validate.js';
+import { known } from './filters.js';
+import { specPair } from './kit.js';
+import { validate, valueAt } from './validate.js';
 
 export interface SemanticResult {
   errors: ConfigIssue[];
   warnings: string[];
 }
 
-function known(names: Iterable<string>): string {
-  const list = [...names];
-  return list.length === 0 ? 'none defined' : `known: ${list.join(', ')}`;
-}
-
 /** Records the first path of each name; a second use is an error naming both places. */
-class NameTable {
+class NameTable implements NameSet {
   readonly #kind: string;
   readonly #first = new Map<string, string>();
   constructor(kind: string) {
@@ -33,8 +31,8 @@ class NameTable {
   has(name: string): boolean {
     return this.#first.has(name);
   }
-  names(): IterableIterator<string> {
-    return this.#first.keys();
+  names(): string[] {
+    return [...this.#first.keys()];
   }
 }
 
@@ -53,7 +51,7 @@ export function assignFilterPaths(config: RingsideConfig): void {
   );
 }
 
-export function checkSemantics(config: RingsideConfig, raw: unknown): SemanticResult {
+export function checkSemantics(config: RingsideConfig, raw: unknown, catalog: ConfigCatalog): SemanticResult {
   const errors: ConfigIssue[] = [];
   const warnings: string[] = [];
   const listeners = new NameTable('listener name');
@@ -65,6 +63,8 @@ export function checkSemantics(config: RingsideConfig, raw: unknown): SemanticRe
     const path = `cluster_manager.clusters[${i}]`;
     clusters.add(c.name, `${path}.name`, errors);
     if (c.hosts.length === 0) warnings.push(`${path}.hosts: cluster "${c.name}" has no hosts; requests routed to it get 503`);
+    const seen = new NameTable('host');
+    c.hosts.forEach((h, j) => seen.add(h.address, `${path}.hosts[${j}].address`, errors));
     const breakers = valueAt(raw, ['cluster_manager', 'clusters', i, 'circuit_breakers']);
     if (Array.isArray(breakers) && breakers.length > 1) warnings.push(`${path}.circuit_breakers: only the first thresholds entry is used`);
   });
@@ -88,21 +88,30 @@ export function checkSemantics(config: RingsideConfig, raw: unknown): SemanticRe
           if (route.route === undefined) return;
           const path = `servers[${s}].routers[${ri}].virtual_hosts[${vi}].routers[${i}].route`;
           checkRouteClusters(route.route, path, raw, clusters, errors);
+          const up = route.route.upstream_protocol;
+          if (up !== undefined && !catalog.upstreamProtocols.has(up)) {
+            errors.push({ path: `${path}.upstream_protocol`, message: `no upstream client speaks "${up}" (${known(catalog.upstreamProtocols)})` });
+          }
         }),
       ),
     ),
   );
 
-  const filterCtx: FilterCheckContext = { routers, clusters, listeners, errors, warnings };
+  const refs: ConfigRefs = { routers, clusters, listeners, catalog };
+  const out = { errors, warnings };
   config.servers.forEach((server) =>
-    server.listeners.forEach((l) => l.filter_chains.forEach((chain) => chain.filters.forEach((f) => checkFilter(f, filterCtx)))),
+    server.listeners.forEach((l) => {
+      l.listener_filters.forEach((f) => checkExtension('listener filter', catalog.listenerFilters, f, refs, out));
+      l.stream_filters.forEach((f) => checkExtension('stream filter', catalog.streamFilters, f, refs, out));
+      l.filter_chains.forEach((chain) => chain.filters.forEach((f) => checkExtension('network filter', catalog.networkFilters, f, refs, out)));
+    }),
   );
-  return { errors, warnings };
+  return out;
 }
 
 function checkRouteClusters(route: RouteActionConfig, path: string, raw: unknown, clusters: NameTable, errors: ConfigIssue[]): void {
   if (route.cluster_name !== undefined && !clusters.has(route.cluster_name)) {
-    errors.push({ path: `${path}.cluster_name`, message: `no cluster named "${route.cluster_name}" (${known(clusters.names())})` });
+    errors.push({ path: `${path}.cluster_name`, message: `no cluster named "${route.cluster_name}" (${known(clusters)})` });
   }
   const weighted = route.weighted_clusters;
   if (weighted === undefined) return;
@@ -110,7 +119,7 @@ function checkRouteClusters(route: RouteActionConfig, path: string, raw: unknown
   const wrapped = !Array.isArray(valueAt(raw, [...segmentsOf(path), 'weighted_clusters']));
   const base = wrapped ? `${path}.weighted_clusters.clusters` : `${path}.weighted_clusters`;
   weighted.forEach((w, i) => {
-    if (!clusters.has(w.name)) errors.push({ path: `${base}[${i}].cluster.name`, message: `no cluster named "${w.name}" (${known(clusters.names())})` });
+    if (!clusters.has(w.name)) errors.push({ path: `${base}[${i}].cluster.name`, message: `no cluster named "${w.name}" (${known(clusters)})` });
   });
   if (weighted.reduce((sum, w) => sum + w.weight, 0) === 0) {
     errors.push({ path: `${path}.weighted_clusters`, message: 'cluster weights add up to 0; at least one weight must be positive' });
@@ -124,69 +133,28 @@ function segmentsOf(path: string): (string | number)[] {
   return out;
 }
 
-interface FilterCheckContext {
-  routers: NameTable;
-  clusters: NameTable;
-  listeners: NameTable;
-  errors: ConfigIssue[];
-  warnings: string[];
-}
-
-function checkFilter(f: FilterConfig, ctx: FilterCheckContext): void {
-  switch (f.type) {
-    case 'proxy': {
-      const { pair, ignored } = knownFilterConfigs.proxy;
-      const r = report(validate(pair, f.config, f.path, ignored), ctx);
-      if (r !== undefined) checkProxy(r, f.path, ctx);
-      return;
-    }
-    case 'tcp_proxy': {
-      const { pair, ignored } = knownFilterConfigs.tcp_proxy;
-      const r = report(validate(pair, f.config, f.path, ignored), ctx);
-      if (r !== undefined) checkTcpProxy(r, f.path, ctx);
-      return;
-    }
-    case 'grpc': {
-      const { pair, ignored } = knownFilterConfigs.grpc;
-      const r = report(validate(pair, f.config, f.path, ignored), ctx);
-      if (r !== undefined) checkGrpc(r, f.path, ctx);
-      return;
-    }
-    default:
-      // Other filters are validated by their factories when workers build the chains.
-      return;
+/** One extension use: its type must be registered, its config must pass the spec registered with it. */
+function checkExtension(kind: string, table: SpecTable, f: FilterConfig, refs: ConfigRefs, out: SemanticResult): void {
+  // f.path is `<entry>.config`; the type sits next to it.
+  const entry = f.path.slice(0, -'.config'.length);
+  if (!table.has(f.type)) {
+    out.errors.push({ path: `${entry}.type`, message: `unknown ${kind} "${f.type}" (${known(table)})` });
+    return;
   }
-}
-
-function report<T>(r: Validated<T>, ctx: FilterCheckContext): T | undefined {
-  ctx.warnings.push(...r.warnings);
-  if (r.ok) return r.value;
-  ctx.errors.push(...r.issues);
-  return undefined;
-}
-
-function checkProxy(p: ProxyFilterConfig, path: string, ctx: FilterCheckContext): void {
-  if (!ctx.routers.has(p.router_config_name)) {
-    ctx.errors.push({ path: childPath(path, 'router_config_name'), message: `no router named "${p.router_config_name}" (${known(ctx.routers.names())})` });
+  const spec = table.spec(f.type);
+  if (spec === undefined) {
+    if (!isEmptyConfig(f.config)) out.errors.push({ path: f.path, message: `${kind} "${f.type}" takes no config` });
+    return;
   }
-}
-
-function checkTcpProxy(t: TcpProxyFilterConfig, path: string, ctx: FilterCheckContext): void {
-  const refs: [string, string][] = t.cluster === undefined ? [] : [[t.cluster, childPath(path, 'cluster')]];
-  t.routes.forEach((r, i) => refs.push([r.cluster, childPath(path, 'routes', i, 'cluster')]));
-  for (const [name, at] of refs) {
-    if (!ctx.clusters.has(name)) ctx.errors.push({ path: at, message: `no cluster named "${name}" (${known(ctx.clusters.names())})` });
+  const r = validate(specPair(spec), f.config, f.path, spec.ignored ?? {});
+  out.warnings.push(...r.warnings);
+  if (!r.ok) {
+    out.errors.push(...r.issues);
+    return;
   }
+  if (spec.check !== undefined) out.errors.push(...spec.check(r.value, f.path, refs));
 }
 
-function checkGrpc(g: GrpcFilterConfig, path: string, ctx: FilterCheckContext): void {
-  // Unknown channel listeners are a warning, not an error: the invoker answers such calls with a gRPC
-  // status, and a host:port channel dials out over TCP instead.
-  g.grpc_config.rpcs?.mosn.config.channel.forEach((c, i) => {
-    if (!c.listener.includes(':') && !c.listener.startsWith('/') && !ctx.listeners.has(c.listener)) {
-      ctx.warnings.push(
-        `${childPath(path, 'grpc_config', 'rpcs', 'mosn', 'config', 'channel', i, 'listener')}: no listener named "${c.listener}" (${known(ctx.listeners.names())}); calls through this channel will fail`,
-      );
-    }
-  });
+function isEmptyConfig(v: unknown): boolean {
+  return v === undefined || v === null || (typeof v === 'object' && Object.keys(v).length === 0);
 }

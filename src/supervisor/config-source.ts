@@ -1,8 +1,10 @@
 /**
  * Where `ringside start` gets its config: a file (-c) or the embedded default, loaded and validated
- * by src/config. Kept apart from the CLI so the supervisor's tests can start from the same path.
+ * by src/config through the build's catalog of extensions (src/extensions.ts), on the main thread,
+ * before any worker exists. Kept apart from the CLI so the supervisor's tests can start from the same path.
  */
 import { defaultConfig, loadConfigFile } from '../config/index.js';
+import { configCatalog } from '../extensions.js';
 import type { LoadedConfig } from '../types/config.js';
 
 export type { LoadedConfig };
@@ -12,5 +14,6 @@ export type { LoadedConfig };
  * config; the CLI turns that into exit code 2 with one `path: reason` line per issue.
  */
 export function loadStartConfig(file: string | undefined): LoadedConfig {
-  return file === undefined ? defaultConfig() : loadConfigFile(file);
+  const catalog = configCatalog();
+  return file === undefined ? defaultConfig({ catalog }) : loadConfigFile(file, { catalog });
 }

@@ -16,7 +16,7 @@ import type { z } from 'zod';
 import type { Schemas } from '../config/schema.js';
 
 export type { Millis, Endpoint } from '../config/primitives.js';
-export type { ConfigIssue } from '../config/errors.js';
+export type { ConfigIssue } from './extension.js';
 export type { GrpcFilterConfig, ProxyFilterConfig, TcpProxyFilterConfig } from '../config/filters.js';
 
 /** The whole normalized config. */

@@ -18,7 +18,8 @@ import { LoadBoard } from '../actor/load-board.js';
 import { Scheduler, schedulerSettingsFrom } from '../actor/scheduler.js';
 import { adoptLogSettings, logger } from '../common/log.js';
 import { snapshotCounters } from '../common/counters.js';
-import { createExtensions, networkFactory, type Extensions } from '../extensions.js';
+import { createExtensions, type Extensions } from '../extensions.js';
+import { assembleDataplane } from '../assembly.js';
 import { OffloadPool, offloadThreadsFrom } from './offload.js';
 import { MeshLink } from './mesh.js';
 import { InProcessDialer } from './dialer.js';
@@ -91,7 +92,7 @@ export class DataplaneWorker {
       loadBoard: board,
       dialInProcess: (name) => dialer.dial(name),
     };
-    const makeNetwork = overrides.networkFactory ?? networkFactory;
+    const makeNetwork: NetworkFactory | null = overrides.networkFactory ?? assembleDataplane;
     this.#network =
       makeNetwork === null
         ? emptyNetwork()

@@ -3,16 +3,19 @@ import { test } from 'node:test';
 import { defaultConfig } from '../../src/config/load.js';
 import { defaultConfigJson } from '../../src/config/default.js';
 import { parseGrpcFilterConfig } from '../../src/config/filters.js';
+import { configCatalog } from '../../src/extensions.js';
+
+const catalog = configCatalog();
 
 test('the embedded default config loads without warnings', () => {
-  const loaded = defaultConfig({ env: {}, cores: 3 });
+  const loaded = defaultConfig({ env: {}, cores: 3, catalog });
   assert.deepEqual(loaded.warnings, []);
   assert.equal(loaded.source, 'embedded default config');
   assert.equal(loaded.config.ringside.workers, 3);
 });
 
 test('the default config serves the runtime API on 127.0.0.1:34904 through an in-process egress proxy', () => {
-  const { config } = defaultConfig({ env: {} });
+  const { config } = defaultConfig({ env: {}, catalog });
   const [grpc, egress] = config.servers[0]!.listeners;
   assert.deepEqual(grpc!.endpoint, { kind: 'tcp', host: '127.0.0.1', port: 34904 });
   const g = grpc!.filter_chains[0]!.filters[0]!;
@@ -29,7 +32,7 @@ test('the default config serves the runtime API on 127.0.0.1:34904 through an in
 });
 
 test('the default route sends only the demo id to the demo upstream', () => {
-  const { config } = defaultConfig({ env: {} });
+  const { config } = defaultConfig({ env: {}, catalog });
   const vhosts = config.servers[0]!.routers[0]!.virtual_hosts;
   assert.equal(vhosts.length, 1);
   assert.deepEqual(vhosts[0]!.domains, ['*']);
@@ -45,7 +48,7 @@ test('the default route sends only the demo id to the demo upstream', () => {
 });
 
 test('the default config turns on Dapr with default ports and the demo upstream', () => {
-  const { config } = defaultConfig({ env: {} });
+  const { config } = defaultConfig({ env: {}, catalog });
   assert.equal(config.ringside.dapr.enabled, true);
   assert.equal(config.ringside.dapr.grpc_port, 50001);
   assert.equal(config.ringside.dapr.http_port, 3500);
@@ -58,9 +61,9 @@ test('the default config turns on Dapr with default ports and the demo upstream'
 });
 
 test('loading the default config twice yields independent objects', () => {
-  const a = defaultConfig({ env: {} });
+  const a = defaultConfig({ env: {}, catalog });
   a.config.servers[0]!.listeners.pop();
-  const b = defaultConfig({ env: {} });
+  const b = defaultConfig({ env: {}, catalog });
   assert.equal(b.config.servers[0]!.listeners.length, 2);
   assert.equal(defaultConfigJson.servers[0].listeners.length, 2);
 });

@@ -5,6 +5,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
 import type { ConfigIssue } from '../../src/types/config.js';
+import { configCatalog } from '../../src/extensions.js';
+
+const catalog = configCatalog();
 
 /** Finds test/fixtures/config/NAME from the compiled test's folder upwards, else from the cwd. */
 export function fixture(name: string): string {
@@ -70,5 +73,5 @@ export function baseConfig() {
 
 /** Parses with a fixed environment so host variables never change a test's outcome. */
 export function parse(json: unknown, env: Record<string, string> = {}) {
-  return parseConfig(json, 'test.json', { env, cores: 4 });
+  return parseConfig(json, 'test.json', { env, cores: 4, catalog });
 }

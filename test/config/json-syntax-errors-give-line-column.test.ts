@@ -4,10 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfigFile, parseConfigText } from '../../src/config/load.js';
+import { configCatalog } from '../../src/extensions.js';
+
+const catalog = configCatalog();
 
 function syntaxError(text: string): ConfigError {
   try {
-    parseConfigText(text, 'bad.json', { env: {} });
+    parseConfigText(text, 'bad.json', { env: {}, catalog });
   } catch (err) {
     assert.ok(err instanceof ConfigError);
     return err;
@@ -55,10 +58,10 @@ test('an unreadable file is a ConfigError naming the file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ringside-config-'));
   try {
     const missing = join(dir, 'missing.json');
-    assert.throws(() => loadConfigFile(missing), (err: unknown) => err instanceof ConfigError && err.source === missing && /cannot read the file/.test(err.message));
+    assert.throws(() => loadConfigFile(missing, { catalog }), (err: unknown) => err instanceof ConfigError && err.source === missing && /cannot read the file/.test(err.message));
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{"servers": [}');
-    assert.throws(() => loadConfigFile(bad), (err: unknown) => err instanceof ConfigError && /line 1, column 14/.test(err.message));
+    assert.throws(() => loadConfigFile(bad, { catalog }), (err: unknown) => err instanceof ConfigError && /line 1, column 14/.test(err.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -3,11 +3,14 @@ import { test } from 'node:test';
 import { loadConfigFile } from '../../src/config/load.js';
 import { parseGrpcFilterConfig, parseProxyFilterConfig } from '../../src/config/filters.js';
 import { fixture } from './helpers.js';
+import { configCatalog } from '../../src/extensions.js';
 
-const env = { env: {}, cores: 2 };
+const catalog = configCatalog();
+
+const env = { env: {}, cores: 2, catalog };
 
 test("Layotto's demo/rpc/http/example.json loads unchanged, without warnings", () => {
-  const { config, warnings } = loadConfigFile(fixture('layotto-http-example.json'), env);
+  const { config, warnings } = loadConfigFile(fixture('layotto-http-example.json'), { ...env, catalog });
   assert.deepEqual(warnings, []);
   const [grpc, egress] = config.servers[0]!.listeners;
   assert.equal(grpc!.name, 'grpc');
@@ -24,7 +27,7 @@ test("Layotto's demo/rpc/http/example.json loads unchanged, without warnings", (
 });
 
 test("the http demo's grpc and proxy filter configs parse with their paths", () => {
-  const { config } = loadConfigFile(fixture('layotto-http-example.json'), env);
+  const { config } = loadConfigFile(fixture('layotto-http-example.json'), { ...env, catalog });
   const grpcFilter = config.servers[0]!.listeners[0]!.filter_chains[0]!.filters[0]!;
   assert.equal(grpcFilter.path, 'servers[0].listeners[0].filter_chains[0].filters[0].config');
   const grpc = parseGrpcFilterConfig(grpcFilter.config, grpcFilter.path);
@@ -39,7 +42,7 @@ test("the http demo's grpc and proxy filter configs parse with their paths", () 
 });
 
 test("Layotto's demo/rpc/dubbo_json_rpc/example.json loads unchanged with its before_invoke filter", () => {
-  const { config, warnings } = loadConfigFile(fixture('layotto-dubbo-json-rpc-example.json'), env);
+  const { config, warnings } = loadConfigFile(fixture('layotto-dubbo-json-rpc-example.json'), { ...env, catalog });
   assert.deepEqual(warnings, []);
   assert.equal(config.servers[0]!.default_log_path, './debug.log');
   assert.equal(config.servers[0]!.default_log_level, 'debug');

@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
 import { assertIssue, baseConfig, configIssues, parse } from './helpers.js';
+import { configCatalog } from '../../src/extensions.js';
+
+const catalog = configCatalog();
 
 test('ringside settings default to the documented values', () => {
   const { ringside } = parse(baseConfig()).config;
@@ -29,7 +32,7 @@ test('ringside settings default to the documented values', () => {
 });
 
 test('workers defaults to the available cores', () => {
-  assert.equal(parseConfig(baseConfig(), 't', { env: {}, cores: 7 }).config.ringside.workers, 7);
+  assert.equal(parseConfig(baseConfig(), 't', { env: {}, cores: 7, catalog }).config.ringside.workers, 7);
 });
 
 test('Dapr ports and token come from the environment when the config leaves them unset', () => {

@@ -7,7 +7,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { ActorRunLoop } from '../../src/actor/run-loop.js';
 import { assembleDataplane } from '../../src/assembly.js';
-import { createExtensions } from '../../src/extensions.js';
+import { configCatalog, createExtensions } from '../../src/extensions.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { WorkerNetwork } from '../../src/worker/network-port.js';
 
@@ -22,12 +22,13 @@ export async function startDataplane(
   json: unknown,
   opts: { extensions?: ReturnType<typeof createExtensions>; runLoop?: ActorRunLoop } = {},
 ): Promise<Dataplane> {
-  const { config } = parseConfig(json, 'test config', { cores: 1, env: {} });
+  const extensions = opts.extensions ?? createExtensions();
+  const { config } = parseConfig(json, 'test config', { cores: 1, env: {}, catalog: configCatalog(extensions) });
   const network = assembleDataplane({
     workerIndex: 0,
     workerCount: 1,
     config,
-    extensions: opts.extensions ?? createExtensions(),
+    extensions,
     services: { runLoop: opts.runLoop ?? new ActorRunLoop() },
   });
   const ready = await network.start([]);

@@ -1,17 +1,18 @@
 /**
- * tcp_proxy's config, validated once per listener (MOSN TCPProxy: cluster, routes, idle_timeout).
+ * tcp_proxy's config (MOSN TCPProxy: cluster, routes, idle_timeout, max_connect_attempts), validated
+ * by the one schema in src/config/filters.ts — the same one the loader checks at start-up — then
+ * compiled here for matching: CIDR ranges become 16-byte prefixes.
  *
- *   { "cluster": "backend",
- *     "idle_timeout": "90s" | 90000,            optional; also idle_timeout_ms
- *     "connect_timeout_ms": 3000,               optional
- *     "routes": [ { "cluster": "b", "source_addrs": [{"address": "10.0.0.0", "length": 8}],
- *                   "destination_addrs": [...], "source_port": "1000-2000", "destination_port": "80" } ] }
+ *   { "cluster": "backend", "idle_timeout": "1m30s", "max_connect_attempts": 2,
+ *     "routes": [ { "cluster": "b", "source_addrs": ["10.0.0.0/8", {"address": "::1", "length": 128}],
+ *                   "destination_addrs": [...], "source_port": "1000-2000", "destination_port": 80 } ] }
  *
  * Routes are tried in order; the first whose every given matcher matches picks its cluster, else
- * `cluster`. Errors name the JSON path.
+ * `cluster` (none: the connection is closed).
  */
 import net from 'node:net';
-import { ConfigError } from '../../config/errors.js';
+import { parseTcpProxyFilterConfig } from '../../config/filters.js';
+import type { Cidr } from '../../config/primitives.js';
 
 export interface CidrRange {
   /** The address as 16 bytes (IPv4 mapped into ::ffff:0:0/96) and the prefix length on that scale. */
@@ -23,34 +24,20 @@ export interface TcpRoute {
   cluster: string;
   sourceAddrs: CidrRange[];
   destinationAddrs: CidrRange[];
-  sourcePorts: [number, number] | null;
-  destinationPorts: [number, number] | null;
+  sourcePorts: readonly [number, number] | null;
+  destinationPorts: readonly [number, number] | null;
 }
 
 export interface TcpProxyConfig {
-  cluster: string;
+  /** Default cluster; undefined when only routes are configured. */
+  cluster: string | undefined;
   routes: TcpRoute[];
+  /** 0: no idle timeout. */
   idleTimeoutMs: number;
-  connectTimeoutMs: number;
-}
-
-const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
-
-function fail(path: string, why: string): never {
-  throw new ConfigError('(tcp_proxy filter)', [{ path, message: why }]);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function durationMs(v: unknown, path: string): number {
-  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
-  if (typeof v === 'string') {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v.trim());
-    if (m !== null) return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  }
-  return fail(path, 'expected a duration (milliseconds, or a string like "90s")');
+  maxConnectAttempts: number;
+  /** Log label (stat_prefix), else the listener's name. */
+  label: string | undefined;
+  warnings: string[];
 }
 
 function toBytes16(ip: string): Buffer | null {
@@ -62,66 +49,39 @@ function toBytes16(ip: string): Buffer | null {
     return out;
   }
   if (!net.isIPv6(ip)) return null;
-  const [head = '', tail] = ip.split('::');
+  // An IPv4 tail ("::ffff:10.1.2.3") becomes its two 16-bit groups.
+  const v4tail = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
+  const text = v4tail === null ? ip : ip.slice(0, v4tail.index) + `${((+v4tail[1]! << 8) | +v4tail[2]!).toString(16)}:${((+v4tail[3]! << 8) | +v4tail[4]!).toString(16)}`;
+  const [head = '', tail] = text.split('::');
   const h = head === '' ? [] : head.split(':');
   const t = tail === undefined || tail === '' ? [] : tail.split(':');
   const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  if (groups.some((g) => g.includes('.'))) return null; // embedded IPv4 in v6 text: not supported in routes
   groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
   return out;
 }
 
-function cidrList(v: unknown, path: string): CidrRange[] {
-  if (v === undefined) return [];
-  if (!Array.isArray(v)) fail(path, 'expected an array of {address, length}');
-  return v.map((entry, i) => {
-    const p = `${path}[${i}]`;
-    if (!isObject(entry) || typeof entry['address'] !== 'string') fail(p, 'expected {address: string, length: number}');
-    const address = entry['address'] as string;
-    const bytes = toBytes16(address);
-    if (bytes === null) fail(`${p}.address`, `not an IP address: "${address}"`);
-    const v4 = net.isIPv4(address);
-    const max = v4 ? 32 : 128;
-    const length = entry['length'] === undefined ? max : entry['length'];
-    if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || length > max) fail(`${p}.length`, `expected an integer 0-${max}`);
-    return { bytes, bits: v4 ? 96 + length : length };
-  });
+function compile(c: Cidr): CidrRange {
+  const v4 = net.isIPv4(c.address);
+  return { bytes: toBytes16(c.address)!, bits: v4 ? 96 + c.length : c.length };
 }
 
-function portRange(v: unknown, path: string): [number, number] | null {
-  if (v === undefined || v === '') return null;
-  const text = String(v);
-  const m = /^(\d+)(?:-(\d+))?$/.exec(text);
-  if (m === null) fail(path, 'expected a port or a range "low-high"');
-  const lo = Number(m[1]);
-  const hi = m[2] === undefined ? lo : Number(m[2]);
-  if (lo > 65535 || hi > 65535 || lo > hi) fail(path, 'port range out of order or out of range');
-  return [lo, hi];
-}
-
+/** Validates (throwing ConfigError with JSON paths under `path`) and compiles a tcp_proxy config. */
 export function parseTcpProxyConfig(raw: unknown, path: string): TcpProxyConfig {
-  if (!isObject(raw)) fail(path, 'expected an object');
-  const cluster = raw['cluster'];
-  if (typeof cluster !== 'string' || cluster === '') fail(`${path}.cluster`, 'expected a cluster name');
-  const routesRaw = raw['routes'];
-  if (routesRaw !== undefined && !Array.isArray(routesRaw)) fail(`${path}.routes`, 'expected an array');
-  const routes = (routesRaw ?? []).map((r: unknown, i: number): TcpRoute => {
-    const p = `${path}.routes[${i}]`;
-    if (!isObject(r)) fail(p, 'expected an object');
-    if (typeof r['cluster'] !== 'string' || r['cluster'] === '') fail(`${p}.cluster`, 'expected a cluster name');
-    return {
-      cluster: r['cluster'],
-      sourceAddrs: cidrList(r['source_addrs'], `${p}.source_addrs`),
-      destinationAddrs: cidrList(r['destination_addrs'], `${p}.destination_addrs`),
-      sourcePorts: portRange(r['source_port'], `${p}.source_port`),
-      destinationPorts: portRange(r['destination_port'], `${p}.destination_port`),
-    };
-  });
-  const idleRaw = raw['idle_timeout_ms'] ?? raw['idle_timeout'];
-  const idleTimeoutMs = idleRaw === undefined ? 0 : durationMs(idleRaw, `${path}.idle_timeout`);
-  const connectRaw = raw['connect_timeout_ms'];
-  const connectTimeoutMs = connectRaw === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : durationMs(connectRaw, `${path}.connect_timeout_ms`);
-  return { cluster, routes, idleTimeoutMs, connectTimeoutMs };
+  const { config, warnings } = parseTcpProxyFilterConfig(raw, path);
+  return {
+    cluster: config.cluster,
+    routes: config.routes.map((r) => ({
+      cluster: r.cluster,
+      sourceAddrs: r.source_addrs.map(compile),
+      destinationAddrs: r.destination_addrs.map(compile),
+      sourcePorts: r.source_port ?? null,
+      destinationPorts: r.destination_port ?? null,
+    })),
+    idleTimeoutMs: config.idle_timeout ?? 0,
+    maxConnectAttempts: config.max_connect_attempts,
+    label: config.stat_prefix,
+    warnings,
+  };
 }
 
 function splitHostPort(address: string): { ip: string; port: number } | null {
@@ -138,18 +98,18 @@ function inCidr(bytes: Buffer, range: CidrRange): boolean {
   return true;
 }
 
-function addrMatches(address: string, ranges: CidrRange[], ports: [number, number] | null): boolean {
+function addrMatches(address: string, ranges: CidrRange[], ports: readonly [number, number] | null): boolean {
   if (ranges.length === 0 && ports === null) return true;
   const hp = splitHostPort(address);
   if (hp === null) return false;
   if (ports !== null && (hp.port < ports[0] || hp.port > ports[1])) return false;
   if (ranges.length === 0) return true;
-  const bytes = toBytes16(hp.ip.replace(/^::ffff:(?=\d+\.)/, ''));
+  const bytes = toBytes16(hp.ip);
   return bytes !== null && ranges.some((r) => inCidr(bytes, r));
 }
 
-/** The cluster for a downstream connection: the first matching route's, else the default. */
-export function matchRoute(cfg: TcpProxyConfig, remoteAddress: string, localAddress: string): string {
+/** The cluster for a downstream connection: the first matching route's, else the default (maybe none). */
+export function matchRoute(cfg: TcpProxyConfig, remoteAddress: string, localAddress: string): string | undefined {
   for (const r of cfg.routes) {
     if (addrMatches(remoteAddress, r.sourceAddrs, r.sourcePorts) && addrMatches(localAddress, r.destinationAddrs, r.destinationPorts)) {
       return r.cluster;

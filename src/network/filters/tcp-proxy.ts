@@ -27,12 +27,25 @@ import type { ConnectionImpl } from '../connection/connection.js';
 import { matchRoute, parseTcpProxyConfig } from './tcp-proxy-config.js';
 import type { TcpProxyConfig } from './tcp-proxy-config.js';
 
+
 const log = logger('tcp_proxy');
+
+/** A host as tcp_proxy dials it. */
+export interface TcpProxyHost {
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+}
 
 /** The slice of the cluster manager tcp_proxy needs (src/upstream implements it). */
 export interface TcpProxyClusterManager {
-  chooseHost(cluster: string, ctx?: unknown): { address: string; host: string; port: number } | undefined;
+  /** `excludeHost`: the host a failed attempt used, avoided when another healthy one exists. */
+  chooseHost(cluster: string, ctx?: { readonly excludeHost?: TcpProxyHost | undefined }): TcpProxyHost | undefined;
+  /** The cluster's connect_timeout in ms; absent or undefined: 3 s. */
+  connectTimeoutMs?(cluster: string): number | undefined;
 }
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 
 function isClusterManager(v: unknown): v is TcpProxyClusterManager {
   return typeof v === 'object' && v !== null && typeof (v as { chooseHost?: unknown }).chooseHost === 'function';
@@ -45,6 +58,7 @@ function isRunLoop(v: unknown): v is RunLoop {
 export const tcpProxyFactory: NetworkFilterFactory = {
   create(config: unknown, path: string, ctx: FactoryContext) {
     const cfg = parseTcpProxyConfig(config, path);
+    for (const w of cfg.warnings) log.warn(w);
     return (connection: Connection, chain: FilterChainBuilder) => {
       const services = ctx.services;
       const clusters = services['clusterManager'];
@@ -67,6 +81,9 @@ export class TcpProxyFilter implements ReadFilter {
   #downEnded = false;
   #upEnded = false;
   #closing = false;
+  #attempts = 0;
+  #cluster = '';
+  #host: TcpProxyHost | undefined;
 
   constructor(cfg: TcpProxyConfig, clusters: TcpProxyClusterManager, runLoop: RunLoop, downstream: Connection) {
     this.#cfg = cfg;
@@ -88,28 +105,44 @@ export class TcpProxyFilter implements ReadFilter {
     });
 
     const cluster = matchRoute(this.#cfg, down.remoteAddress, down.localAddress);
-    const host = this.#clusters.chooseHost(cluster, { downstream: down });
+    if (cluster === undefined) {
+      log.debug(`connection ${down.id}: no tcp_proxy route matches ${down.remoteAddress} → ${down.localAddress}`);
+      down.close(CloseMode.NoFlush, 'tcp_proxy: no route matches and no default cluster');
+      return FilterStatus.Stop;
+    }
+    this.#cluster = cluster;
+    if (!this.#dial()) return FilterStatus.Stop;
+    down.addWatermarkListener?.((above) => this.#upstream?.setReadEnabled(!above));
+    // Read nothing until the upstream is connected: then nothing needs buffering here.
+    return FilterStatus.Stop;
+  }
+
+  /** One connect attempt to a host of the cluster (another one than the last when there is one). */
+  #dial(): boolean {
+    const down = this.#downstream;
+    const cluster = this.#cluster;
+    const host = this.#clusters.chooseHost(cluster, { excludeHost: this.#host });
     if (host === undefined) {
       log.debug(`connection ${down.id}: no host in cluster ${cluster}`);
       down.close(CloseMode.NoFlush, `tcp_proxy: no healthy host in cluster ${cluster}`);
-      return FilterStatus.Stop;
+      return false;
     }
+    this.#host = host;
+    this.#attempts++;
     this.#upstream = dialTcp({
       host: host.host,
       port: host.port,
       name: cluster,
       runLoop: this.#runLoop,
-      connectTimeoutMs: this.#cfg.connectTimeoutMs,
+      connectTimeoutMs: this.#clusters.connectTimeoutMs?.(cluster) ?? DEFAULT_CONNECT_TIMEOUT_MS,
       init: (up, chain) => {
         up.enableHalfClose(true);
         chain.addReadFilter(new UpstreamReader(this));
-        up.addEventListener((event, reason) => this.#onUpstreamEvent(event, reason));
+        up.addEventListener((event, reason) => this.#onUpstreamEvent(up, event, reason));
         up.addWatermarkListener((above) => down.setReadEnabled(!above));
       },
     });
-    down.addWatermarkListener?.((above) => this.#upstream?.setReadEnabled(!above));
-    // Read nothing until the upstream is connected: then nothing needs buffering here.
-    return FilterStatus.Stop;
+    return true;
   }
 
   onData(data: Buffer, endOfStream: boolean): FilterStatus {
@@ -136,14 +169,20 @@ export class TcpProxyFilter implements ReadFilter {
     }
   }
 
-  #onUpstreamEvent(event: ConnectionEvent, reason: string | undefined): void {
+  #onUpstreamEvent(up: ConnectionImpl, event: ConnectionEvent, reason: string | undefined): void {
     const down = this.#downstream;
+    // Events of an attempt that was given up on no longer concern this session.
+    if (up !== this.#upstream) return;
     switch (event) {
       case ConnectionEvent.Connected:
         this.#callbacks?.continueReading();
         return;
       case ConnectionEvent.ConnectFailed:
-        log.debug(`connection ${down.id}: upstream connect failed: ${reason ?? ''}`);
+        log.debug(`connection ${down.id}: upstream connect failed (attempt ${this.#attempts}): ${reason ?? ''}`);
+        if (this.#attempts < this.#cfg.maxConnectAttempts && !down.closed) {
+          this.#dial();
+          return;
+        }
         this.#closing = true;
         down.close(CloseMode.NoFlush, `tcp_proxy: upstream connect failed (${reason ?? 'unknown'})`);
         return;
