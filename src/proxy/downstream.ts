@@ -24,6 +24,7 @@ import { Phase, phaseNames } from './phase.js';
 import { appendForwardedFor, appendVia, isIdempotent, mutableView } from './headers.js';
 import type { ProxyRuntime } from './runtime.js';
 import { deadlineList, type DeadlineEntry, type DeadlineList } from './deadlines.js';
+import { metrics } from '../observability/index.js';
 
 const log = logger('proxy');
 const phaseCounters: Counter[] = phaseNames.map((n) => counter(`proxy.phase.${n}`));
@@ -59,6 +60,9 @@ export class DownstreamRequest
   deadlineAt = 0;
   #tryTimer: NodeJS.Timeout | undefined;
   #done = false;
+  // For ringside_requests_total / _request_duration_seconds: when the head arrived, what was answered.
+  #startedAt = 0;
+  #status = 0;
 
   constructor(rt: ProxyRuntime, stream: StreamInfo, sender: ResponseSender) {
     this.#rt = rt;
@@ -84,6 +88,7 @@ export class DownstreamRequest
   onHeaders(request: RequestFrame, endOfStream: boolean): void {
     this.#request = request;
     this.#requestEnded = endOfStream;
+    this.#startedAt = performance.now();
     this.#run(Phase.InitPhase);
   }
 
@@ -127,6 +132,7 @@ export class DownstreamRequest
 
   onPoolFailure(err: RingsideError): void {
     if (this.#done) return;
+    metrics.upstreamError(this.#match!.clusterName!, err.code);
     this.#tryFailed(err, undefined);
   }
 
@@ -142,6 +148,7 @@ export class DownstreamRequest
       return;
     }
     this.#enter(Phase.UpRecvHeader);
+    this.#status = status;
     const route = this.#match!.route;
     if (route.responseHeaders.length > 0) applyHeaderMutation(route.responseHeaders, mutableView(head.headers));
     this.#sender.sendHeaders(head, endOfStream);
@@ -164,6 +171,7 @@ export class DownstreamRequest
 
   onUpstreamError(err: RingsideError, headSent: boolean): void {
     if (this.#done) return;
+    metrics.upstreamError(this.#match!.clusterName!, err.code);
     this.#upstream = null;
     if (headSent || this.#sender.headersSent) {
       // Part of the answer already went downstream: the only honest signal left is a reset.
@@ -260,6 +268,7 @@ export class DownstreamRequest
     // First try: the request itself is the balancer's context (it has header()), no wrapper per request.
     const host = cluster.chooseHost(this.#host === undefined ? this : this.#rt.lbContext(this, this.#host));
     if (host === undefined) {
+      metrics.upstreamError(cluster.name, 'NO_HEALTHY_HOST');
       this.#fail(new RingsideError('NO_HEALTHY_HOST', 'upstream', `no healthy host in cluster ${cluster.name}`, { retryable: false }));
       return false;
     }
@@ -346,6 +355,7 @@ export class DownstreamRequest
 
   #localReply(status: number, body: string): void {
     localReplies.inc();
+    this.#status = status;
     const head = this.#sender.newResponse(status);
     head.headers.set('content-type', 'text/plain; charset=utf-8');
     this.#finish();
@@ -373,6 +383,7 @@ export class DownstreamRequest
     this.#clearTryTimer();
     if (this.#retryAcquired) this.#cluster!.circuitBreaker.releaseRetry();
     this.#body = [];
+    metrics.requestCompleted(this.#stream.connection.listenerName, this.#match?.route.name ?? '', this.#match?.clusterName ?? '', this.#status, (performance.now() - this.#startedAt) * 1000);
   }
 
   // ── body keeping ──
@@ -416,12 +427,14 @@ export class DownstreamRequest
 
   /** DeadlineEntry: the route/global timeout passed (the list already dropped this entry). */
   onDeadline(): void {
+    metrics.upstreamError(this.#match!.clusterName!, 'TIMEOUT');
     this.#fail(new RingsideError('TIMEOUT', 'upstream', `upstream did not answer within the route timeout`, { retryable: false }));
   }
 
   readonly #onTryTimeout = (): void => {
     this.#tryTimer = undefined;
     const err = new RingsideError('TIMEOUT', 'upstream', 'upstream did not answer within the per-try timeout');
+    metrics.upstreamError(this.#match!.clusterName!, err.code);
     this.#abandonUpstream(err.message);
     this.#tryFailed(err, undefined);
   };

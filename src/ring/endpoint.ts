@@ -19,6 +19,7 @@ import { ByteRing } from './byte-ring.js';
 import { RingDuplex } from './duplex.js';
 import { holdLoop, releaseLoop } from './keepalive.js';
 import { FLAG_READER_CLOSED, FLAG_WRITER_ENDED, RESET_NONE, RESET_PUBLISHED } from './layout.js';
+import { metrics } from '../observability/index.js';
 
 /** Tuning of one end; the defaults come from measurements on 2-core machines (see DESIGN.md). */
 export interface RingEndpointTuning {
@@ -125,6 +126,7 @@ export class RingPipeEndpoint implements RingEndpoint {
     this.#burstGapMs = (tuning.burstGapUs ?? 50) / 1000;
     this.#replySpinMs = (tuning.replySpinUs ?? 0) / 1000;
     this.#updateHold();
+    metrics.ringOpened(remote);
     // Bytes or flags may already be in the rings (the peer opened first); the first turn picks them up.
     this.#kick();
   }
@@ -375,6 +377,7 @@ export class RingPipeEndpoint implements RingEndpoint {
   #finish(reason: string | undefined): void {
     if (this.#finished) return;
     this.#finished = true;
+    metrics.ringClosed(this.#remote);
     this.#closing = true;
     this.#held = [];
     this.#needDrain = false;
@@ -473,6 +476,7 @@ export class RingPipeEndpoint implements RingEndpoint {
       return false;
     }
     this.#waiting = true;
+    metrics.ringParked();
     void r.value.then(this.#onWake);
     return true;
   }

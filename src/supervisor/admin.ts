@@ -4,6 +4,8 @@
  *
  *   GET  /ready  200 once every listener accepts (stage running), 503 otherwise
  *   GET  /stats  the workers' WorkerStats plus their sum, collected over comlink
+ *   GET  /metrics  Prometheus text format, every worker aggregated (src/observability/)
+ *   GET  /api/v1/config_dump  the running config as JSON, secrets redacted (MOSN's config_dump)
  *   POST /drain  starts the same graceful drain as SIGTERM; answers 202 at once
  *   POST /test/crash?worker=i&mode=throw|fatal   only with RINGSIDE_TEST_HOOKS=1
  */
@@ -16,6 +18,8 @@ const log = logger('admin');
 export interface AdminBackend {
   ready(): boolean;
   stats(): Promise<unknown>;
+  metrics(): Promise<{ contentType: string; body: string }>;
+  configDump(): unknown;
   drain(reason: string): void;
   /** Present only when test hooks are on. */
   crash?: (worker: number, mode: 'throw' | 'fatal') => Promise<void>;
@@ -65,6 +69,15 @@ export class AdminServer {
         return send(res, this.#backend.ready() ? 200 : 503, { ready: this.#backend.ready() });
       case 'GET /stats':
         return send(res, 200, await this.#backend.stats());
+      case 'GET /metrics': {
+        const { contentType, body } = await this.#backend.metrics();
+        if (res.headersSent) return;
+        res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+        return;
+      }
+      case 'GET /api/v1/config_dump':
+        return send(res, 200, this.#backend.configDump());
       case 'POST /drain':
         send(res, 202, { draining: true });
         this.#backend.drain('admin POST /drain');

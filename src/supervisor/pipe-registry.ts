@@ -44,6 +44,13 @@ export class PipeRegistry {
     }
   }
 
+  /** Pipes still open, each counted once (a pipe is listed under both of its workers). */
+  openCount(): number {
+    const open = new Set<number>();
+    for (const pipes of this.#byWorker.values()) for (const [id, d] of pipes) if (!ringPipeFinished(d)) open.add(id);
+    return open.size;
+  }
+
   get size(): number {
     let n = 0;
     for (const pipes of this.#byWorker.values()) n += pipes.size;

@@ -19,6 +19,9 @@ import { AdminServer, type AdminBackend } from './admin.js';
 import { Stage, StageManager } from './stages.js';
 import { WorkerSlot } from './worker-slot.js';
 import { PipeRegistry } from './pipe-registry.js';
+import { SupervisorMetrics, type Exposition } from '../observability/supervisor-metrics.js';
+import { redactConfig } from '../observability/config-dump.js';
+import type { MetricFamily } from '../types/observability.js';
 
 const log = logger('supervisor');
 
@@ -28,6 +31,8 @@ const respawnMaxMs = 5000;
 const respawnResetAfterMs = 10_000;
 /** Extra time a drain call gets beyond the drain timeout before the supervisor stops waiting. */
 const drainGraceMs = 2000;
+/** A scrape does not wait longer than this for one worker; a worker that is late is left out of it. */
+const scrapeWorkerTimeoutMs = 2000;
 
 export interface SupervisorOptions {
   /** The validated config, handed to every worker as plain JSON. */
@@ -74,6 +79,8 @@ export class Supervisor {
   readonly #timers = new Set<NodeJS.Timeout>();
   /** Cross-worker pipes by the workers at their ends, so a dead worker's pipes can be reset. */
   readonly #pipes = new PipeRegistry();
+  readonly #respawns: number[];
+  #metrics: SupervisorMetrics | null = null;
   #bound: ListenerReady[] = [];
   #admin: AdminServer | null = null;
   #drain: Promise<void> | null = null;
@@ -86,6 +93,7 @@ export class Supervisor {
     this.#board = new LoadBoard(this.#boardBuffer);
     this.#slots = Array.from({ length: opts.workers }, (_, i) => new WorkerSlot(i));
     this.#attempts = new Array<number>(opts.workers).fill(0);
+    this.#respawns = new Array<number>(opts.workers).fill(0);
   }
 
   /** Brings every worker up; resolves when every listener on every worker accepts. */
@@ -175,6 +183,43 @@ export class Supervisor {
     return { stage: this.stages.name, workers, total };
   }
 
+  /**
+   * Prometheus text exposition: every live worker's metric families aggregated, plus the main
+   * thread's. A worker that is down or does not answer in time is left out (ringside_workers{state="up"}).
+   */
+  async metrics(): Promise<Exposition> {
+    this.#metrics ??= new SupervisorMetrics({
+      configuredWorkers: () => this.#slots.length,
+      crossWorkerPipes: () => this.#pipes.openCount(),
+      respawns: () => this.#respawns,
+    });
+    const answers = await Promise.all(
+      this.#slots.map(async (slot): Promise<MetricFamily[] | null> => {
+        if (!slot.alive) return null;
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          return await Promise.race([
+            slot.call((c) => c.metrics()),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new Error('did not answer the scrape in time')), scrapeWorkerTimeoutMs);
+            }),
+          ]);
+        } catch (err) {
+          log.warn(`worker/${slot.index} metrics: ${err instanceof Error ? err.message : String(err)}`);
+          return null;
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
+    return this.#metrics.exposition(answers.filter((a): a is MetricFamily[] => a !== null));
+  }
+
+  /** The config every worker runs, secrets replaced (admin GET /api/v1/config_dump). */
+  configDump(): unknown {
+    return redactConfig(this.#opts.config);
+  }
+
   /** Resizes every worker's offload pool (WorkerControl.resizeOffloadPool). */
   async resizeOffloadPools(threads: number): Promise<void> {
     await Promise.all(this.#slots.filter((s) => s.alive).map((s) => s.call((c) => c.resizeOffloadPool(threads))));
@@ -235,6 +280,7 @@ export class Supervisor {
     try {
       await this.#spawn(slot);
       booted = true;
+      this.#respawns[slot.index]!++;
       await slot.call((c) => c.start(this.#bound));
       log.info(`worker/${slot.index} respawned (thread ${slot.threadId}, generation ${slot.generation})`);
     } catch (err) {
@@ -297,6 +343,8 @@ export class Supervisor {
     const backend: AdminBackend = {
       ready: () => this.stages.stage === Stage.Running,
       stats: () => this.stats(),
+      metrics: () => this.metrics(),
+      configDump: () => this.configDump(),
       drain: (reason) => this.#drainThenExit(reason),
     };
     if (this.#opts.testHooks === true) {

@@ -2,7 +2,7 @@
  * Every message that crosses a thread boundary, in one module.
  *
  *   main (supervisor) ──workerData: WorkerBoot──────────────▶ worker i
- *   main ──comlink: WorkerControl (start, drain, stats, resize)──▶ worker i
+ *   main ──comlink: WorkerControl (start, drain, stats, metrics, resize)──▶ worker i
  *   worker i ──SupervisorEvent (ready, fatal, load)──────────▶ main
  *   worker i ──MeshMessage──▶ main ──MeshMessage──▶ worker j   (placing a RingPipe's far end)
  *
@@ -12,7 +12,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { RingPipeDescriptor } from './ring.js';
-import type { LogSettings } from './observability.js';
+import type { LogSettings, MetricFamily } from './observability.js';
 import type { RunLoopStats } from './actor.js';
 
 /** Handed to each worker as workerData when it is spawned (or respawned). */
@@ -70,6 +70,8 @@ export interface WorkerControl {
   /** Stops accepting, waits up to timeoutMs for in-flight work, then closes what is left. */
   drain(timeoutMs: number): Promise<DrainResult>;
   stats(): Promise<WorkerStats>;
+  /** This worker's metric families for the supervisor's /metrics (prom-client getMetricsAsJSON shape). */
+  metrics(): Promise<MetricFamily[]>;
   /** Resizes this worker's piscina offload pool (MOSN workerpool size). */
   resizeOffloadPool(threads: number): Promise<void>;
 }

@@ -26,6 +26,7 @@ import { InProcessDialer } from './dialer.js';
 import type { RingEndpoint } from '../types/ring.js';
 import { emptyNetwork, type NetworkFactory, type WorkerNetwork } from './network-port.js';
 import { exposeOn } from './comlink-endpoint.js';
+import { WorkerMetrics } from '../observability/worker-metrics.js';
 
 const log = logger('worker');
 
@@ -63,6 +64,9 @@ export class DataplaneWorker {
   readonly services: DataplaneServices;
   readonly #network: WorkerNetwork;
   readonly #loadTimer: NodeJS.Timeout;
+  readonly #metrics: WorkerMetrics;
+  /** Smoothed event-loop utilization, as published on the load board. */
+  #elu = 0;
   #draining = false;
 
   constructor(boot: WorkerBoot, post: (event: SupervisorEvent) => void, overrides: DataplaneOverrides = {}) {
@@ -110,15 +114,23 @@ export class DataplaneWorker {
     board.clear(boot.workerIndex);
     // Smoothed event-loop utilization: one 50 ms window alone is too noisy to place work on.
     let lastElu = performance.eventLoopUtilization();
-    let elu = 0;
     this.#loadTimer = setInterval(() => {
       const now = performance.eventLoopUtilization();
-      elu = 0.5 * elu + 0.5 * performance.eventLoopUtilization(now, lastElu).utilization;
+      this.#elu = 0.5 * this.#elu + 0.5 * performance.eventLoopUtilization(now, lastElu).utilization;
       lastElu = now;
       board.set(boot.workerIndex, this.#network.activeConnections());
-      board.setUtilization(boot.workerIndex, elu);
+      board.setUtilization(boot.workerIndex, this.#elu);
     }, loadPublishMs);
     this.#loadTimer.unref();
+    this.#metrics = new WorkerMetrics({
+      workerIndex: boot.workerIndex,
+      listeners: () => this.#network.listenerStats(),
+      actors: () => this.services.runLoop.stats(),
+      scheduler: () => this.services.scheduler.stats(),
+      offload: () => this.services.offload.stats(),
+      eventLoopUtilization: () => this.#elu,
+      counters: () => snapshotCounters(),
+    });
   }
 
   /** The comlink API; test hooks are added only when RINGSIDE_TEST_HOOKS=1. */
@@ -127,6 +139,7 @@ export class DataplaneWorker {
       start: (bound) => this.#start(bound ?? []),
       drain: (timeoutMs) => this.#drain(timeoutMs),
       stats: async () => this.#stats(),
+      metrics: () => this.#metrics.collect(),
       resizeOffloadPool: (threads) => this.services.offload.resize(threads),
     };
     if (testHooks) {

@@ -1,0 +1,68 @@
+/**
+ * The supervisor's half of /metrics: every worker's families aggregated with prom-client's
+ * AggregatorRegistry.aggregate (sum, or the family's own aggregator such as max), merged with the
+ * main thread's registry (process metrics from prom-client's default collectors — CPU and memory of
+ * the whole process, all threads — and the supervisor's own gauges), in Prometheus' text format.
+ */
+import { AggregatorRegistry, Gauge, Registry, collectDefaultMetrics, type PrometheusContentType } from 'prom-client';
+import type { MetricFamily } from '../types/observability.js';
+
+export interface SupervisorMetricsSources {
+  /** ringside.workers: the worker slots the supervisor keeps. */
+  configuredWorkers(): number;
+  /** Cross-worker RingPipes the supervisor relayed that are still open. */
+  crossWorkerPipes(): number;
+  /** Respawns since start, per worker index. */
+  respawns(): readonly number[];
+}
+
+export interface Exposition {
+  contentType: string;
+  body: string;
+}
+
+export class SupervisorMetrics {
+  readonly #registry = new Registry();
+  #up = 0;
+
+  constructor(src: SupervisorMetricsSources) {
+    const r = this.#registry;
+    collectDefaultMetrics({ register: r });
+    const self = this;
+    new Gauge({
+      name: 'ringside_workers',
+      help: 'Data-plane workers, by state (up: answered this scrape; configured: ringside.workers).',
+      labelNames: ['state'],
+      registers: [r],
+      collect() {
+        this.set({ state: 'configured' }, src.configuredWorkers());
+        this.set({ state: 'up' }, self.#up);
+      },
+    });
+    new Gauge({
+      name: 'ringside_ring_pipes_cross_worker',
+      help: 'RingPipes between two workers that the supervisor relayed and that are still open.',
+      registers: [r],
+      collect() {
+        this.set(src.crossWorkerPipes());
+      },
+    });
+    new Gauge({
+      name: 'ringside_worker_respawns',
+      help: 'Times each worker slot was respawned after its thread died (its counters restart from zero).',
+      labelNames: ['worker'],
+      registers: [r],
+      collect() {
+        src.respawns().forEach((n, i) => this.set({ worker: String(i) }, n));
+      },
+    });
+  }
+
+  /** The text exposition of `perWorker` (the families of each worker that answered) and main's own. */
+  async exposition(perWorker: MetricFamily[][]): Promise<Exposition> {
+    this.#up = perWorker.length;
+    const aggregated = AggregatorRegistry.aggregate<PrometheusContentType>(perWorker);
+    const merged = Registry.merge([aggregated, this.#registry]);
+    return { contentType: merged.contentType, body: await merged.metrics() };
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * A worker's prom-client registry: gauges and counters that read the worker's live state when the
+ * supervisor scrapes it (connections per listener, actors, scheduler, offload pool, event loop,
+ * heap, the named event counters), plus the request-path families of this thread's recorder.
+ * Nothing here runs between scrapes.
+ */
+import { performance } from 'node:perf_hooks';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { MetricFamily, WorkerMetricsSources } from '../types/observability.js';
+import { recorder } from './index.js';
+
+/**
+ * A prom-client Counter whose value is read from a cumulative source at scrape time: the source
+ * already counts (listener totals, actor turns), so collect() restates it instead of adding to it.
+ */
+function pulledCounter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], read: () => Iterable<[Partial<Record<L, string>>, number]>): void {
+  new Counter<L>({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, value] of read()) if (value > 0) this.inc(labels, value);
+    },
+  });
+}
+
+function pulledGauge<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], read: () => Iterable<[Partial<Record<L, string>>, number]>, aggregator: 'sum' | 'max' = 'sum'): void {
+  new Gauge<L>({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    aggregator,
+    collect() {
+      this.reset();
+      for (const [labels, value] of read()) this.set(labels, value);
+    },
+  });
+}
+
+export class WorkerMetrics {
+  readonly #registry = new Registry();
+
+  constructor(src: WorkerMetricsSources) {
+    const r = this.#registry;
+    const worker = String(src.workerIndex);
+    const byListener = (pick: (l: ReturnType<WorkerMetricsSources['listeners']>[number]) => number) => (): [Record<'listener', string>, number][] =>
+      src.listeners().map((l) => [{ listener: l.name }, pick(l)]);
+
+    pulledGauge(r, 'ringside_connections_active', 'Downstream connections open now, by listener.', ['listener'], byListener((l) => l.activeConnections));
+    pulledCounter(r, 'ringside_connections_total', 'Downstream connections accepted, by listener.', ['listener'], byListener((l) => l.totalConnections));
+    pulledCounter(r, 'ringside_connections_rejected_total', 'Downstream connections refused at a limit, by listener.', ['listener'], byListener((l) => l.rejectedConnections ?? 0));
+
+    pulledGauge(r, 'ringside_actors', 'Actors alive (a connection runs as a read-loop and a write-loop actor).', [], () => [[{}, src.actors().actors]]);
+    pulledCounter(r, 'ringside_actor_messages_total', 'Messages delivered to actors.', [], () => [[{}, src.actors().messages]]);
+    pulledCounter(r, 'ringside_actor_turns_total', 'Run-loop turns that drained ready mailboxes.', [], () => [[{}, src.actors().turns]]);
+    pulledCounter(r, 'ringside_actor_yields_total', 'Turns that hit the batch bound and yielded to I/O with work left.', [], () => [[{}, src.actors().yields]]);
+    pulledGauge(r, 'ringside_actor_max_queue_depth', 'Deepest actor mailbox seen on any worker.', [], () => [[{}, src.actors().maxQueueDepth]], 'max');
+
+    pulledCounter(r, 'ringside_scheduler_placements_total', 'In-process connections placed by the scheduler: kept on the dialing worker or moved to another.', ['decision'], () => {
+      const s = src.scheduler();
+      return [
+        [{ decision: 'local' }, s.kept],
+        [{ decision: 'moved' }, s.moved],
+      ];
+    });
+    pulledGauge(r, 'ringside_offload_threads', 'piscina offload threads.', [], () => [[{}, src.offload().threads]]);
+    pulledGauge(r, 'ringside_offload_queued', 'Offload tasks waiting for a thread.', [], () => [[{}, src.offload().queued]]);
+    pulledCounter(r, 'ringside_offload_completed_total', 'Offload tasks completed.', [], () => [[{}, src.offload().completed]]);
+
+    pulledGauge(r, 'ringside_worker_event_loop_utilization', 'Event-loop utilization of each worker thread, 0..1, smoothed over a few hundred ms.', ['worker'], () => [[{ worker }, src.eventLoopUtilization()]]);
+    pulledCounter(r, 'ringside_worker_event_loop_active_seconds_total', 'Time each worker thread\'s event loop spent active (rate() of it is the utilization).', ['worker'], () => [[{ worker }, performance.eventLoopUtilization().active / 1000]]);
+    pulledGauge(r, 'ringside_worker_heap_used_bytes', 'V8 heap in use, per worker thread.', ['worker'], () => [[{ worker }, process.memoryUsage().heapUsed]]);
+
+    pulledCounter(r, 'ringside_events_total', 'Named per-worker event counters (proxy phases, retries, local replies, upstream connects, mesh pipe dials).', ['name'], () =>
+      Object.entries(src.counters()).map(([name, v]): [Record<'name', string>, number] => [{ name }, v]),
+    );
+  }
+
+  /** The families the supervisor aggregates: this registry's, then the recorder's. */
+  async collect(): Promise<MetricFamily[]> {
+    const own = (await this.#registry.getMetricsAsJSON()) as unknown as MetricFamily[];
+    return [...own, ...recorder.families()];
+  }
+}
