@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { MetricFamily, WorkerMetricsSources } from '../types/observability.js';
+import type { RunLoopStats } from '../types/actor.js';
 import { recorder } from './index.js';
 
 /**
@@ -53,10 +54,16 @@ export class WorkerMetrics {
     pulledCounter(r, 'ringside_connections_total', 'Downstream connections accepted, by listener.', ['listener'], byListener((l) => l.totalConnections));
     pulledCounter(r, 'ringside_connections_rejected_total', 'Downstream connections refused at a limit, by listener.', ['listener'], byListener((l) => l.rejectedConnections ?? 0));
 
-    pulledGauge(r, 'ringside_actors', 'Actors alive (a connection runs as a read-loop and a write-loop actor).', [], () => [[{}, src.actors().actors]]);
-    pulledCounter(r, 'ringside_actor_messages_total', 'Messages delivered to actors.', [], () => [[{}, src.actors().messages]]);
-    pulledCounter(r, 'ringside_actor_turns_total', 'Run-loop turns that drained ready mailboxes.', [], () => [[{}, src.actors().turns]]);
-    pulledCounter(r, 'ringside_actor_yields_total', 'Turns that hit the batch bound and yielded to I/O with work left.', [], () => [[{}, src.actors().yields]]);
+    const byKind = (pick: (k: RunLoopStats['kinds'][string]) => number) => (): [Record<'kind', string>, number][] =>
+      Object.entries(src.actors().kinds).map(([kind, k]) => [{ kind }, pick(k)]);
+    pulledGauge(r, 'ringside_actors', 'Actors alive now, by kind (connection.read, connection.write, …).', ['kind'], byKind((k) => k.live));
+    pulledCounter(r, 'ringside_actors_spawned_total', 'Actors spawned, by kind.', ['kind'], byKind((k) => k.spawned));
+    pulledCounter(r, 'ringside_actor_messages_total', 'Messages told to live actors, by kind.', ['kind'], byKind((k) => k.messages));
+    pulledCounter(r, 'ringside_actor_queued_total', 'Deliveries that went through a mailbox because the actor was busy, by kind.', ['kind'], byKind((k) => k.queued));
+    pulledCounter(r, 'ringside_actor_turns_total', 'Mailbox drains by the run loop, by kind.', ['kind'], byKind((k) => k.turns));
+    pulledCounter(r, 'ringside_actor_crashes_total', 'Actors stopped because receive() threw, by kind.', ['kind'], byKind((k) => k.crashes));
+    pulledCounter(r, 'ringside_actor_dead_letters_total', 'Messages told to an actor after it stopped, by kind.', ['kind'], byKind((k) => k.deadLetters));
+    pulledCounter(r, 'ringside_actor_yields_total', 'Run-loop turns that hit the batch bound and yielded to I/O with work left.', [], () => [[{}, src.actors().yields]]);
     pulledGauge(r, 'ringside_actor_max_queue_depth', 'Deepest actor mailbox seen on any worker.', [], () => [[{}, src.actors().maxQueueDepth]], 'max');
 
     pulledCounter(r, 'ringside_scheduler_placements_total', 'In-process connections placed by the scheduler: kept on the dialing worker or moved to another.', ['decision'], () => {

@@ -1,3 +1,5 @@
+import type { RunLoopStats } from './actor.js';
+
 /**
  * Observability interfaces: the log settings every thread shares and the metrics recorder the other
  * layers call. Implementations live in src/common/log.ts and src/observability/.
@@ -72,7 +74,7 @@ export interface MetricFamily {
 export interface WorkerMetricsSources {
   readonly workerIndex: number;
   listeners(): readonly { name: string; activeConnections: number; totalConnections: number; rejectedConnections?: number }[];
-  actors(): { actors: number; messages: number; turns: number; yields: number; maxQueueDepth: number };
+  actors(): RunLoopStats;
   scheduler(): { kept: number; moved: number };
   offload(): { threads: number; completed: number; queued: number };
   /** Smoothed event-loop utilization, 0..1 (what the load board publishes). */

@@ -37,7 +37,8 @@ test('GET /metrics aggregates every worker: requests and latency per listener, r
     assert.ok(elu !== undefined && elu >= 0 && elu <= 1, `worker ${w} ELU ${elu}`);
     assert.ok(sample(m, `ringside_worker_event_loop_active_seconds_total{worker="${w}"}`)! > 0);
   }
-  assert.ok(sample(m, 'ringside_actor_messages_total')! > 0);
+  assert.ok(sample(m, 'ringside_actor_messages_total{kind="connection.read"}')! > 0);
+  assert.ok(sample(m, 'ringside_actors_spawned_total{kind="connection.read"}')! >= requests + 2, 'a read-loop actor per downstream connection');
   assert.ok(sample(m, 'process_cpu_seconds_total')! > 0, 'process metrics from the main thread');
 });
 
