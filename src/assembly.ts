@@ -56,7 +56,11 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
     config.servers.flatMap((s) => s.routers),
     { path: 'servers[0].routers' },
   );
-  const clusterManager = new ClusterManager(config.cluster_manager, { loadBalancers: ext.loadBalancers, path: 'cluster_manager.clusters' });
+  const clusterManager = new ClusterManager(config.cluster_manager, {
+    loadBalancers: ext.loadBalancers,
+    path: 'cluster_manager.clusters',
+    defaultMaxPendingRequests: settings.limits.max_pending_requests,
+  });
   const upstreamClients = new Registry<StreamClientFactory>('upstream client');
   const clientOptions = { connectTimeoutMs: (h: Host) => clusterManager.getCluster(h.clusterName)?.connectTimeoutMs ?? 0, limits };
   for (const name of ext.upstreamClients.names()) upstreamClients.register(name, ext.upstreamClients.require(name)(clientOptions));
@@ -92,6 +96,7 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
     invokerFilters: ext.invokerFilters,
     channels: ext.channels,
     maxGrpcMessageBytes: settings.limits.max_grpc_message_bytes,
+    daprHttpTimeouts: { headersMs: settings.limits.request_header_timeout, idleMs: settings.limits.idle_timeout },
     dapr,
   });
   const networkFilters = ext.networkFilters;
@@ -104,6 +109,11 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
     upstreamClients,
     listenerStreamFilters,
     codecLimits: limits,
+    downstreamLimits: {
+      maxPendingRequests: settings.limits.max_pending_requests,
+      requestHeaderTimeoutMs: settings.limits.request_header_timeout,
+      idleTimeoutMs: settings.limits.idle_timeout,
+    },
   };
   const services = { ...ctx.services, ...proxyServices, runtime };
   network = new WorkerNetwork({

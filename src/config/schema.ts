@@ -299,8 +299,15 @@ function settings(k: Kit, d: SettingsDefaults) {
         max_headers: positiveInt().default(100),
         max_body_bytes: positiveInt().default(4 * MiB),
         max_request_line_bytes: positiveInt().default(8 * KiB),
-        /** Requests an upstream pool queues per host per worker when no circuit breaker says otherwise. */
+        /**
+         * Requests one listener holds at once on each worker (more are answered 503), and the pending
+         * queue of each cluster whose circuit breaker sets no max_pending_requests.
+         */
         max_pending_requests: positiveInt().default(1024),
+        /** A request head must be complete this long after its first byte (ms); 0 = no limit. */
+        request_header_timeout: duration().default(10_000),
+        /** Idle timeout of proxy connections whose listener sets no connection_idle_timeout (ms); 0 = none. */
+        idle_timeout: duration().default(60_000),
         max_grpc_message_bytes: positiveInt().default(4 * MiB),
       })
       .prefault({}),

@@ -51,6 +51,17 @@ export interface ProxyServices {
   readonly listenerStreamFilters: ReadonlyMap<string, readonly StreamFilterChainFactory[]>;
   readonly codecLimits?: Partial<CodecLimits>;
   readonly proxySettings?: Partial<ProxySettings>;
+  /** ringside.limits that bound what one downstream can make Ringside hold; absent ones are off. */
+  readonly downstreamLimits?: Partial<DownstreamLimits>;
+}
+
+export interface DownstreamLimits {
+  /** Requests one listener holds at once on this worker; more are answered 503. */
+  readonly maxPendingRequests: number;
+  /** A request head must be complete this long after its first byte (408 otherwise); 0 = no limit. */
+  readonly requestHeaderTimeoutMs: number;
+  /** Idle timeout of connections whose listener sets none; 0 = none. */
+  readonly idleTimeoutMs: number;
 }
 
 function fail(path: string, key: string, message: string): never {
@@ -74,13 +85,20 @@ export const proxyFilterFactory: NetworkFilterFactory = {
       fail(path, 'upstream_protocol', `no upstream client for "${upstream}" (known: ${services.upstreamClients.names().join(', ')})`);
     }
     const rt = new ProxyRuntime(router, services.clusterManager, clientFactory, { ...defaultProxySettings, ...services.proxySettings });
+    const dl = services.downstreamLimits ?? {};
     const options: ServerStreamConnectionOptions = {
       handlerFactory: (stream, sender) => new DownstreamRequest(rt, stream, sender),
       filters: services.listenerStreamFilters.get(ctx.listenerName) ?? [],
       ...(services.codecLimits !== undefined ? { limits: services.codecLimits } : {}),
+      ...(dl.requestHeaderTimeoutMs !== undefined ? { requestHeaderTimeoutMs: dl.requestHeaderTimeoutMs } : {}),
+      // One budget per listener per worker, shared by all its connections.
+      ...(dl.maxPendingRequests !== undefined
+        ? { pendingBudget: { held: 0, max: dl.maxPendingRequests, refused: 0, listenerName: ctx.listenerName } }
+        : {}),
     };
+    const idleMs = dl.idleTimeoutMs ?? 0;
     return (_connection: Connection, chain: FilterChainBuilder) => {
-      chain.addReadFilter(new ProxyReadFilter(services, downstream, options));
+      chain.addReadFilter(new ProxyReadFilter(services, downstream, options, idleMs));
     };
   },
 };
@@ -90,15 +108,17 @@ class ProxyReadFilter implements ReadFilter {
   readonly #services: ProxyServices;
   readonly #protocol: string;
   readonly #options: ServerStreamConnectionOptions;
+  readonly #defaultIdleMs: number;
   #callbacks!: ReadFilterCallbacks;
   #streams: ServerStreamConnection | null = null;
   /** Auto detection: bytes seen before the protocol is known (copied: read buffers are reused). */
   #pending: Buffer | null = null;
 
-  constructor(services: ProxyServices, protocol: string, options: ServerStreamConnectionOptions) {
+  constructor(services: ProxyServices, protocol: string, options: ServerStreamConnectionOptions, defaultIdleMs: number) {
     this.#services = services;
     this.#protocol = protocol;
     this.#options = options;
+    this.#defaultIdleMs = defaultIdleMs;
   }
 
   initializeReadFilterCallbacks(callbacks: ReadFilterCallbacks): void {
@@ -108,7 +128,10 @@ class ProxyReadFilter implements ReadFilter {
   onNewConnection(): FilterStatus {
     // A client may half-close once its request is sent (RFC 9112 §9.6); it still waits for the answer,
     // so the stream connection, not the FIN, decides when the connection closes.
-    this.#callbacks.connection.enableHalfClose?.(true);
+    const connection = this.#callbacks.connection;
+    connection.enableHalfClose?.(true);
+    // A keep-alive client that never sends again must not hold its connection forever.
+    if (this.#defaultIdleMs > 0 && (connection.idleTimeoutMs ?? 0) === 0) connection.setIdleTimeout?.(this.#defaultIdleMs);
     if (this.#protocol !== AUTO) this.#streams = this.#build(this.#protocol);
     return FilterStatus.Continue;
   }

@@ -115,7 +115,7 @@ export class RuntimeHost {
 
   #daprHttpApi(serverName: string): DaprHttpApi {
     // The invoker is looked up per request: the grpc listener may be built after the Dapr HTTP one.
-    this.#daprHttp ??= new DaprHttpApi(this.#env.dapr, this.#env.workerIndex, () => this.server(serverName)?.invoker, this.#env.maxGrpcMessageBytes);
+    this.#daprHttp ??= new DaprHttpApi(this.#env.dapr, this.#env.workerIndex, () => this.server(serverName)?.invoker, this.#env.maxGrpcMessageBytes, this.#env.daprHttpTimeouts);
     return this.#daprHttp;
   }
 

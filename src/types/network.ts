@@ -64,6 +64,8 @@ export interface Connection {
   enableHalfClose?(enabled: boolean): void;
   /** Sets the idle timeout in ms (0 disables): no byte read or written for that long → OnReadTimeout, close. */
   setIdleTimeout?(ms: number): void;
+  /** The idle timeout in force (0: none); a filter applies its default only where the listener set none. */
+  readonly idleTimeoutMs?: number;
   /**
    * Called with true when the bytes queued toward the peer pass the high watermark and with false once
    * they drained; a proxy stops / restarts reading the other side (backpressure).

@@ -172,6 +172,8 @@ export interface RuntimeEnv {
   readonly channels: Registry<ChannelFactory>;
   readonly maxGrpcMessageBytes: number;
   readonly dapr: DaprSettings;
+  /** Head and keep-alive bounds of the Dapr HTTP port (ms, 0 = none); absent: 10 s and 60 s. */
+  readonly daprHttpTimeouts?: { readonly headersMs: number; readonly idleMs: number };
   /** Stream filters for calls to a runtime server (MOSN: the stream filter chain of its listener). */
   readonly grpcStreamFilters?: (serverName: string) => readonly GrpcStreamFilter[];
 }

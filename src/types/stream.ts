@@ -157,6 +157,20 @@ export interface ServerStreamConnectionOptions {
    * Default 16.
    */
   readonly maxPipelined?: number;
+  /** A request head must be complete this long after its first byte; 0 or absent: no limit. */
+  readonly requestHeaderTimeoutMs?: number;
+  /** Shared by every connection of one listener on one worker: requests held at once, and the bound. */
+  readonly pendingBudget?: PendingBudget;
+}
+
+/** The bound on requests a listener holds at once (decoded, not yet answered) on one worker. */
+export interface PendingBudget {
+  held: number;
+  readonly max: number;
+  /** Requests answered 503 because the bound was reached. */
+  refused: number;
+  /** Listener name, for the 503's reason. */
+  readonly listenerName: string;
 }
 
 /** The stream side of one downstream connection (MOSN ServerStreamConnection). */

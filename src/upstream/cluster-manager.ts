@@ -50,6 +50,7 @@ class ClusterImpl implements Cluster {
     lbs: Registry<LoadBalancerFactory>,
     random: () => number,
     onHealth: HostHealthListener,
+    defaultMaxPending: number | undefined,
   ) {
     this.name = cfg.name;
     if (!CLUSTER_TYPES.has(cfg.type.toUpperCase())) {
@@ -71,9 +72,12 @@ class ClusterImpl implements Cluster {
     this.#set = new MutableHostSet(hosts);
     this.hostSet = this.#set;
     this.#lb = lbFactory.create(this.#set, { random });
+    // ringside.limits.max_pending_requests bounds the queue of a cluster whose breaker sets none.
+    const breakers = cfg.circuit_breakers;
+    const pending = breakers?.max_pending_requests ?? defaultMaxPending;
     this.circuitBreaker = new ClusterCircuitBreaker(
       cfg.name,
-      cfg.circuit_breakers,
+      pending === undefined ? breakers : { ...breakers, max_pending_requests: pending },
       `${path}.circuit_breakers`,
     );
     this.healthChecker =
@@ -115,6 +119,8 @@ export interface ClusterManagerOptions {
   readonly random?: () => number;
   /** Longest wait for a pooled connection, in ms, before TIMEOUT; default: none (route timeouts apply). */
   readonly poolQueueTimeoutMs?: number;
+  /** Pending-request bound of clusters whose circuit breaker sets none (ringside.limits.max_pending_requests). */
+  readonly defaultMaxPendingRequests?: number;
   /** JSON path prefix for error messages. */
   readonly path?: string;
 }
@@ -150,7 +156,7 @@ export class ClusterManager {
     (config?.clusters ?? []).forEach((cfg, i) => {
       const path = `${base}[${i}]`;
       if (this.#clusters.has(cfg.name)) throw new Error(`${path}.name: duplicate cluster "${cfg.name}"`);
-      this.#clusters.set(cfg.name, new ClusterImpl(cfg, path, opts.loadBalancers, random, onHealth));
+      this.#clusters.set(cfg.name, new ClusterImpl(cfg, path, opts.loadBalancers, random, onHealth, opts.defaultMaxPendingRequests));
     });
   }
 

@@ -104,3 +104,34 @@ test('a broken chunked body split from its early 404 still gets exactly one answ
   socket.destroy();
   assert.deepEqual(statusLines(text), ['HTTP/1.1 404 Not Found']);
 });
+
+test('a TLS ClientHello sent to the HTTP port is answered 400 and closed at once', async () => {
+  const { u, addr } = await setup();
+  const hello = Buffer.from('16030100f4010000f00303' + 'ab'.repeat(32) + '00', 'hex').toString('latin1');
+  const started = Date.now();
+  const r = await rawExchange(addr, hello, 1500);
+  assert.equal(r.closed, true, 'closed without waiting for more bytes');
+  assert.ok(Date.now() - started < 1000);
+  assert.deepEqual(statusLines(r.text), ['HTTP/1.1 400 Bad Request']);
+  assert.equal(u.requests.length, 0);
+});
+
+test('an upstream that answers 101 Switching Protocols is answered 502 (no tunnels)', async () => {
+  const server = net.createServer((s) => {
+    s.once('data', () => s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x05hello'));
+    s.on('error', () => {});
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  closers.push(async () => void server.close());
+  const upstream = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  const d = await startDataplane(proxyConfig({ routes: [{ match: { prefix: '/' }, route: { cluster_name: 'ws' } }], clusters: [cluster('ws', [upstream])] }));
+  closers.push(() => d.close());
+  const r = await rawExchange(
+    d.addresses.get('ingress')!,
+    'GET /chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    1500,
+  );
+  assert.deepEqual(statusLines(r.text), ['HTTP/1.1 502 Bad Gateway']);
+  assert.ok(!r.text.includes('hello'), 'no upstream tunnel bytes reached the client');
+});

@@ -57,6 +57,20 @@ const enum State {
 
 type AnyHead = Http1RequestHead | Http1ResponseHead;
 
+/** Where an unfinished request line stands, so bytes that cannot start a request fail at once. */
+const enum RequestLinePart {
+  Method,
+  Target,
+  Version,
+  /** Saw the CR that ends the line (the LF is what completes it). */
+  LineCr,
+  /** Saw a CR before any method byte: an empty line, whose LF must come next. */
+  EmptyCr,
+}
+
+/** `HTTP/` as bytes; the version's digits and dot are checked by class. */
+const HTTP_SLASH = [72, 84, 84, 80, 47];
+
 class Http1Decoder {
   readonly #isRequest: boolean;
   readonly #cb: DecoderCallbacks<AnyHead>;
@@ -87,6 +101,9 @@ class Http1Decoder {
   #connKeepAlive = false;
   #expect100 = false;
   #hostCount = 0;
+  /** Partial request line: which part the bytes seen so far are in, and how far into it. */
+  #rlPart = RequestLinePart.Method;
+  #rlIndex = 0;
 
   // Per-message body state.
   #id = 0;
@@ -224,6 +241,9 @@ class Http1Decoder {
     if (lf === -1) {
       const add = data.length - pos;
       if (!this.#lineFits(this.#accLen + add)) return data.length;
+      // A client that never sends a line break (a TLS ClientHello, binary noise) is refused on its
+      // first bytes instead of being held until the line limit: only the unfinished-line path pays.
+      if (this.#state === State.StartLine && this.#isRequest && !this.#plausibleRequestLine(data, pos)) return data.length;
       this.#append(data, pos, data.length);
       return data.length;
     }
@@ -237,6 +257,54 @@ class Http1Decoder {
     this.#accLen = 0;
     if (this.#lineFits(accLen)) this.#line(acc, 0, accLen - 1);
     return lf + 1;
+  }
+
+  /**
+   * Checks data[pos..] as the continuation of an unfinished request line (the bytes before it were
+   * checked by earlier calls); false after reporting the error. The complete line is parsed again in
+   * full by #requestLine, so this only has to reject what can never become a request line.
+   */
+  #plausibleRequestLine(data: Buffer, pos: number): boolean {
+    if (this.#accLen === 0) {
+      this.#rlPart = RequestLinePart.Method;
+      this.#rlIndex = 0;
+    }
+    let part = this.#rlPart;
+    let index = this.#rlIndex;
+    for (let i = pos; i < data.length; i++) {
+      const c = data[i]!;
+      switch (part) {
+        case RequestLinePart.Method:
+          if (TOKEN[c] === 1) index++;
+          else if (c === 32 && index > 0) (part = RequestLinePart.Target), (index = 0);
+          else if (c === 13 && index === 0) part = RequestLinePart.EmptyCr;
+          else return this.#failStart('invalid method');
+          break;
+        case RequestLinePart.Target:
+          if (TARGET[c] === 1) index++;
+          else if (c === 32 && index > 0) (part = RequestLinePart.Version), (index = 0);
+          else return this.#failStart('invalid request target');
+          break;
+        case RequestLinePart.Version: {
+          const ok = index < 5 ? c === HTTP_SLASH[index] : index === 6 ? c === 46 : index < 8 ? c >= 48 && c <= 57 : c === 13;
+          if (!ok) return this.#failStart('invalid HTTP version');
+          if (index === 8) part = RequestLinePart.LineCr;
+          index++;
+          break;
+        }
+        default:
+          // After a CR only the LF may come, and an LF is never part of these bytes.
+          return this.#failStart('bare CR in request line');
+      }
+    }
+    this.#rlPart = part;
+    this.#rlIndex = index;
+    return true;
+  }
+
+  #failStart(message: string): false {
+    this.#fail(message, 400);
+    return false;
   }
 
   #append(data: Buffer, from: number, to: number): void {
@@ -482,16 +550,18 @@ class Http1Decoder {
     }
     const method = this.#expected.shift();
     if (method === undefined) return this.#fail('response without a request', 502);
+    // A 101 or an accepted CONNECT would turn the connection into a tunnel of opaque bytes. Ringside
+    // does not carry tunnels, and passing the head on would leave the client talking to nobody.
+    if (status === 101) return this.#fail('upstream switched protocols (101); tunnels are not supported', 502);
+    if (method === 'CONNECT' && status < 300) return this.#fail('upstream accepted CONNECT; tunnels are not supported', 502);
     const id = ++this.#seq;
     const noBody = method === 'HEAD' || status === 204 || status === 304;
-    // A 101 or an accepted CONNECT turns the connection into a tunnel: the rest is opaque bytes.
-    const tunnel = status === 101 || (method === 'CONNECT' && status < 300);
-    const untilClose = !noBody && (tunnel || (!chunked && this.#contentLength === -1));
+    const untilClose = !noBody && !chunked && this.#contentLength === -1;
     const head = new H1Response(
       id, status, this.#reason, headers, this.#versionMinor, this.#contentLength, chunked && !noBody,
       keepAlive && !untilClose, untilClose,
     );
-    this.#startBody(id, chunked && !noBody && !tunnel, noBody || tunnel ? -1 : this.#contentLength, untilClose, head);
+    this.#startBody(id, chunked && !noBody, noBody ? -1 : this.#contentLength, untilClose, head);
   }
 
   #startBody(id: number, chunked: boolean, length: number, untilClose: boolean, head: AnyHead): void {

@@ -21,6 +21,17 @@ const INVOKE = /^\/v1\.0\/invoke\/([^/]+)\/method\/(.+)$/;
 const SKIPPED_REQUEST_HEADERS = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'dapr-api-token', 'expect']);
 const SKIPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date']);
 
+/** Slowloris bounds of the Dapr HTTP port (ringside.limits.request_header_timeout and idle_timeout). */
+export interface DaprHttpTimeouts {
+  /** A request head must be complete this long after the connection or the previous request (ms); 0 = none. */
+  readonly headersMs: number;
+  /** A keep-alive connection with no request for this long is closed (ms); 0 = none. */
+  readonly idleMs: number;
+}
+const DEFAULT_TIMEOUTS: DaprHttpTimeouts = { headersMs: 10_000, idleMs: 60_000 };
+/** node:http's own default for a whole request; it must not be below the head's bound. */
+const NODE_REQUEST_TIMEOUT_MS = 300_000;
+
 export class DaprHttpApi {
   readonly #server: Server;
   readonly #settings: DaprSettings;
@@ -28,13 +39,32 @@ export class DaprHttpApi {
   readonly #invoker: () => Invoker | undefined;
   readonly #maxBodyBytes: number;
 
-  constructor(settings: DaprSettings, workerIndex: number, invoker: () => Invoker | undefined, maxBodyBytes: number) {
+  constructor(
+    settings: DaprSettings,
+    workerIndex: number,
+    invoker: () => Invoker | undefined,
+    maxBodyBytes: number,
+    timeouts: DaprHttpTimeouts = DEFAULT_TIMEOUTS,
+  ) {
     this.#settings = settings;
     this.#workerIndex = workerIndex;
     this.#invoker = invoker;
     this.#maxBodyBytes = maxBodyBytes;
-    this.#server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => this.#handleSafely(req, res));
+    const headersTimeout = timeouts.headersMs;
+    this.#server = createServer(
+      {
+        keepAliveTimeout: timeouts.idleMs,
+        headersTimeout,
+        requestTimeout: headersTimeout === 0 ? 0 : Math.max(NODE_REQUEST_TIMEOUT_MS, headersTimeout),
+        // The check runs this often; a quarter of the bound keeps a late cut-off within 25 %.
+        connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor((headersTimeout || 4000) / 4))),
+      },
+      (req, res) => this.#handleSafely(req, res),
+    );
     this.#server.on('clientError', (_err, socket) => socket.destroy());
+    // node:http arms its headersTimeout/requestTimeout checks when a server starts listening; this one
+    // is never bound (sockets are handed to it), so it is told it listens, or a Slowloris is unbounded.
+    this.#server.emit('listening');
   }
 
   /** Serves an accepted transport (socket, or a RingPipe end as a Duplex). */

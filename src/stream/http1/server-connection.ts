@@ -4,23 +4,25 @@
  * in a queue whose head is the only one allowed to write, and closes the connection when a response
  * says so, when a request cannot be decoded, or when the peer is done and nothing is left to answer.
  */
-import type { RingsideError } from '../../common/errors.js';
+import { RingsideError } from '../../common/errors.js';
 import { createHttp1RequestDecoder } from '../../protocol/http1/decoder.js';
 import { HTTP1 } from '../../protocol/http1/heads.js';
 import { CloseMode, ConnectionEvent, type Connection } from '../../types/network.js';
 import type { HeaderMap, Http1RequestHead, MessageDecoder } from '../../types/protocol.js';
 import {
   StreamResetReason,
+  type PendingBudget,
   type ServerStreamConnection,
   type ServerStreamConnectionOptions,
   type StreamFilterChainFactory,
   type StreamHandlerFactory,
 } from '../../types/stream.js';
 import { Http1ServerStream, type StreamOwner } from './server-stream.js';
+import { headerClock, type HeaderTimed } from './header-clock.js';
 
 const DEFAULT_MAX_PIPELINED = 16;
 
-class Http1ServerConnection implements ServerStreamConnection, StreamOwner {
+class Http1ServerConnection implements ServerStreamConnection, StreamOwner, HeaderTimed {
   readonly protocol = HTTP1;
   readonly connection: Connection;
   readonly handlerFactory: StreamHandlerFactory;
@@ -39,12 +41,26 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner {
   #closed = false;
   #advancing = false;
   #advanceAgain = false;
+  readonly #budget: PendingBudget | undefined;
+  /** Between a request's end (or the connection's start) and the next head: the head deadline applies. */
+  #awaitingHead = true;
+
+  // HeaderTimed
+  headSince = Infinity;
+  readonly headerTimeoutMs: number;
 
   constructor(connection: Connection, options: ServerStreamConnectionOptions) {
     this.connection = connection;
     this.handlerFactory = options.handlerFactory;
     this.filters = options.filters ?? [];
     this.#maxPipelined = Math.max(1, options.maxPipelined ?? DEFAULT_MAX_PIPELINED);
+    this.#budget = options.pendingBudget;
+    this.headerTimeoutMs = options.requestHeaderTimeoutMs ?? 0;
+    if (this.headerTimeoutMs > 0) {
+      // The first head's clock starts at accept: a client that connects and says nothing is a Slowloris too.
+      headerClock.add(this);
+      this.headSince = headerClock.now;
+    }
     this.#decoder = createHttp1RequestDecoder(
       {
         onHead: (head, endOfStream) => this.#onHead(head, endOfStream),
@@ -69,12 +85,23 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner {
 
   onData(data: Buffer, endOfStream: boolean): void {
     if (this.#closed) return;
+    if (this.#awaitingHead && this.headSince === Infinity) this.headSince = headerClock.now;
     if (data.length > 0) this.#decoder.execute(data);
     if (endOfStream && !this.#peerEnded) {
       this.#peerEnded = true;
       this.#decoder.finish();
       this.#closeIfIdle();
     }
+  }
+
+  /** The head that started at headSince is still incomplete: 408 in its turn, then the connection closes. */
+  onHeaderTimeout(): void {
+    if (this.#closed || this.#decoderDead || !this.#awaitingHead) return;
+    this.#decoder.destroy();
+    this.#onDecodeError(
+      new RingsideError('BAD_REQUEST', 'downstream', `request head not complete within ${this.headerTimeoutMs} ms`, { status: 408 }),
+    );
+    this.#closeIfIdle();
   }
 
   goAway(): void {
@@ -108,10 +135,23 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner {
       this.#stopDecoding();
       return;
     }
+    this.#awaitingHead = false;
+    this.headSince = Infinity;
     const stream = new Http1ServerStream(this, this.#nextId++, head);
     this.#streams.push(stream);
     this.#decoding = endOfStream ? null : stream;
-    stream.start(endOfStream);
+    const budget = this.#budget;
+    if (budget !== undefined && budget.held >= budget.max) {
+      // Overload: answer at once instead of holding more work; the body, if any, is read and dropped.
+      budget.refused++;
+      stream.sendLocalReply(503, undefined, `Service Unavailable: listener ${budget.listenerName} holds its max_pending_requests (${budget.max}) requests\n`);
+    } else {
+      if (budget !== undefined) {
+        budget.held++;
+        stream.holdsSlot = true;
+      }
+      stream.start(endOfStream);
+    }
     if (endOfStream && !head.keepAlive) this.#stopDecoding();
   }
 
@@ -126,6 +166,7 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner {
   #onComplete(trailers: HeaderMap | null): void {
     const stream = this.#decoding;
     this.#decoding = null;
+    this.#awaitingHead = true;
     stream?.complete(trailers);
     if (stream !== null && stream.request?.keepAlive === false) {
       // RFC 9112 §9.6: after a request that closes the connection nothing more is read or executed;
@@ -137,6 +178,7 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner {
     // waiting for the body) until responses catch up.
     if (this.#streams.length >= this.#maxPipelined && !this.#closed && !this.#readPaused) {
       this.#readPaused = true;
+      this.headSince = Infinity; // the wait is Ringside's, not the client's
       this.#decoder.pause();
       this.connection.setReadEnabled(false);
     }
@@ -175,6 +217,7 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner {
         const streams = this.#streams;
         while (streams.length > 0 && streams[0]!.responseDone) {
           const done = streams.shift()!;
+          this.#release(done);
           done.destroy();
           if (done.closesConnection) {
             this.#close(`stream ${done.id} ends the connection`);
@@ -186,6 +229,7 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner {
           this.#readPaused = false;
           this.connection.setReadEnabled(true);
           this.#decoder.resume(); // may open streams and answer them synchronously: loop again
+          if (this.#awaitingHead && !this.#decoder.idle && this.headSince === Infinity) this.headSince = headerClock.now;
         }
       } while (this.#advanceAgain && !this.#closed);
     } finally {
@@ -215,12 +259,26 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner {
 
   #resetAll(_reason: string): void {
     this.#closed = true;
+    if (this.headerTimeoutMs > 0) headerClock.remove(this);
     this.#decoder.destroy();
     const pending = this.#streams.splice(0);
     const decoding = this.#decoding;
     this.#decoding = null;
-    for (const s of pending) s.resetByConnection(StreamResetReason.ConnectionClosed);
-    if (decoding !== null) decoding.resetByConnection(StreamResetReason.ConnectionClosed);
+    for (const s of pending) {
+      this.#release(s);
+      s.resetByConnection(StreamResetReason.ConnectionClosed);
+    }
+    if (decoding !== null) {
+      this.#release(decoding);
+      decoding.resetByConnection(StreamResetReason.ConnectionClosed);
+    }
+  }
+
+  /** Gives the stream's place in the listener's pending budget back (once). */
+  #release(stream: Http1ServerStream): void {
+    if (!stream.holdsSlot) return;
+    stream.holdsSlot = false;
+    this.#budget!.held--;
   }
 }
 

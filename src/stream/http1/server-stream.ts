@@ -70,6 +70,8 @@ export class Http1ServerStream
   readonly id: number;
   readonly protocol = HTTP1;
   readonly request: Http1RequestHead | null;
+  /** Counted in the listener's pending budget until the connection retires it. */
+  holdsSlot = false;
   readonly #owner: StreamOwner;
   readonly #encoder: Http1Encoder<ResponseFrame>;
   #context: Map<string, unknown> | null = null;
