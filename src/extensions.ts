@@ -3,7 +3,8 @@
  * registration by import side effect — together with the ConfigSpec of its `config`, so what a build
  * contains and what each part accepts can be read in this one file.
  *
- *   networkFilters     tcp_proxy, proxy, grpc, dapr_http  (src/network, src/proxy, src/runtime)
+ *   networkFilters     tcp_proxy, proxy, grpc, dapr_http,  (src/network, src/proxy, src/runtime)
+ *                      drpc (the runtime API on a drpc:/path.sock listener)
  *   listenerFilters    none yet: any listener_filters entry is a config error
  *   codecs             Http1 (bolt, dubbo, Http2 later)   (src/protocol)
  *   streamConnections  the server side of each codec      (src/stream)
@@ -36,6 +37,8 @@ import { registerBuiltinStreamFilters, registerServerStreamConnections, StreamFi
 import { registerBuiltinLoadBalancers } from './upstream/load-balancers.js';
 import { registerBuiltinClusterTypes, type ClusterTypeFactory } from './upstream/cluster-types.js';
 import { newInvokerFilterRegistries, registerBuiltinChannels, registerBuiltinInvokerFilters } from './runtime/index.js';
+import { drpcFilterFactory } from './runtime/drpc/filter.js';
+import { drpcFilterSpec } from './runtime/drpc/config.js';
 
 /** What a listener filter factory makes from its validated config (none are built in yet). */
 export interface ListenerFilterFactory {
@@ -112,6 +115,7 @@ export function createExtensions(): Extensions {
   // Bound to the worker's grpc-js server: the factory reaches the worker's RuntimeHost.
   ext.networkFilters.register('grpc', runtimeFilterFactory('grpc'), grpcFilterSpec);
   ext.networkFilters.register('dapr_http', runtimeFilterFactory('dapr_http'), daprHttpFilterSpec);
+  ext.networkFilters.register('drpc', drpcFilterFactory, drpcFilterSpec);
   registerHttp1(ext.codecs);
   registerServerStreamConnections(ext.streamConnections);
   ext.upstreamClients.register('Http1', (opts) => new Http1ClientFactory(opts));

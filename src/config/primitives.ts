@@ -12,6 +12,8 @@ export type Millis = number;
 export type Endpoint =
   | { kind: 'tcp'; host: string; port: number }
   | { kind: 'unix'; path: string }
+  /** A dRPC (SOCK_SEQPACKET) socket path, written `drpc:/path/to.sock` (listeners only). */
+  | { kind: 'drpc'; path: string }
   /** Reached only through a RingPipe dialed by name (Layotto's channel → egress listener). */
   | { kind: 'inprocess'; name: string };
 
@@ -63,6 +65,8 @@ export interface AddressRules {
   /** A bare name is an in-process listener (listeners only). */
   inprocess: boolean;
   unix: boolean;
+  /** `drpc:/path` is a dRPC listener's SOCK_SEQPACKET socket (listeners only). */
+  drpc?: boolean;
   /** Listeners may bind port 0 (any free port, used by tests); upstream hosts may not. */
   minPort: 0 | 1;
   /** The listener's MOSN `network` key; "unix" makes any address a socket path. */
@@ -81,6 +85,10 @@ export function parseAddress(raw: string, rules: AddressRules): Parsed<Endpoint>
   const text = raw.trim();
   const expected = describeAddressRules(rules);
   if (text === '') return { ok: false, message: `${expected}, got an empty string` };
+  if (rules.drpc === true && text.startsWith('drpc:')) {
+    const path = text.slice('drpc:'.length);
+    return path === '' ? { ok: false, message: 'drpc: needs a socket path after it' } : { ok: true, value: { kind: 'drpc', path } };
+  }
   if (rules.unix) {
     if (text.startsWith('unix:')) {
       const path = text.slice('unix:'.length);

@@ -9,7 +9,7 @@ import type { ConfigCatalog, NameSet } from '../types/extension.js';
 import { kit, regexIssue, type Kit } from './kit.js';
 import { addressString, duration, endpointOf, nonNegativeInt, port, positiveInt, type AddressRules } from './primitives.js';
 
-export const LISTENER_ADDRESS: AddressRules = { inprocess: true, unix: true, minPort: 0 };
+export const LISTENER_ADDRESS: AddressRules = { inprocess: true, unix: true, drpc: true, minPort: 0 };
 export const HOST_ADDRESS: AddressRules = { inprocess: false, unix: true, minPort: 1 };
 const TCP_ADDRESS: AddressRules = { inprocess: false, unix: false, minPort: 1 };
 /** The admin API may take any free port (tests); it never listens on a socket path or in-process. */

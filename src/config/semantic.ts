@@ -77,7 +77,7 @@ export function checkSemantics(config: RingsideConfig, raw: unknown, catalog: Co
       const ep = l.endpoint;
       // Port 0 binds a fresh port each time, so two listeners on port 0 never collide.
       if (l.bind_port && ep.kind === 'tcp' && ep.port !== 0) addresses.add(`${ep.host}:${ep.port}`, `${path}.address`, errors);
-      if (l.bind_port && ep.kind === 'unix') addresses.add(ep.path, `${path}.address`, errors);
+      if (l.bind_port && (ep.kind === 'unix' || ep.kind === 'drpc')) addresses.add(ep.path, `${path}.address`, errors);
     });
   });
 

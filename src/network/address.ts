@@ -1,13 +1,15 @@
 /**
  * Listener addresses as the MOSN/Layotto config writes them: `host:port` (`[v6]:port`), a Unix socket
- * path (contains a '/', or has a `unix:` prefix), or a bare name for an in-process listener.
+ * path (contains a '/', or has a `unix:` prefix), a dRPC socket path (`drpc:` prefix), or a bare name for an in-process listener.
  */
 export type ListenAddress =
   | { kind: 'tcp'; host: string; port: number }
   | { kind: 'unix'; path: string }
+  | { kind: 'drpc'; path: string }
   | { kind: 'inproc'; name: string };
 
 export function parseListenAddress(address: string): ListenAddress {
+  if (address.startsWith('drpc:')) return { kind: 'drpc', path: address.slice('drpc:'.length) };
   if (address.startsWith('unix:')) return { kind: 'unix', path: address.slice('unix:'.length) };
   if (address.includes('/')) return { kind: 'unix', path: address };
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);

@@ -44,7 +44,11 @@ export interface ListenerConfigInput {
   name: string;
   address: string;
   /** The parsed address, when the schema computed it. */
-  endpoint?: { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string } | { kind: 'inprocess'; name: string };
+  endpoint?:
+    | { kind: 'tcp'; host: string; port: number }
+    | { kind: 'unix'; path: string }
+    | { kind: 'drpc'; path: string }
+    | { kind: 'inprocess'; name: string };
   /** false: no socket; reachable in-process by name only. */
   bind_port?: boolean;
   filter_chains: readonly { filters: readonly FilterConfigInput[] }[];
@@ -58,6 +62,19 @@ export interface ListenerConfigInput {
 /** Listener filters are registered by name like network filters. */
 export interface ListenerFilterFactory {
   create(config: unknown, path: string): ListenerFilter;
+}
+
+/**
+ * A network filter that brings its own listener: a `drpc:/path` address is a SOCK_SEQPACKET socket,
+ * which no byte-stream Connection can carry, so its one filter (`drpc`) builds the listener itself
+ * from the listener's settings (listener filters, max_connections, name).
+ */
+export interface ListenerProvidingFilterFactory extends NetworkFilterFactory {
+  createListener(config: unknown, path: string, ctx: FactoryContext, listener: ListenerSettings & { socketPath: string; listenerPath: string }): ListenerBase;
+}
+
+function providesListener(f: NetworkFilterFactory): f is ListenerProvidingFilterFactory {
+  return typeof (f as Partial<ListenerProvidingFilterFactory>).createListener === 'function';
 }
 
 export interface NamedRegistry<T> {
@@ -104,18 +121,18 @@ export class WorkerNetwork {
     opts.listeners.forEach((l, i) => {
       const path = `listeners[${i}]`;
       const where = this.#addressOf(l, path);
-      if (where.kind === 'unix' && opts.workerIndex !== 0) {
-        // One fd per path: worker 0 serves Unix listeners.
-        log.debug(`listener ${l.name}: unix socket served by worker 0; skipped on worker ${opts.workerIndex}`);
+      if ((where.kind === 'unix' || where.kind === 'drpc') && opts.workerIndex !== 0) {
+        // One fd per path: worker 0 serves Unix and dRPC listeners.
+        log.debug(`listener ${l.name}: ${where.kind} socket served by worker 0; skipped on worker ${opts.workerIndex}`);
         return;
       }
       const chain = l.filter_chains[0];
       if (chain === undefined) throw new Error(`${path}.filter_chains: a listener needs a filter chain`);
       if (l.filter_chains.length > 1) log.warn(`listener ${l.name}: only the first filter chain is used`);
       const factoryCtx: FactoryContext = { workerIndex: opts.workerIndex, listenerName: l.name, services: opts.services };
-      const filterChain: ChainInstaller[] = chain.filters.map((f, j) =>
-        opts.networkFilters.require(f.type).create(f.config ?? {}, f.path || `${path}.filter_chains[0].filters[${j}].config`, factoryCtx),
-      );
+      const filterPath = (j: number): string => chain.filters[j]!.path || `${path}.filter_chains[0].filters[${j}].config`;
+      const filterChain: ChainInstaller[] =
+        where.kind === 'drpc' ? [] : chain.filters.map((f, j) => opts.networkFilters.require(f.type).create(f.config ?? {}, filterPath(j), factoryCtx));
       const listenerFilters = (l.listener_filters ?? []).map((f, j) => {
         if (opts.listenerFilters === undefined) throw new Error(`${path}.listener_filters[${j}]: no listener filters are registered`);
         return opts.listenerFilters.require(f.type).create(f.config ?? {}, f.path || `${path}.listener_filters[${j}].config`);
@@ -144,6 +161,13 @@ export class WorkerNetwork {
       } else if (where.kind === 'unix') {
         this.#planned.push({ listener: new UnixListener({ ...settings, path: where.path }), ephemeral: false });
         this.#addTwin(settings, l.name);
+      } else if (where.kind === 'drpc') {
+        const only = chain.filters.length === 1 ? opts.networkFilters.require(chain.filters[0]!.type) : undefined;
+        if (only === undefined || !providesListener(only)) {
+          throw new Error(`${path}.filter_chains[0].filters: a drpc: listener takes exactly one filter, "drpc" (got ${chain.filters.map((f) => f.type).join(', ') || 'none'})`);
+        }
+        const listener = only.createListener(chain.filters[0]!.config ?? {}, filterPath(0), factoryCtx, { ...settings, socketPath: where.path, listenerPath: path });
+        this.#planned.push({ listener, ephemeral: false });
       } else {
         const names = where.name === l.name ? [l.name] : [l.name, where.name];
         this.#planned.push({ listener: new InProcessListener(settings, this.inProcess, names), ephemeral: false });

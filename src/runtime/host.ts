@@ -9,7 +9,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { FilterStatus, type Connection, type FactoryContext, type FilterChainBuilder, type NetworkFilterFactory, type ReadFilter } from '../types/network.js';
-import type { GrpcFilterConfig, Invoker, RuntimeEnv } from '../types/runtime.js';
+import type { GrpcFilterConfig, GrpcStreamFilter, Invoker, RuntimeEnv } from '../types/runtime.js';
 import { parseDaprHttpFilterConfig, parseGrpcFilterConfig, RuntimeConfigError } from './config.js';
 import { DaprHttpApi } from './dapr/http-api.js';
 import { RuntimeGrpcServer } from './grpc/server.js';
@@ -111,6 +111,16 @@ export class RuntimeHost {
 
   server(name: string): RuntimeGrpcServer | undefined {
     return this.#servers.get(name)?.server;
+  }
+
+  /** The stream filters of runtime server `name` (for APIs served outside grpc-js: dRPC). */
+  streamFilters(name: string): readonly GrpcStreamFilter[] {
+    return this.#env.grpcStreamFilters?.(name) ?? [];
+  }
+
+  /** ringside.limits.max_grpc_message_bytes: the largest message the runtime API accepts. */
+  get maxGrpcMessageBytes(): number {
+    return this.#env.maxGrpcMessageBytes;
   }
 
   #daprHttpApi(serverName: string): DaprHttpApi {

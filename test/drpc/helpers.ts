@@ -1,10 +1,14 @@
 /** Shared bits of the dRPC tests: temp socket paths and a raw SEQPACKET peer that sends any packet. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PacketSocket } from '../../src/drpc/packet-socket.js';
 import { threadReactor } from '../../src/drpc/reactor.js';
 import { dialSeqpacket } from '../../src/drpc/sockets.js';
+
+/** The Python dRPC peer written from the wire format (dist/test/drpc → examples; it is not compiled). */
+export const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'examples', 'drpc-peer.py');
 
 export function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'ringside-drpc-'));

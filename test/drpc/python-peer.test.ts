@@ -1,20 +1,17 @@
 /**
  * Wire compatibility with an independent peer: a Python client and server written from the wire
- * format only (test/drpc/python-peer.py) talk to Ringside's server and client, with messages of one
+ * format only (examples/drpc-peer.py) talk to Ringside's server and client, with messages of one
  * chunk and of several (300 KiB) both ways.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join, dirname } from 'node:path';
+import { join } from 'node:path';
 import { spawn, execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { once } from 'node:events';
 import { ClientConnection, DomainSocketServer, Module, Status } from '../../src/drpc/index.js';
-import { tempDir } from './helpers.js';
+import { script, tempDir } from './helpers.js';
 
-// dist/test/drpc → test/drpc (the script is not compiled)
-const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'drpc', 'python-peer.py');
 const run = promisify(execFile);
 
 interface PyResult {

@@ -2,8 +2,10 @@
 # SOCK_SEQPACKET, 24-byte native-endian chunk header {size_t total, size_t chunk, u32 idx, u32 chunks},
 # packets of at most 1 << 17 bytes, Call {1: module, 2: method, 3: sequence, 4: body} and
 # Response {1: sequence, 2: status, 3: body} in protobuf encoding.
-#   python3 python-peer.py client PATH MODULE METHOD BODY_HEX_OR_@SIZE   -> prints JSON of the response
-#   python3 python-peer.py server PATH                                   -> serves module 7 until killed
+#   python3 drpc-peer.py invoke PATH ID METHOD DATA   -> InvokeService (module 10, method 1001) on a
+#                                                       Ringside sidecar; prints the answer as JSON
+#   python3 drpc-peer.py client PATH MODULE METHOD BODY_HEX_OR_@SIZE   -> two calls; prints JSON of the responses
+#   python3 drpc-peer.py server PATH                                   -> serves module 7 until killed
 import json, socket, struct, sys
 
 MAX_PACKET = 1 << 17
@@ -90,10 +92,31 @@ def client(path, module, method, body_arg):
     for seq in (1, 2):
         send_msg(s, encode([(1, module), (2, method), (3, seq), (4, body)]))
         r = decode(recv_msg(s))
-        results.append({'sequence': r.get(1, 0), 'status': r.get(2, 0), 'body_len': len(r.get(3, b'')), 'body_hex': r.get(3, b'')[:64].hex(),
-                        'body_matches': r.get(3, b'') == body})
+        rb = r.get(3, b'')
+        results.append({'sequence': r.get(1, 0), 'status': r.get(2, 0), 'body_len': len(rb), 'body_hex': rb[:4096].hex(), 'body_matches': rb == body})
     s.close()
     print(json.dumps(results))
+
+def invoke(path, service_id, method, data):
+    # spec.proto.runtime.v1.InvokeServiceRequest {1: id, 3: CommonInvokeRequest {1: method,
+    # 2: Any {2: value}, 3: content_type, 4: HTTPExtension {1: verb (3 = POST)}}}
+    common = encode([(1, method.encode()), (2, encode([(2, data.encode())])), (3, b'application/json'), (4, encode([(1, 3)]))])
+    body = encode([(1, service_id.encode()), (3, common)])
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(path)
+    send_msg(s, encode([(1, 10), (2, 1001), (3, 1), (4, body)]))
+    r = decode(recv_msg(s))
+    s.close()
+    status, rb = r.get(2, 0), r.get(3, b'')
+    if status == 0:
+        # InvokeResponse {1: Any {2: value}, 2: content_type}
+        resp = decode(rb)
+        print(json.dumps({'sequence': r.get(1, 0), 'status': 'SUCCESS', 'content_type': resp.get(2, b'').decode(),
+                          'data': decode(resp.get(1, b'')).get(2, b'').decode()}))
+    else:
+        # FAILURE carries a google.rpc.Status {1: code, 2: message}
+        st = decode(rb)
+        print(json.dumps({'sequence': r.get(1, 0), 'status': status, 'code': st.get(1, 0), 'message': st.get(2, b'').decode()}))
 
 def server(path):
     ls = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -117,7 +140,9 @@ def server(path):
             conn.close()
 
 if __name__ == '__main__':
-    if sys.argv[1] == 'client':
+    if sys.argv[1] == 'invoke':
+        invoke(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
+    elif sys.argv[1] == 'client':
         client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
     else:
         server(sys.argv[2])
