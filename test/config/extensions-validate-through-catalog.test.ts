@@ -12,7 +12,7 @@ const chain = 'servers[0].listeners[0].filter_chains[0].filters';
 test('an unknown network filter type is an error at its type, listing the known ones', () => {
   const cfg = baseConfig();
   cfg.servers[0]!.listeners[0]!.filter_chains[0]!.filters[0] = { type: 'proxyy', config: {} } as never;
-  assertIssue(configIssues(() => parse(cfg)), `${chain}[0].type`, /unknown network filter "proxyy" \(known: tcp_proxy, proxy, grpc, dapr_http\)/);
+  assertIssue(configIssues(() => parse(cfg)), `${chain}[0].type`, /unknown network filter "proxyy" \(known: tcp_proxy, proxy, grpc, dapr_http, drpc\)/);
 });
 
 test('a misspelt stream filter type is an error; a stream filter config is checked by its own parser', () => {
