@@ -152,6 +152,7 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
       demo = null;
     },
     listenerStats: () => net.listenerStats(),
+    clusterStats: () => clusterManager.stats(),
     dialInProcess: (name) => net.dialInProcess(name),
     acceptRemote: (listener, descriptor) => net.acceptRemote(listener, descriptor),
   };

@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { MetricFamily, WorkerMetricsSources } from '../types/observability.js';
+import type { MetricFamily, UpstreamClusterSample, WorkerMetricsSources } from '../types/observability.js';
 import type { RunLoopStats } from '../types/actor.js';
 import { recorder } from './index.js';
 
@@ -80,6 +80,28 @@ export class WorkerMetrics {
     pulledGauge(r, 'ringside_worker_event_loop_utilization', 'Event-loop utilization of each worker thread, 0..1, smoothed over a few hundred ms.', ['worker'], () => [[{ worker }, src.eventLoopUtilization()]]);
     pulledCounter(r, 'ringside_worker_event_loop_active_seconds_total', 'Time each worker thread\'s event loop spent active (rate() of it is the utilization).', ['worker'], () => [[{ worker }, performance.eventLoopUtilization().active / 1000]]);
     pulledGauge(r, 'ringside_worker_heap_used_bytes', 'V8 heap in use, per worker thread.', ['worker'], () => [[{ worker }, process.memoryUsage().heapUsed]]);
+
+    // Each worker runs its own pools and health checks: counts add up, host health is the largest count any worker sees.
+    const byCluster = (pick: (c: UpstreamClusterSample) => number) => (): [Record<'cluster', string>, number][] => src.clusters().map((c) => [{ cluster: c.name }, pick(c)]);
+    const hostSum = (pick: (h: UpstreamClusterSample['hosts'][number]) => number) => byCluster((c) => c.hosts.reduce((n, h) => n + pick(h), 0));
+    pulledGauge(r, 'ringside_upstream_hosts', 'Hosts of each cluster by health-check state (the largest count any worker sees).', ['cluster', 'health'], () =>
+      src.clusters().flatMap((c): [Record<'cluster' | 'health', string>, number][] => {
+        const healthy = c.hosts.filter((h) => h.healthy).length;
+        return [
+          [{ cluster: c.name, health: 'healthy' }, healthy],
+          [{ cluster: c.name, health: 'unhealthy' }, c.hosts.length - healthy],
+        ];
+      }),
+      'max',
+    );
+    pulledGauge(r, 'ringside_upstream_connections_active', 'Upstream connections open, by cluster.', ['cluster'], hostSum((h) => h.activeConnections));
+    pulledGauge(r, 'ringside_upstream_requests_active', 'Requests in flight to each cluster.', ['cluster'], hostSum((h) => h.activeRequests));
+    pulledGauge(r, 'ringside_upstream_requests_pending', 'Requests waiting for an upstream connection, by cluster.', ['cluster'], byCluster((c) => c.circuitBreaker.pendingRequests));
+    pulledCounter(r, 'ringside_upstream_requests_total', 'Requests sent to each cluster (every try).', ['cluster'], hostSum((h) => h.totalRequests));
+    pulledCounter(r, 'ringside_upstream_connect_failures_total', 'Failed upstream connects, by cluster.', ['cluster'], hostSum((h) => h.connectFailures));
+    pulledCounter(r, 'ringside_upstream_circuit_breaker_overflows_total', 'Acquires a cluster\'s circuit breaker refused, by resource.', ['cluster', 'resource'], () =>
+      src.clusters().flatMap((c) => Object.entries(c.circuitBreaker.overflows).map(([resource, n]): [Record<'cluster' | 'resource', string>, number] => [{ cluster: c.name, resource }, n])),
+    );
 
     pulledCounter(r, 'ringside_events_total', 'Named per-worker event counters (proxy phases, retries, local replies, upstream connects, mesh pipe dials).', ['name'], () =>
       Object.entries(src.counters()).map(([name, v]): [Record<'name', string>, number] => [{ name }, v]),

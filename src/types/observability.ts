@@ -70,6 +70,13 @@ export interface MetricFamily {
   values: MetricSample[];
 }
 
+/** The part of a cluster manager's per-cluster stats the metrics read (src/upstream ClusterStats fits). */
+export interface UpstreamClusterSample {
+  readonly name: string;
+  readonly hosts: readonly { readonly healthy: boolean; readonly activeRequests: number; readonly activeConnections: number; readonly totalRequests: number; readonly connectFailures: number }[];
+  readonly circuitBreaker: { readonly pendingRequests: number; readonly overflows: Readonly<Record<string, number>> };
+}
+
 /** What a worker's registry reads when it is scraped (live state; none of it on the request path). */
 export interface WorkerMetricsSources {
   readonly workerIndex: number;
@@ -79,6 +86,8 @@ export interface WorkerMetricsSources {
   offload(): { threads: number; completed: number; queued: number };
   /** Smoothed event-loop utilization, 0..1 (what the load board publishes). */
   eventLoopUtilization(): number;
+  /** This worker's clusters (its own pools and health checks); empty without a data plane. */
+  clusters(): readonly UpstreamClusterSample[];
   /** The thread's named event counters (src/common/counters.ts). */
   counters(): Record<string, number>;
 }

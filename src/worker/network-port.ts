@@ -6,6 +6,7 @@
 import type { ListenerReady } from '../types/messages.js';
 import type { ListenerStats, WorkerServices } from '../types/network.js';
 import type { RingEndpoint, RingPipeDescriptor } from '../types/ring.js';
+import type { UpstreamClusterSample } from '../types/observability.js';
 import type { Extensions } from '../extensions.js';
 
 export interface WorkerNetwork {
@@ -26,6 +27,8 @@ export interface WorkerNetwork {
   acceptRemote(listener: string, descriptor: RingPipeDescriptor): void;
   /** Dials an in-process listener on this worker (both pipe ends here). */
   dialInProcess?(name: string): RingEndpoint;
+  /** This worker's upstream clusters, for /metrics. */
+  clusterStats?(): readonly UpstreamClusterSample[];
 }
 
 export interface NetworkContext {

@@ -129,6 +129,7 @@ export class DataplaneWorker {
       scheduler: () => this.services.scheduler.stats(),
       offload: () => this.services.offload.stats(),
       eventLoopUtilization: () => this.#elu,
+      clusters: () => this.#network.clusterStats?.() ?? [],
       counters: () => snapshotCounters(),
     });
   }

@@ -1,7 +1,8 @@
 /**
  * A real `ringside start` with an HTTP proxy listener in front of a local upstream, for the metrics
  * and Prometheus tests: routes `/ok` to cluster `up` (a Node HTTP server on port 0) and `/dead` to
- * cluster `dead` (a port nothing listens on, so every try fails to connect).
+ * cluster `dead` (a port nothing listens on, so every try fails to connect); a `tcp_proxy` listener
+ * `tcp` forwards to cluster `tcp_dead` (the same dead port, two connect attempts).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
@@ -16,6 +17,8 @@ export interface Sidecar {
   child: Child;
   /** host:port of the proxy listener. */
   proxy: string;
+  /** host:port of the tcp_proxy listener. */
+  tcp: string;
   /** host:port of the admin listener. */
   admin: string;
   close(): Promise<void>;
@@ -53,6 +56,12 @@ export async function startProxySidecar(workers: number, extraRingside: Record<s
             bind_port: true,
             filter_chains: [{ filters: [{ type: 'proxy', config: { downstream_protocol: 'Http1', upstream_protocol: 'Http1', router_config_name: 'r' } }] }],
           },
+          {
+            name: 'tcp',
+            address: '127.0.0.1:0',
+            bind_port: true,
+            filter_chains: [{ filters: [{ type: 'tcp_proxy', config: { cluster: 'tcp_dead', max_connect_attempts: 2 } }] }],
+          },
         ],
       },
     ],
@@ -60,6 +69,7 @@ export async function startProxySidecar(workers: number, extraRingside: Record<s
       clusters: [
         { name: 'up', type: 'SIMPLE', lb_type: 'LB_ROUNDROBIN', hosts: [{ address: `127.0.0.1:${upPort}` }] },
         { name: 'dead', type: 'SIMPLE', lb_type: 'LB_ROUNDROBIN', hosts: [{ address: `127.0.0.1:${deadPort}` }] },
+        { name: 'tcp_dead', type: 'SIMPLE', lb_type: 'LB_ROUNDROBIN', hosts: [{ address: `127.0.0.1:${deadPort}` }] },
       ],
     },
     ringside: { admin: { address: '127.0.0.1:0' }, drain_timeout: 500, ...extraRingside },
@@ -69,11 +79,13 @@ export async function startProxySidecar(workers: number, extraRingside: Record<s
   const child = startChild(main, ['start', '-c', file, '--workers', String(workers)]);
   try {
     const ready = await child.waitStdout(/^ringside ready:/, 20_000);
-    const proxy = /edge@(\S+)/.exec(ready)![1]!;
+    const proxy = /edge@([^,\s]+)/.exec(ready)![1]!;
+    const tcp = /tcp@([^,\s]+)/.exec(ready)![1]!;
     const admin = /admin listening on ([^\s"]+)/.exec(child.stderr())![1]!;
     return {
       child,
       proxy,
+      tcp,
       admin,
       close: async () => {
         child.kill();

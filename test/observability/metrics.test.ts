@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { get, sample, startProxySidecar } from './helpers.js';
 import { http } from '../supervisor/helpers.js';
+import { connect } from 'node:net';
 
 test('GET /metrics aggregates every worker: requests and latency per listener, route and cluster, upstream errors by code, connections, event loop per worker', async (t) => {
   const sc = await startProxySidecar(2);
@@ -10,6 +11,10 @@ test('GET /metrics aggregates every worker: requests and latency per listener, r
   for (let i = 0; i < requests; i++) assert.equal((await get(`http://${sc.proxy}/ok/${i}`)).status, 200);
   assert.equal((await get(`http://${sc.proxy}/dead`)).status, 503);
   assert.equal((await get(`http://${sc.proxy}/nowhere`)).status, 404);
+  // tcp_proxy: the downstream connection is accepted, then closed once both connect attempts failed.
+  let accepted = false;
+  await new Promise<void>((resolve) => connect(Number(sc.tcp.split(':')[1]), '127.0.0.1').on('connect', () => (accepted = true)).on('close', () => resolve()).on('error', () => {}));
+  assert.ok(accepted);
 
   // Both workers served part of it (one connection per request, spread by SO_REUSEPORT), so the
   // figures below are sums over two threads' tables, not one worker's.
@@ -30,7 +35,12 @@ test('GET /metrics aggregates every worker: requests and latency per listener, r
   assert.equal(sample(m, 'ringside_requests_total{listener="edge",route="vh/1",cluster="dead",status="503"}'), 1);
   assert.equal(sample(m, 'ringside_requests_total{listener="edge",route="",cluster="",status="404"}'), 1);
   assert.equal(sample(m, 'ringside_upstream_errors_total{cluster="dead",code="CONNECT_FAILED"}'), 1);
+  assert.equal(sample(m, 'ringside_upstream_errors_total{cluster="tcp_dead",code="CONNECT_FAILED"}'), 2, 'both tcp_proxy connect attempts');
   assert.equal(sample(m, 'ringside_connections_total{listener="edge"}'), requests + 2);
+  assert.equal(sample(m, 'ringside_upstream_requests_total{cluster="up"}'), requests);
+  assert.equal(sample(m, 'ringside_upstream_connect_failures_total{cluster="dead"}'), 1);
+  assert.equal(sample(m, 'ringside_upstream_hosts{cluster="up",health="healthy"}'), 1);
+  assert.equal(sample(m, 'ringside_upstream_requests_active{cluster="up"}'), 0);
   assert.equal(sample(m, 'ringside_workers{state="up"}'), 2);
   for (const w of ['0', '1']) {
     const elu = sample(m, `ringside_worker_event_loop_utilization{worker="${w}"}`);
@@ -55,6 +65,6 @@ test('GET /api/v1/config_dump answers the running config with the API token reda
     ringside: { dapr: { api_token: string } };
   };
   assert.equal(dump.ringside.dapr.api_token, '[redacted]');
-  assert.deepEqual(dump.servers[0]!.listeners.map((l) => l.name), ['edge']);
-  assert.deepEqual(dump.cluster_manager.clusters.map((c) => c.name), ['up', 'dead']);
+  assert.deepEqual(dump.servers[0]!.listeners.map((l) => l.name), ['edge', 'tcp']);
+  assert.deepEqual(dump.cluster_manager.clusters.map((c) => c.name), ['up', 'dead', 'tcp_dead']);
 });

@@ -22,11 +22,11 @@ import type {
 } from '../../types/network.js';
 import type { RunLoop } from '../../types/actor.js';
 import { logger } from '../../common/log.js';
+import { metrics } from '../../observability/index.js';
 import { dialTcp } from '../connection/dial.js';
 import type { ConnectionImpl } from '../connection/connection.js';
 import { matchRoute, parseTcpProxyConfig } from './tcp-proxy-config.js';
 import type { TcpProxyConfig } from './tcp-proxy-config.js';
-
 
 const log = logger('tcp_proxy');
 
@@ -124,6 +124,7 @@ export class TcpProxyFilter implements ReadFilter {
     const host = this.#clusters.chooseHost(cluster, { excludeHost: this.#host });
     if (host === undefined) {
       log.debug(`connection ${down.id}: no host in cluster ${cluster}`);
+      metrics.upstreamError(cluster, 'NO_HEALTHY_HOST');
       down.close(CloseMode.NoFlush, `tcp_proxy: no healthy host in cluster ${cluster}`);
       return false;
     }
@@ -179,6 +180,7 @@ export class TcpProxyFilter implements ReadFilter {
         return;
       case ConnectionEvent.ConnectFailed:
         log.debug(`connection ${down.id}: upstream connect failed (attempt ${this.#attempts}): ${reason ?? ''}`);
+        metrics.upstreamError(this.#cluster, 'CONNECT_FAILED');
         if (this.#attempts < this.#cfg.maxConnectAttempts && !down.closed) {
           this.#dial();
           return;
