@@ -10,6 +10,9 @@
  * (each worker owns its pools, breakers and grpc-js server, so nothing needs a lock).
  */
 import { logger } from './common/log.js';
+import type { AccessLog } from './types/accesslog.js';
+import { compileAccessLogFormat, type CompiledFormat } from './accesslog/format.js';
+import { openAccessLogs } from './accesslog/writer.js';
 import { Registry } from './common/registry.js';
 import type { RingsideConfig } from './types/config.js';
 import type { CodecLimits } from './types/protocol.js';
@@ -27,6 +30,13 @@ import type { ProxyServices } from './proxy/proxy-filter.js';
 import { RuntimeHost, daprListeners, daprSettingsFromEnv, startDemoUpstream, type DemoUpstream } from './runtime/index.js';
 
 const log = logger('assembly');
+
+/** A format the loader already validated. */
+function compiledFormat(format: string): CompiledFormat {
+  const r = compileAccessLogFormat(format);
+  if (!r.ok) throw new Error(`unvalidated access log format: ${r.message}`);
+  return r.format;
+}
 /** Grace given to gRPC clients (GOAWAY) before their connections are closed on drain. */
 const GRPC_DRAIN_GRACE_MS = 1000;
 
@@ -58,6 +68,7 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
   );
   const clusterManager = new ClusterManager(config.cluster_manager, {
     loadBalancers: ext.loadBalancers,
+    clusterTypes: ext.clusterTypes,
     path: 'cluster_manager.clusters',
     defaultMaxPendingRequests: settings.limits.max_pending_requests,
   });
@@ -101,7 +112,14 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
   });
   const networkFilters = ext.networkFilters;
 
+  const accessLogs = new Map<string, AccessLog>();
+  for (const l of config.servers.flatMap((s) => s.listeners)) {
+    const log = openAccessLogs(l.access_logs.map((a) => ({ path: a.log_path, format: compiledFormat(a.log_format) })));
+    if (log !== undefined) accessLogs.set(l.name, log);
+  }
+
   const proxyServices: ProxyServices = {
+    accessLogs,
     routers,
     clusterManager,
     codecs: ext.codecs,
@@ -136,7 +154,7 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
         demo = await startDemoUpstream(settings.demo_upstream.address);
         log.info(`demo upstream answering on ${demo.address}`);
       }
-      clusterManager.start();
+      await clusterManager.start();
       return net.start(bound);
     },
     async stopAccepting(): Promise<void> {
@@ -147,6 +165,7 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
     activeConnections: () => net.activeConnections(),
     closeConnections(reason: string): void {
       net.closeConnections(reason);
+      for (const log of accessLogs.values()) log.close();
       clusterManager.close();
       void demo?.close();
       demo = null;

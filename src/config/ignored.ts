@@ -43,7 +43,7 @@ export const CONFIG_IGNORED: IgnoredTable = {
   'servers[].routers[].virtual_hosts[]': { require_tls: { reason: 'ignored: TLS is not supported yet', quietWhenEmpty: true } },
   [route]: same(['redirect', 'metadata', 'per_filter_config', 'request_mirror_policies'], { reason: 'ignored: not supported by Ringside', quietWhenEmpty: true }),
   [`${route}.route`]: same(
-    ['cluster_header', 'hash_policy', 'metadata_match', 'regex_rewrite', 'auto_host_rewrite', 'auto_host_rewrite_header', 'request_mirror_policies'],
+    ['cluster_header', 'metadata_match', 'regex_rewrite', 'auto_host_rewrite', 'auto_host_rewrite_header', 'request_mirror_policies'],
     { reason: 'ignored: not supported by Ringside', quietWhenEmpty: true },
   ),
   [`${route}.route.weighted_clusters[].cluster`]: { metadata_match: { reason: 'ignored: subset load balancing is not supported', quietWhenEmpty: true } },
@@ -56,8 +56,8 @@ export const CONFIG_IGNORED: IgnoredTable = {
   'cluster_manager.clusters[]': {
     tls_context: tls,
     ...same(['sub_type', 'spec', 'lb_subset_config', 'original_dst_lb_config', 'lbconfig', 'cluster_manager_tls'], { reason: 'ignored: not supported by Ringside', quietWhenEmpty: true }),
-    ...same(['dns_refresh_rate', 'respect_dns_ttl', 'dns_lookup_family', 'dns_resolvers', 'dns_resolver_file', 'dns_resolver_port'], {
-      reason: "ignored: host names resolve through the system resolver",
+    ...same(['respect_dns_ttl', 'dns_resolvers', 'dns_resolver_file', 'dns_resolver_port'], {
+      reason: 'ignored: host names resolve through the system resolver (getaddrinfo), every dns_refresh_rate',
       quietWhenEmpty: true,
     }),
   },

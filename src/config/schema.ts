@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { ConfigCatalog, NameSet } from '../types/extension.js';
 import { kit, regexIssue, type Kit } from './kit.js';
+import { DEFAULT_ACCESS_LOG_FORMAT, compileAccessLogFormat } from '../accesslog/format.js';
 import { addressString, duration, endpointOf, nonNegativeInt, port, positiveInt, type AddressRules } from './primitives.js';
 
 export const LISTENER_ADDRESS: AddressRules = { inprocess: true, unix: true, drpc: true, minPort: 0 };
@@ -105,6 +106,19 @@ function weightedClusters(k: Kit) {
   return z.union([z.array(entry), k.obj({ clusters: z.array(entry) }).transform((w) => w.clusters)]);
 }
 
+function hashPolicy(k: Kit) {
+  return k
+    .obj({
+      header: k.obj({ key: z.string().min(1) }).optional(),
+      http_cookie: k.obj({ name: z.string().min(1), path: z.string().optional(), ttl: duration().optional() }).optional(),
+      source_ip: k.obj({}).optional(),
+    })
+    .superRefine((p, ctx) => {
+      const n = Number(p.header !== undefined) + Number(p.http_cookie !== undefined) + Number(p.source_ip !== undefined);
+      if (n !== 1) ctx.addIssue({ code: 'custom', message: 'a hash_policy entry needs exactly one of header, http_cookie, source_ip', input: p });
+    });
+}
+
 function routeAction(k: Kit) {
   return k
     .obj({
@@ -124,7 +138,10 @@ function routeAction(k: Kit) {
         })
         .optional(),
       prefix_rewrite: z.string().optional(),
-      host_rewrite: z.string().optional(),
+      /** Replaces the Host header sent upstream. */
+      host_rewrite: z.string().min(1).optional(),
+      /** Where consistent-hash balancers get their key; the first entry that yields a value wins. */
+      hash_policy: z.array(hashPolicy(k)).default([]),
       request_headers_to_add: headerOptions(k),
       request_headers_to_remove: headerNames(),
       response_headers_to_add: headerOptions(k),
@@ -151,6 +168,10 @@ function routeEntry(k: Kit) {
     .superRefine((r, ctx) => {
       if ((r.route === undefined) === (r.direct_response === undefined)) {
         ctx.addIssue({ code: 'custom', message: 'a route needs exactly one of route, direct_response', input: r });
+      }
+      const m = r.match;
+      if (r.route?.prefix_rewrite !== undefined && m.prefix === undefined && m.path === undefined && m.regex === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'prefix_rewrite needs a prefix, path or regex match', path: ['route', 'prefix_rewrite'], input: r.route.prefix_rewrite });
       }
     });
 }
@@ -179,6 +200,19 @@ function router(k: Kit) {
   });
 }
 
+function accessLog(k: Kit) {
+  return k.obj({
+    log_path: z.string().min(1, { error: 'an access log needs a log_path ("stdout", "stderr" or a file)' }),
+    log_format: z
+      .string()
+      .default(DEFAULT_ACCESS_LOG_FORMAT)
+      .superRefine((f, ctx) => {
+        const r = compileAccessLogFormat(f);
+        if (!r.ok) ctx.addIssue({ code: 'custom', message: r.message, input: f });
+      }),
+  });
+}
+
 function listener(k: Kit) {
   const filters = z.array(filterSpec(k));
   return k
@@ -190,7 +224,8 @@ function listener(k: Kit) {
       network: z.enum(['tcp', 'unix'], { error: 'expected "tcp" or "unix" (UDP listeners are not supported)' }).optional(),
       /** false: never bind a socket; the listener is reachable only in-process by its name. */
       bind_port: z.boolean().default(true),
-      access_logs: z.array(k.obj({ log_path: z.string().optional(), log_format: z.string().optional() })).default([]),
+      /** One line per finished proxy request: to "stdout", "stderr" or a file, in MOSN's format variables. */
+      access_logs: z.array(accessLog(k)).default([]),
       listener_filters: filters.default([]),
       filter_chains: z
         .array(k.obj({ filters: filters.min(1, { error: 'a filter chain needs at least one filter' }) }))
@@ -267,6 +302,10 @@ function cluster(k: Kit, catalog: ConfigCatalog) {
     connect_timeout: duration().default(3000),
     /** Close idle pooled upstream connections after this long (ms); absent = keep. */
     idle_timeout: duration().optional(),
+    /** STRICT_DNS / LOGICAL_DNS: how often host names are resolved again (MOSN / Envoy default 5 s). */
+    dns_refresh_rate: duration().default(5000),
+    /** STRICT_DNS / LOGICAL_DNS: which address families a name resolves to. */
+    dns_lookup_family: z.enum(['AUTO', 'V4_ONLY', 'V6_ONLY']).default('AUTO'),
     // MOSN's JSON is a bare list of thresholds and only the first applies; 0 means "no limit".
     circuit_breakers: z
       .array(

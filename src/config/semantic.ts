@@ -63,6 +63,11 @@ export function checkSemantics(config: RingsideConfig, raw: unknown, catalog: Co
     const path = `cluster_manager.clusters[${i}]`;
     clusters.add(c.name, `${path}.name`, errors);
     if (c.hosts.length === 0) warnings.push(`${path}.hosts: cluster "${c.name}" has no hosts; requests routed to it get 503`);
+    if (c.type === 'STRICT_DNS' || c.type === 'LOGICAL_DNS') {
+      c.hosts.forEach((h, j) => {
+        if (h.endpoint.kind !== 'tcp') errors.push({ path: `${path}.hosts[${j}].address`, message: `a ${c.type} cluster resolves host names: expected host:port, got a socket path` });
+      });
+    }
     const seen = new NameTable('host');
     c.hosts.forEach((h, j) => seen.add(h.address, `${path}.hosts[${j}].address`, errors));
     const breakers = valueAt(raw, ['cluster_manager', 'clusters', i, 'circuit_breakers']);
@@ -74,6 +79,9 @@ export function checkSemantics(config: RingsideConfig, raw: unknown, catalog: Co
     server.listeners.forEach((l, i) => {
       const path = `servers[${s}].listeners[${i}]`;
       listeners.add(l.name, `${path}.name`, errors);
+      if (l.access_logs.length > 0 && !l.filter_chains.some((c) => c.filters.some((f) => f.type === 'proxy'))) {
+        warnings.push(`${path}.access_logs: only the proxy filter writes access logs and this listener has none; nothing will be logged`);
+      }
       const ep = l.endpoint;
       // Port 0 binds a fresh port each time, so two listeners on port 0 never collide.
       if (l.bind_port && ep.kind === 'tcp' && ep.port !== 0) addresses.add(`${ep.host}:${ep.port}`, `${path}.address`, errors);

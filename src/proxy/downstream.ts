@@ -25,6 +25,7 @@ import { appendForwardedFor, appendVia, isIdempotent, mutableView } from './head
 import type { ProxyRuntime } from './runtime.js';
 import { deadlineList, type DeadlineEntry, type DeadlineList } from './deadlines.js';
 import { metrics } from '../observability/index.js';
+import { RequestLog } from '../accesslog/record.js';
 
 const log = logger('proxy');
 const phaseCounters: Counter[] = phaseNames.map((n) => counter(`proxy.phase.${n}`));
@@ -53,6 +54,8 @@ export class DownstreamRequest
   #upstream: UpstreamStream | null = null;
   #tries = 0;
   #retryAcquired = false;
+  /** Access log facts; null unless the listener has access_logs. */
+  #log: RequestLog | null = null;
   // DeadlineEntry: the route/global timeout, kept in a per-worker list rather than a Node timer.
   deadlinePrev: DeadlineEntry | null = null;
   deadlineNext: DeadlineEntry | null = null;
@@ -84,17 +87,30 @@ export class DownstreamRequest
     return this.#request!.headers.get(name);
   }
 
+  // ── LoadBalancerContext: the route's hash_policy key, computed only when a hash balancer asks ──
+  get hashKey(): string | undefined {
+    return this.#match?.route.hashKey(this, this.#stream.connection.remoteAddress);
+  }
+
   // ── StreamHandler: the downstream request ──
   onHeaders(request: RequestFrame, endOfStream: boolean): void {
     this.#request = request;
     this.#requestEnded = endOfStream;
     this.#startedAt = performance.now();
+    if (this.#rt.accessLog !== undefined) {
+      this.#log = new RequestLog(request, this.#stream.connection);
+      if (endOfStream) this.#log.requestEnded();
+    }
     this.#run(Phase.InitPhase);
   }
 
   onData(chunk: Buffer, endOfStream: boolean): void {
     if (this.#done) return;
     if (endOfStream) this.#requestEnded = true;
+    if (this.#log !== null) {
+      this.#log.bytesReceived += chunk.length;
+      if (endOfStream) this.#log.requestEnded();
+    }
     if (this.#upstream !== null && this.#body.length === 0 && !this.#keepsBodyForRetry()) {
       this.#upstream.sendData(chunk, endOfStream);
       return;
@@ -108,6 +124,7 @@ export class DownstreamRequest
   onTrailers(trailers: HeaderMap): void {
     if (this.#done) return;
     this.#requestEnded = true;
+    this.#log?.requestEnded();
     this.#trailers = trailers;
     if (this.#upstream !== null) this.#upstream.sendTrailers(trailers);
   }
@@ -115,6 +132,7 @@ export class DownstreamRequest
   onReset(reason: StreamResetReason): void {
     if (this.#done) return;
     if (enabled('debug')) log.debug(`stream ${this.#stream.id} reset by downstream: ${reason}`);
+    this.#log?.failed('CANCELLED');
     this.#abandonUpstream(`downstream reset: ${reason}`);
     this.#finish();
   }
@@ -151,6 +169,7 @@ export class DownstreamRequest
     this.#status = status;
     const route = this.#match!.route;
     if (route.responseHeaders.length > 0) applyHeaderMutation(route.responseHeaders, mutableView(head.headers));
+    this.#log?.responseStarted(head.status, head.headers);
     this.#sender.sendHeaders(head, endOfStream);
     if (endOfStream) this.#complete();
   }
@@ -158,6 +177,7 @@ export class DownstreamRequest
   onUpstreamData(chunk: Buffer, endOfStream: boolean): void {
     if (this.#done) return;
     this.#enter(Phase.UpRecvData);
+    if (this.#log !== null) this.#log.bytesSent += chunk.length;
     this.#sender.sendData(chunk, endOfStream);
     if (endOfStream) this.#complete();
   }
@@ -273,7 +293,11 @@ export class DownstreamRequest
       return false;
     }
     this.#host = host;
-    this.#pool = this.#rt.clusterManager.connPool(host, this.#rt.clientFactory);
+    if (this.#log !== null) {
+      this.#log.upstreamHost = host.address;
+      this.#log.upstreamCluster = cluster.name;
+    }
+    this.#pool = this.#rt.clusterManager.connPool(host, this.#rt.clientFor(this.#match!.route));
     return true;
   }
 
@@ -337,6 +361,7 @@ export class DownstreamRequest
 
   #fail(err: RingsideError): void {
     if (this.#done) return;
+    this.#log?.failed(err.code);
     this.#abandonUpstream(err.message);
     if (this.#sender.headersSent) {
       this.#resetDownstream(err);
@@ -358,6 +383,10 @@ export class DownstreamRequest
     this.#status = status;
     const head = this.#sender.newResponse(status);
     head.headers.set('content-type', 'text/plain; charset=utf-8');
+    if (this.#log !== null) {
+      this.#log.responseStarted(status, head.headers);
+      this.#log.bytesSent += Buffer.byteLength(body);
+    }
     this.#finish();
     this.#sender.send(head, body === '' ? null : Buffer.from(body));
   }
@@ -384,6 +413,11 @@ export class DownstreamRequest
     if (this.#retryAcquired) this.#cluster!.circuitBreaker.releaseRetry();
     this.#body = [];
     metrics.requestCompleted(this.#stream.connection.listenerName, this.#match?.route.name ?? '', this.#match?.clusterName ?? '', this.#status, (performance.now() - this.#startedAt) * 1000);
+    if (this.#log !== null) {
+      this.#log.finished();
+      this.#rt.accessLog!.log(this.#log);
+      this.#log = null;
+    }
   }
 
   // ── body keeping ──
@@ -433,7 +467,8 @@ export class DownstreamRequest
 
   readonly #onTryTimeout = (): void => {
     this.#tryTimer = undefined;
-    const err = new RingsideError('TIMEOUT', 'upstream', 'upstream did not answer within the per-try timeout');
+    // Another try may well be answered in time, unlike the route's own deadline.
+    const err = new RingsideError('TIMEOUT', 'upstream', 'upstream did not answer within the per-try timeout', { retryable: true });
     metrics.upstreamError(this.#match!.clusterName!, err.code);
     this.#abandonUpstream(err.message);
     this.#tryFailed(err, undefined);

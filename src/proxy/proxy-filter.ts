@@ -30,6 +30,7 @@ import type {
 } from '../types/stream.js';
 import type { Router } from '../types/router.js';
 import type { StreamClientFactory } from '../types/proxy.js';
+import type { AccessLog } from '../types/accesslog.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { DownstreamRequest } from './downstream.js';
 import { ProxyRuntime, defaultProxySettings, type ProxySettings } from './runtime.js';
@@ -51,6 +52,8 @@ export interface ProxyServices {
   readonly listenerStreamFilters: ReadonlyMap<string, readonly StreamFilterChainFactory[]>;
   readonly codecLimits?: Partial<CodecLimits>;
   readonly proxySettings?: Partial<ProxySettings>;
+  /** Access logs of each listener that has `access_logs`. */
+  readonly accessLogs?: ReadonlyMap<string, AccessLog>;
   /** ringside.limits that bound what one downstream can make Ringside hold; absent ones are off. */
   readonly downstreamLimits?: Partial<DownstreamLimits>;
 }
@@ -84,7 +87,13 @@ export const proxyFilterFactory: NetworkFilterFactory = {
     if (clientFactory === undefined) {
       fail(path, 'upstream_protocol', `no upstream client for "${upstream}" (known: ${services.upstreamClients.names().join(', ')})`);
     }
-    const rt = new ProxyRuntime(router, services.clusterManager, clientFactory, { ...defaultProxySettings, ...services.proxySettings });
+    const rt = new ProxyRuntime(
+      router,
+      services.clusterManager,
+      clientFactory,
+      { ...defaultProxySettings, ...services.proxySettings },
+      { accessLog: services.accessLogs?.get(ctx.listenerName), clients: services.upstreamClients },
+    );
     const dl = services.downstreamLimits ?? {};
     const options: ServerStreamConnectionOptions = {
       handlerFactory: (stream, sender) => new DownstreamRequest(rt, stream, sender),

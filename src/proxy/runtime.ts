@@ -7,6 +7,7 @@ import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { Router } from '../types/router.js';
 import type { Host, LoadBalancerContext } from '../types/upstream.js';
 import type { StreamClientFactory } from '../types/proxy.js';
+import type { AccessLog } from '../types/accesslog.js';
 
 export interface ProxySettings {
   /** Timeout of a request whose route sets none, in ms (MOSN's global timeout); 0 for none. */
@@ -34,8 +35,19 @@ export class ProxyRuntime implements ProxySettings {
   readonly xForwardedFor: boolean;
   readonly via: string;
   readonly retryBufferBytes: number;
+  /** The listener's access logs; undefined when it has none. */
+  readonly accessLog: AccessLog | undefined;
+  readonly #clients: { get(protocol: string): StreamClientFactory | undefined } | undefined;
 
-  constructor(router: Router, clusterManager: ClusterManager, clientFactory: StreamClientFactory, settings: ProxySettings) {
+  constructor(
+    router: Router,
+    clusterManager: ClusterManager,
+    clientFactory: StreamClientFactory,
+    settings: ProxySettings,
+    extras: { accessLog?: AccessLog | undefined; clients?: { get(protocol: string): StreamClientFactory | undefined } } = {},
+  ) {
+    this.accessLog = extras.accessLog;
+    this.#clients = extras.clients;
     this.router = router;
     this.clusterManager = clusterManager;
     this.clientFactory = clientFactory;
@@ -46,7 +58,14 @@ export class ProxyRuntime implements ProxySettings {
   }
 
   /** The load balancer's view of a request; `exclude` is the host a failed try used. */
-  lbContext(request: { header(name: string): string | undefined }, exclude?: Host): LoadBalancerContext {
-    return exclude === undefined ? { header: (n) => request.header(n) } : { header: (n) => request.header(n), excludeHost: exclude };
+  lbContext(request: { header(name: string): string | undefined; readonly hashKey?: string | undefined }, exclude?: Host): LoadBalancerContext {
+    const hashKey = request.hashKey;
+    return exclude === undefined ? { header: (n) => request.header(n), hashKey } : { header: (n) => request.header(n), hashKey, excludeHost: exclude };
+  }
+
+  /** The upstream client of the route's upstream_protocol (validated at load), else the filter's. */
+  clientFor(route: { readonly upstreamProtocol: string | undefined }): StreamClientFactory {
+    const p = route.upstreamProtocol;
+    return p === undefined ? this.clientFactory : (this.#clients?.get(p) ?? this.clientFactory);
   }
 }

@@ -16,6 +16,7 @@ import type {
   RouteMatch,
   RouteMatchContext,
 } from '../types/router.js';
+import { compileHashPolicy, hashKeyOf, type HashKeySource } from './hash-policy.js';
 
 export function configError(path: string, reason: string): Error {
   return new Error(`${path}: ${reason}`);
@@ -62,6 +63,8 @@ export class CompiledRoute implements Route {
   readonly #pathRegex: RegExp | undefined;
   readonly #headers: readonly HeaderMatcher[];
   readonly #prefixRewrite: string | undefined;
+  readonly #hashSources: readonly HashKeySource[];
+  readonly upstreamProtocol: string | undefined;
   /** Shared result for fixed-cluster and direct-response routes: matching them allocates nothing. */
   readonly #fixedMatch: RouteMatch | undefined;
   readonly #random: () => number;
@@ -109,6 +112,8 @@ export class CompiledRoute implements Route {
       this.timeoutMs = nonNegative(r.timeout, `${path}.route.timeout`);
       this.retryPolicy = r.retry_policy === undefined ? undefined : compileRetryPolicy(r.retry_policy, `${path}.route.retry_policy`);
       this.#prefixRewrite = r.prefix_rewrite;
+      this.#hashSources = compileHashPolicy(r.hash_policy);
+      this.upstreamProtocol = r.upstream_protocol;
       if (r.prefix_rewrite !== undefined && this.#pathKind === PathKind.Any) {
         throw configError(`${path}.route.prefix_rewrite`, 'needs a prefix, path or regex match');
       }
@@ -120,9 +125,14 @@ export class CompiledRoute implements Route {
       this.action = { kind: 'direct_response', status: d.status, body: d.body };
       this.timeoutMs = 0;
       this.retryPolicy = undefined;
+      this.#hashSources = [];
+      this.upstreamProtocol = undefined;
     }
     const routeLevel: HeaderMutationConfig = r ?? {};
+    // host_rewrite replaces the Host header before the route's own edits, which may still change it.
+    const hostRewrite: HeaderValueOptionConfig[] = r?.host_rewrite === undefined ? [] : [{ key: 'host', value: r.host_rewrite, append: false }];
     this.requestHeaders = compileMutation([
+      [undefined, hostRewrite],
       [routeLevel.request_headers_to_remove, routeLevel.request_headers_to_add],
       [vhost.mutations.request_headers_to_remove, vhost.mutations.request_headers_to_add],
     ]);
@@ -178,6 +188,10 @@ export class CompiledRoute implements Route {
       if (r < 0) return cs[i]!.name;
     }
     return cs[cs.length - 1]!.name; // float rounding at the top edge
+  }
+
+  hashKey(request: RouteMatchContext, sourceAddress: string): string | undefined {
+    return this.#hashSources.length === 0 ? undefined : hashKeyOf(this.#hashSources, request, sourceAddress);
   }
 
   rewritePath(path: string): string {

@@ -58,6 +58,13 @@ export interface HeaderMutationConfig {
   readonly response_headers_to_remove?: readonly string[] | undefined;
 }
 
+/** One `hash_policy` entry: exactly one of header, http_cookie, source_ip. */
+export interface HashPolicyConfig {
+  readonly header?: { readonly key: string } | undefined;
+  readonly http_cookie?: { readonly name: string } | undefined;
+  readonly source_ip?: object | undefined;
+}
+
 export interface RouteActionConfig extends HeaderMutationConfig {
   readonly cluster_name?: string | undefined;
   readonly weighted_clusters?: readonly WeightedClusterConfig[] | undefined;
@@ -65,6 +72,11 @@ export interface RouteActionConfig extends HeaderMutationConfig {
   readonly timeout?: number | undefined;
   readonly retry_policy?: RetryPolicyConfig | undefined;
   readonly prefix_rewrite?: string | undefined;
+  /** Replaces the Host header sent upstream. */
+  readonly host_rewrite?: string | undefined;
+  readonly hash_policy?: readonly HashPolicyConfig[] | undefined;
+  /** Codec of the upstream client for this route, instead of the proxy filter's. */
+  readonly upstream_protocol?: string | undefined;
 }
 
 export interface DirectResponseConfig {
@@ -169,6 +181,10 @@ export interface Route {
    * Returns the argument itself when the route has no rewrite, so the common case allocates nothing.
    */
   rewritePath(path: string): string;
+  /** The key for consistent-hash balancers from the route's hash_policy; undefined: none. */
+  hashKey(request: RouteMatchContext, sourceAddress: string): string | undefined;
+  /** The route's upstream_protocol; undefined: the proxy filter's. */
+  readonly upstreamProtocol: string | undefined;
 }
 
 export interface RouteMatch {

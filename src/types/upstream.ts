@@ -52,6 +52,8 @@ export interface HealthCheckConfig {
   readonly timeout: number;
   /** Time between checks of one host in ms. */
   readonly interval: number;
+  /** Up to this many ms added at random to each interval. */
+  readonly interval_jitter?: number | undefined;
   readonly healthy_threshold: number;
   readonly unhealthy_threshold: number;
   readonly check_config?: { readonly http_check_config?: HttpCheckConfig | undefined } | undefined;
@@ -59,10 +61,16 @@ export interface HealthCheckConfig {
 
 export interface ClusterConfig {
   readonly name: string;
-  /** "SIMPLE" (static hosts) is the only cluster type so far. */
+  /** SIMPLE / STATIC (hosts as written), STRICT_DNS (every address a name resolves to), LOGICAL_DNS (the first one). */
   readonly type: string;
-  /** LB_RANDOM | LB_ROUNDROBIN | LB_WEIGHTED_ROUNDROBIN | LB_LEAST_REQUEST | LB_LEAST_CONNECTION. */
+  /** LB_RANDOM | LB_ROUNDROBIN | LB_WEIGHTED_ROUNDROBIN | LB_LEAST_REQUEST | LB_LEAST_CONNECTION | LB_MAGLEV | LB_RING_HASH. */
   readonly lb_type: string;
+  /** Close pooled connections idle this long (ms); absent: keep. */
+  readonly idle_timeout?: number | undefined;
+  /** DNS clusters: re-resolve every this many ms. */
+  readonly dns_refresh_rate?: number | undefined;
+  /** DNS clusters: V4_ONLY, V6_ONLY or AUTO. */
+  readonly dns_lookup_family?: string | undefined;
   /** Connect timeout in ms. */
   readonly connect_timeout?: number | undefined;
   /** Requests one connection carries before it is recycled; 0 or absent: unlimited. */
@@ -113,7 +121,7 @@ export interface HostSet {
 
 /** What the proxy knows about a request when it picks a host. */
 export interface LoadBalancerContext {
-  /** Key for hash-based balancers (none are built in yet). */
+  /** Key for consistent-hash balancers (LB_MAGLEV, LB_RING_HASH), from the route's hash_policy. */
   readonly hashKey?: string | undefined;
   /** Request header lookup by lower-case name, for balancers that route on headers. */
   header?(name: string): string | undefined;

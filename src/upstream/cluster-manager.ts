@@ -5,6 +5,7 @@
  * probes begin and tests can build a manager without timers.
  */
 import type { Registry } from '../common/registry.js';
+import type { HostConfig } from '../types/upstream.js';
 import { logger } from '../common/log.js';
 import type {
   CircuitBreaker,
@@ -24,19 +25,27 @@ import type {
 import { ClusterCircuitBreaker } from './circuit-breaker.js';
 import { HealthChecker } from './health-check.js';
 import { MutableHostSet, UpstreamHost } from './host.js';
+import { registerBuiltinClusterTypes, type ClusterTypeFactory, type HostSource } from './cluster-types.js';
+import { Registry as RegistryClass } from '../common/registry.js';
 import { HostConnectionPool } from './pool.js';
 
 const log = logger('upstream');
 
-/** Cluster types this build knows: static host lists only, until service discovery lands. */
-const CLUSTER_TYPES = new Set(['SIMPLE', 'STATIC']);
+/** Used when the caller passes no cluster type registry (tests building a manager by hand). */
+function defaultClusterTypes(): Registry<ClusterTypeFactory> {
+  const r = new RegistryClass<ClusterTypeFactory>('cluster type');
+  registerBuiltinClusterTypes(r);
+  return r;
+}
 
 class ClusterImpl implements Cluster {
   readonly name: string;
   readonly lbType: string;
   readonly connectTimeoutMs: number;
   readonly maxRequestsPerConnection: number;
+  readonly idleTimeoutMs: number;
   readonly hostSet: HostSet;
+  readonly hostSource: HostSource | null;
   readonly circuitBreaker: CircuitBreaker;
   readonly healthChecker: HealthChecker | undefined;
   readonly #set: MutableHostSet;
@@ -48,14 +57,17 @@ class ClusterImpl implements Cluster {
     cfg: ClusterConfig,
     path: string,
     lbs: Registry<LoadBalancerFactory>,
+    types: Registry<ClusterTypeFactory>,
     random: () => number,
     onHealth: HostHealthListener,
     defaultMaxPending: number | undefined,
   ) {
     this.name = cfg.name;
-    if (!CLUSTER_TYPES.has(cfg.type.toUpperCase())) {
-      throw new Error(`${path}.type: unsupported cluster type "${cfg.type}" (known: ${[...CLUSTER_TYPES].join(', ')})`);
-    }
+    const type = types.get(cfg.type);
+    if (type === undefined) throw new Error(`${path}.type: unknown cluster type "${cfg.type}" (known: ${types.names().join(', ')})`);
+    this.hostSource = type.hostSource(cfg);
+    this.idleTimeoutMs = nonNegative(cfg.idle_timeout, `${path}.idle_timeout`);
+    this.#path = path;
     this.lbType = cfg.lb_type;
     const lbFactory = lbs.get(cfg.lb_type);
     if (lbFactory === undefined) {
@@ -63,7 +75,8 @@ class ClusterImpl implements Cluster {
     }
     this.connectTimeoutMs = nonNegative(cfg.connect_timeout, `${path}.connect_timeout`);
     this.maxRequestsPerConnection = nonNegative(cfg.max_request_per_conn, `${path}.max_request_per_conn`);
-    const hosts = cfg.hosts.map((h, i) => new UpstreamHost(cfg.name, h, `${path}.hosts[${i}]`));
+    // A DNS cluster starts with no host: its names become hosts once they resolve.
+    const hosts = this.hostSource !== null ? [] : cfg.hosts.map((h, i) => new UpstreamHost(cfg.name, h, `${path}.hosts[${i}]`));
     const seen = new Set<string>();
     cfg.hosts.forEach((h, i) => {
       if (seen.has(h.address)) throw new Error(`${path}.hosts[${i}].address: duplicate host "${h.address}"`);
@@ -95,6 +108,27 @@ class ClusterImpl implements Cluster {
           );
   }
 
+  readonly #path: string;
+
+  /**
+   * The host list changed (DNS): hosts whose address stays keep their object (stats, health, pools);
+   * pools of hosts that left are drained.
+   */
+  setHosts(configs: readonly HostConfig[]): void {
+    const byAddress = new Map(this.#set.hosts.map((h) => [h.address, h]));
+    const next = configs.map((c, i) => byAddress.get(c.address) ?? new UpstreamHost(this.name, c, `${this.#path}.hosts[${i}]`));
+    const kept = new Set(next);
+    for (const byHost of this.pools.values()) {
+      for (const [host, pool] of byHost) {
+        if (kept.has(host as UpstreamHost)) continue;
+        byHost.delete(host);
+        void pool.drain();
+      }
+    }
+    this.#set.replace(next);
+    this.healthChecker?.setHosts(next);
+  }
+
   chooseHost(ctx?: LoadBalancerContext): Host | undefined {
     const host = this.#lb.chooseHost(ctx);
     const avoid = ctx?.excludeHost;
@@ -117,6 +151,8 @@ export interface ClusterManagerOptions {
   readonly loadBalancers: Registry<LoadBalancerFactory>;
   /** Uniform [0, 1) source for the balancers; tests inject a fixed sequence. */
   readonly random?: () => number;
+  /** Cluster types by name (registerBuiltinClusterTypes at the composition root); default: the built-in ones. */
+  readonly clusterTypes?: Registry<ClusterTypeFactory>;
   /** Longest wait for a pooled connection, in ms, before TIMEOUT; default: none (route timeouts apply). */
   readonly poolQueueTimeoutMs?: number;
   /** Pending-request bound of clusters whose circuit breaker sets none (ringside.limits.max_pending_requests). */
@@ -148,6 +184,7 @@ export class ClusterManager {
   constructor(config: ClusterManagerConfig | undefined, opts: ClusterManagerOptions) {
     const random = opts.random ?? Math.random;
     const base = opts.path ?? 'cluster_manager.clusters';
+    const types = opts.clusterTypes ?? defaultClusterTypes();
     this.#poolQueueTimeoutMs = opts.poolQueueTimeoutMs ?? 0;
     const onHealth: HostHealthListener = (host, healthy, reason) => {
       log.info(`host ${host.address} of cluster ${host.clusterName} is ${healthy ? 'healthy again' : 'ejected'}: ${reason}`);
@@ -156,12 +193,17 @@ export class ClusterManager {
     (config?.clusters ?? []).forEach((cfg, i) => {
       const path = `${base}[${i}]`;
       if (this.#clusters.has(cfg.name)) throw new Error(`${path}.name: duplicate cluster "${cfg.name}"`);
-      this.#clusters.set(cfg.name, new ClusterImpl(cfg, path, opts.loadBalancers, random, onHealth, opts.defaultMaxPendingRequests));
+      this.#clusters.set(cfg.name, new ClusterImpl(cfg, path, opts.loadBalancers, types, random, onHealth, opts.defaultMaxPendingRequests));
     });
   }
 
   getCluster(name: string): Cluster | undefined {
     return this.#clusters.get(name);
+  }
+
+  /** The cluster's connect_timeout (tcp_proxy dials through it). */
+  connectTimeoutMs(name: string): number | undefined {
+    return this.#clusters.get(name)?.connectTimeoutMs;
   }
 
   names(): string[] {
@@ -192,6 +234,7 @@ export class ClusterManager {
         breaker: cluster.circuitBreaker,
         maxRequestsPerConnection: cluster.maxRequestsPerConnection,
         queueTimeoutMs: this.#poolQueueTimeoutMs,
+        idleTimeoutMs: cluster.idleTimeoutMs,
       });
       byHost.set(host, pool);
     }
@@ -203,14 +246,25 @@ export class ClusterManager {
     this.#healthListeners.push(listener);
   }
 
-  /** Starts active health checks of every cluster that configures them. */
-  start(): void {
-    for (const c of this.#clusters.values()) c.healthChecker?.start();
+  /**
+   * Starts host discovery (DNS clusters) and active health checks. Resolves once every DNS cluster
+   * finished its first resolution, so a worker starts accepting with its hosts known.
+   */
+  async start(): Promise<void> {
+    const firsts: Promise<void>[] = [];
+    for (const c of this.#clusters.values()) {
+      if (c.hostSource !== null) firsts.push(c.hostSource.start((hosts) => c.setHosts(hosts)));
+      c.healthChecker?.start();
+    }
+    await Promise.all(firsts);
   }
 
-  /** Stops health checks (timers cleared, probes aborted). Pools are left to drain()/close(). */
+  /** Stops discovery and health checks (timers cleared, probes aborted). Pools are left to drain()/close(). */
   stop(): void {
-    for (const c of this.#clusters.values()) c.healthChecker?.stop();
+    for (const c of this.#clusters.values()) {
+      c.hostSource?.stop();
+      c.healthChecker?.stop();
+    }
   }
 
   /** Stops health checks and lets every pool finish its in-flight requests. */

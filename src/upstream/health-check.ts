@@ -91,14 +91,19 @@ export class HealthChecker {
   readonly #probe: Probe;
   readonly #timeoutMs: number;
   readonly #intervalMs: number;
+  /** Up to this many ms are added to each interval at random (interval_jitter), so checks of many hosts and workers spread out. */
+  readonly #jitterMs: number;
+  readonly #random: () => number;
   readonly #healthyThreshold: number;
   readonly #unhealthyThreshold: number;
-  readonly #states: HostState[];
+  #states: HostState[];
   readonly #verdict: HealthVerdict;
   #running = false;
 
   /** Validates the config (errors carry `path`); start() begins probing. */
-  constructor(cfg: HealthCheckConfig, hosts: readonly Host[], verdict: HealthVerdict, path = 'health_check') {
+  constructor(cfg: HealthCheckConfig, hosts: readonly Host[], verdict: HealthVerdict, path = 'health_check', random: () => number = Math.random) {
+    this.#jitterMs = Math.max(0, cfg.interval_jitter ?? 0);
+    this.#random = random;
     this.#timeoutMs = positiveMs(cfg.timeout, `${path}.timeout`);
     this.#intervalMs = positiveMs(cfg.interval, `${path}.interval`);
     this.#healthyThreshold = positiveInt(cfg.healthy_threshold, `${path}.healthy_threshold`);
@@ -131,6 +136,22 @@ export class HealthChecker {
     for (const s of this.#states) this.#run(s);
   }
 
+  /**
+   * The cluster's hosts changed (DNS): hosts that stay keep their counters and timers, new ones are
+   * probed at once when running, removed ones stop being probed.
+   */
+  setHosts(hosts: readonly Host[]): void {
+    const old = new Map(this.#states.map((s) => [s.host, s]));
+    this.#states = hosts.map((host) => old.get(host) ?? { host, successes: 0, failures: 0, timer: undefined, abort: undefined });
+    for (const [host, s] of old) {
+      if (hosts.includes(host)) continue;
+      if (s.timer !== undefined) clearTimeout(s.timer);
+      s.abort?.();
+    }
+    if (!this.#running) return;
+    for (const s of this.#states) if (!old.has(s.host)) this.#run(s);
+  }
+
   /** Clears every timer and aborts probes in flight; the hosts keep their current flags. */
   stop(): void {
     this.#running = false;
@@ -146,10 +167,10 @@ export class HealthChecker {
     s.timer = undefined;
     s.abort = this.#probe(s.host, this.#timeoutMs, (r) => {
       s.abort = undefined;
-      if (!this.#running) return;
+      if (!this.#running || !this.#states.includes(s)) return;
       this.#record(s, r);
       // Scheduled after the probe ends, never overlapping: a slow host is not probed twice at once.
-      s.timer = setTimeout(() => this.#run(s), this.#intervalMs);
+      s.timer = setTimeout(() => this.#run(s), this.#intervalMs + this.#random() * this.#jitterMs);
       s.timer.unref();
     });
   }

@@ -81,7 +81,7 @@ export class UpstreamHost implements Host {
 }
 
 export class MutableHostSet implements HostSet {
-  readonly hosts: readonly UpstreamHost[];
+  hosts: readonly UpstreamHost[];
   #healthy: readonly Host[];
 
   constructor(hosts: readonly UpstreamHost[]) {
@@ -91,6 +91,12 @@ export class MutableHostSet implements HostSet {
 
   get healthyHosts(): readonly Host[] {
     return this.#healthy;
+  }
+
+  /** A new host list (DNS): balancers see a new healthy array and rebuild what they keep. */
+  replace(hosts: readonly UpstreamHost[]): void {
+    this.hosts = hosts;
+    this.refresh();
   }
 
   /** Called after a host's health flag changed; builds a fresh array (rare: health transitions). */

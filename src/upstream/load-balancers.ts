@@ -6,12 +6,15 @@
  */
 import type { Registry } from '../common/registry.js';
 import type { Host, HostSet, LoadBalancer, LoadBalancerContext, LoadBalancerFactory } from '../types/upstream.js';
+import { maglev, ringHash } from './hash-balancers.js';
 
 export const LB_RANDOM = 'LB_RANDOM';
 export const LB_ROUNDROBIN = 'LB_ROUNDROBIN';
 export const LB_WEIGHTED_ROUNDROBIN = 'LB_WEIGHTED_ROUNDROBIN';
 export const LB_LEAST_REQUEST = 'LB_LEAST_REQUEST';
 export const LB_LEAST_CONNECTION = 'LB_LEAST_CONNECTION';
+export const LB_MAGLEV = 'LB_MAGLEV';
+export const LB_RING_HASH = 'LB_RING_HASH';
 
 function randomIndex(random: () => number, n: number): number {
   const i = Math.floor(random() * n);
@@ -119,4 +122,6 @@ export function registerBuiltinLoadBalancers(registry: Registry<LoadBalancerFact
   registry.register(LB_WEIGHTED_ROUNDROBIN, { create: (set) => new WeightedRoundRobinLb(set) });
   registry.register(LB_LEAST_REQUEST, { create: (set, o) => new TwoChoicesLb(set, o.random, activeRequests) });
   registry.register(LB_LEAST_CONNECTION, { create: (set, o) => new TwoChoicesLb(set, o.random, activeConnections) });
+  registry.register(LB_MAGLEV, { create: (set, o) => maglev(set, o.random) });
+  registry.register(LB_RING_HASH, { create: (set, o) => ringHash(set, o.random) });
 }

@@ -36,6 +36,8 @@ export interface ConnectionPoolOptions {
   readonly maxRequestsPerConnection?: number | undefined;
   /** Longest wait in the queue, in ms, before TIMEOUT; 0: no bound (the route timeout still applies). */
   readonly queueTimeoutMs?: number | undefined;
+  /** The cluster's idle_timeout: a connection carrying no request this long is closed; 0: kept. */
+  readonly idleTimeoutMs?: number | undefined;
 }
 
 const enum State {
@@ -51,6 +53,8 @@ class Entry {
   handed = 0;
   inReady = false;
   gone = false;
+  /** When the last lease ended (Date.now()), for the idle sweep. */
+  idleSince = Date.now();
   readonly holdsSlot: boolean;
   readonly events: UpstreamClientEvents;
   constructor(pool: HostConnectionPool, holdsSlot: boolean) {
@@ -92,6 +96,8 @@ export class HostConnectionPool implements ConnectionPool {
   #queueTimeouts = 0;
   #overflows = 0;
   readonly #timeoutError: RingsideError;
+  readonly #idleTimeoutMs: number;
+  #idleSweep: NodeJS.Timeout | undefined;
 
   constructor(host: Host, opts: ConnectionPoolOptions) {
     this.host = host;
@@ -99,6 +105,7 @@ export class HostConnectionPool implements ConnectionPool {
     this.#breaker = opts.breaker;
     this.#maxPerConn = opts.maxRequestsPerConnection ?? 0;
     this.#queueTimeoutMs = opts.queueTimeoutMs ?? 0;
+    this.#idleTimeoutMs = opts.idleTimeoutMs ?? 0;
     this.#timeoutError = new RingsideError(
       'TIMEOUT',
       'upstream',
@@ -171,7 +178,30 @@ export class HostConnectionPool implements ConnectionPool {
     return this.#drainPromise;
   }
 
+  /**
+   * One timer per pool, running only while it has connections: every quarter of idle_timeout it
+   * closes those idle for the whole timeout, so a connection lives at most 1.25 × the timeout idle
+   * and requests never touch a timer.
+   */
+  #armIdleSweep(): void {
+    if (this.#idleTimeoutMs <= 0 || this.#idleSweep !== undefined) return;
+    const every = Math.max(10, this.#idleTimeoutMs / 4);
+    this.#idleSweep = setInterval(() => {
+      const now = Date.now();
+      for (const e of [...this.#entries.values()]) {
+        if (e.leases === 0 && now - e.idleSince >= this.#idleTimeoutMs) e.client!.close(`idle for ${this.#idleTimeoutMs} ms (cluster idle_timeout)`);
+      }
+      if (this.#entries.size === 0 && this.#connecting === 0) {
+        clearInterval(this.#idleSweep);
+        this.#idleSweep = undefined;
+      }
+    }, every);
+    this.#idleSweep.unref();
+  }
+
   close(): void {
+    clearInterval(this.#idleSweep);
+    this.#idleSweep = undefined;
     this.#state = State.Closed;
     this.#failQueued(this.#unavailable());
     for (const e of [...this.#entries.values()]) e.client!.close('pool closed');
@@ -266,6 +296,7 @@ export class HostConnectionPool implements ConnectionPool {
 
   #endLease(e: Entry): void {
     e.leases--;
+    if (e.leases === 0 && this.#idleTimeoutMs > 0) e.idleSince = Date.now();
     this.host.stats.activeRequests--;
     this.#breaker.releaseRequest();
     this.#place(e);
@@ -330,6 +361,8 @@ export class HostConnectionPool implements ConnectionPool {
       this.#lastCapacity = Math.max(1, client.capacity);
       this.host.stats.activeConnections++;
       this.host.stats.totalConnections++;
+      e.idleSince = Date.now();
+      this.#armIdleSweep();
       this.#place(e);
     });
   }

@@ -14,7 +14,7 @@ interface Setup {
   host: UpstreamHost;
 }
 
-function setup(port: number, thresholds: CircuitBreakerThresholdsConfig = {}, opts: { maxPerConn?: number; queueTimeoutMs?: number } = {}): Setup {
+function setup(port: number, thresholds: CircuitBreakerThresholdsConfig = {}, opts: { maxPerConn?: number; queueTimeoutMs?: number; idleTimeoutMs?: number } = {}): Setup {
   const host = new UpstreamHost('c', { address: `127.0.0.1:${port}` }, 'hosts[0]');
   const factory = new LineClientFactory();
   const breaker = new ClusterCircuitBreaker('c', thresholds);
@@ -23,6 +23,7 @@ function setup(port: number, thresholds: CircuitBreakerThresholdsConfig = {}, op
     breaker,
     maxRequestsPerConnection: opts.maxPerConn,
     queueTimeoutMs: opts.queueTimeoutMs,
+    idleTimeoutMs: opts.idleTimeoutMs,
   });
   return { pool, factory, breaker, host };
 }
@@ -267,6 +268,28 @@ test('close fails queued waiters with UNAVAILABLE', async () => {
     await assert.rejects(queued, (e: unknown) => (e as RingsideError).code === 'UNAVAILABLE');
     await assert.rejects(busy, (e: unknown) => (e as RingsideError).code === 'UPSTREAM_RESET');
   } finally {
+    await srv.close();
+  }
+});
+
+test('cluster idle_timeout closes a connection that carried nothing for that long, and only then', async () => {
+  const srv = await lineServer();
+  const { pool, factory } = setup(srv.port, {}, { idleTimeoutMs: 200 });
+  try {
+    assert.equal(await call(pool, 'a'), 'a@0');
+    // Busy well inside the timeout: the connection stays.
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 80));
+      await call(pool, `k${i}`);
+    }
+    assert.equal(factory.connects, 1);
+    assert.equal(pool.stats().connections, 1);
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(pool.stats().connections, 0, 'closed after idling past idle_timeout');
+    assert.equal(await call(pool, 'b'), 'b@1');
+    assert.equal(factory.connects, 2);
+  } finally {
+    pool.close();
     await srv.close();
   }
 });
