@@ -53,13 +53,18 @@ export function asRingsideError(err: unknown, source: ErrorSource = 'internal'):
   return new RingsideError('INTERNAL', source, message, { cause: err, retryable: false });
 }
 
-/** HTTP status a proxy answers with for an error that ends a request. */
+/**
+ * HTTP status a proxy answers with for an error that ends a request. The source decides where the
+ * fault lies: malformed or oversized bytes from the downstream are its 4xx, the same from the
+ * upstream are a bad gateway; a deadline the downstream missed (its own request too slow) is 408,
+ * one the upstream missed is 504.
+ */
 export function httpStatusOf(err: RingsideError): number {
   switch (err.code) {
     case 'BAD_REQUEST':
-      return 400;
+      return err.source === 'downstream' ? 400 : err.source === 'upstream' ? 502 : 500;
     case 'LIMIT_EXCEEDED':
-      return 413;
+      return err.source === 'downstream' ? 413 : err.source === 'upstream' ? 502 : 500;
     case 'NO_ROUTE':
       return 404;
     case 'CONNECT_FAILED':
@@ -72,7 +77,7 @@ export function httpStatusOf(err: RingsideError): number {
     case 'UPSTREAM_STATUS':
       return 502;
     case 'TIMEOUT':
-      return 504;
+      return err.source === 'downstream' ? 408 : 504;
     case 'CANCELLED':
       return 499;
     case 'INTERNAL':
@@ -95,10 +100,16 @@ export const GrpcCode = {
   UNAUTHENTICATED: 16,
 } as const;
 
+/**
+ * gRPC status for an error. UNAVAILABLE tells a gRPC client the call may be retried, so a broken
+ * upstream exchange is UNAVAILABLE only when it is `retryable`; otherwise INTERNAL (the service may
+ * have acted on it). Bad input is INVALID_ARGUMENT only when
+ * the caller sent it.
+ */
 export function grpcCodeOf(err: RingsideError): number {
   switch (err.code) {
     case 'BAD_REQUEST':
-      return GrpcCode.INVALID_ARGUMENT;
+      return err.source === 'downstream' ? GrpcCode.INVALID_ARGUMENT : GrpcCode.INTERNAL;
     case 'LIMIT_EXCEEDED':
     case 'OVERFLOW':
       return GrpcCode.RESOURCE_EXHAUSTED;
@@ -112,10 +123,13 @@ export function grpcCodeOf(err: RingsideError): number {
       return GrpcCode.INTERNAL;
     case 'NO_HEALTHY_HOST':
     case 'CONNECT_FAILED':
-    case 'UPSTREAM_RESET':
-    case 'UPSTREAM_BAD_RESPONSE':
-    case 'UPSTREAM_STATUS':
     case 'UNAVAILABLE':
       return GrpcCode.UNAVAILABLE;
+    case 'UPSTREAM_STATUS':
+      // Layotto answers a non-success upstream status with UNAVAILABLE; clients rely on it.
+      return GrpcCode.UNAVAILABLE;
+    case 'UPSTREAM_RESET':
+    case 'UPSTREAM_BAD_RESPONSE':
+      return err.retryable ? GrpcCode.UNAVAILABLE : GrpcCode.INTERNAL;
   }
 }

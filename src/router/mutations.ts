@@ -26,6 +26,9 @@ export function applyHeaderMutation(mutation: HeaderMutation, headers: MutableHe
  */
 export function retryCovers(policy: RetryPolicy, error: RingsideError | undefined, status: number | undefined): boolean {
   if (error !== undefined) {
+    // Only the upstream's failures, and only those their maker marked worth another try: a bad
+    // request or a Ringside bug would fail the same way again, and a route deadline is final.
+    if (error.source !== 'upstream' || !error.retryable) return false;
     switch (error.code) {
       case 'CONNECT_FAILED':
         return policy.onConnectFailure;

@@ -5,8 +5,9 @@
  *
  *   LB_MAGLEV     Maglev lookup table (65537 entries, Google's Maglev paper §3.4, weighted by
  *                 taking turns in proportion to weight): O(1) pick, minimal disruption.
- *   LB_RING_HASH  Ketama-style ring: ⌈1024 · weight / total⌉ points per host (at least one), binary
- *                 search for the first point at or after the key's hash.
+ *   LB_RING_HASH  Ketama-style ring: 128 points per unit of weight on each host, binary search for
+ *                 the first point at or after the key's hash. Points depend only on the host itself,
+ *                 so a host leaving moves exactly its own keys.
  *
  * A request without a hash key (no hash_policy, or the header absent) gets a random healthy host,
  * as Envoy does. Tables are rebuilt when the healthy array changes identity (health transitions and
@@ -98,8 +99,8 @@ class MaglevLb implements LoadBalancer {
   }
 }
 
-/** Points on the ring per unit of weight share, Envoy's minimum_ring_size default. */
-const RING_POINTS = 1024;
+/** Points on the ring per unit of host weight (weights are 1..128). */
+const POINTS_PER_WEIGHT = 128;
 
 class RingHashLb implements LoadBalancer {
   readonly #set: HostSet;
@@ -114,10 +115,9 @@ class RingHashLb implements LoadBalancer {
   }
 
   #build(hosts: readonly Host[]): void {
-    const total = hosts.reduce((s, h) => s + h.weight, 0);
     const entries: [number, number][] = [];
     hosts.forEach((h, i) => {
-      const count = Math.max(1, Math.ceil((RING_POINTS * h.weight) / total));
+      const count = POINTS_PER_WEIGHT * h.weight;
       for (let r = 0; r < count; r++) entries.push([hash32(`${h.address}_${r}`), i]);
     });
     entries.sort((a, b) => a[0] - b[0]);

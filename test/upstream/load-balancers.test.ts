@@ -28,7 +28,7 @@ function counts(names: string[]): Record<string, number> {
 
 test('the registry holds every MOSN balancer name and refuses a second registration', () => {
   const r = lbs();
-  assert.deepEqual(r.names().sort(), ['LB_LEAST_CONNECTION', 'LB_LEAST_REQUEST', 'LB_RANDOM', 'LB_ROUNDROBIN', 'LB_WEIGHTED_ROUNDROBIN']);
+  assert.deepEqual(r.names().sort(), ['LB_LEAST_CONNECTION', 'LB_LEAST_REQUEST', 'LB_MAGLEV', 'LB_RANDOM', 'LB_RING_HASH', 'LB_ROUNDROBIN', 'LB_WEIGHTED_ROUNDROBIN']);
   assert.throws(() => registerBuiltinLoadBalancers(r), /already registered/);
 });
 
@@ -108,3 +108,25 @@ test('a single host is always the pick', () => {
     assert.deepEqual(picked.map((h) => h?.hostname), ['a', 'a'], name);
   }
 });
+
+for (const [name, maxMovedOthers] of [['LB_RING_HASH', 0], ['LB_MAGLEV', 0.05]] as const) {
+  test(`${name}: ejecting a host moves its keys and (almost) no others; weight shifts the share`, () => {
+    const { set, hosts: hs } = hosts([1, 1, 1, 1, 3]);
+    const lb = lbs().require(name).create(set, { random: () => 0 });
+    const keys = Array.from({ length: 2000 }, (_, i) => `user-${i}`);
+    const before = keys.map((k) => lb.chooseHost({ hashKey: k })!);
+    const share = counts(before.map((h) => h.hostname));
+    assert.ok(share['e']! > 1.8 * share['a']!, `weight 3 host gets clearly more keys: ${JSON.stringify(share)}`);
+    hs[1]!.setHealthy(false);
+    set.refresh();
+    const after = keys.map((k) => lb.chooseHost({ hashKey: k })!);
+    let movedOthers = 0;
+    keys.forEach((_, i) => {
+      assert.notEqual(after[i], hs[1], 'an ejected host gets no key');
+      if (before[i] !== hs[1] && after[i] !== before[i]) movedOthers++;
+    });
+    assert.ok(movedOthers / keys.length <= maxMovedOthers, `${movedOthers} keys of healthy hosts moved`);
+    // Same key, same host, as long as the set does not change.
+    assert.equal(lb.chooseHost({ hashKey: 'user-7' }), after[7]);
+  });
+}
