@@ -21,6 +21,7 @@ import type { StreamClientFactory } from './types/proxy.js';
 import type { ListenerReady } from './types/messages.js';
 import type { RingEndpoint } from './types/ring.js';
 import type { Host } from './types/upstream.js';
+import type { PlacementAdvisor } from './types/actor.js';
 import type { Extensions } from './extensions.js';
 import type { NetworkContext, WorkerNetwork as NetworkPort } from './worker/network-port.js';
 import { WorkerNetwork, type ListenerConfigInput } from './network/index.js';
@@ -88,6 +89,7 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
 
   let network: WorkerNetwork | null = null;
   const schedulerDial = (ctx.services as { dialInProcess?: (name: string) => RingEndpoint }).dialInProcess;
+  const placement = (ctx.services as { placement?: PlacementAdvisor }).placement;
   const dapr = daprSettingsFromEnv({
     enabled: settings.dapr.enabled,
     grpcPort: settings.dapr.grpc_port,
@@ -104,6 +106,7 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
       if (network === null) throw new Error('the network is not built yet');
       return network.dialInProcess(name);
     },
+    placement,
     invokerFilters: ext.invokerFilters,
     channels: ext.channels,
     maxGrpcMessageBytes: settings.limits.max_grpc_message_bytes,

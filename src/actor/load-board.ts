@@ -44,6 +44,11 @@ export class LoadBoard {
     Atomics.store(this.#cells, this.#workers + index, 0);
   }
 
+  /** Worker `index`'s published event-loop utilization, 0..1 (one atomic read, no allocation). */
+  utilization(index: number): number {
+    return Atomics.load(this.#cells, this.#workers + index) / 1000;
+  }
+
   get(index: number): number {
     return Atomics.load(this.#cells, index);
   }

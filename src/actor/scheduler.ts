@@ -1,10 +1,25 @@
 /**
  * Placement: where a connection's actors run, and which worker accepts a new in-process connection.
  *
- *   connection accepted on worker w ─▶ read loop, write loop, phase machines: all on w (affinity)
+ *   connection accepted on worker w ─▶ read loop, write loop: all on w (affinity)
  *   channel dials "egress_x" on w ─▶ place() ─┬─ w itself (fast path, no thread hop)
  *                                              └─ least-loaded worker v, as a pipe.dial MeshMessage
  *                                                 relayed by the supervisor (only when w is saturated)
+ *   channel pool gives a connection back ─▶ shouldRetire(placed on) ─▶ true: the pool closes it and
+ *                                              the next call re-dials, so place() decides again
+ *
+ * Placement follows load after the dial: a channel pool's connections live for the whole run, so
+ * deciding only at dial time would pin the egress work where warm-up left it. A connection is
+ * retired when its placement is now wrong by a clear margin — kept on a saturated worker while
+ * another is idle, or on another worker that became saturated while this one is idle — and at most
+ * one connection per RETIRE_INTERVAL_MS per worker (the load board publishing period, 50 ms; its
+ * smoothing spreads the effect of a move over the next few periods). Two things keep placement from
+ * flapping: the gap between the saturation threshold (move away above it) and the idle threshold
+ * (accept work, or take it back, only below it); and a damping period after each change of
+ * direction. The second matters because the work is a pipeline: once the gRPC side on w sheds its
+ * egress work to v, v may become the bottleneck and w then idles waiting for answers — which reads
+ * as "v saturated, w idle" and would call the work straight back. A reversal is allowed only after
+ * REVERSAL_DAMPING_MS, doubled on each reversal (up to REVERSAL_DAMPING_MAX_MS).
  *
  * Why affinity first: splitting one connection's actors over two threads measured +66% CPU per
  * request and −35% throughput, and one hop to a parked thread costs ~35 µs of wake-up. So a move
@@ -23,6 +38,14 @@ export interface SchedulerSettings {
 }
 
 export const defaultSchedulerSettings: SchedulerSettings = { saturationThreshold: 0.85, crossWorker: true };
+
+/** The hysteresis band: a worker takes work (or takes it back) only this far below saturation. */
+export const IDLE_MARGIN = 0.25;
+/** At most one connection re-placed per worker in this period. */
+export const RETIRE_INTERVAL_MS = 50;
+/** After moving connections one way, moving them the other way waits this long (doubling per reversal). */
+export const REVERSAL_DAMPING_MS = 5_000;
+export const REVERSAL_DAMPING_MAX_MS = 80_000;
 
 export type PlacementReason =
   /** This worker is not saturated: keep the new connection here. */
@@ -72,6 +95,22 @@ export function placeConnectionActors(transportWorker: number): number {
   return transportWorker;
 }
 
+/**
+ * The pure re-placement rule for a connection whose far end runs on `placedOn`, asked by worker
+ * `self` (see the header for why the thresholds differ).
+ */
+export function shouldRetireConnection(self: number, placedOn: number, utilization: (worker: number) => number, workers: number, settings: SchedulerSettings): boolean {
+  if (!settings.crossWorker) return placedOn !== self;
+  const high = settings.saturationThreshold;
+  const idle = high - IDLE_MARGIN;
+  if (placedOn === self) {
+    if (utilization(self) <= high) return false;
+    for (let i = 0; i < workers; i++) if (i !== self && utilization(i) < idle) return true;
+    return false;
+  }
+  return utilization(placedOn) > high && utilization(self) < idle;
+}
+
 /** The per-worker scheduler: the placement rule bound to this worker's view of the load board. */
 export class Scheduler {
   readonly #self: number;
@@ -79,6 +118,13 @@ export class Scheduler {
   readonly #settings: SchedulerSettings;
   #moved = 0;
   #kept = 0;
+  #retired = 0;
+  #lastRetireAt = -Infinity;
+  /** Direction of the last re-placement: 'out' (local → another worker) or 'home'. */
+  #direction: 'out' | 'home' | null = null;
+  #damping = REVERSAL_DAMPING_MS;
+  #reversals = 0;
+  readonly #utilization = (worker: number): number => this.#board.utilization(worker);
 
   constructor(self: number, board: LoadBoard, settings: SchedulerSettings) {
     this.#self = self;
@@ -98,8 +144,29 @@ export class Scheduler {
     return placement;
   }
 
-  stats(): { kept: number; moved: number } {
-    return { kept: this.#kept, moved: this.#moved };
+  /**
+   * Called by a channel pool each time a connection whose far end runs on `placedOn` comes back
+   * idle; true means close it so the next call re-dials through placeInProcess(). One atomic read
+   * when this worker is not saturated and the connection is local (the common case).
+   */
+  shouldRetire(placedOn: number): boolean {
+    if (!shouldRetireConnection(this.#self, placedOn, this.#utilization, this.#board.size, this.#settings)) return false;
+    const now = performance.now();
+    if (now - this.#lastRetireAt < RETIRE_INTERVAL_MS) return false;
+    const direction = placedOn === this.#self ? 'out' : 'home';
+    if (this.#direction !== null && direction !== this.#direction) {
+      if (now - this.#lastRetireAt < this.#damping) return false;
+      this.#reversals++;
+      this.#damping = Math.min(this.#damping * 2, REVERSAL_DAMPING_MAX_MS);
+    }
+    this.#direction = direction;
+    this.#lastRetireAt = now;
+    this.#retired++;
+    return true;
+  }
+
+  stats(): { kept: number; moved: number; retired: number; reversals: number } {
+    return { kept: this.#kept, moved: this.#moved, retired: this.#retired, reversals: this.#reversals };
   }
 }
 

@@ -16,6 +16,8 @@
  * actor served (a connection, with its protocol's error). Messages told to a stopped actor are
  * dropped and counted as dead letters.
  */
+import type { RingEndpoint } from './ring.js';
+
 export interface Actor<M> {
   /** Called for each message, one at a time, in the order they were told. */
   receive(msg: M): void;
@@ -99,3 +101,12 @@ export type ConnectionReadMsg =
  * that is not an object with `k`), or a control message.
  */
 export type ConnectionWriteMsg = Buffer | { readonly k: 'flush' } | { readonly k: 'end' } | { readonly k: 'close' };
+
+/**
+ * The scheduler's advice on an in-process connection after its dial (channel pools ask it each time
+ * a connection comes back idle). Implemented by the worker's in-process dialer.
+ */
+export interface PlacementAdvisor {
+  /** True when the connection over `endpoint` should be closed and re-dialed: load moved since it was placed. */
+  shouldRetire(endpoint: RingEndpoint): boolean;
+}

@@ -7,6 +7,7 @@
  *   Channel "http": pool of ≤ size connections ─▶ RingPipe into an in-process listener (or TCP)
  *       ─▶ NET/IO → PROTOCOL → STREAM → PROXY ─▶ service, and the answer back the same way.
  */
+import type { PlacementAdvisor } from './actor.js';
 import type { Registry } from '../common/registry.js';
 import type { RingsideError } from '../common/errors.js';
 import type { RingEndpoint } from './ring.js';
@@ -107,6 +108,8 @@ export interface Channel {
 export interface ChannelEnv {
   /** Dials the in-process listener `name` on this worker; throws when there is none. */
   readonly dialInProcess: ((name: string) => RingEndpoint) | undefined;
+  /** The scheduler's advice on connections dialInProcess made; absent: they stay where they are. */
+  readonly placement?: PlacementAdvisor | undefined;
   /** Largest response body a channel accepts. */
   readonly maxResponseBytes: number;
 }
@@ -168,6 +171,8 @@ export interface DaprSettings {
 export interface RuntimeEnv {
   readonly workerIndex: number;
   readonly dialInProcess: ((name: string) => RingEndpoint) | undefined;
+  /** Re-placement advice for in-process channel connections (the worker's scheduler). */
+  readonly placement?: PlacementAdvisor | undefined;
   readonly invokerFilters: InvokerFilterRegistries;
   readonly channels: Registry<ChannelFactory>;
   readonly maxGrpcMessageBytes: number;

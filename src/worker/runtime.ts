@@ -24,6 +24,7 @@ import { OffloadPool, offloadThreadsFrom } from './offload.js';
 import { MeshLink } from './mesh.js';
 import { InProcessDialer } from './dialer.js';
 import type { RingEndpoint } from '../types/ring.js';
+import type { PlacementAdvisor } from '../types/actor.js';
 import { emptyNetwork, type NetworkFactory, type WorkerNetwork } from './network-port.js';
 import { exposeOn } from './comlink-endpoint.js';
 import { WorkerMetrics } from '../observability/worker-metrics.js';
@@ -48,6 +49,8 @@ export interface DataplaneServices extends WorkerServices {
   readonly loadBoard: LoadBoard;
   /** Dials an in-process listener by name on the worker the scheduler picks (Layotto channels). */
   readonly dialInProcess: (name: string) => RingEndpoint;
+  /** Whether a connection dialInProcess made should be re-dialed elsewhere (channel pools ask). */
+  readonly placement: PlacementAdvisor;
 }
 
 /**
@@ -95,6 +98,7 @@ export class DataplaneWorker {
       mesh,
       loadBoard: board,
       dialInProcess: (name) => dialer.dial(name),
+      placement: dialer,
     };
     const makeNetwork: NetworkFactory | null = overrides.networkFactory ?? assembleDataplane;
     this.#network =
@@ -227,6 +231,8 @@ export class DataplaneWorker {
         'offload.queued': offload.queued,
         'scheduler.kept_local': sched.kept,
         'scheduler.moved': sched.moved,
+        'scheduler.retired': sched.retired,
+        'scheduler.reversals': sched.reversals,
       },
       memory: { heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers },
     };

@@ -102,6 +102,10 @@ class HttpConn {
     return this.transport.closed;
   }
 
+  get misplaced(): boolean {
+    return this.transport.misplaced;
+  }
+
   destroy(reason: string): void {
     this.transport.destroy(reason);
   }
@@ -215,7 +219,7 @@ export class HttpChannel implements Channel {
 
   constructor(config: ChannelConfig, env: ChannelEnv, codec: ProtocolCodec) {
     this.#codec = codec;
-    this.pool = new ConnPool(config.size, () => new HttpConn(dialTransport(config.listener, env.dialInProcess), codec, env.maxResponseBytes));
+    this.pool = new ConnPool(config.size, () => new HttpConn(dialTransport(config.listener, env.dialInProcess, env.placement), codec, env.maxResponseBytes));
   }
 
   invoke(req: RpcRequest, timeoutMs: number): Promise<RpcResponse> {

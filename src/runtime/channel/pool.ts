@@ -7,6 +7,8 @@ import { RingsideError, asRingsideError } from '../../common/errors.js';
 
 export interface Poolable {
   readonly closed: boolean;
+  /** Asked when the connection comes back idle: true retires it (the next call dials anew). */
+  readonly misplaced?: boolean;
   destroy(reason: string): void;
 }
 
@@ -34,6 +36,7 @@ export class ConnPool<C extends Poolable> {
   #queueHead = 0;
   #turns = 0;
   #dialed = 0;
+  #retired = 0;
   #closed = false;
 
   constructor(size: number, dial: () => C) {
@@ -66,10 +69,16 @@ export class ConnPool<C extends Poolable> {
     (ticket as Waiter<C>).waiting = false;
   }
 
-  /** Gives a lent connection back; a broken one is destroyed and its slot freed for a new dial. */
+  /**
+   * Gives a lent connection back; a broken one is destroyed and its slot freed for a new dial. So is
+   * one the scheduler would place elsewhere now: the next call's dial is placed by the load board.
+   */
   release(conn: C, broken: boolean): void {
     if (broken || conn.closed || this.#closed) conn.destroy(broken ? 'broken' : 'pool closed');
-    else this.#idle.push(conn);
+    else if (conn.misplaced === true) {
+      this.#retired++;
+      conn.destroy('re-placed by the scheduler');
+    } else this.#idle.push(conn);
     this.#turns--;
     this.#next();
   }
@@ -133,6 +142,11 @@ export class ConnPool<C extends Poolable> {
 
   get dialed(): number {
     return this.#dialed;
+  }
+
+  /** Connections closed because the scheduler re-placed them. */
+  get retired(): number {
+    return this.#retired;
   }
 
   get size(): number {

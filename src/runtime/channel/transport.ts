@@ -6,10 +6,16 @@
 import { connect, type Socket } from 'node:net';
 import { RingsideError } from '../../common/errors.js';
 import type { RingEndpoint } from '../../types/ring.js';
+import type { PlacementAdvisor } from '../../types/actor.js';
 
 export interface ChannelTransport {
   readonly kind: 'ring' | 'tcp' | 'unix';
   readonly closed: boolean;
+  /**
+   * The scheduler would place this connection's far end on another worker now: a pool closes it
+   * when it comes back idle, so the next call re-dials. Always false for sockets.
+   */
+  readonly misplaced: boolean;
   /** Queues bytes toward the peer (one call per request: the request is encoded whole). */
   write(data: Buffer): void;
   /** Drops the transport at once; onClose follows. */
@@ -21,7 +27,11 @@ export interface ChannelTransport {
 }
 
 /** Dials `listener` as Layotto's dialFunc does: host:port → TCP, otherwise the in-process listener. */
-export function dialTransport(listener: string, dialInProcess: ((name: string) => RingEndpoint) | undefined): ChannelTransport {
+export function dialTransport(
+  listener: string,
+  dialInProcess: ((name: string) => RingEndpoint) | undefined,
+  placement?: PlacementAdvisor,
+): ChannelTransport {
   if (listener.startsWith('/')) return new SocketTransport('unix', connect({ path: listener }));
   const colon = listener.lastIndexOf(':');
   if (colon > 0) {
@@ -40,7 +50,7 @@ export function dialTransport(listener: string, dialInProcess: ((name: string) =
   } catch (err) {
     throw new RingsideError('UNAVAILABLE', 'internal', `cannot dial in-process listener "${listener}": ${(err as Error).message}`, { cause: err });
   }
-  return new RingTransport(endpoint);
+  return new RingTransport(endpoint, placement);
 }
 
 /**
@@ -55,6 +65,10 @@ abstract class BaseTransport implements ChannelTransport {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  get misplaced(): boolean {
+    return false;
   }
 
   abstract write(data: Buffer): void;
@@ -118,10 +132,12 @@ class SocketTransport extends BaseTransport {
 class RingTransport extends BaseTransport {
   readonly kind = 'ring' as const;
   readonly #endpoint: RingEndpoint;
+  readonly #placement: PlacementAdvisor | undefined;
 
-  constructor(endpoint: RingEndpoint) {
+  constructor(endpoint: RingEndpoint, placement: PlacementAdvisor | undefined) {
     super();
     this.#endpoint = endpoint;
+    this.#placement = placement;
     endpoint.onData = (chunk) => this.onData?.(chunk);
     endpoint.onEnd = () => this.destroy('closed by peer');
     endpoint.onClose = (reason) => this.finish(reason ?? 'closed by peer');
@@ -129,6 +145,10 @@ class RingTransport extends BaseTransport {
 
   override get closed(): boolean {
     return super.closed || this.#endpoint.closed;
+  }
+
+  override get misplaced(): boolean {
+    return this.#placement !== undefined && this.#placement.shouldRetire(this.#endpoint);
   }
 
   /** A pipe is connected the moment it is dialed: a close is always a dropped connection. */

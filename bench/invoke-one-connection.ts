@@ -1,0 +1,255 @@
+/**
+ * bench:invoke1 — what the scheduler buys: ONE gRPC client connection (h2load -c 1 -m 64; every call
+ * lands on the worker that accepted it) calling InvokeService through the mosn invoker, the http
+ * channel (a pool of 16, as in the default config) and the in-process egress proxy to the anchor
+ * upstream, with `ringside start --workers 1` and `--workers 2` measured back to back in each round.
+ * With 2 workers the loaded worker's channel pool retires connections and re-dials them onto the
+ * idle worker, so the egress proxy work runs there. Prints JSON: req/s, CPU µs per request (every
+ * thread of the sidecar), and the scheduler and actor counters from the admin /stats.
+ *
+ *   node dist/bench/invoke-one-connection.js [--duration 8] [--streams 64] [--rounds 2] [--upstream 127.0.0.1:19000]
+ *
+ * Start the anchors first (/work/shared/bench/anchors.sh start); run under the machine's exclusive lock.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { messageType } from '../src/runtime/proto.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < args.length ? args[i + 1]! : fallback;
+};
+const note = (line: string): void => void process.stderr.write(line + '\n');
+
+const SEED = '{"jsonrpc":"2.0","method":"GetUser","params":["A003"],"id":9527}';
+const ID = 'org.apache.dubbo.samples.UserProvider';
+const INVOKE_PATH = '/spec.proto.runtime.v1.Runtime/InvokeService';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function sidecarConfig(grpcPort: number, upstream: string): object {
+  return {
+    servers: [
+      {
+        routers: [{ router_config_name: 'r', virtual_hosts: [{ name: 'up', domains: ['*'], routers: [{ match: { prefix: '/' }, route: { cluster_name: 'up' } }] }] }],
+        listeners: [
+          {
+            name: 'grpc',
+            address: `127.0.0.1:${grpcPort}`,
+            bind_port: true,
+            filter_chains: [
+              {
+                filters: [
+                  {
+                    type: 'grpc',
+                    config: {
+                      server_name: 'runtime',
+                      grpc_config: { rpcs: { mosn: { config: { before_invoke: [{ name: 'dubbo_json_rpc' }], channel: [{ size: 16, protocol: 'http', listener: 'egress_runtime_http' }] } } } },
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+          {
+            name: 'egress_runtime_http',
+            address: 'egress_runtime_http',
+            filter_chains: [{ filters: [{ type: 'proxy', config: { downstream_protocol: 'Http1', upstream_protocol: 'Http1', router_config_name: 'r' } }] }],
+          },
+        ],
+      },
+    ],
+    cluster_manager: { clusters: [{ name: 'up', type: 'SIMPLE', lb_type: 'LB_ROUNDROBIN', hosts: [{ address: upstream }] }] },
+    ringside: { dapr: { enabled: false }, admin: { address: '127.0.0.1:0' } },
+  };
+}
+
+interface Sidecar {
+  child: ChildProcess;
+  admin: string;
+}
+
+function startSidecar(cli: string, cfg: string, workers: number): Promise<Sidecar> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, 'start', '-c', cfg, '--workers', String(workers)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`sidecar --workers ${workers}: no ready line`));
+    }, 20_000);
+    const check = (): void => {
+      const admin = /admin listening on ([^\s"]+)/.exec(err)?.[1];
+      if (/ringside ready:/.test(out) && admin !== undefined) {
+        clearTimeout(timer);
+        resolve({ child, admin });
+      }
+    };
+    child.stdout!.on('data', (c: Buffer) => ((out += c.toString()), check()));
+    child.stderr!.on('data', (c: Buffer) => ((err += c.toString()), check()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`sidecar exited with ${code}: ${err.slice(-2000)}`));
+    });
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => (clearTimeout(timer), resolve()));
+    child.kill('SIGTERM');
+  });
+}
+
+function getJson(url: string): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false }, (res) => {
+      let data = '';
+      res.on('data', (d: Buffer) => (data += d.toString()));
+      res.on('end', () => resolve(JSON.parse(data)));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** CPU µs of every thread of `pid` (the larger of the live-thread sum and the process total). */
+function cpuMicros(pid: number): number {
+  const ticks = (line: string): number => {
+    const f = line.slice(line.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  };
+  let tasks = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      tasks += ticks(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+    } catch {
+      // exited thread: counted in /proc/PID/stat
+    }
+  }
+  return (Math.max(tasks, ticks(readFileSync(`/proc/${pid}/stat`, 'utf8'))) * 1e6) / 100;
+}
+
+function h2load(address: string, file: string, seconds: string): { rps: number; succeeded: number; failed: number } {
+  const r = spawnSync(
+    'h2load',
+    ['-D', seconds, '-c', '1', '-m', opt('streams', '64'), '-t', '1', '-d', file, '-H', 'content-type: application/grpc', '-H', 'te: trailers', `http://${address}${INVOKE_PATH}`],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`h2load failed: ${r.stderr}${r.stdout}`);
+  const m = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed/.exec(r.stdout);
+  return { rps: Number(/finished in [\d.]+\w*, ([\d.]+) req\/s/.exec(r.stdout)?.[1] ?? 0), succeeded: Number(m?.[2] ?? 0), failed: Number(m?.[3] ?? 0) };
+}
+
+async function sampleStatus(address: string, body: Buffer): Promise<number> {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const id = (b: Buffer): Buffer => b;
+  try {
+    return await new Promise((resolve) => client.makeUnaryRequest(INVOKE_PATH, id, id, body, { deadline: Date.now() + 5000 }, (err) => resolve(err ? (err.code ?? -1) : 0)));
+  } finally {
+    client.close();
+  }
+}
+
+interface Run {
+  workers: number;
+  rps: number;
+  succeeded: number;
+  failed: number;
+  grpc_status: number;
+  cpu_us_per_req: number;
+  scheduler: { moved: number; retired: number; kept_local: number };
+  egress_connections_per_worker: number[];
+}
+
+async function measure(cli: string, dir: string, workers: number, upstream: string, file: string, body: Buffer): Promise<Run> {
+  const port = await freePort();
+  const cfg = join(dir, `sidecar-${workers}.json`);
+  writeFileSync(cfg, JSON.stringify(sidecarConfig(port, upstream)));
+  const sc = await startSidecar(cli, cfg, workers);
+  try {
+    const address = `127.0.0.1:${port}`;
+    const status = await sampleStatus(address, body);
+    h2load(address, file, '3'); // warm-up: JIT, the pool, and (2 workers) the re-placement
+    const before = cpuMicros(sc.child.pid!);
+    const r = h2load(address, file, opt('duration', '8'));
+    const used = cpuMicros(sc.child.pid!) - before;
+    const stats = await getJson(`http://${sc.admin}/stats`);
+    const sum = (key: string): number => stats.workers.reduce((n: number, w: any) => n + (w.counters?.[key] ?? 0), 0);
+    const run: Run = {
+      workers,
+      ...r,
+      rps: Math.round(r.rps),
+      grpc_status: status,
+      cpu_us_per_req: r.succeeded === 0 ? NaN : Math.round((used / r.succeeded) * 10) / 10,
+      scheduler: { moved: sum('scheduler.moved'), retired: sum('scheduler.retired'), kept_local: sum('scheduler.kept_local') },
+      egress_connections_per_worker: stats.workers.map((w: any) => w.listeners?.find((l: any) => l.name === 'egress_runtime_http')?.totalConnections ?? 0),
+    };
+    note(`--workers ${workers}: ${run.rps} req/s, ${run.cpu_us_per_req} µs CPU/req, moved ${run.scheduler.moved}, egress cx per worker ${run.egress_connections_per_worker.join('/')}`);
+    return run;
+  } finally {
+    await stop(sc.child);
+  }
+}
+
+async function main(): Promise<void> {
+  const cli = join(dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
+  const upstream = opt('upstream', '127.0.0.1:19000');
+  const rounds = Number(opt('rounds', '2'));
+  const dir = mkdtempSync(join(tmpdir(), 'ringside-invoke1-'));
+  const body = Buffer.from(
+    messageType('spec.proto.runtime.v1.InvokeServiceRequest').encode({ id: ID, message: { method: 'GetUser', data: { value: Buffer.from(SEED) }, http_extension: { verb: 3 } } }).finish(),
+  );
+  const framed = Buffer.alloc(5 + body.length);
+  framed.writeUInt32BE(body.length, 1);
+  body.copy(framed, 5);
+  const file = join(dir, 'invoke.bin');
+  writeFileSync(file, framed);
+  const perRound: { w1: Run; w2: Run; rps_ratio_w2_over_w1: number }[] = [];
+  try {
+    for (let i = 0; i < rounds; i++) {
+      const w1 = await measure(cli, dir, 1, upstream, file, body);
+      const w2 = await measure(cli, dir, 2, upstream, file, body);
+      perRound.push({ w1, w2, rps_ratio_w2_over_w1: Math.round((w2.rps / w1.rps) * 100) / 100 });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const ratios = perRound.map((r) => r.rps_ratio_w2_over_w1).sort((a, b) => a - b);
+  const median = ratios[Math.floor(ratios.length / 2)]!;
+  process.stdout.write(
+    JSON.stringify(
+      {
+        load: { tool: 'h2load', clients: 1, streams: Number(opt('streams', '64')), duration_s: Number(opt('duration', '8')), upstream, channel_size: 16 },
+        rounds: perRound,
+        rps_ratio_w2_over_w1_median: median,
+        target: { rps_ratio_ge_1_3: median >= 1.3, moved_gt_0: perRound.every((r) => r.w2.scheduler.moved > 0), all_ok: perRound.every((r) => r.w1.failed + r.w2.failed === 0 && r.w1.grpc_status === 0 && r.w2.grpc_status === 0) },
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
