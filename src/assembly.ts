@@ -111,7 +111,11 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
     channels: ext.channels,
     maxGrpcMessageBytes: settings.limits.max_grpc_message_bytes,
     daprHttpTimeouts: { headersMs: settings.limits.request_header_timeout, idleMs: settings.limits.idle_timeout },
+    maxHeaderBytes: settings.limits.max_header_bytes,
+    maxRequestLineBytes: settings.limits.max_request_line_bytes,
     dapr,
+    // The supervisor drains on SIGTERM, whichever thread sends it.
+    requestShutdown: () => process.kill(process.pid, 'SIGTERM'),
   });
   const networkFilters = ext.networkFilters;
 

@@ -113,6 +113,8 @@ function grpc(k: ConfigKit) {
     before_invoke: z.array(callback).default([]),
     after_invoke: z.array(callback).default([]),
     channel: z.array(channel).min(1, { error: 'the mosn invoker needs at least one channel' }),
+    /** Layotto API calls without a caller deadline give up after this long (Layotto: 3000 ms). */
+    timeout: duration().optional(),
   });
   return k.obj({
     server_name: z.string().min(1).default('runtime'),

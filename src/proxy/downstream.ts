@@ -19,7 +19,7 @@ import type { ResponseSender, StreamHandler, StreamInfo } from '../types/stream.
 import { StreamResetReason } from '../types/stream.js';
 import type { RouteMatch, RouteMatchContext } from '../types/router.js';
 import type { Cluster, ConnectionPool, Host, PoolWaiter, UpstreamClient } from '../types/upstream.js';
-import type { StreamClient, UpstreamResponseReceiver, UpstreamStream } from '../types/proxy.js';
+import { SIDECAR_ERROR_HEADER, type StreamClient, type UpstreamResponseReceiver, type UpstreamStream } from '../types/proxy.js';
 import { Phase, phaseNames } from './phase.js';
 import { appendForwardedFor, appendVia, isIdempotent, mutableView } from './headers.js';
 import type { ProxyRuntime } from './runtime.js';
@@ -256,7 +256,7 @@ export class DownstreamRequest
   #matchRoute(): boolean {
     const match = this.#rt.router.match(this);
     if (match === null) {
-      this.#localReply(404, `no route for ${this.#request!.method} ${this.#request!.path}\n`);
+      this.#localReply(404, `no route for ${this.#request!.method} ${this.#request!.path}\n`, 'NO_ROUTE');
       return false;
     }
     this.#match = match;
@@ -368,7 +368,7 @@ export class DownstreamRequest
       return;
     }
     if (enabled('debug')) log.debug(`stream ${this.#stream.id}: ${err.code} ${err.message}`);
-    this.#localReply(httpStatusOf(err), `${err.message}\n`);
+    this.#localReply(httpStatusOf(err), `${err.message}\n`, err.code);
   }
 
   #resetDownstream(err: RingsideError): void {
@@ -378,11 +378,13 @@ export class DownstreamRequest
     this.#sender.reset(StreamResetReason.LocalReset);
   }
 
-  #localReply(status: number, body: string): void {
+  /** `code` marks a reply for an error of Ringside's own; a configured direct response has none. */
+  #localReply(status: number, body: string, code?: string): void {
     localReplies.inc();
     this.#status = status;
     const head = this.#sender.newResponse(status);
     head.headers.set('content-type', 'text/plain; charset=utf-8');
+    if (code !== undefined) head.headers.set(SIDECAR_ERROR_HEADER, code);
     if (this.#log !== null) {
       this.#log.responseStarted(status, head.headers);
       this.#log.bytesSent += Buffer.byteLength(body);

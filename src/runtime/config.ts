@@ -3,6 +3,7 @@
  * the `dapr_http` filter's. Each error names the JSON path of the offending value, so a Layotto config
  * that does not load says exactly where.
  */
+import { parseDuration } from '../config/primitives.js';
 import type { ChannelConfig, GrpcFilterConfig, InvokerCallbackConfig, MosnInvokerConfig } from '../types/runtime.js';
 
 export class RuntimeConfigError extends Error {
@@ -48,6 +49,18 @@ function channels(v: unknown, path: string): ChannelConfig[] {
   });
 }
 
+/** Layotto's default invoke timeout. */
+export const DEFAULT_TIMEOUT_MS = 3000;
+
+function timeout(v: unknown, path: string): number {
+  if (v === undefined || v === null) return DEFAULT_TIMEOUT_MS;
+  if (typeof v !== 'number' && typeof v !== 'string') throw new RuntimeConfigError(path, 'must be a duration: a number of milliseconds or a string like "5s"');
+  const r = parseDuration(v);
+  if (!r.ok) throw new RuntimeConfigError(path, r.message);
+  if (r.value <= 0) throw new RuntimeConfigError(path, 'must be greater than 0');
+  return r.value;
+}
+
 /** `grpc_config.rpcs.mosn.config`. */
 export function parseMosnInvokerConfig(v: unknown, path: string): MosnInvokerConfig {
   if (!isObject(v)) throw new RuntimeConfigError(path, 'must be an object {before_invoke?, after_invoke?, channel}');
@@ -55,6 +68,7 @@ export function parseMosnInvokerConfig(v: unknown, path: string): MosnInvokerCon
     before_invoke: callbacks(v['before_invoke'], `${path}.before_invoke`),
     after_invoke: callbacks(v['after_invoke'], `${path}.after_invoke`),
     channel: channels(v['channel'], `${path}.channel`),
+    timeout_ms: timeout(v['timeout'], `${path}.timeout`),
   };
 }
 

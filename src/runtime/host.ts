@@ -13,6 +13,8 @@ import type { GrpcFilterConfig, GrpcStreamFilter, Invoker, RuntimeEnv } from '..
 import { parseDaprHttpFilterConfig, parseGrpcFilterConfig, RuntimeConfigError } from './config.js';
 import { DaprHttpApi } from './dapr/http-api.js';
 import { RuntimeGrpcServer } from './grpc/server.js';
+import type { DaprApiContext } from './dapr/grpc-api.js';
+import { DaprMetadataStore } from './dapr/metadata.js';
 import { MosnInvoker } from './invoker/mosn-invoker.js';
 
 /** Takes the raw transport from the connection at once and hands it to a server that drives it. */
@@ -46,9 +48,15 @@ class HandOverFilter implements ReadFilter {
   initializeReadFilterCallbacks(): void {}
 }
 
+/** The listener name of the Dapr gRPC port (see daprListeners): its server checks the API token on every call. */
+export const DAPR_GRPC_LISTENER = 'dapr_grpc';
+
 export class RuntimeHost {
   readonly #env: RuntimeEnv;
-  readonly #servers = new Map<string, { server: RuntimeGrpcServer; invokerJson: string | undefined }>();
+  readonly #invokers = new Map<string, { invoker: Invoker | undefined; invokerJson: string | undefined }>();
+  readonly #servers = new Map<string, RuntimeGrpcServer>();
+  readonly #metadata: DaprMetadataStore;
+  readonly #daprContexts = new Map<string, DaprApiContext>();
   #daprHttp: DaprHttpApi | undefined;
 
   /** Registered as network filter "grpc" (MOSN/Layotto config: server_name, grpc_config). */
@@ -58,9 +66,10 @@ export class RuntimeHost {
 
   constructor(env: RuntimeEnv) {
     this.#env = env;
+    this.#metadata = new DaprMetadataStore(env.dapr, env.workerIndex);
     this.grpcFilterFactory = {
-      create: (config: unknown, path: string, _ctx: FactoryContext) => {
-        const server = this.ensureServer(parseGrpcFilterConfig(config, path), path);
+      create: (config: unknown, path: string, ctx: FactoryContext) => {
+        const server = this.ensureServer(parseGrpcFilterConfig(config, path), path, ctx.listenerName === DAPR_GRPC_LISTENER);
         return (connection: Connection, chain: FilterChainBuilder) => {
           chain.addReadFilter(new HandOverFilter(connection, (t) => server.inject(t)));
         };
@@ -78,26 +87,32 @@ export class RuntimeHost {
   }
 
   /**
-   * The server named in the config, created on first use. Listeners that share a server (the Layotto
-   * port and the Dapr gRPC port) may repeat the same grpc_config or leave it out; a different one is
-   * a config error, since one server has one invoker.
+   * The server named in the config for this port role, created on first use. Listeners that share a
+   * server_name (the Layotto port and the Dapr gRPC port) share its invoker and may repeat the same
+   * grpc_config or leave it out; a different one is a config error, since one name has one invoker.
    */
-  ensureServer(config: GrpcFilterConfig, path: string): RuntimeGrpcServer {
+  ensureServer(config: GrpcFilterConfig, path: string, daprPort = false): RuntimeGrpcServer {
     const json = config.invoker === undefined ? undefined : JSON.stringify(config.invoker);
-    const existing = this.#servers.get(config.server_name);
-    if (existing !== undefined) {
-      if (json !== undefined && existing.invokerJson !== undefined && json !== existing.invokerJson) {
+    let entry = this.#invokers.get(config.server_name);
+    if (entry === undefined) {
+      entry = { invoker: undefined, invokerJson: undefined };
+      this.#invokers.set(config.server_name, entry);
+    }
+    if (json !== undefined) {
+      if (entry.invokerJson !== undefined && json !== entry.invokerJson) {
         throw new RuntimeConfigError(`${path}.grpc_config`, `server "${config.server_name}" is already configured with a different grpc_config on this worker`);
       }
-      if (json !== undefined && existing.invokerJson === undefined) {
-        existing.server.setInvoker(this.#newInvoker(config, path));
-        existing.invokerJson = json;
+      if (entry.invokerJson === undefined) {
+        entry.invoker = this.#newInvoker(config, path);
+        entry.invokerJson = json;
       }
-      return existing.server;
     }
-    const invoker = config.invoker === undefined ? undefined : this.#newInvoker(config, path);
-    const server = new RuntimeGrpcServer(config.server_name, this.#env, invoker);
-    this.#servers.set(config.server_name, { server, invokerJson: json });
+    const key = `${config.server_name}\u0000${daprPort ? 'dapr' : 'runtime'}`;
+    const existing = this.#servers.get(key);
+    if (existing !== undefined) return existing;
+    const invoker = (): Invoker | undefined => this.#invokers.get(config.server_name)?.invoker;
+    const server = new RuntimeGrpcServer(config.server_name, this.#env, invoker, { daprPort, dapr: this.#daprContext(config.server_name) });
+    this.#servers.set(key, server);
     return server;
   }
 
@@ -109,8 +124,30 @@ export class RuntimeHost {
     });
   }
 
+  #daprContext(serverName: string): DaprApiContext {
+    let ctx = this.#daprContexts.get(serverName);
+    if (ctx === undefined) {
+      ctx = {
+        settings: this.#env.dapr,
+        metadata: this.#metadata,
+        // Looked up per request: the grpc listener with the invoker may be built after the Dapr ones.
+        invoker: () => this.#invokers.get(serverName)?.invoker,
+        run: (_appId, req, invoke) => invoke(req),
+        requestShutdown: this.#env.requestShutdown,
+      };
+      this.#daprContexts.set(serverName, ctx);
+    }
+    return ctx;
+  }
+
+  /** The server for `name` (the Layotto-port one when both exist). */
   server(name: string): RuntimeGrpcServer | undefined {
-    return this.#servers.get(name)?.server;
+    return this.#servers.get(`${name}\u0000runtime`) ?? this.#servers.get(`${name}\u0000dapr`);
+  }
+
+  /** Every runtime server of this worker (health and drain reach all of them). */
+  servers(): RuntimeGrpcServer[] {
+    return [...this.#servers.values()];
   }
 
   /** The stream filters of runtime server `name` (for APIs served outside grpc-js: dRPC). */
@@ -124,15 +161,21 @@ export class RuntimeHost {
   }
 
   #daprHttpApi(serverName: string): DaprHttpApi {
-    // The invoker is looked up per request: the grpc listener may be built after the Dapr HTTP one.
-    this.#daprHttp ??= new DaprHttpApi(this.#env.dapr, this.#env.workerIndex, () => this.server(serverName)?.invoker, this.#env.maxGrpcMessageBytes, this.#env.daprHttpTimeouts);
+    this.#daprHttp ??= new DaprHttpApi(this.#daprContext(serverName), {
+      maxBodyBytes: this.#env.maxGrpcMessageBytes,
+      maxHeaderBytes: this.#env.maxHeaderBytes ?? 64 * 1024,
+      maxRequestLineBytes: this.#env.maxRequestLineBytes ?? 8 * 1024,
+    }, this.#env.daprHttpTimeouts);
     return this.#daprHttp;
   }
 
-  /** Closes every server (GOAWAY, then a hard close after graceMs) and the channels' connections. */
+  /** Closes every server (NOT_SERVING, GOAWAY, then a hard close after graceMs) and the channels' connections. */
   async close(graceMs = 1000): Promise<void> {
     this.#daprHttp?.close();
-    await Promise.all([...this.#servers.values()].map((s) => s.server.close(graceMs)));
+    await Promise.all([...this.#servers.values()].map((s) => s.close(graceMs)));
     this.#servers.clear();
+    for (const entry of this.#invokers.values()) entry.invoker?.close();
+    this.#invokers.clear();
+    this.#metadata.close();
   }
 }

@@ -11,7 +11,8 @@ import type { ServiceDefinition, MethodDefinition } from '@grpc/grpc-js';
 /** google.protobuf.Any as protobufjs decodes it with keepCase. */
 export interface AnyMessage {
   type_url?: string;
-  value?: Uint8Array;
+  /** A plain empty array when the field is absent on the wire (protobufjs's default). */
+  value?: Uint8Array | number[];
 }
 
 export interface HttpExtensionMessage {
@@ -50,10 +51,20 @@ export interface SayHelloResponseMessage {
 
 export interface GetMetadataResponseMessage {
   id: string;
+  active_actors_count: { type: string; count: number }[];
   registered_components: { name: string; type: string; version: string; capabilities: string[] }[];
   extended_metadata: Record<string, string>;
+  subscriptions: object[];
+  http_endpoints: { name: string }[];
+  app_connection_properties: { port: number; protocol: string; channel_address: string; max_concurrency: number };
   runtime_version: string;
   enabled_features: string[];
+  actor_runtime: { runtime_status: number; active_actors: { type: string; count: number }[]; host_ready: boolean; placement: string };
+}
+
+export interface SetMetadataRequestMessage {
+  key?: string;
+  value?: string;
 }
 
 /** HTTPExtension.Verb numbers, identical in Layotto's and Dapr's protos. */
@@ -83,7 +94,7 @@ export function runtimeProtoRoot(): protobuf.Root {
   // Imports are written relative to proto/; google/protobuf/* resolve to protobufjs's bundled types.
   root.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') || target.startsWith(base) ? target : join(base, target));
   root.loadSync(
-    ['spec/proto/runtime/v1/runtime.proto', 'dapr/proto/common/v1/common.proto', 'dapr/proto/runtime/v1/dapr.proto'],
+    ['spec/proto/runtime/v1/runtime.proto', 'dapr/proto/common/v1/common.proto', 'dapr/proto/runtime/v1/dapr.proto', 'google/rpc/status.proto'],
     { keepCase: true },
   );
   root.resolveAll();

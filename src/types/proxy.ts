@@ -17,6 +17,13 @@ import type { RingsideError } from '../common/errors.js';
 import type { HeaderMap, RequestFrame, ResponseFrame } from './protocol.js';
 import type { ClientFactory, UpstreamClient } from './upstream.js';
 
+/**
+ * Response field on the replies the proxy makes itself for an error (no route, no healthy host,
+ * connect refused, timeout …), holding the RingsideError code, so a runtime channel behind the proxy
+ * tells the sidecar's own failure from the app's answer with the same status.
+ */
+export const SIDECAR_ERROR_HEADER = 'x-ringside-error';
+
 /** Receives one upstream response. Buffers are valid only during the call. */
 export interface UpstreamResponseReceiver {
   /** The response head arrived; endOfStream when no body follows. */

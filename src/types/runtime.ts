@@ -27,7 +27,10 @@ export interface RpcRequest {
    * `query_string`, as Layotto does; the http channel consumes both.
    */
   headers: RpcHeaders;
-  /** Milliseconds; 0 means "the invoker's default" (3000). */
+  /**
+   * Milliseconds: 0 means "the invoker's default" (`timeout` of the mosn invoker config, 3000 as
+   * in Layotto), Infinity means none (Dapr: only the caller's deadline or a resiliency policy ends it).
+   */
   timeoutMs: number;
   /** Absolute deadline (Date.now() scale) from the caller, Infinity when it set none. */
   deadline: number;
@@ -45,11 +48,22 @@ export interface RpcCancel {
   onCancel: (() => void) | null;
 }
 
-/** The answer of an RPC (Layotto's rpc.RPCResponse). */
+/**
+ * Response headers of an RPC, names in lower case, every value of a repeated field in order (two
+ * Set-Cookie lines stay two values).
+ */
+export type RpcResponseHeaders = Record<string, string[]>;
+
+/**
+ * The answer of an RPC (Layotto's rpc.RPCResponse) with the app's HTTP status: each API decides what
+ * a status means (Layotto: anything but 200 is UNAVAILABLE; Dapr gRPC: any 2xx is OK and the others map
+ * to gRPC codes; Dapr HTTP: passed through).
+ */
 export interface RpcResponse {
+  status: number;
   contentType: string;
   data: Buffer;
-  headers: RpcHeaders;
+  headers: RpcResponseHeaders;
 }
 
 /** Runs before the channel; returns the (possibly changed) request, or an error that ends the call. */
@@ -129,6 +143,8 @@ export interface MosnInvokerConfig {
   before_invoke: InvokerCallbackConfig[];
   after_invoke: InvokerCallbackConfig[];
   channel: ChannelConfig[];
+  /** Milliseconds a Layotto call without a caller deadline may take (`timeout`, default 3000). */
+  timeout_ms: number;
 }
 
 /** The `grpc` network filter's config, validated. */
@@ -181,4 +197,9 @@ export interface RuntimeEnv {
   readonly daprHttpTimeouts?: { readonly headersMs: number; readonly idleMs: number };
   /** Stream filters for calls to a runtime server (MOSN: the stream filter chain of its listener). */
   readonly grpcStreamFilters?: (serverName: string) => readonly GrpcStreamFilter[];
+  /** Starts the sidecar's graceful shutdown (Dapr's Shutdown API; SIGTERM to the process in ringside start). */
+  readonly requestShutdown: () => void;
+  /** Head limits of the Dapr HTTP port (`ringside.limits`: max_header_bytes, max_request_line_bytes). */
+  readonly maxHeaderBytes?: number;
+  readonly maxRequestLineBytes?: number;
 }

@@ -23,7 +23,7 @@ const LAYOTTO_DUBBO_JSON_RPC = {
 test('the grpc filter config of Layotto\'s dubbo_json_rpc and http demos loads unchanged', () => {
   const cfg = parseGrpcFilterConfig(LAYOTTO_DUBBO_JSON_RPC, 'f');
   assert.equal(cfg.server_name, 'runtime');
-  assert.deepEqual(cfg.invoker, { before_invoke: [{ name: 'dubbo_json_rpc', config: undefined }], after_invoke: [], channel: [{ size: 1, protocol: 'http', listener: 'egress_runtime_http' }] });
+  assert.deepEqual(cfg.invoker, { before_invoke: [{ name: 'dubbo_json_rpc', config: undefined }], after_invoke: [], channel: [{ size: 1, protocol: 'http', listener: 'egress_runtime_http' }], timeout_ms: 3000 });
   const http = structuredClone(LAYOTTO_DUBBO_JSON_RPC) as { grpc_config: { rpcs: { mosn: { config: Record<string, unknown> } } } };
   delete http.grpc_config.rpcs.mosn.config['before_invoke'];
   assert.equal(parseGrpcFilterConfig(http, 'f').invoker?.before_invoke.length, 0);
@@ -44,6 +44,8 @@ test('invalid grpc filter configs fail with the JSON path of the bad value', () 
   bad((c) => (c.grpc_config.rpcs.mosn.config.channel[0].protocol = 'bolt'), /\.channel\[0\]\.protocol$/);
   bad((c) => (c.grpc_config.rpcs.mosn.config.before_invoke[0].name = 'nope'), /\.before_invoke\[0\]\.name$/);
   bad((c) => (c.grpc_config.rpcs.other = {}), /\.rpcs\.other$/);
+  bad((c) => (c.grpc_config.rpcs.mosn.config.timeout = 'soon'), /\.timeout$/);
+  bad((c) => (c.grpc_config.rpcs.mosn.config.timeout = 0), /\.timeout$/);
 });
 
 class FakeConn {

@@ -4,7 +4,7 @@
  * upstreams and a grpc-js client built from Ringside's protos.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { Registry } from '../../src/common/registry.js';
 import { http1Codec } from '../../src/protocol/http1/index.js';
@@ -25,6 +25,7 @@ export function makeEnv(over: Omit<Partial<RuntimeEnv>, 'dapr'> & { dapr?: Parti
     invokerFilters,
     channels,
     maxGrpcMessageBytes: 4 * 1024 * 1024,
+    requestShutdown: () => undefined,
     ...over,
     dapr: { enabled: true, grpcPort: 50001, httpPort: 3500, apiToken: undefined, appId: 'ringside-test', ...over.dapr },
   };
@@ -219,4 +220,103 @@ export async function eventually(fn: () => boolean, ms = 2000): Promise<boolean>
     await sleep(10);
   }
   return fn();
+}
+
+/**
+ * An app that answers by path: `/status/N` → status N with a JSON body, `/cookies` → 302 with Location
+ * and two Set-Cookie, `/slow/MS` → 200 after MS ms, anything else → 200 echoing what it received
+ * ({method, url, headers, bodyLength}). Records every request.
+ */
+export async function behavingApp(): Promise<Listening & { seen: SeenRequest[] }> {
+  const seen: SeenRequest[] = [];
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', (): void => {
+      const body = Buffer.concat(chunks);
+      const r: SeenRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: body.toString() };
+      seen.push(r);
+      const path = (req.url ?? '/').split('?')[0]!;
+      const status = /^\/status\/(\d{3})$/.exec(path);
+      const slow = /^\/slow\/(\d+)$/.exec(path);
+      if (status !== null) {
+        const code = Number(status[1]);
+        if (code === 204) res.writeHead(204, { 'x-app': 'yes' }).end();
+        else res.writeHead(code, { 'content-type': 'application/json', 'x-app': 'yes' }).end(JSON.stringify({ status: code }));
+        return;
+      }
+      if (path === '/cookies') {
+        res.setHeader('Set-Cookie', ['a=1; Path=/', 'b=2; Path=/']);
+        res.writeHead(302, { location: '/elsewhere', 'content-type': 'text/plain' }).end('moved');
+        return;
+      }
+      if (slow !== null) {
+        setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"slow":true}'), Number(slow[1]));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ method: r.method, url: r.url, headers: r.headers, bodyLength: body.length }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    address: `127.0.0.1:${port}`,
+    port,
+    seen,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+export interface DaprSidecar {
+  host: RuntimeHost;
+  /** The Layotto port (it carries the invoker's grpc_config). */
+  layotto: Listening;
+  /** The Dapr gRPC port (listener dapr_grpc, sharing the server name). */
+  daprGrpc: Listening;
+  daprHttp: Listening;
+  close(): Promise<void>;
+}
+
+/** The three runtime ports as a worker wires them, the channel dialing `upstream` directly. */
+export async function startDaprSidecar(upstream: string, opts: { env?: RuntimeEnv; timeout?: string | number; before?: string[]; size?: number } = {}): Promise<DaprSidecar> {
+  const host = new RuntimeHost(opts.env ?? makeEnv());
+  const cfg = grpcConfig(upstream, { before: opts.before ?? [], size: opts.size ?? 4 }) as { grpc_config: { rpcs: { mosn: { config: Record<string, unknown> } } } };
+  if (opts.timeout !== undefined) cfg.grpc_config.rpcs.mosn.config['timeout'] = opts.timeout;
+  const layotto = await listenWithFilter(host.grpcFilterFactory, cfg);
+  const daprGrpc = await listenWithFilter(host.grpcFilterFactory, { server_name: 'runtime' }, 'dapr_grpc');
+  const daprHttp = await listenWithFilter(host.daprHttpFilterFactory, { server_name: 'runtime' }, 'dapr_http');
+  return {
+    host,
+    layotto,
+    daprGrpc,
+    daprHttp,
+    close: async () => {
+      await host.close(100);
+      await Promise.all([layotto.close(), daprGrpc.close(), daprHttp.close()]);
+    },
+  };
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: IncomingMessage['headers'];
+  rawHeaders: string[];
+  body: string;
+}
+
+/** One plain HTTP/1.1 request (no agent: a fresh connection). */
+export function httpCall(port: number, method: string, path: string, opts: { headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: opts.headers ?? {}, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
 }

@@ -5,10 +5,11 @@
  * absent), URI = the RPC method, query from `query_string`, the remaining headers, `id` = the RPC id,
  * Host `localhost`, body = data.
  */
-import { RingsideError, asRingsideError } from '../../common/errors.js';
+import { RingsideError, asRingsideError, type ErrorCode } from '../../common/errors.js';
 import { Headers } from '../../protocol/headers.js';
+import { SIDECAR_ERROR_HEADER } from '../../types/proxy.js';
 import type { HeaderMap, ProtocolCodec, RequestFrame, ResponseDecoder, ResponseFrame } from '../../types/protocol.js';
-import type { Channel, ChannelConfig, ChannelEnv, ChannelFactory, ChannelStats, RpcRequest, RpcResponse } from '../../types/runtime.js';
+import type { Channel, ChannelConfig, ChannelEnv, ChannelFactory, ChannelStats, RpcRequest, RpcResponse, RpcResponseHeaders } from '../../types/runtime.js';
 import { ConnPool, type Ticket } from './pool.js';
 import { dialTransport, type ChannelTransport } from './transport.js';
 
@@ -131,7 +132,9 @@ class HttpCall {
 
   start(timeoutMs: number): void {
     if (this.#req.cancel.cancelled) return this.#fail(new RingsideError('CANCELLED', 'downstream', 'the caller cancelled'));
-    this.#timer = setTimeout(() => this.#fail(new RingsideError('TIMEOUT', 'upstream', `no response within ${timeoutMs} ms`)), timeoutMs);
+    if (timeoutMs !== Infinity) {
+      this.#timer = setTimeout(() => this.#fail(new RingsideError('TIMEOUT', 'upstream', `no response within ${timeoutMs} ms`)), timeoutMs);
+    }
     this.#req.cancel.onCancel = () => this.#fail(new RingsideError('CANCELLED', 'downstream', 'the caller cancelled'));
     this.#ticket = this.#channel.pool.take((conn) => this.#onTurn(conn));
   }
@@ -160,15 +163,15 @@ class HttpCall {
     const conn = this.#conn;
     this.#conn = undefined;
     if (conn !== undefined) this.#channel.pool.release(conn, !keepAlive);
-    if (status !== 200) {
-      return this.#fail(new UpstreamStatusError(status, headers, body));
-    }
-    const out: Record<string, string> = {};
+    const sidecarError = sidecarErrorOf(status, headers, body);
+    if (sidecarError !== undefined) return this.#fail(sidecarError);
+    const out: RpcResponseHeaders = {};
     headers.forEach((k, v) => {
-      out[k.toLowerCase()] = v;
+      const name = k.toLowerCase();
+      (out[name] ??= []).push(v);
     });
     this.#settle();
-    this.#resolve({ contentType: headers.get('content-type') ?? '', data: body, headers: out });
+    this.#resolve({ status, contentType: headers.get('content-type') ?? '', data: body, headers: out });
   }
 
   onFailure(err: RingsideError): void {
@@ -199,17 +202,41 @@ class HttpCall {
   }
 }
 
-/** An upstream answered with a status other than 200 (Layotto: UNAVAILABLE with status and body). */
+const SIDECAR_CODES = new Set<string>([
+  'BAD_REQUEST',
+  'LIMIT_EXCEEDED',
+  'NO_ROUTE',
+  'NO_HEALTHY_HOST',
+  'CONNECT_FAILED',
+  'UPSTREAM_RESET',
+  'UPSTREAM_BAD_RESPONSE',
+  'TIMEOUT',
+  'OVERFLOW',
+  'UNAVAILABLE',
+  'INTERNAL',
+]);
+
+/**
+ * A reply the data plane's proxy made itself (it carries SIDECAR_ERROR_HEADER) is the sidecar's own
+ * failure, not the app's answer: each API reports it as its error (Dapr: ERR_DIRECT_INVOKE).
+ */
+function sidecarErrorOf(status: number, headers: HeaderMap, body: Buffer): RingsideError | undefined {
+  const code = headers.get(SIDECAR_ERROR_HEADER);
+  if (code === undefined || status < 400 || !SIDECAR_CODES.has(code)) return undefined;
+  const message = body.toString('utf8', 0, Math.min(body.length, 1024)).trim();
+  return new RingsideError(code as ErrorCode, code === 'BAD_REQUEST' || code === 'LIMIT_EXCEEDED' ? 'downstream' : 'upstream', message || `${code} (${status})`, { status });
+}
+
+/** An app answered with a status its API treats as a failure (Layotto: UNAVAILABLE with status and body). */
 export class UpstreamStatusError extends RingsideError {
-  readonly headers: HeaderMap;
-  readonly body: Buffer;
-  constructor(status: number, headers: HeaderMap, body: Buffer) {
-    super('UPSTREAM_STATUS', 'upstream', `http response code ${status}, body: ${body.toString('utf8', 0, Math.min(body.length, 1024))}`, {
-      status,
+  readonly response: RpcResponse;
+  constructor(response: RpcResponse) {
+    const body = response.data;
+    super('UPSTREAM_STATUS', 'upstream', `http response code ${response.status}, body: ${body.toString('utf8', 0, Math.min(body.length, 1024))}`, {
+      status: response.status,
       retryable: false,
     });
-    this.headers = headers;
-    this.body = body;
+    this.response = response;
   }
 }
 

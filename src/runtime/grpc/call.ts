@@ -4,9 +4,9 @@
  * a gRPC status derived from the error's code.
  */
 import { Metadata, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
-import { GrpcCode, RingsideError, asRingsideError, grpcCodeOf } from '../../common/errors.js';
+import { GrpcCode, RingsideError, asRingsideError, grpcCodeOf, type ErrorCode, type ErrorSource } from '../../common/errors.js';
 import { logger } from '../../common/log.js';
-import type { GrpcCallInfo, GrpcStreamFilter, RpcCancel, RpcHeaders, RpcRequest, RpcResponse } from '../../types/runtime.js';
+import type { GrpcCallInfo, GrpcStreamFilter, RpcCancel, RpcHeaders, RpcRequest, RpcResponse, RpcResponseHeaders } from '../../types/runtime.js';
 import { VERB_NAMES, type InvokeRequestMessage } from '../proto.js';
 
 const log = logger('runtime.grpc');
@@ -25,7 +25,9 @@ function isTransportHeader(name: string): boolean {
     name === 'host' ||
     name.startsWith('grpc-') ||
     name.startsWith(':') ||
-    name.endsWith('-bin')
+    name.endsWith('-bin') ||
+    // The sidecar's credential authorises the call to Ringside; it never travels to the app.
+    name === 'dapr-api-token'
   );
 }
 
@@ -58,18 +60,32 @@ const DROPPED_RESPONSE_HEADERS = new Set([
   'date',
 ]);
 
-/** Sends the upstream's response headers as gRPC response metadata, as Layotto's grpc.SetHeader does. */
-export function sendResponseHeaders(call: ServerUnaryCall<unknown, unknown>, headers: RpcHeaders): void {
+/**
+ * The upstream's response headers as gRPC response metadata, as Layotto's grpc.SetHeader does; a
+ * repeated field keeps every value (two Set-Cookie stay two). `extra` is added after them.
+ */
+export function responseMetadata(headers: RpcResponseHeaders, extra?: Record<string, string>): Metadata | undefined {
   let md: Metadata | undefined;
   for (const name in headers) {
     if (DROPPED_RESPONSE_HEADERS.has(name) || name.startsWith('grpc-') || name.startsWith(':')) continue;
     md ??= new Metadata();
-    try {
-      md.set(name, headers[name]!);
-    } catch {
-      // A header name grpc-js refuses as metadata is skipped rather than failing the call.
+    for (const value of headers[name]!) {
+      try {
+        md.add(name, value);
+      } catch {
+        // A header name grpc-js refuses as metadata is skipped rather than failing the call.
+      }
     }
   }
+  for (const name in extra) {
+    md ??= new Metadata();
+    md.set(name, extra[name]!);
+  }
+  return md;
+}
+
+export function sendResponseHeaders(call: ServerUnaryCall<unknown, unknown>, headers: RpcResponseHeaders, extra?: Record<string, string>): void {
+  const md = responseMetadata(headers, extra);
   if (md !== undefined) call.sendMetadata(md);
 }
 
@@ -80,8 +96,21 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
   return typeof d === 'number' ? d : Infinity;
 }
 
-/** Builds the invoker request from an InvokeService call (Layotto's and Dapr's share the shape). */
-export function toRpcRequest(call: ServerUnaryCall<unknown, unknown>, id: string, msg: InvokeRequestMessage | null | undefined): RpcRequest {
+/**
+ * The bytes of a google.protobuf.Any value. protobufjs leaves the field's default, a plain empty array,
+ * when `data` is present without `value` (what protobuf-es, Go and Java clients send for an empty body).
+ */
+function anyValue(value: Uint8Array | number[] | undefined): Buffer {
+  if (value === undefined || value.length === 0) return Buffer.alloc(0);
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  return Buffer.from(value);
+}
+
+/**
+ * Builds the invoker request from an InvokeService call (Layotto's and Dapr's share the shape).
+ * `timeoutMs`: 0 for the invoker's default (Layotto), Infinity for none but the caller's deadline (Dapr).
+ */
+export function toRpcRequest(call: ServerUnaryCall<unknown, unknown>, id: string, msg: InvokeRequestMessage | null | undefined, timeoutMs = 0): RpcRequest {
   const headers = metadataToHeaders(call.metadata);
   const ext = msg?.http_extension;
   if (ext !== undefined && ext !== null) {
@@ -99,9 +128,9 @@ export function toRpcRequest(call: ServerUnaryCall<unknown, unknown>, id: string
     id,
     method: msg?.method ?? '',
     contentType: msg?.content_type ?? '',
-    data: value === undefined ? Buffer.alloc(0) : Buffer.from(value.buffer, value.byteOffset, value.byteLength),
+    data: anyValue(value),
     headers,
-    timeoutMs: 0,
+    timeoutMs,
     deadline: deadlineOf(call),
     cancel,
   };
@@ -113,8 +142,11 @@ export function toInvokeResponse(resp: RpcResponse): { data: { type_url: string;
 }
 
 export function replyError(callback: sendUnaryData<unknown>, err: RingsideError): void {
-  const code = err instanceof UnauthenticatedError ? err.grpcCode : grpcCodeOf(err);
-  callback({ code, details: err.message });
+  if (err instanceof GrpcStatusError) {
+    callback({ code: err.grpcCode, details: err.message, ...(err.trailers === undefined ? {} : { metadata: err.trailers }) });
+    return;
+  }
+  callback({ code: grpcCodeOf(err), details: err.message });
 }
 
 export type UnaryHandler<Req, Res> = (call: ServerUnaryCall<Req, Res>, info: GrpcCallInfo) => Promise<Res>;
@@ -167,10 +199,23 @@ export function checkApiToken(headers: Metadata, token: string | undefined): Rin
   return new UnauthenticatedError();
 }
 
-/** gRPC UNAUTHENTICATED / HTTP 401: no RingsideError code carries it, so it is its own class. */
-export class UnauthenticatedError extends RingsideError {
-  readonly grpcCode = GrpcCode.UNAUTHENTICATED;
+/**
+ * An error answered with a gRPC status chosen by the API rather than derived from the error code
+ * (Dapr's mapping of an app's HTTP status, UNAUTHENTICATED), with optional trailers (status details).
+ */
+export class GrpcStatusError extends RingsideError {
+  readonly grpcCode: number;
+  readonly trailers: Metadata | undefined;
+  constructor(grpcCode: number, message: string, opts: { code?: ErrorCode; source?: ErrorSource; status?: number; trailers?: Metadata } = {}) {
+    super(opts.code ?? 'UPSTREAM_STATUS', opts.source ?? 'upstream', message, { retryable: false, ...(opts.status === undefined ? {} : { status: opts.status }) });
+    this.grpcCode = grpcCode;
+    this.trailers = opts.trailers;
+  }
+}
+
+/** gRPC UNAUTHENTICATED / HTTP 401: no RingsideError code carries it. */
+export class UnauthenticatedError extends GrpcStatusError {
   constructor() {
-    super('BAD_REQUEST', 'downstream', 'missing or wrong dapr-api-token', { retryable: false });
+    super(GrpcCode.UNAUTHENTICATED, 'missing or wrong dapr-api-token', { code: 'BAD_REQUEST', source: 'downstream' });
   }
 }

@@ -5,6 +5,7 @@ import type { ServerUnaryCall } from '@grpc/grpc-js';
 import { RingsideError } from '../../common/errors.js';
 import type { Invoker } from '../../types/runtime.js';
 import type { InvokeServiceRequestMessage, SayHelloRequestMessage, SayHelloResponseMessage } from '../proto.js';
+import { UpstreamStatusError } from '../channel/http-channel.js';
 import { sendResponseHeaders, toInvokeResponse, toRpcRequest } from './call.js';
 
 export type InvokeResponseOut = ReturnType<typeof toInvokeResponse>;
@@ -27,5 +28,7 @@ export async function invokeService(
   if (inv === undefined) throw new RingsideError('UNAVAILABLE', 'internal', 'no rpc invoker is configured on this runtime server (grpc_config.rpcs.mosn)');
   const resp = await inv.invoke(toRpcRequest(call, id, call.request.message));
   sendResponseHeaders(call, resp.headers);
+  // Layotto's http channel: any status but 200 is UNAVAILABLE "http response code N, body: …".
+  if (resp.status !== 200) throw new UpstreamStatusError(resp);
   return toInvokeResponse(resp);
 }

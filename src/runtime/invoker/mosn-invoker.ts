@@ -1,6 +1,8 @@
 /**
- * Layotto's mosn invoker: before_invoke callbacks → channel → after_invoke callbacks, with a default
- * timeout of 3000 ms that a shorter caller deadline overrides. Whatever goes wrong inside ends as a
+ * Layotto's mosn invoker: before_invoke callbacks → channel → after_invoke callbacks (these on a 2xx
+ * answer only). The time a call may take: the caller's deadline when it set one (longer or shorter);
+ * else the request's own timeout (Infinity for the Dapr APIs, which have no default); else the
+ * config's `timeout` (Layotto's 3000 ms). Whatever goes wrong inside ends as a
  * RingsideError on the returned promise (INTERNAL for the unexpected), never as an exception that
  * could take the worker down.
  */
@@ -21,13 +23,15 @@ import type {
 import type { Registry } from '../../common/registry.js';
 import { RuntimeConfigError } from '../config.js';
 
-export const DEFAULT_TIMEOUT_MS = 3000;
+export { DEFAULT_TIMEOUT_MS } from '../config.js';
+
 const log = logger('runtime.invoker');
 
 export class MosnInvoker implements Invoker {
   readonly #before: BeforeInvokeFilter[];
   readonly #after: AfterInvokeFilter[];
   readonly channel: Channel;
+  readonly #defaultTimeoutMs: number;
 
   /** Validates the config once (unknown callbacks and channel protocols fail with their path). */
   constructor(
@@ -35,6 +39,7 @@ export class MosnInvoker implements Invoker {
     path: string,
     deps: { filters: InvokerFilterRegistries; channels: Registry<ChannelFactory>; env: ChannelEnv },
   ) {
+    this.#defaultTimeoutMs = config.timeout_ms;
     this.#before = config.before_invoke.map((cb, i) => {
       const p = `${path}.before_invoke[${i}]`;
       const factory = deps.filters.before.get(cb.name);
@@ -65,11 +70,13 @@ export class MosnInvoker implements Invoker {
   }
 
   async #invoke(req: RpcRequest): Promise<RpcResponse> {
-    let timeout = req.timeoutMs > 0 ? req.timeoutMs : DEFAULT_TIMEOUT_MS;
+    let timeout = req.timeoutMs > 0 ? req.timeoutMs : this.#defaultTimeoutMs;
     if (req.deadline !== Infinity) {
       const left = req.deadline - Date.now();
       if (left <= 0) throw new RingsideError('TIMEOUT', 'downstream', 'the caller deadline passed before the invoke started');
-      if (left < timeout) timeout = left;
+      // The caller's deadline is what it asked for: it wins over the default, longer or shorter; a
+      // resiliency timeout (req.timeoutMs) still ends the call earlier when it is shorter.
+      timeout = req.timeoutMs > 0 ? Math.min(req.timeoutMs, left) : left;
     }
     for (const filter of this.#before) {
       const out = filter(req);
@@ -77,6 +84,7 @@ export class MosnInvoker implements Invoker {
       req = out;
     }
     let resp = await this.channel.invoke(req, timeout);
+    if (resp.status < 200 || resp.status > 299) return resp;
     for (const filter of this.#after) {
       const out = filter(resp, req);
       if (out instanceof RingsideError) throw out;
