@@ -48,8 +48,8 @@ test('the Layotto http example config proxies InvokeService by the id header to 
     });
   try {
     assert.equal(await call('HelloService:1.0'), 'POST /hello id=HelloService:1.0 body=world');
-    // Another id matches no route: the proxy answers 404, which the invoker reports as UNAVAILABLE.
-    await assert.rejects(call('Other:1.0'), (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE && /404/.test(e.details));
+    // Another id matches no route: the proxy's own 404 is the sidecar's NOT_FOUND, not the app's answer.
+    await assert.rejects(call('Other:1.0'), (e: grpc.ServiceError) => e.code === grpc.status.NOT_FOUND && /no route/.test(e.details));
   } finally {
     client.close();
   }
