@@ -3,11 +3,15 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
 import { DaprHttpApi } from '../../src/runtime/dapr/http-api.js';
+import { DaprMetadataStore } from '../../src/runtime/dapr/metadata.js';
+import type { RpcRequest, RpcResponse } from '../../src/types/runtime.js';
 import { makeEnv } from './helpers.js';
 
 /** A Dapr HTTP API fed by a plain TCP listener, as the dapr_http filter feeds it accepted sockets. */
 async function serve(timeouts: { headersMs: number; idleMs: number }): Promise<{ port: number; close(): void }> {
-  const api = new DaprHttpApi(makeEnv().dapr, 0, () => undefined, 1024 * 1024, timeouts);
+  const env = makeEnv();
+  const ctx = { settings: env.dapr, metadata: new DaprMetadataStore(env.dapr, 0), invoker: () => undefined, run: (_app: string, r: RpcRequest, invoke: (r: RpcRequest) => Promise<RpcResponse>) => invoke(r), requestShutdown: () => undefined };
+  const api = new DaprHttpApi(ctx, { maxBodyBytes: 1024 * 1024, maxHeaderBytes: 64 * 1024, maxRequestLineBytes: 8 * 1024 }, timeouts);
   const server = net.createServer((s) => api.inject(s)).listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
