@@ -72,12 +72,12 @@ test('InvokeService and SayHello over dRPC through ringside start; errors carry 
   assert.equal(hello.status, Status.SUCCESS);
   assert.equal((SayHelloResponse.decode(hello.body) as unknown as { hello: string }).hello, 'hello, drpc');
 
-  // No route for the id: the channel's 404 comes back as FAILURE + google.rpc.Status UNAVAILABLE.
+  // No route for the id: the egress proxy's own 404 is the sidecar's NOT_FOUND (FAILURE + google.rpc.Status).
   const miss = await client.sendMsg({ module: 10, method: 1001, body: invokeBody('no.such.Service') });
   assert.equal(miss.status, Status.FAILURE);
   const st = RpcStatusType.decode(miss.body) as unknown as { code: number; message: string };
-  assert.equal(st.code, 14);
-  assert.match(st.message, /404/);
+  assert.equal(st.code, 5);
+  assert.match(st.message, /no route/);
   const noId = await client.sendMsg({ module: 10, method: 1001, body: invokeBody('') });
   assert.equal(noId.status, Status.FAILURE);
   assert.equal((RpcStatusType.decode(noId.body) as unknown as { code: number }).code, 3, 'INVALID_ARGUMENT');

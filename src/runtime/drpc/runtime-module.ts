@@ -15,6 +15,8 @@ import { logger } from '../../common/log.js';
 import { DrpcFailure, Module, Status, type CallContext } from '../../drpc/index.js';
 import type { GrpcCallInfo, GrpcStreamFilter, Invoker, RpcCancel, RpcRequest } from '../../types/runtime.js';
 import { LAYOTTO_SERVICE, VERB_NAMES, messageType, type InvokeServiceRequestMessage, type SayHelloRequestMessage, type SayHelloResponseMessage } from '../proto.js';
+import { UpstreamStatusError } from '../channel/http-channel.js';
+import { anyValue } from '../grpc/call.js';
 
 const log = logger('runtime.drpc');
 
@@ -78,7 +80,7 @@ function toRpcRequest(req: InvokeServiceRequestMessage, cancel: RpcCancel): RpcR
     id: req.id ?? '',
     method: msg?.method ?? '',
     contentType: msg?.content_type ?? '',
-    data: value === undefined ? Buffer.alloc(0) : Buffer.from(value.buffer, value.byteOffset, value.byteLength),
+    data: anyValue(value),
     headers,
     timeoutMs: 0,
     deadline: Infinity,
@@ -101,6 +103,8 @@ export function runtimeModule(deps: RuntimeModuleDeps): Module {
         }
         // The session's cancel is the invoker's: a peer that hangs up mid-call frees the channel.
         const resp = await inv.invoke(toRpcRequest(req, ctx.cancel));
+        // Layotto's rule, as on the gRPC port: any status but 200 is UNAVAILABLE with status and body.
+        if (resp.status !== 200) throw new UpstreamStatusError(resp);
         return { data: { type_url: '', value: resp.data }, content_type: resp.contentType };
       }),
     )

@@ -100,7 +100,7 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
  * The bytes of a google.protobuf.Any value. protobufjs leaves the field's default, a plain empty array,
  * when `data` is present without `value` (what protobuf-es, Go and Java clients send for an empty body).
  */
-function anyValue(value: Uint8Array | number[] | undefined): Buffer {
+export function anyValue(value: Uint8Array | number[] | undefined): Buffer {
   if (value === undefined || value.length === 0) return Buffer.alloc(0);
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   return Buffer.from(value);
