@@ -16,7 +16,8 @@ import { openAccessLogs } from './accesslog/writer.js';
 import { Registry } from './common/registry.js';
 import type { RingsideConfig } from './types/config.js';
 import type { CodecLimits } from './types/protocol.js';
-import type { StreamFilterChainFactory } from './types/stream.js';
+import type { StreamFilterChainFactory, StreamFilterContext } from './types/stream.js';
+import type { OffloadRunner } from './types/offload.js';
 import type { StreamClientFactory } from './types/proxy.js';
 import type { ListenerReady } from './types/messages.js';
 import type { RingEndpoint } from './types/ring.js';
@@ -78,10 +79,13 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
   for (const name of ext.upstreamClients.names()) upstreamClients.register(name, ext.upstreamClients.require(name)(clientOptions));
 
   const listenerStreamFilters = new Map<string, StreamFilterChainFactory[]>();
+  // The worker's piscina pool (absent when a test builds one data plane without a worker).
+  const offload = (ctx.services as { offload?: OffloadRunner }).offload;
+  const filterContext: StreamFilterContext = offload === undefined ? {} : { offload };
   config.servers.forEach((server, s) =>
     server.listeners.forEach((l, i) => {
       const chain = l.stream_filters.map((f, j) =>
-        ext.streamFilters.require(f.type).create(f.config, f.path || `servers[${s}].listeners[${i}].stream_filters[${j}].config`),
+        ext.streamFilters.require(f.type).create(f.config, f.path || `servers[${s}].listeners[${i}].stream_filters[${j}].config`, filterContext),
       );
       listenerStreamFilters.set(l.name, chain);
     }),

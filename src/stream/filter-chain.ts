@@ -47,6 +47,9 @@ export class FilterChain<F, H> {
   /** Set when a filter resumes from inside its own hook, before answering Stop. */
   #resumeDuringCall = false;
   #inCall = false;
+  /** The event the current hook was called with (replaceData / swallowData act on it). */
+  #current: ChainEvent<H> | null = null;
+  #swallowed = false;
   #destroyed = false;
 
   constructor(filters: readonly F[], call: FilterCall<F, H>, sink: ChainSink<H>) {
@@ -89,6 +92,32 @@ export class FilterChain<F, H> {
     }
   }
 
+  /**
+   * Body transformation (compression): from inside a data hook, replaces the bytes of the piece the
+   * hook was called with; while stopped on a data piece, replaces the held piece's bytes (call it
+   * before resume()). The replacement is the caller's own buffer. False when there is no data piece
+   * to replace.
+   */
+  replaceData(chunk: Buffer): boolean {
+    const ev = this.#inCall ? this.#current : this.#resumeAt !== -1 ? (this.#queue[0] ?? null) : null;
+    if (ev === null || ev.kind !== EventKind.Data) return false;
+    ev.chunk = chunk;
+    ev.owned = true;
+    return true;
+  }
+
+  /**
+   * From inside a data hook that is not the last piece: the filter took the bytes (it copied them),
+   * so the piece goes no further — not to later filters, not to the sink. The hook's status is then
+   * ignored. Used to gather a body that a later piece replaces whole.
+   */
+  swallowData(): boolean {
+    const ev = this.#current;
+    if (!this.#inCall || ev === null || ev.kind !== EventKind.Data || ev.endOfStream) return false;
+    this.#swallowed = true;
+    return true;
+  }
+
   /** Drops held events; no filter or sink is called afterwards. */
   destroy(): void {
     this.#destroyed = true;
@@ -110,14 +139,20 @@ export class FilterChain<F, H> {
     const filters = this.#filters;
     for (let i = from; i < filters.length; i++) {
       this.#inCall = true;
+      this.#current = ev;
       this.#resumeDuringCall = false;
       let status: FilterStatus;
       try {
         status = this.#call(filters[i]!, ev);
       } finally {
         this.#inCall = false;
+        this.#current = null;
       }
       if (this.#destroyed) return false;
+      if (this.#swallowed) {
+        this.#swallowed = false;
+        return true; // consumed by filter i: this event is done
+      }
       if (status === FilterStatus.Stop && !this.#resumeDuringCall) {
         keep(ev);
         this.#queue.unshift(ev);

@@ -1,6 +1,7 @@
 /**
  * The stream layer's public surface and its registration helpers, called from the composition root.
  */
+import { compressorFilterFactory } from './filters/compressor.js';
 import type { Registry } from '../common/registry.js';
 import type { ServerStreamConnectionFactory, StreamFilterFactory } from '../types/stream.js';
 import { createFaultFilterFactory } from './filters/fault.js';
@@ -16,6 +17,7 @@ export { StreamFilterConfigError } from './filters/config.js';
 export function registerBuiltinStreamFilters(filters: Registry<StreamFilterFactory>): void {
   filters.register('fault', createFaultFilterFactory());
   filters.register('header_mutation', headerMutationFilterFactory);
+  filters.register('compressor', compressorFilterFactory);
 }
 
 /** Registers the server stream connection of each protocol Ringside serves, by codec name. */

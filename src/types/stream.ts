@@ -20,6 +20,7 @@
 import type { Connection, FilterStatus } from './network.js';
 import type { CodecLimits, HeaderMap, ProtocolName, RequestFrame, ResponseFrame } from './protocol.js';
 import type { RingsideError } from '../common/errors.js';
+import type { OffloadRunner } from './offload.js';
 
 /** Why a stream ended before its response was complete. */
 export enum StreamResetReason {
@@ -92,6 +93,10 @@ export interface StreamReceiverFilterCallbacks {
    * filters; the rest of the request is discarded.
    */
   sendLocalReply(status: number, headers?: Record<string, string>, body?: string | Buffer): void;
+  /** Body transformation: see FilterChain.replaceData (request direction). */
+  replaceDecodingData(chunk: Buffer): boolean;
+  /** Body transformation: see FilterChain.swallowData (request direction). */
+  swallowDecodingData(): boolean;
 }
 
 /** Lets a sender filter resume the chain. */
@@ -101,6 +106,10 @@ export interface StreamSenderFilterCallbacks {
   continueEncoding(): void;
   /** The request being answered (null when it could not be decoded). */
   readonly request: RequestFrame | null;
+  /** Body transformation: see FilterChain.replaceData (response direction). */
+  replaceEncodingData(chunk: Buffer): boolean;
+  /** Body transformation: see FilterChain.swallowData (response direction). */
+  swallowEncodingData(): boolean;
 }
 
 /**
@@ -143,7 +152,13 @@ export type StreamFilterChainFactory = (stream: StreamInfo, chain: StreamFilterC
  * an error whose message starts with the JSON path — and returns the per-stream constructor.
  */
 export interface StreamFilterFactory {
-  create(config: unknown, path: string): StreamFilterChainFactory;
+  create(config: unknown, path: string, ctx?: StreamFilterContext): StreamFilterChainFactory;
+}
+
+/** What the worker offers a stream filter factory (absent in tests that build a filter alone). */
+export interface StreamFilterContext {
+  /** The worker's piscina pool for CPU-heavy work (ringside.offload.threads). */
+  readonly offload?: OffloadRunner;
 }
 
 /** Options a server stream connection is built with. */

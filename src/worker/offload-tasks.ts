@@ -4,18 +4,14 @@
  * result, and its implementation is a plain function so the pool thread and the inline fallback
  * (offload.threads = 0) run exactly the same code.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
+import type { OffloadTask } from '../types/offload.js';
 
-export type OffloadTask =
-  /** Compresses a body (e.g. an HTTP response when the client accepts gzip). */
-  | { kind: 'gzip'; data: Uint8Array; level?: number }
-  /** Inflates a gzip body; maxOutput bounds the result so a zip bomb fails instead of eating memory. */
-  | { kind: 'gunzip'; data: Uint8Array; maxOutput?: number }
-  /** Parses a JSON document and writes it back compact or indented (large JSON transcoding). */
-  | { kind: 'json.reencode'; data: Uint8Array; indent?: number };
+export type { OffloadTask };
 
 export interface OffloadResults {
   gzip: Uint8Array;
+  brotli: Uint8Array;
   gunzip: Uint8Array;
   'json.reencode': Uint8Array;
 }
@@ -28,6 +24,10 @@ export function runOffloadTask(task: OffloadTask): Uint8Array {
   switch (task.kind) {
     case 'gzip':
       return gzipSync(task.data, { level: task.level ?? 6 });
+    case 'brotli':
+      return brotliCompressSync(task.data, {
+        params: { [constants.BROTLI_PARAM_QUALITY]: task.quality ?? 3, [constants.BROTLI_PARAM_SIZE_HINT]: task.data.length },
+      });
     case 'gunzip':
       return gunzipSync(task.data, { maxOutputLength: task.maxOutput ?? defaultMaxOutput });
     case 'json.reencode': {

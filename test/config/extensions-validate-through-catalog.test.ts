@@ -19,7 +19,7 @@ test('a misspelt stream filter type is an error; a stream filter config is check
   const cfg = baseConfig();
   Object.assign(cfg.servers[0]!.listeners[0]!, { stream_filters: [{ type: 'faultt' }, { type: 'fault', config: { abort: { status: 99 } } }] });
   const issues = configIssues(() => parse(cfg));
-  assertIssue(issues, 'servers[0].listeners[0].stream_filters[0].type', /unknown stream filter "faultt" \(known: fault, header_mutation\)/);
+  assertIssue(issues, 'servers[0].listeners[0].stream_filters[0].type', /unknown stream filter "faultt" \(known: fault, header_mutation, compressor\)/);
   assertIssue(issues, 'servers[0].listeners[0].stream_filters[1].config.abort.status', /./);
 });
 

@@ -20,7 +20,7 @@ export interface Dataplane {
 
 export async function startDataplane(
   json: unknown,
-  opts: { extensions?: ReturnType<typeof createExtensions>; runLoop?: ActorRunLoop } = {},
+  opts: { extensions?: ReturnType<typeof createExtensions>; runLoop?: ActorRunLoop; services?: Record<string, unknown> } = {},
 ): Promise<Dataplane> {
   const extensions = opts.extensions ?? createExtensions();
   const { config } = parseConfig(json, 'test config', { cores: 1, env: {}, catalog: configCatalog(extensions) });
@@ -29,7 +29,7 @@ export async function startDataplane(
     workerCount: 1,
     config,
     extensions,
-    services: { runLoop: opts.runLoop ?? new ActorRunLoop() },
+    services: { ...opts.services, runLoop: opts.runLoop ?? new ActorRunLoop() },
   });
   const ready = await network.start([]);
   return {

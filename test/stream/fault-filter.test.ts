@@ -73,6 +73,8 @@ test('a pending delay is cancelled when the stream is destroyed: the request nev
     stream: {} as StreamInfo,
     continueDecoding: () => calls.push('continue'),
     sendLocalReply: (status) => calls.push(`reply ${status}`),
+    replaceDecodingData: () => false,
+    swallowDecodingData: () => false,
   });
   assert.equal(filter.onReceiveHeaders!(http1Codec.newRequest('GET', '/'), true), FilterStatus.Stop);
   filter.onDestroy!();

@@ -222,6 +222,22 @@ export class Http1ServerStream
     this.#send?.resume();
   }
 
+  replaceDecodingData(chunk: Buffer): boolean {
+    return this.#recv?.replaceData(chunk) ?? false;
+  }
+
+  swallowDecodingData(): boolean {
+    return this.#recv?.swallowData() ?? false;
+  }
+
+  replaceEncodingData(chunk: Buffer): boolean {
+    return this.#send?.replaceData(chunk) ?? false;
+  }
+
+  swallowEncodingData(): boolean {
+    return this.#send?.swallowData() ?? false;
+  }
+
   sendLocalReply(status: number, headers?: Record<string, string>, body?: string | Buffer): void {
     if (this.#destroyed || this.#responseDone) return;
     if (this.#responseStarted) {

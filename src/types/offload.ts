@@ -1,0 +1,20 @@
+/**
+ * The CPU-heavy tasks a filter may hand to the worker's offload pool (piscina threads) instead of
+ * running them on the data-plane loop (MOSN's workerpool.Schedule). One member per task kind; every
+ * task answers with bytes.
+ */
+export type OffloadTask =
+  /** Compresses a body (an HTTP response the client accepts gzip for, a request toward an upstream). */
+  | { kind: 'gzip'; data: Uint8Array; level?: number }
+  /** Brotli-compresses a body; quality 0..11. */
+  | { kind: 'brotli'; data: Uint8Array; quality?: number }
+  /** Inflates a gzip body; maxOutput bounds the result so a zip bomb fails instead of eating memory. */
+  | { kind: 'gunzip'; data: Uint8Array; maxOutput?: number }
+  /** Parses a JSON document and writes it back compact or indented (large JSON transcoding). */
+  | { kind: 'json.reencode'; data: Uint8Array; indent?: number };
+
+/** What a filter sees of the offload pool. */
+export interface OffloadRunner {
+  /** Runs the task on a pool thread (inline when the pool has 0 threads); settles with its bytes. */
+  run(task: OffloadTask): Promise<Uint8Array>;
+}
