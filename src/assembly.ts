@@ -120,6 +120,7 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
     dapr,
     // The supervisor drains on SIGTERM, whichever thread sends it.
     requestShutdown: () => process.kill(process.pid, 'SIGTERM'),
+    ...(settings.resiliency !== undefined ? { resiliency: settings.resiliency } : {}),
   });
   const networkFilters = ext.networkFilters;
 

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { ConfigCatalog, NameSet } from '../types/extension.js';
 import { kit, regexIssue, type Kit } from './kit.js';
+import { resiliencySchema } from '../runtime/resiliency/schema.js';
 import { DEFAULT_ACCESS_LOG_FORMAT, compileAccessLogFormat } from '../accesslog/format.js';
 import { addressString, duration, endpointOf, nonNegativeInt, port, positiveInt, type AddressRules } from './primitives.js';
 
@@ -359,6 +360,8 @@ function settings(k: Kit, d: SettingsDefaults) {
         app_id: z.string().min(1).default('ringside'),
       })
       .prefault({}),
+    /** A Dapr Resiliency resource for service invocation on the Dapr APIs (schema: src/runtime/resiliency). */
+    resiliency: resiliencySchema(k).optional(),
     admin: k
       .obj({ enabled: z.boolean().default(true), address: addressString(ADMIN_ADDRESS).default('127.0.0.1:34901') })
       .transform((a) => ({ ...a, endpoint: endpointOf(a.address, ADMIN_ADDRESS) }))

@@ -15,6 +15,7 @@ import { DaprHttpApi } from './dapr/http-api.js';
 import { RuntimeGrpcServer } from './grpc/server.js';
 import type { DaprApiContext } from './dapr/grpc-api.js';
 import { DaprMetadataStore } from './dapr/metadata.js';
+import { Resiliency, type ResiliencyTargetStats } from './resiliency/runner.js';
 import { MosnInvoker } from './invoker/mosn-invoker.js';
 
 /** Takes the raw transport from the connection at once and hands it to a server that drives it. */
@@ -57,6 +58,7 @@ export class RuntimeHost {
   readonly #servers = new Map<string, RuntimeGrpcServer>();
   readonly #metadata: DaprMetadataStore;
   readonly #daprContexts = new Map<string, DaprApiContext>();
+  readonly #resiliency: Resiliency;
   #daprHttp: DaprHttpApi | undefined;
 
   /** Registered as network filter "grpc" (MOSN/Layotto config: server_name, grpc_config). */
@@ -67,6 +69,7 @@ export class RuntimeHost {
   constructor(env: RuntimeEnv) {
     this.#env = env;
     this.#metadata = new DaprMetadataStore(env.dapr, env.workerIndex);
+    this.#resiliency = new Resiliency(env.resiliency, env.dapr.appId);
     this.grpcFilterFactory = {
       create: (config: unknown, path: string, ctx: FactoryContext) => {
         const server = this.ensureServer(parseGrpcFilterConfig(config, path), path, ctx.listenerName === DAPR_GRPC_LISTENER);
@@ -132,7 +135,7 @@ export class RuntimeHost {
         metadata: this.#metadata,
         // Looked up per request: the grpc listener with the invoker may be built after the Dapr ones.
         invoker: () => this.#invokers.get(serverName)?.invoker,
-        run: (_appId, req, invoke) => invoke(req),
+        run: (appId, req, invoke) => this.#resiliency.run(appId, req, invoke),
         requestShutdown: this.#env.requestShutdown,
       };
       this.#daprContexts.set(serverName, ctx);
@@ -143,6 +146,11 @@ export class RuntimeHost {
   /** The server for `name` (the Layotto-port one when both exist). */
   server(name: string): RuntimeGrpcServer | undefined {
     return this.#servers.get(`${name}\u0000runtime`) ?? this.#servers.get(`${name}\u0000dapr`);
+  }
+
+  /** This worker's resiliency counters per target app. */
+  resiliencyStats(): ResiliencyTargetStats[] {
+    return this.#resiliency.stats();
   }
 
   /** Every runtime server of this worker (health and drain reach all of them). */

@@ -11,6 +11,7 @@ import type { PlacementAdvisor } from './actor.js';
 import type { Registry } from '../common/registry.js';
 import type { RingsideError } from '../common/errors.js';
 import type { RingEndpoint } from './ring.js';
+import type { ResiliencyConfig } from '../runtime/resiliency/schema.js';
 
 /** Request headers of an RPC, names in lower case (gRPC metadata and HTTP headers both are). */
 export type RpcHeaders = Record<string, string>;
@@ -199,6 +200,8 @@ export interface RuntimeEnv {
   readonly grpcStreamFilters?: (serverName: string) => readonly GrpcStreamFilter[];
   /** Starts the sidecar's graceful shutdown (Dapr's Shutdown API; SIGTERM to the process in ringside start). */
   readonly requestShutdown: () => void;
+  /** `ringside.resiliency`: Dapr resiliency policies for invokes on the Dapr APIs. */
+  readonly resiliency?: ResiliencyConfig;
   /** Head limits of the Dapr HTTP port (`ringside.limits`: max_header_bytes, max_request_line_bytes). */
   readonly maxHeaderBytes?: number;
   readonly maxRequestLineBytes?: number;
