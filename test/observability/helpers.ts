@@ -33,7 +33,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startProxySidecar(workers: number, extraRingside: Record<string, unknown> = {}): Promise<Sidecar> {
+export async function startProxySidecar(workers: number, extraRingside: Record<string, unknown> = {}, env: Record<string, string> = {}): Promise<Sidecar> {
   const upstream: Server = createServer((req, res) => {
     req.resume();
     req.on('end', () => res.end('ok'));
@@ -76,7 +76,7 @@ export async function startProxySidecar(workers: number, extraRingside: Record<s
   };
   const file = join(mkdtempSync(join(tmpdir(), 'ringside-obs-')), 'sidecar.json');
   writeFileSync(file, JSON.stringify(config));
-  const child = startChild(main, ['start', '-c', file, '--workers', String(workers)]);
+  const child = startChild(main, ['start', '-c', file, '--workers', String(workers)], env);
   try {
     const ready = await child.waitStdout(/^ringside ready:/, 20_000);
     const proxy = /edge@([^,\s]+)/.exec(ready)![1]!;

@@ -68,3 +68,27 @@ test('GET /api/v1/config_dump answers the running config with the API token reda
   assert.deepEqual(dump.servers[0]!.listeners.map((l) => l.name), ['edge', 'tcp']);
   assert.deepEqual(dump.cluster_manager.clusters.map((c) => c.name), ['up', 'dead', 'tcp_dead']);
 });
+
+test('a worker that crashed is left out of the scrape, which still answers, and counted once respawned', async (t) => {
+  const sc = await startProxySidecar(2, {}, { RINGSIDE_TEST_HOOKS: '1' });
+  t.after(() => sc.close());
+  const crash = await http('POST', `http://${sc.admin}/test/crash?worker=1&mode=throw`);
+  assert.equal(crash.status, 202);
+  await sc.child.waitStderr(/worker\/1 crashed: /);
+  const ups = new Set<number>();
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const res = await get(`http://${sc.admin}/metrics`);
+    assert.equal(res.status, 200, res.body);
+    const up = sample(res.body, 'ringside_workers{state="up"}')!;
+    ups.add(up);
+    assert.equal(sample(res.body, 'ringside_workers{state="configured"}'), 2);
+    if (sample(res.body, 'ringside_worker_respawns{worker="1"}') === 1 && up === 2) {
+      assert.ok(sample(res.body, 'ringside_worker_event_loop_utilization{worker="1"}') !== undefined, 'the respawned worker reports again');
+      break;
+    }
+    assert.ok(Date.now() < deadline, `worker 1 not back in the scrape: ${[...ups].join(', ')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok([...ups].every((n) => n === 1 || n === 2), `up counts seen: ${[...ups].join(', ')}`);
+});
