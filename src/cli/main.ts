@@ -11,6 +11,7 @@ commands:
   start [-c FILE] [--workers N]   run the sidecar (see: ringside start --help)
   bench …                         load-test any protocol Ringside speaks (see: ringside bench --help)
   tune …                          measure pool sizes and recommend one (see: ringside tune --help)
+  registry --listen HOST:PORT     serve a geerpc registry (see: ringside registry --help)
 
 options:
   -h, --help       this text
@@ -31,7 +32,7 @@ function version(): string {
 
 type Runner = (argv: string[]) => Promise<number | void> | number | void;
 
-async function load(command: 'start' | 'bench' | 'tune'): Promise<Runner> {
+async function load(command: 'start' | 'bench' | 'tune' | 'registry'): Promise<Runner> {
   switch (command) {
     case 'start':
       return (await import('./start.js')).runStart;
@@ -39,6 +40,8 @@ async function load(command: 'start' | 'bench' | 'tune'): Promise<Runner> {
       return (await import('./bench.js')).runBench;
     case 'tune':
       return (await import('./tune.js')).runTune;
+    case 'registry':
+      return (await import('./registry.js')).runRegistry;
   }
 }
 
@@ -57,7 +60,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'start':
     case 'bench':
-    case 'tune': {
+    case 'tune':
+    case 'registry': {
       const code = await (await load(command))(rest);
       return typeof code === 'number' ? code : 0;
     }

@@ -85,38 +85,50 @@ export class GobEncoder {
 
   /**
    * The bytes for one value: any type definitions it needs first, then the value message. Throws a
-   * GobError (nothing is consumed from the stream's state) when the value does not fit its type.
+   * GobError when the value does not fit its type; the stream's state is then as it was before.
    */
   encode(value: unknown, type?: GobType): Buffer {
-    const t = type ?? inferType(value);
-    if (value === undefined || value === null) throw new GobError('gob: cannot encode a nil value at the top level', 'value');
-    // Encode the value first into the scratch writer so a bad value leaves the id table untouched.
-    const idsBefore = this.#nextId;
-    const newIds: string[] = [];
-    const id = this.#assign(t, newIds);
-    const w = this.#writer;
-    try {
-      w.reset();
-      w.int(id);
-      if (t.kind === 'struct') this.#struct(w, t, value, 'value');
-      else {
-        w.uint(0);
-        this.#value(w, t, value, 'value');
-      }
-    } catch (err) {
-      for (const k of newIds) this.#ids.delete(k);
-      this.#nextId = idsBefore;
-      throw err;
-    }
-    const valueMsg = w.message();
-    const defs: Buffer[] = [];
-    this.#define(t, defs);
-    if (defs.length === 0) return valueMsg;
-    defs.push(valueMsg);
-    return Buffer.concat(defs);
+    return this.encodeMany([[value, type]]);
   }
 
-  #assign(t: GobType, added: string[]): number {
+  /**
+   * Several values as one unit (an RPC header and its body): either all of them are encoded, or
+   * none is and the stream's type table is rolled back, so a bad body never strands a header whose
+   * type definitions were marked sent but never written.
+   */
+  encodeMany(items: readonly (readonly [unknown, GobType | undefined])[]): Buffer {
+    const mark = this.#nextId;
+    try {
+      const out: Buffer[] = [];
+      for (const [value, type] of items) this.#one(value, type, out);
+      return out.length === 1 ? out[0]! : Buffer.concat(out);
+    } catch (err) {
+      for (const [k, id] of this.#ids) if (id >= mark) this.#ids.delete(k);
+      for (const id of this.#sent) if (id >= mark) this.#sent.delete(id);
+      this.#nextId = mark;
+      throw err;
+    }
+  }
+
+  #one(value: unknown, type: GobType | undefined, out: Buffer[]): void {
+    if (value === undefined || value === null) throw new GobError('gob: cannot encode a nil value at the top level', 'value');
+    const t = type ?? inferType(value);
+    const id = this.#assign(t);
+    // The value is encoded before its definitions are queued, so a bad value sends nothing.
+    const w = this.#writer;
+    w.reset();
+    w.int(id);
+    if (t.kind === 'struct') this.#struct(w, t, value, 'value');
+    else {
+      w.uint(0);
+      this.#value(w, t, value, 'value');
+    }
+    const valueMsg = w.message();
+    this.#define(t, out);
+    out.push(valueMsg);
+  }
+
+  #assign(t: GobType): number {
     const builtin = builtinIds[t.kind];
     if (builtin !== undefined) return builtin;
     const key = typeKey(t);
@@ -124,27 +136,26 @@ export class GobEncoder {
     if (known !== undefined) return known;
     switch (t.kind) {
       case 'struct': {
-        const id = this.#take(key, added);
-        for (const f of t.fields) this.#assign(f.type, added);
+        const id = this.#take(key);
+        for (const f of t.fields) this.#assign(f.type);
         return id;
       }
       case 'slice':
       case 'array':
-        this.#assign(t.elem, added);
-        return this.#take(key, added);
+        this.#assign(t.elem);
+        return this.#take(key);
       case 'map':
-        this.#assign(t.key, added);
-        this.#assign(t.elem, added);
-        return this.#take(key, added);
+        this.#assign(t.key);
+        this.#assign(t.elem);
+        return this.#take(key);
       default:
         throw new GobError(`gob: no type id for ${t.kind}`);
     }
   }
 
-  #take(key: string, added: string[]): number {
+  #take(key: string): number {
     const id = this.#nextId++;
     this.#ids.set(key, id);
-    added.push(key);
     return id;
   }
 

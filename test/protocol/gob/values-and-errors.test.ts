@@ -148,3 +148,13 @@ test('random and mutated bytes only ever yield values or a GobError, never anoth
     }
   }
 });
+
+test('encodeMany is all or nothing: a body that fails leaves no half-sent header definition behind', () => {
+  const Header = gob.struct('Header', { ServiceMethod: gob.string, Seq: gob.uint, Error: gob.string });
+  const enc = new GobEncoder();
+  assert.throws(() => enc.encodeMany([[{ ServiceMethod: 'A.B', Seq: 1, Error: '' }, Header], [{ lower: 1 }, undefined]]), GobError);
+  // The next header still carries Header's definition, as id 65.
+  const again = enc.encodeMany([[{ ServiceMethod: 'A.B', Seq: 1, Error: '' }, Header], [1, undefined]]);
+  assert.equal(again.subarray(0, 3).toString('hex'), '38ff81');
+  assert.deepEqual(new GobDecoder().feed(again), [{ ServiceMethod: 'A.B', Seq: 1, Error: '' }, 1]);
+});
