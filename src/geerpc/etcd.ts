@@ -39,7 +39,7 @@ function clientOf(c: EtcdConnection): { client: Etcd3; owned: boolean } {
 export interface EtcdRegistration {
   readonly key: string;
   readonly stats: { leasesLost: number; grants: number };
-  /** Stops keepalives without revoking: the key disappears when the TTL runs out. */
+  /** Stops keepalives without revoking (the key disappears when the TTL runs out) and closes an owned client. */
   release(): void;
   /** Revokes the lease (the key goes at once) and closes an owned client. */
   stop(): Promise<void>;
@@ -71,6 +71,7 @@ export async function registerEtcd(addr: string, opts: EtcdConnection & { ttlSec
     release: () => {
       stopped = true;
       lease.release();
+      if (owned) client.close();
     },
     stop: async () => {
       stopped = true;
@@ -116,9 +117,11 @@ export class EtcdDiscovery extends MultiServersDiscovery {
     this.#publish();
   }
 
+  /** Stops watching and closes an owned client; does not wait more than a second for an unreachable etcd. */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#watcher?.cancel().catch(() => {});
+    const cancel = this.#watcher?.cancel().catch(() => {});
+    await Promise.race([cancel, new Promise((r) => setTimeout(r, 1000).unref())]);
     if (this.#owned) this.#client.close();
   }
 
