@@ -29,6 +29,7 @@ import { WorkerNetwork, type ListenerConfigInput } from './network/index.js';
 import { Routers } from './router/router.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
 import type { ProxyServices } from './proxy/proxy-filter.js';
+import { DownstreamDrain } from './stream/drain.js';
 import { RuntimeHost, daprListeners, daprSettingsFromEnv, startDemoUpstream, type DemoUpstream } from './runtime/index.js';
 
 const log = logger('assembly');
@@ -130,6 +131,7 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
     if (log !== undefined) accessLogs.set(l.name, log);
   }
 
+  const downstreamDrain = new DownstreamDrain();
   const proxyServices: ProxyServices = {
     accessLogs,
     routers,
@@ -139,6 +141,7 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
     upstreamClients,
     listenerStreamFilters,
     codecLimits: limits,
+    downstreamDrain,
     downstreamLimits: {
       maxPendingRequests: settings.limits.max_pending_requests,
       requestHeaderTimeoutMs: settings.limits.request_header_timeout,
@@ -171,6 +174,8 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
     },
     async stopAccepting(): Promise<void> {
       await net.stopAccepting();
+      // Idle keep-alive connections close now; busy ones after their last response (Connection: close).
+      downstreamDrain.goAwayAll();
       // gRPC clients keep HTTP/2 connections open; GOAWAY lets their in-flight calls finish.
       void runtime.close(GRPC_DRAIN_GRACE_MS);
     },

@@ -33,6 +33,7 @@ import type { StreamClientFactory } from '../types/proxy.js';
 import type { AccessLog } from '../types/accesslog.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { DownstreamRequest } from './downstream.js';
+import type { DownstreamDrain } from '../stream/drain.js';
 import { ProxyRuntime, defaultProxySettings, type ProxySettings } from './runtime.js';
 
 const log = logger('proxy');
@@ -56,6 +57,8 @@ export interface ProxyServices {
   readonly accessLogs?: ReadonlyMap<string, AccessLog>;
   /** ringside.limits that bound what one downstream can make Ringside hold; absent ones are off. */
   readonly downstreamLimits?: Partial<DownstreamLimits>;
+  /** The worker's downstream connections, told to go away on drain. */
+  readonly downstreamDrain?: DownstreamDrain;
 }
 
 export interface DownstreamLimits {
@@ -99,6 +102,7 @@ export const proxyFilterFactory: NetworkFilterFactory = {
       handlerFactory: (stream, sender) => new DownstreamRequest(rt, stream, sender),
       filters: services.listenerStreamFilters.get(ctx.listenerName) ?? [],
       ...(services.codecLimits !== undefined ? { limits: services.codecLimits } : {}),
+      ...(services.downstreamDrain !== undefined ? { drain: services.downstreamDrain } : {}),
       ...(dl.requestHeaderTimeoutMs !== undefined ? { requestHeaderTimeoutMs: dl.requestHeaderTimeoutMs } : {}),
       // One budget per listener per worker, shared by all its connections.
       ...(dl.maxPendingRequests !== undefined

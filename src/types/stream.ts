@@ -174,6 +174,8 @@ export interface ServerStreamConnectionOptions {
   readonly maxPipelined?: number;
   /** A request head must be complete this long after its first byte; 0 or absent: no limit. */
   readonly requestHeaderTimeoutMs?: number;
+  /** The worker's registry a drain walks to tell every connection to go away (src/stream/drain.ts). */
+  readonly drain?: { add(c: ServerStreamConnection): void; delete(c: ServerStreamConnection): void };
   /** Shared by every connection of one listener on one worker: requests held at once, and the bound. */
   readonly pendingBudget?: PendingBudget;
 }

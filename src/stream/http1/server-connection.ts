@@ -42,6 +42,7 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner, Head
   #advancing = false;
   #advanceAgain = false;
   readonly #budget: PendingBudget | undefined;
+  readonly #drain: ServerStreamConnectionOptions['drain'];
   /** Between a request's end (or the connection's start) and the next head: the head deadline applies. */
   #awaitingHead = true;
 
@@ -55,6 +56,7 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner, Head
     this.filters = options.filters ?? [];
     this.#maxPipelined = Math.max(1, options.maxPipelined ?? DEFAULT_MAX_PIPELINED);
     this.#budget = options.pendingBudget;
+    this.#drain = options.drain;
     this.headerTimeoutMs = options.requestHeaderTimeoutMs ?? 0;
     if (this.headerTimeoutMs > 0) {
       // The first head's clock starts at accept: a client that connects and says nothing is a Slowloris too.
@@ -73,6 +75,7 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner, Head
     connection.addEventListener((event, reason) => {
       if (event === ConnectionEvent.RemoteClose || event === ConnectionEvent.LocalClose) this.#onClosed(reason);
     });
+    this.#drain?.add(this);
   }
 
   get activeStreams(): number {
@@ -104,9 +107,20 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner, Head
     this.#closeIfIdle();
   }
 
+  /**
+   * Drain: no request after the current one is taken. A connection between requests closes at once; a
+   * head or body in progress is still read, and the last response taken says Connection: close.
+   */
   goAway(): void {
+    if (this.#draining || this.#closed) return;
     this.#draining = true;
-    this.#closeIfIdle();
+    if (this.#decoding === null && this.#decoder.idle) this.#stopDecoding();
+    else this.#closeIfIdle();
+  }
+
+  /** Draining and `stream` is the last this connection will answer: its response closes the connection. */
+  isLastExchange(stream: Http1ServerStream): boolean {
+    return this.#draining && this.#decoderDead && this.#streams[this.#streams.length - 1] === stream;
   }
 
   abort(error: RingsideError): void {
@@ -130,11 +144,6 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner, Head
   }
 
   #onHead(head: Http1RequestHead, endOfStream: boolean): void {
-    if (this.#draining) {
-      // Nothing new is taken while draining; the connection closes after the streams before it.
-      this.#stopDecoding();
-      return;
-    }
     this.#awaitingHead = false;
     this.headSince = Infinity;
     const stream = new Http1ServerStream(this, this.#nextId++, head);
@@ -152,7 +161,8 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner, Head
       }
       stream.start(endOfStream);
     }
-    if (endOfStream && !head.keepAlive) this.#stopDecoding();
+    // The head that was arriving when the drain began is the last one taken.
+    if (endOfStream && (!head.keepAlive || this.#draining)) this.#stopDecoding();
   }
 
   /** No further request is decoded on this connection; it closes once the streams taken are answered. */
@@ -168,7 +178,7 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner, Head
     this.#decoding = null;
     this.#awaitingHead = true;
     stream?.complete(trailers);
-    if (stream !== null && stream.request?.keepAlive === false) {
+    if (stream !== null && (stream.request?.keepAlive === false || this.#draining)) {
       // RFC 9112 §9.6: after a request that closes the connection nothing more is read or executed;
       // whatever the client pipelined behind it is dropped with the connection.
       this.#stopDecoding();
@@ -259,6 +269,7 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner, Head
 
   #resetAll(_reason: string): void {
     this.#closed = true;
+    this.#drain?.delete(this);
     if (this.headerTimeoutMs > 0) headerClock.remove(this);
     this.#decoder.destroy();
     const pending = this.#streams.splice(0);

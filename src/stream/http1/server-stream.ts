@@ -35,8 +35,8 @@ export interface StreamOwner {
   readonly connection: Connection;
   readonly handlerFactory: StreamHandlerFactory;
   readonly filters: readonly StreamFilterChainFactory[];
-  /** Draining: every response from now on closes the connection. */
-  readonly draining: boolean;
+  /** Draining, and this stream is the last one the connection answers: its response closes it. */
+  isLastExchange(stream: Http1ServerStream): boolean;
   isHeadOfLine(stream: Http1ServerStream): boolean;
   /** The response is completely encoded (or abandoned). */
   responseDone(stream: Http1ServerStream): void;
@@ -313,7 +313,7 @@ export class Http1ServerStream
     // A client that was never told to continue may still be holding its body back: we cannot know
     // where the next request starts, so this exchange is the connection's last.
     const unreadBody = req !== null && !this.#requestEnded && req.expectContinue && !this.#continueSent;
-    if (unreadBody || this.#closeAfter || this.#owner.draining) this.#encoder.closeConnection();
+    if (unreadBody || this.#closeAfter || this.#owner.isLastExchange(this)) this.#encoder.closeConnection();
     if (this.#combining && !endOfStream) {
       this.#heldHead = head;
       return;
