@@ -8,10 +8,14 @@
  *   GET  /api/v1/config_dump  the running config as JSON, secrets redacted (MOSN's config_dump)
  *   POST /drain  starts the same graceful drain as SIGTERM; answers 202 at once
  *   POST /test/crash?worker=i&mode=throw|fatal   only with RINGSIDE_TEST_HOOKS=1
+ *
+ * Every route sits behind AdminGuard (admin-guard.ts): Host must name this endpoint, foreign Origins
+ * and simple-form POSTs are refused, and a non-loopback bind is warned about at start.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { logger } from '../common/log.js';
+import { AdminGuard, adminExposureWarning } from './admin-guard.js';
 
 const log = logger('admin');
 
@@ -28,6 +32,8 @@ export interface AdminBackend {
 export class AdminServer {
   readonly #server: Server;
   readonly #backend: AdminBackend;
+  /** Set once bound: the Host/Origin rules depend on the address actually bound. */
+  #guard: AdminGuard | null = null;
 
   constructor(backend: AdminBackend) {
     this.#backend = backend;
@@ -49,6 +55,9 @@ export class AdminServer {
       this.#server.listen(port, host, () => {
         this.#server.off('error', reject);
         const a = this.#server.address() as AddressInfo;
+        this.#guard = new AdminGuard(host, a.address, a.port);
+        const warning = adminExposureWarning(a.address, a.port);
+        if (warning !== null) log.warn(warning);
         resolve(`${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`);
       });
     });
@@ -62,6 +71,9 @@ export class AdminServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // In front of every route, including ones added later.
+    const refusal = this.#guard === null ? { status: 503, error: 'not listening yet' } : this.#guard.check(req.method ?? '', req.headers);
+    if (refusal !== null) return send(res, refusal.status, { error: refusal.error });
     const url = new URL(req.url ?? '/', 'http://admin');
     const route = `${req.method} ${url.pathname}`;
     switch (route) {
