@@ -1,0 +1,115 @@
+/**
+ * bench:geerpc — calls/s and CPU µs per call for a Node geerpc client → Node geerpc server (the
+ * examples/geerpc-foo.ts process, Foo.Sum over gob), direct and through HAProxy `mode tcp` in the
+ * same run. One client connection with `--depth` calls in flight. CPU is utime+stime of each
+ * process over the measured window (/proc), divided by the calls completed. Prints JSON.
+ *
+ *   node dist/bench/geerpc.js [--seconds 5] [--depth 64] [--codec application/gob|application/json]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Client, type CodecType } from '../src/geerpc/index.js';
+import { processCpuSeconds } from './common.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : fallback;
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function startFoo(): Promise<{ child: ChildProcess; addr: string }> {
+  const child = spawn(process.execPath, ['dist/examples/geerpc-foo.js', '--listen', 'tcp@127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const line = await new Promise<string>((r) => createInterface({ input: child.stdout! }).once('line', r));
+  return { child, addr: /on (tcp@\S+)/.exec(line)![1]! };
+}
+
+async function startHaproxy(upstreamPort: number): Promise<{ pid: number; port: number; stop(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ringside-bench-haproxy-'));
+  const port = await freePort();
+  writeFileSync(join(dir, 'haproxy.cfg'), [
+    'global', '  maxconn 1024', 'defaults', '  mode tcp', '  timeout connect 5s', '  timeout client 60s', '  timeout server 60s',
+    `listen geerpc`, `  bind 127.0.0.1:${port}`, `  server foo 127.0.0.1:${upstreamPort}`, '',
+  ].join('\n'));
+  const pidFile = join(dir, 'haproxy.pid');
+  await new Promise<void>((resolve, reject) => {
+    const p = spawn('haproxy', ['-D', '-q', '-f', join(dir, 'haproxy.cfg'), '-p', pidFile], { stdio: 'ignore' });
+    p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`haproxy exited with ${code}`))));
+  });
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  return { pid, port, stop: () => { process.kill(pid, 'SIGTERM'); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+interface Run {
+  path: string;
+  calls: number;
+  callsPerSec: number;
+  serverCpuUsPerCall: number;
+  clientCpuUsPerCall: number;
+  haproxyCpuUsPerCall?: number;
+}
+
+async function run(path: string, addr: string, codec: CodecType, seconds: number, depth: number, pids: { server: number; haproxy?: number }): Promise<Run> {
+  const client = await Client.dial(addr, { codec });
+  // Warm-up: JIT and type definitions out of the way.
+  for (let i = 0; i < 2000; i++) await client.call('Foo.Sum', { Num1: i, Num2: 1 });
+  const s0 = processCpuSeconds(pids.server);
+  const h0 = pids.haproxy === undefined ? 0 : processCpuSeconds(pids.haproxy);
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const end = Date.now() + seconds * 1000;
+  let calls = 0;
+  await Promise.all(Array.from({ length: depth }, async (_, k) => {
+    while (Date.now() < end) {
+      const r = await client.call('Foo.Sum', { Num1: calls, Num2: k });
+      if (typeof r !== 'number') throw new Error(`unexpected reply ${String(r)}`);
+      calls++;
+    }
+  }));
+  const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  const server = processCpuSeconds(pids.server) - s0;
+  const haproxy = pids.haproxy === undefined ? undefined : processCpuSeconds(pids.haproxy) - h0;
+  await client.close();
+  const perCall = (sec: number): number => Math.round((sec * 1e6 / calls) * 100) / 100;
+  const out: Run = {
+    path,
+    calls,
+    callsPerSec: Math.round(calls / elapsed),
+    serverCpuUsPerCall: perCall(server),
+    clientCpuUsPerCall: perCall((c.user + c.system) / 1e6),
+  };
+  if (haproxy !== undefined) out.haproxyCpuUsPerCall = perCall(haproxy);
+  return out;
+}
+
+async function main(): Promise<void> {
+  const seconds = Number(arg('seconds', '5'));
+  const depth = Number(arg('depth', '64'));
+  const codec = arg('codec', 'application/gob') as CodecType;
+  const foo = await startFoo();
+  const hap = await startHaproxy(Number(foo.addr.slice(foo.addr.lastIndexOf(':') + 1)));
+  try {
+    const direct = await run('direct', foo.addr, codec, seconds, depth, { server: foo.child.pid! });
+    const viaHaproxy = await run('haproxy mode tcp', `tcp@127.0.0.1:${hap.port}`, codec, seconds, depth, { server: foo.child.pid!, haproxy: hap.pid });
+    process.stdout.write(`${JSON.stringify({ bench: 'geerpc', codec, seconds, depth, connections: 1, runs: [direct, viaHaproxy] }, null, 2)}\n`);
+  } finally {
+    hap.stop();
+    foo.child.kill('SIGTERM');
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
