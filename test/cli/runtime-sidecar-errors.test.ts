@@ -2,7 +2,8 @@
  * Through a real `ringside start` (the egress proxy in the path): a failure of the sidecar itself — no
  * route for the app id, the app unreachable — answers as Dapr does (HTTP 500 ERR_DIRECT_INVOKE, gRPC
  * INTERNAL "failed to invoke") and never looks like the app's own 404/503, which passes through as
- * the app's answer. Dapr's Shutdown API then stops the sidecar gracefully.
+ * the app's answer. A resiliency retry policy for the unreachable app counts its retries in /metrics; Dapr's
+ * Shutdown API then stops the sidecar gracefully.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
+import { get } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { CommunicationProtocolEnum, DaprClient, HttpMethod, LogLevel } from '@dapr/dapr';
 import { startChild } from '../supervisor/helpers.js';
@@ -56,7 +58,13 @@ test('6: sidecar failures answer ERR_DIRECT_INVOKE / the gRPC status, the app\'s
     { name: 'app', type: 'SIMPLE', lb_type: 'LB_RANDOM', hosts: [{ address: app.address }] },
     { name: 'down', type: 'SIMPLE', lb_type: 'LB_RANDOM', hosts: [{ address: `127.0.0.1:${dead}` }] },
   ];
-  cfg.ringside = { admin: { address: '127.0.0.1:0' }, dapr: { enabled: true, grpc_port: daprGrpc, http_port: daprHttp, app_id: 'caller' }, drain_timeout: 2000 };
+  cfg.ringside = {
+    admin: { address: '127.0.0.1:0' },
+    dapr: { enabled: true, grpc_port: daprGrpc, http_port: daprHttp, app_id: 'caller' },
+    drain_timeout: 2000,
+    // Connection refused to `down` is retried twice on each Dapr path; the retries reach /metrics.
+    resiliency: { spec: { policies: { retries: { twice: { duration: '10ms', maxRetries: 2 } } }, targets: { apps: { down: { retry: 'twice' } } } } },
+  };
   const file = join(mkdtempSync(join(tmpdir(), 'ringside-errors-')), 'sidecar.json');
   writeFileSync(file, JSON.stringify(cfg));
   const child = startChild(main, ['start', '-c', file, '--workers', '1']);
@@ -100,6 +108,18 @@ test('6: sidecar failures answer ERR_DIRECT_INVOKE / the gRPC status, the app\'s
   const down = await call(`127.0.0.1:${grpcPort}`, LAYOTTO_SERVICE, invoke('down', 'x'));
   assert.equal(down.err?.code, grpc.status.UNAVAILABLE);
   assert.doesNotMatch(down.err!.details, /http response code/);
+
+  // Two retries for each of the two Dapr calls to `down` (HTTP and gRPC), counted per policy.
+  const admin = /admin listening on ([^\s"]+)/.exec(child.stderr())![1]!;
+  const scraped = await new Promise<string>((resolve, reject) => {
+    get(`http://${admin}/metrics`, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve(text));
+    }).on('error', reject);
+  });
+  assert.match(scraped, /^ringside_resiliency_activations_total\{[^}]*name="twice"[^}]*policy="retry"[^}]*target="down"[^}]*\} 4$/m);
 
   // Dapr's Shutdown: answered, then the sidecar drains and exits 0.
   assert.equal((await httpCall(daprHttp, 'POST', '/v1.0/shutdown')).status, 204);
