@@ -12,7 +12,8 @@ import { BenchError, runLoad, type LoadOptions, type LoadReport } from '../loadg
 
 const usage = `usage: ringside bench [options] TARGET
 
-Drives load at TARGET (http://host:port/path for http1; http://host:port for grpc) and reports
+Drives load at TARGET (http://host:port/path for http1; http://host:port for grpc; drpc:/path.sock
+for drpc) and reports
 latency percentiles (HDR histogram), throughput and errors by status.
 
   -c, --connections N    connections (default 10)
@@ -26,6 +27,7 @@ Examples:
   ringside bench -c 50 -d 10s http://127.0.0.1:2045/
   ringside bench -R 2000 -d 20s -c 20 http://127.0.0.1:2045/       # open loop, CO-corrected
   ringside bench -p grpc --grpc-api layotto -c 8 --concurrency 16 http://127.0.0.1:34904
+  ringside bench -p drpc -c 8 drpc:/tmp/ringside-drpc.sock                 # InvokeService over dRPC
   ringside bench -p grpc --proto echo.proto --call echo.Echo/Say --message '{"text":"hi"}' http://127.0.0.1:50051
 `;
 

@@ -3,8 +3,8 @@
  * libuv's stream reads would cut a 128 KiB packet into its 64 KiB read buffer (a SEQPACKET read that is
  * shorter than the packet drops the rest), so message boundaries would be lost.
  *
- * Every socket is non-blocking; the only call that waits is poll(), run on libuv's thread pool by the
- * reactor (src/drpc/reactor.ts). Linux only (x86_64 and aarch64 share these constants).
+ * Every socket is non-blocking; the only call that waits is poll(), on the reactor's own poll thread
+ * (src/drpc/reactor.ts). Linux only (x86_64 and aarch64 share these constants).
  */
 import { createRequire } from 'node:module';
 import { constants as osConstants, endianness } from 'node:os';
@@ -48,8 +48,6 @@ export class SyscallError extends Error {
   }
 }
 
-type AsyncCallback = (err: unknown, result: number) => void;
-
 export interface Libc {
   socket(domain: number, type: number, protocol: number): number;
   bind(fd: number, addr: Buffer, len: number): number;
@@ -62,8 +60,6 @@ export interface Libc {
   eventfd(initval: number, flags: number): number;
   write(fd: number, buf: Buffer, len: number): number;
   read(fd: number, buf: Buffer, len: number): number;
-  /** Runs poll() on a thread-pool thread; `fds` must not be touched until the callback ran. */
-  pollAsync(fds: Buffer, nfds: number, timeoutMs: number, cb: AsyncCallback): void;
   errno(): number;
 }
 
@@ -74,7 +70,7 @@ export function loadLibc(): Libc {
   if (process.platform !== 'linux') throw new Error(`dRPC (SOCK_SEQPACKET through libc) is implemented for Linux only (platform ${process.platform})`);
   const require = createRequire(import.meta.url);
   const koffi = require('koffi') as {
-    load(path: string): { func(signature: string): ((...args: unknown[]) => unknown) & { async(...args: unknown[]): void } };
+    load(path: string): { func(signature: string): (...args: unknown[]) => unknown };
     errno(): number;
   };
   const lib = koffi.load('libc.so.6');
@@ -89,7 +85,6 @@ export function loadLibc(): Libc {
   const eventfd = lib.func('int eventfd(unsigned int, int)');
   const write = lib.func('intptr_t write(int, const void *, uintptr_t)');
   const read = lib.func('intptr_t read(int, void *, uintptr_t)');
-  const poll = lib.func('int poll(void *, unsigned long, int)');
   libc = {
     socket: (d, t, p) => socket(d, t, p) as number,
     bind: (fd, addr, len) => bind(fd, addr, len) as number,
@@ -102,7 +97,6 @@ export function loadLibc(): Libc {
     eventfd: (v, flags) => eventfd(v, flags) as number,
     write: (fd, buf, len) => Number(write(fd, buf, len)),
     read: (fd, buf, len) => Number(read(fd, buf, len)),
-    pollAsync: (fds, nfds, timeoutMs, cb) => poll.async(fds, nfds, timeoutMs, cb),
     errno: () => koffi.errno(),
   };
   return libc;

@@ -1,30 +1,44 @@
 /**
- * Readiness for SEQPACKET fds without blocking the event loop: one poll() at a time runs on a libuv
- * thread-pool thread (koffi's async call) over every registered fd; when it returns, the ready fds are
- * served on the JS thread with non-blocking recv/send/accept, and the next poll is armed.
+ * Readiness for SEQPACKET fds without blocking the event loop: a dedicated poll thread
+ * (src/drpc/poller-thread.ts) blocks in poll() over every registered fd; when it returns, the ready
+ * fds are served on this thread with non-blocking recv/send/accept, and the next poll is armed. The
+ * pollfd array and a small control block live in shared memory; the poll thread is woken with
+ * Atomics.notify and reports back with Atomics.notify, which this thread awaits with
+ * Atomics.waitAsync.
  *
  * Why this and not the other ways:
- *   - A blocking recv per session on the thread pool would hold one pool thread per idle session
- *     (the pool has 4 by default; fs and dns would starve).
+ *   - koffi's async calls run on libuv's pool and call back into JS: measured, a worker thread that
+ *     ends (terminate, or a crash) while one is in flight aborts the whole process (napi_throw in the
+ *     completion). The poll thread never calls into another thread's JS, so ending its owner is safe.
+ *   - A blocking recv per session on the pool would hold one pool thread per idle session.
  *   - libuv streams over the fd would read into a 64 KiB buffer and coalesce writes (writev), which
  *     cuts or merges SEQPACKET messages.
- *   - One poll thread per JS thread costs one pool thread in total and one thread hand-off per batch
- *     of ready fds; measured ~20 µs per round trip, and a busy server serves many fds per round.
  *
  * The interest set changes rarely on the hot path: a session keeps POLLIN while its call runs (a
  * synchronous client sends nothing meanwhile), so the armed poll is reused. Adding an fd, asking for
- * POLLOUT or a parked session resuming writes to an eventfd that wakes the poll, which is then
- * re-armed with the new set. The poll also has a finite timeout, and when the last fd is removed the
- * reactor wakes the poll and arms none, so no thread stays blocked and an idle process can exit.
+ * POLLOUT or a parked session resuming writes to an eventfd the poll watches, which wakes it to be
+ * re-armed. The poll has a finite timeout; when the last fd is removed nothing is armed, and after a
+ * short linger the poll thread is told to exit, so no thread stays blocked after a shutdown.
  */
-import { POLLIN, POLLNVAL, EFD_CLOEXEC, EFD_NONBLOCK, loadLibc, SyscallError, type Libc } from './libc.js';
+import { Worker } from 'node:worker_threads';
+import { EFD_CLOEXEC, EFD_NONBLOCK, POLLIN, POLLNVAL, errnoName, loadLibc, SyscallError, type Libc } from './libc.js';
+import { ARM, ARM_POLL, ARM_STOP, CONTROL_SLOTS, ERRNO, NFDS, RESULT, SEQ, TIMEOUT_MS } from './poller-layout.js';
 import { logger } from '../common/log.js';
 
 const log = logger('drpc');
 
+/** Atomics.waitAsync (ES2024; in V8 since Node 16), typed here because the build targets ES2023's lib. */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(ta: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}).waitAsync;
+
 /** Upper bound on one poll() wait; only matters if a wake-up were ever lost. */
 const POLL_TIMEOUT_MS = 500;
 const POLLFD_BYTES = 8;
+/** Most fds one thread's reactor watches (the shared pollfd array is sized once). */
+export const MAX_REACTOR_FDS = 16_384;
+/** How long an empty reactor keeps its poll thread, so a client that reconnects finds it running. */
+const LINGER_MS = 2000;
 
 export interface ReactorHandler {
   /** Called on the JS thread with the poll revents (POLLIN, POLLOUT, POLLHUP, POLLERR, POLLNVAL). */
@@ -36,16 +50,23 @@ interface Entry {
   events: number;
 }
 
+interface PollThread {
+  worker: Worker;
+  ctl: Int32Array;
+  fds: Buffer;
+}
+
 export class Reactor {
   readonly #libc: Libc;
   readonly #entries = new Map<number, Entry>();
   #wakeFd = -1;
   readonly #wakeValue = Buffer.alloc(8);
   readonly #drain = Buffer.alloc(8);
+  #thread: PollThread | null = null;
   #polling = false;
   /** Handlers are running: changes are collected and the next poll is armed once, after them. */
   #dispatching = false;
-  #pollBuf = Buffer.alloc(POLLFD_BYTES * 16);
+  #linger: NodeJS.Timeout | undefined;
   #idleWaiters: (() => void)[] = [];
 
   constructor() {
@@ -59,6 +80,7 @@ export class Reactor {
 
   /** Watches `fd` for `events` (POLLIN / POLLOUT; 0 still reports POLLHUP and POLLERR). */
   add(fd: number, events: number, handler: ReactorHandler): void {
+    if (this.#entries.size >= MAX_REACTOR_FDS) throw new Error(`the dRPC reactor of this thread already watches ${MAX_REACTOR_FDS} fds`);
     this.#entries.set(fd, { handler, events });
     this.#changed();
   }
@@ -77,13 +99,13 @@ export class Reactor {
   /** Stops watching `fd`; call before closing it. */
   remove(fd: number): void {
     if (!this.#entries.delete(fd)) return;
-    // Wake the poll so it lets go of the closed file (and, with no fds left, of its thread).
+    // Wake the poll so it lets go of the closed file (and, with no fds left, stops being armed).
     this.#changed();
   }
 
   /**
-   * Resolves once the pool thread is released: at once when no poll runs or other fds still use it,
-   * else when the poll woken by the last remove() has returned.
+   * Resolves once no poll is armed: at once when none is or other fds still use the reactor, else
+   * when the poll woken by the last remove() has returned.
    */
   whenIdle(): Promise<void> {
     if (!this.#polling || this.#entries.size > 0) return Promise.resolve();
@@ -97,26 +119,43 @@ export class Reactor {
   }
 
   #wake(): void {
-    if (this.#wakeFd < 0) return;
-    this.#libc.write(this.#wakeFd, this.#wakeValue, 8);
+    if (this.#wakeFd >= 0) this.#libc.write(this.#wakeFd, this.#wakeValue, 8);
+  }
+
+  #ensureThread(): PollThread {
+    if (this.#thread !== null) return this.#thread;
+    if (this.#wakeFd < 0) {
+      this.#wakeFd = this.#libc.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+      if (this.#wakeFd < 0) throw new SyscallError('eventfd', this.#libc.errno());
+    }
+    const control = new SharedArrayBuffer(CONTROL_SLOTS * 4);
+    const fds = new SharedArrayBuffer((MAX_REACTOR_FDS + 1) * POLLFD_BYTES);
+    const worker = new Worker(new URL('./poller-thread.js', import.meta.url), { workerData: { control, fds }, name: 'drpc-poll' });
+    worker.on('error', (err) => log.error('drpc poll thread failed', err));
+    const thread: PollThread = { worker, ctl: new Int32Array(control), fds: Buffer.from(fds) };
+    worker.once('exit', () => {
+      if (this.#thread === thread) this.#thread = null;
+    });
+    this.#thread = thread;
+    return thread;
   }
 
   #arm(): void {
     if (this.#polling) return;
     if (this.#entries.size === 0) {
-      this.#closeWakeFd();
+      this.#thread?.worker.unref();
+      this.#scheduleStop();
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const w of waiters) w();
       return;
     }
-    if (this.#wakeFd < 0) {
-      this.#wakeFd = this.#libc.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-      if (this.#wakeFd < 0) throw new SyscallError('eventfd', this.#libc.errno());
-    }
-    const n = this.#entries.size + 1;
-    if (this.#pollBuf.length < n * POLLFD_BYTES) this.#pollBuf = Buffer.alloc(n * POLLFD_BYTES * 2);
-    const buf = this.#pollBuf;
+    clearTimeout(this.#linger);
+    this.#linger = undefined;
+    const t = this.#ensureThread();
+    // While fds are watched the poll thread keeps the process alive, as a listening net.Server does.
+    t.worker.ref();
+    const buf = t.fds;
     // struct pollfd {int fd; short events; short revents;} in native byte order (little-endian on the
     // Linux targets Ringside supports).
     buf.writeInt32LE(this.#wakeFd, 0);
@@ -130,18 +169,30 @@ export class Reactor {
       buf.writeInt16LE(0, at + 6);
       i++;
     }
+    const n = i;
+    const ctl = t.ctl;
+    Atomics.store(ctl, NFDS, n);
+    Atomics.store(ctl, TIMEOUT_MS, POLL_TIMEOUT_MS);
+    const seq = Atomics.load(ctl, SEQ);
     this.#polling = true;
-    this.#libc.pollAsync(buf, n, POLL_TIMEOUT_MS, (err, result) => this.#onPolled(buf, n, err, result));
+    Atomics.store(ctl, ARM, ARM_POLL);
+    Atomics.notify(ctl, ARM);
+    const w = waitAsync(ctl, SEQ, seq);
+    if (w.async) void w.value.then(() => this.#onPolled(t, n));
+    else this.#onPolled(t, n);
   }
 
-  #onPolled(buf: Buffer, n: number, err: unknown, result: number): void {
+  #onPolled(t: PollThread, n: number): void {
     this.#polling = false;
+    if (this.#thread !== t) return;
+    const result = Atomics.load(t.ctl, RESULT);
     this.#dispatching = true;
-    if (err !== null && err !== undefined) {
-      log.error('drpc reactor: poll failed', err);
+    if (result < 0) {
+      const e = Atomics.load(t.ctl, ERRNO);
+      if (errnoName(e) !== 'EINTR') log.error(`drpc reactor: poll failed: ${errnoName(e)}`);
     } else if (result > 0) {
-      const wokeRevents = buf.readInt16LE(6);
-      if (wokeRevents !== 0) this.#libc.read(this.#wakeFd, this.#drain, 8);
+      const buf = t.fds;
+      if (buf.readInt16LE(6) !== 0) this.#libc.read(this.#wakeFd, this.#drain, 8);
       for (let i = 1; i < n; i++) {
         const at = i * POLLFD_BYTES;
         const revents = buf.readInt16LE(at + 6);
@@ -152,8 +203,8 @@ export class Reactor {
         if (e === undefined || (revents & POLLNVAL) !== 0) continue;
         try {
           e.handler.onReady(revents);
-        } catch (e2) {
-          log.error(`drpc reactor: handler for fd ${fd} threw`, e2);
+        } catch (err) {
+          log.error(`drpc reactor: handler for fd ${fd} threw`, err);
         }
       }
     }
@@ -161,11 +212,21 @@ export class Reactor {
     this.#arm();
   }
 
-  #closeWakeFd(): void {
-    if (this.#wakeFd >= 0) {
-      this.#libc.close(this.#wakeFd);
-      this.#wakeFd = -1;
-    }
+  #scheduleStop(): void {
+    if (this.#thread === null || this.#linger !== undefined) return;
+    this.#linger = setTimeout(() => {
+      this.#linger = undefined;
+      const t = this.#thread;
+      if (t === null || this.#entries.size > 0 || this.#polling) return;
+      this.#thread = null;
+      Atomics.store(t.ctl, ARM, ARM_STOP);
+      Atomics.notify(t.ctl, ARM);
+      if (this.#wakeFd >= 0) {
+        this.#libc.close(this.#wakeFd);
+        this.#wakeFd = -1;
+      }
+    }, LINGER_MS);
+    this.#linger.unref();
   }
 }
 

@@ -11,7 +11,7 @@
  */
 
 /** What `prepare` hands to the load threads; it must survive structured cloning. */
-export type PreparedRequest = Http1Prepared | GrpcPrepared;
+export type PreparedRequest = Http1Prepared | GrpcPrepared | DrpcPrepared;
 
 export interface Http1Prepared {
   readonly protocol: 'http1';
@@ -34,6 +34,19 @@ export interface GrpcPrepared {
   /** The length-prefixed request message, encoded once. */
   readonly frame: Uint8Array;
   readonly metadata: Readonly<Record<string, string>>;
+}
+
+export interface DrpcPrepared {
+  readonly protocol: 'drpc';
+  /** Unused (no TCP); kept so every spec has them. */
+  readonly host: string;
+  readonly port: number;
+  /** The server's SOCK_SEQPACKET socket path. */
+  readonly path: string;
+  readonly module: number;
+  readonly method: number;
+  /** The Call body, encoded once; each call wraps it with its own sequence number. */
+  readonly body: Uint8Array;
 }
 
 /** How a request ended without a response; these become keys of `errors_by_status`. */
@@ -103,6 +116,8 @@ export interface ProtocolDriver {
    * protocol needs and pre-encodes the request. Throws an Error with a one-line message on bad input.
    */
   prepare(target: URL, opts: RequestOptions): Promise<PreparedRequest>;
+  /** One connection attempt before the load threads start; absent: a TCP connect to host:port. */
+  probe?(spec: PreparedRequest, timeoutMs: number): Promise<void>;
   /** Called in a load thread for every connection it opens, and again to replace a failed one. */
   connect(spec: PreparedRequest, events: ConnectionEvents): LoadConnection;
 }

@@ -37,7 +37,7 @@ export const loadOptionSpec = {
 } as const satisfies OptionSpec;
 
 export const loadOptionsHelp = `Load:
-  -p, --protocol P       http1 (default) | grpc
+  -p, --protocol P       http1 (default) | grpc | drpc
       --connections N    connections (bench also takes -c N; default 10)
       --concurrency K    requests in flight per connection (default 1; http1 >1 = pipelining)
   -R, --rate R           open loop: R req/s on a fixed schedule, latency from the intended send time
@@ -55,7 +55,11 @@ gRPC (plaintext h2c):
       --id ID --method M --data S [--content-type T] [--verb POST]
       --proto FILE --call pkg.Service/Method --message JSON   any unary method
       --import-path DIR  extra proto include folder (repeatable)
-  -H, --header 'K: V'    sent as gRPC metadata`;
+  -H, --header 'K: V'    sent as gRPC metadata
+dRPC (TARGET drpc:/path/to.sock; one call in flight per connection):
+      --call MODULE/METHOD   default 10/1001 (InvokeService, body from --id --method --data
+                         [--content-type] [--verb] as for gRPC); 10/1002 is SayHello
+      --body S | --body-file F   raw Call body for any other module/method`;
 
 export type LoadValues = { [K in keyof typeof loadOptionSpec]?: (typeof loadOptionSpec)[K] extends { multiple: true } ? string[] : string };
 
@@ -116,6 +120,9 @@ export function toLoadOptions(target: string, values: LoadValues, connectionsFla
     },
   };
   if (values.duration !== undefined && values.requests !== undefined) throw new BenchError('give -d or -n, not both');
+  if (protocol === 'drpc' && values.concurrency !== undefined && values.concurrency !== '1') {
+    throw new BenchError('dRPC is synchronous: one call in flight per connection; raise --connections instead of --concurrency');
+  }
   const rate = values.rate === undefined ? undefined : parsePositive('rate', values.rate, 0);
   const requests = values.requests === undefined ? undefined : Math.floor(parsePositive('requests', values.requests, 0));
   return {

@@ -68,7 +68,15 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   } catch (err) {
     throw new BenchError((err as Error).message);
   }
-  await probe(spec.host, spec.port, opts.timeoutMs);
+  if (driver.probe !== undefined) {
+    try {
+      await driver.probe(spec, opts.timeoutMs);
+    } catch (err) {
+      throw new BenchError((err as Error).message);
+    }
+  } else {
+    await probe(spec.host, spec.port, opts.timeoutMs);
+  }
 
   const threads = Math.max(1, Math.min(opts.threads, opts.connections));
   const inits: LoadThreadInit[] = [];
