@@ -11,6 +11,7 @@ import { configureLogging, logger } from '../common/log.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { ConfigError, formatIssue } from '../config/index.js';
 import { loadStartConfig, type LoadedConfig } from '../supervisor/config-source.js';
+import type { RingsideConfig } from '../types/config.js';
 
 const log = logger('start');
 
@@ -25,6 +26,17 @@ export const startUsage = `usage: ringside start [-c FILE] [--workers N] [--chec
 Prints "ringside ready: workers=N listeners=name@address,..." on stdout once every listener on
 every worker accepts. SIGTERM or SIGINT drains (stop accepting, finish in-flight work up to
 ringside.drain_timeout) and exits 0; a second signal exits at once.`;
+
+/** What the main thread itself takes from the config (the workers read the rest). */
+export function startSettingsOf(config: RingsideConfig): { logLevel: RingsideConfig['servers'][number]['default_log_level']; workers: number; drainTimeoutMs: number; adminAddress: string | null } {
+  const r = config.ringside;
+  return {
+    logLevel: config.servers[0]?.default_log_level,
+    workers: r.workers ?? availableParallelism(),
+    drainTimeoutMs: r.drain_timeout,
+    adminAddress: r.admin.enabled ? r.admin.address : null,
+  };
+}
 
 /** Resolves when start-up failed (with the exit code); on success it never resolves. */
 export async function runStart(argv: string[]): Promise<number> {
@@ -62,9 +74,10 @@ export async function runStart(argv: string[]): Promise<number> {
     process.stderr.write(`ringside: cannot load config: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
+  const settings = startSettingsOf(loaded.config);
   try {
     // MOSN's default_log_level; RINGSIDE_LOG overrides it. Applied before the first line is logged.
-    configureLogging(loaded.config.servers[0]?.default_log_level);
+    configureLogging(settings.logLevel);
   } catch (err) {
     process.stderr.write(`ringside: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
@@ -75,8 +88,7 @@ export async function runStart(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const ringside = loaded.config.ringside;
-  let workers = ringside.workers ?? availableParallelism();
+  let workers = settings.workers;
   if (args.values.workers !== undefined) {
     workers = Number(args.values.workers);
     if (!Number.isInteger(workers) || workers < 1) {
@@ -84,13 +96,11 @@ export async function runStart(argv: string[]): Promise<number> {
       return 2;
     }
   }
-  const admin = ringside.admin.enabled ? ringside.admin.address : null;
-
   const supervisor = new Supervisor({
     config: loaded.config,
     workers,
-    drainTimeoutMs: ringside.drain_timeout,
-    adminAddress: admin,
+    drainTimeoutMs: settings.drainTimeoutMs,
+    adminAddress: settings.adminAddress,
     testHooks: process.env.RINGSIDE_TEST_HOOKS === '1',
   });
   supervisor.installSignalHandlers();

@@ -9,7 +9,6 @@ export const DEFAULT_CONFIG_SOURCE = 'embedded default config';
 export const defaultConfigJson = {
   servers: [
     {
-      default_log_path: 'stdout',
       default_log_level: 'INFO',
       routers: [
         {

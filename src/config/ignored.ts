@@ -27,10 +27,13 @@ export const CONFIG_IGNORED: IgnoredTable = {
   },
   'servers[]': {
     graceful_timeout: { reason: 'ignored: use ringside.drain_timeout' },
+    default_log_path: { reason: 'ignored: Ringside logs JSON lines to stderr (pretty on a terminal)', quietWhenEmpty: true },
+    mosn_server_name: { reason: 'ignored: informational in MOSN; Ringside names its threads itself', quietWhenEmpty: true },
     processor: { reason: 'ignored: use ringside.workers' },
     ...same(['global_log_roller', 'use_netpoll_mode'], { reason: 'ignored: not supported by Ringside', quietWhenEmpty: true }),
   },
   'servers[].listeners[]': {
+    type: { reason: "ignored: MOSN's ingress / egress tag is informational; every listener works the same", quietWhenEmpty: true },
     use_original_dst: { reason: 'ignored: original-destination listeners are not supported', quietWhenEmpty: true },
     inspector: { reason: 'ignored: TLS inspection is not supported', quietWhenEmpty: true },
   },
@@ -46,6 +49,7 @@ export const CONFIG_IGNORED: IgnoredTable = {
     ['cluster_header', 'metadata_match', 'regex_rewrite', 'auto_host_rewrite', 'auto_host_rewrite_header', 'request_mirror_policies'],
     { reason: 'ignored: not supported by Ringside', quietWhenEmpty: true },
   ),
+  [`${route}.route.hash_policy[].http_cookie`]: same(['path', 'ttl'], { reason: 'ignored: Ringside hashes a cookie the client sends and never sets one', quietWhenEmpty: true }),
   [`${route}.route.weighted_clusters[].cluster`]: { metadata_match: { reason: 'ignored: subset load balancing is not supported', quietWhenEmpty: true } },
   [`${route}.route.weighted_clusters.clusters[].cluster`]: { metadata_match: { reason: 'ignored: subset load balancing is not supported', quietWhenEmpty: true } },
   cluster_manager: {
@@ -55,14 +59,19 @@ export const CONFIG_IGNORED: IgnoredTable = {
   },
   'cluster_manager.clusters[]': {
     tls_context: tls,
+    conn_buffer_limit_bytes: { reason: "ignored: upstream connections use the socket's own backpressure (Node's write high watermark)", quietWhenEmpty: true },
     ...same(['sub_type', 'spec', 'lb_subset_config', 'original_dst_lb_config', 'lbconfig', 'cluster_manager_tls'], { reason: 'ignored: not supported by Ringside', quietWhenEmpty: true }),
     ...same(['respect_dns_ttl', 'dns_resolvers', 'dns_resolver_file', 'dns_resolver_port'], {
       reason: 'ignored: host names resolve through the system resolver (getaddrinfo), every dns_refresh_rate',
       quietWhenEmpty: true,
     }),
   },
-  'cluster_manager.clusters[].hosts[]': { tls_disable: { reason: 'ignored: TLS is not supported yet', quietWhenEmpty: true } },
+  'cluster_manager.clusters[].hosts[]': {
+    tls_disable: { reason: 'ignored: TLS is not supported yet', quietWhenEmpty: true },
+    metadata: { reason: 'ignored: subset load balancing is not supported', quietWhenEmpty: true },
+  },
   'cluster_manager.clusters[].health_check': {
+    service_name: { reason: 'ignored: checks are identified by their cluster; no service name is sent or verified', quietWhenEmpty: true },
     ...same(['common_callbacks', 'event_log_path'], { reason: 'ignored: not supported by Ringside', quietWhenEmpty: true }),
   },
 };

@@ -111,7 +111,7 @@ function hashPolicy(k: Kit) {
   return k
     .obj({
       header: k.obj({ key: z.string().min(1) }).optional(),
-      http_cookie: k.obj({ name: z.string().min(1), path: z.string().optional(), ttl: duration().optional() }).optional(),
+      http_cookie: k.obj({ name: z.string().min(1) }).optional(),
       source_ip: k.obj({}).optional(),
     })
     .superRefine((p, ctx) => {
@@ -219,8 +219,6 @@ function listener(k: Kit) {
   return k
     .obj({
       name: z.string().min(1, { error: 'a listener needs a name' }),
-      /** MOSN's ingress / egress tag; informational. */
-      type: z.enum(['ingress', 'egress']).optional(),
       address: addressString(LISTENER_ADDRESS),
       network: z.enum(['tcp', 'unix'], { error: 'expected "tcp" or "unix" (UDP listeners are not supported)' }).optional(),
       /** false: never bind a socket; the listener is reachable only in-process by its name. */
@@ -263,7 +261,6 @@ function healthCheck(k: Kit) {
       interval_jitter: duration().default(0),
       healthy_threshold: positiveInt().default(1),
       unhealthy_threshold: positiveInt().default(3),
-      service_name: z.string().optional(),
       check_config: k.obj({ http_check_config: httpCheck.optional() }).default({}),
     })
     .superRefine((h, ctx) => {
@@ -286,8 +283,7 @@ function cluster(k: Kit, catalog: ConfigCatalog) {
     .obj({
       address: addressString(HOST_ADDRESS),
       hostname: z.string().optional(),
-      weight: positiveInt().default(1),
-      metadata: z.record(z.string(), z.unknown()).default({}),
+      weight: positiveInt().max(128, { error: 'expected an integer 1..128' }).default(1),
     })
     .transform((h) => ({ ...h, endpoint: endpointOf(h.address, HOST_ADDRESS) }));
   return k.obj({
@@ -298,8 +294,6 @@ function cluster(k: Kit, catalog: ConfigCatalog) {
     lb_type: registered(catalog.loadBalancers, 'load balancer').default('LB_ROUNDROBIN'),
     /** Requests one upstream connection carries before it is retired; 0 = no limit. */
     max_request_per_conn: nonNegativeInt().default(0),
-    /** Per-connection write buffer bound in bytes; 0 = Ringside's default. */
-    conn_buffer_limit_bytes: nonNegativeInt().default(0),
     connect_timeout: duration().default(3000),
     /** Close idle pooled upstream connections after this long (ms); absent = keep. */
     idle_timeout: duration().optional(),
@@ -394,8 +388,6 @@ export function buildSchemas(strict: boolean, d: SettingsDefaults, catalog: Conf
   const clusterSchema = cluster(k, catalog);
   const settingsSchema = settings(k, d);
   const server = k.obj({
-    mosn_server_name: z.string().optional(),
-    default_log_path: z.string().optional(),
     default_log_level: logLevel.optional(),
     routers: z.array(routerSchema).default([]),
     listeners: z.array(listenerSchema).default([]),

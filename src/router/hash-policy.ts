@@ -15,7 +15,8 @@ export function compileHashPolicy(cfg: readonly HashPolicyConfig[] | undefined):
   return (cfg ?? []).map((p): HashKeySource => {
     if (p.header !== undefined) return { kind: 'header', name: p.header.key.toLowerCase() };
     if (p.http_cookie !== undefined) return { kind: 'cookie', name: p.http_cookie.name };
-    return { kind: 'source_ip' };
+    if (p.source_ip !== undefined) return { kind: 'source_ip' };
+    throw new Error('unvalidated hash_policy entry: needs header, http_cookie or source_ip');
   });
 }
 

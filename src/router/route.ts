@@ -71,7 +71,7 @@ export class CompiledRoute implements Route {
 
   constructor(
     cfg: RouteConfig,
-    vhost: { name: string; mutations: HeaderMutationConfig },
+    vhost: { name: string; mutations: HeaderMutationConfig; routerMutations?: HeaderMutationConfig },
     index: number,
     path: string,
     random: () => number,
@@ -135,10 +135,12 @@ export class CompiledRoute implements Route {
       [undefined, hostRewrite],
       [routeLevel.request_headers_to_remove, routeLevel.request_headers_to_add],
       [vhost.mutations.request_headers_to_remove, vhost.mutations.request_headers_to_add],
+      [vhost.routerMutations?.request_headers_to_remove, vhost.routerMutations?.request_headers_to_add],
     ]);
     this.responseHeaders = compileMutation([
       [routeLevel.response_headers_to_remove, routeLevel.response_headers_to_add],
       [vhost.mutations.response_headers_to_remove, vhost.mutations.response_headers_to_add],
+      [vhost.routerMutations?.response_headers_to_remove, vhost.routerMutations?.response_headers_to_add],
     ]);
     const a = this.action;
     this.#fixedMatch =

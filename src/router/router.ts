@@ -7,16 +7,18 @@
  * wildcard, then the longest `prefix.*` wildcard, then `*`. The port is ignored unless a domain names
  * one explicitly. Wildcards are kept sorted longest first so the first hit is the best one.
  */
-import type { RouteMatch, RouteMatchContext, Router, RouterConfig, VirtualHostConfig } from '../types/router.js';
+import type { HeaderMutationConfig, RouteMatch, RouteMatchContext, Router, RouterConfig, VirtualHostConfig } from '../types/router.js';
 import { CompiledRoute, configError } from './route.js';
 
 class VirtualHost {
   readonly name: string;
   readonly routes: readonly CompiledRoute[];
 
-  constructor(cfg: VirtualHostConfig, path: string, random: () => number) {
+  constructor(cfg: VirtualHostConfig, path: string, random: () => number, routerMutations: HeaderMutationConfig) {
     this.name = cfg.name;
-    this.routes = cfg.routers.map((r, i) => new CompiledRoute(r, { name: cfg.name, mutations: cfg }, i, `${path}.routers[${i}]`, random));
+    this.routes = cfg.routers.map(
+      (r, i) => new CompiledRoute(r, { name: cfg.name, mutations: cfg, routerMutations }, i, `${path}.routers[${i}]`, random),
+    );
   }
 
   match(ctx: RouteMatchContext): RouteMatch | null {
@@ -49,7 +51,7 @@ class RouterImpl implements Router {
     let onlyAny = true;
     cfg.virtual_hosts.forEach((vcfg, vi) => {
       const vpath = `${path}.virtual_hosts[${vi}]`;
-      const vhost = new VirtualHost(vcfg, vpath, random);
+      const vhost = new VirtualHost(vcfg, vpath, random, cfg);
       if (vcfg.domains.length === 0) throw configError(`${vpath}.domains`, 'must name at least one domain');
       vcfg.domains.forEach((raw, di) => {
         const dpath = `${vpath}.domains[${di}]`;

@@ -3,8 +3,9 @@
  * the `dapr_http` filter's. Each error names the JSON path of the offending value, so a Layotto config
  * that does not load says exactly where.
  */
-import { parseDuration } from '../config/primitives.js';
-import type { ChannelConfig, GrpcFilterConfig, InvokerCallbackConfig, MosnInvokerConfig } from '../types/runtime.js';
+import type { GrpcFilterConfig } from '../types/runtime.js';
+import { ConfigError } from '../config/errors.js';
+import { grpcFilterSpec, parseWithSpec, type GrpcFilterConfig as SpecGrpcConfig } from '../config/filters.js';
 
 export class RuntimeConfigError extends Error {
   readonly path: string;
@@ -26,71 +27,30 @@ function str(obj: Record<string, unknown>, key: string, path: string, fallback?:
   return v;
 }
 
-function callbacks(v: unknown, path: string): InvokerCallbackConfig[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new RuntimeConfigError(path, 'must be an array of {name, config?}');
-  return v.map((item, i) => {
-    const p = `${path}[${i}]`;
-    if (!isObject(item)) throw new RuntimeConfigError(p, 'must be an object {name, config?}');
-    return { name: str(item, 'name', p), config: item['config'] };
-  });
-}
-
-function channels(v: unknown, path: string): ChannelConfig[] {
-  if (!Array.isArray(v) || v.length === 0) throw new RuntimeConfigError(path, 'missing channel config (an array with at least one {protocol, listener, size})');
-  return v.map((item, i) => {
-    const p = `${path}[${i}]`;
-    if (!isObject(item)) throw new RuntimeConfigError(p, 'must be an object {protocol, listener, size}');
-    const size = item['size'] ?? 1;
-    if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > 65536) {
-      throw new RuntimeConfigError(`${p}.size`, 'must be an integer between 1 and 65536');
-    }
-    return { protocol: str(item, 'protocol', p), listener: str(item, 'listener', p), size };
-  });
-}
-
 /** Layotto's default invoke timeout. */
 export const DEFAULT_TIMEOUT_MS = 3000;
 
-function timeout(v: unknown, path: string): number {
-  if (v === undefined || v === null) return DEFAULT_TIMEOUT_MS;
-  if (typeof v !== 'number' && typeof v !== 'string') throw new RuntimeConfigError(path, 'must be a duration: a number of milliseconds or a string like "5s"');
-  const r = parseDuration(v);
-  if (!r.ok) throw new RuntimeConfigError(path, r.message);
-  if (r.value <= 0) throw new RuntimeConfigError(path, 'must be greater than 0');
-  return r.value;
-}
-
-/** `grpc_config.rpcs.mosn.config`. */
-export function parseMosnInvokerConfig(v: unknown, path: string): MosnInvokerConfig {
-  if (!isObject(v)) throw new RuntimeConfigError(path, 'must be an object {before_invoke?, after_invoke?, channel}');
-  return {
-    before_invoke: callbacks(v['before_invoke'], `${path}.before_invoke`),
-    after_invoke: callbacks(v['after_invoke'], `${path}.after_invoke`),
-    channel: channels(v['channel'], `${path}.channel`),
-    timeout_ms: timeout(v['timeout'], `${path}.timeout`),
-  };
-}
-
-/** The `grpc` network filter's `config`. */
+/**
+ * The `grpc` network filter's `config`, validated by the same spec the main thread's loader checked
+ * it with (src/config/filters.ts), so the two can never disagree; the first issue is thrown here.
+ */
 export function parseGrpcFilterConfig(v: unknown, path: string): GrpcFilterConfig {
-  if (!isObject(v)) throw new RuntimeConfigError(path, 'must be an object {server_name, grpc_config?}');
-  const serverName = str(v, 'server_name', path, 'runtime');
-  const grpcConfig = v['grpc_config'];
-  if (grpcConfig === undefined || grpcConfig === null) return { server_name: serverName, invoker: undefined };
-  const gp = `${path}.grpc_config`;
-  if (!isObject(grpcConfig)) throw new RuntimeConfigError(gp, 'must be an object {rpcs}');
-  const rpcs = grpcConfig['rpcs'];
-  if (rpcs === undefined) return { server_name: serverName, invoker: undefined };
-  if (!isObject(rpcs)) throw new RuntimeConfigError(`${gp}.rpcs`, 'must be an object {mosn: {config}}');
-  for (const key of Object.keys(rpcs)) {
-    if (key !== 'mosn') throw new RuntimeConfigError(`${gp}.rpcs.${key}`, 'unknown rpc invoker (known: mosn)');
+  let parsed: ReturnType<typeof parseWithSpec<SpecGrpcConfig>>['config'];
+  try {
+    parsed = parseWithSpec('grpc filter', grpcFilterSpec, v ?? {}, path).config;
+  } catch (err) {
+    const issue = err instanceof ConfigError ? err.issues[0] : undefined;
+    if (issue === undefined) throw err;
+    throw new RuntimeConfigError(issue.path, issue.message);
   }
-  const mosn = rpcs['mosn'];
-  if (mosn === undefined) return { server_name: serverName, invoker: undefined };
-  if (!isObject(mosn)) throw new RuntimeConfigError(`${gp}.rpcs.mosn`, 'must be an object {type?, config}');
-  if (mosn['type'] !== undefined && mosn['type'] !== 'mosn') throw new RuntimeConfigError(`${gp}.rpcs.mosn.type`, 'must be "mosn"');
-  return { server_name: serverName, invoker: parseMosnInvokerConfig(mosn['config'], `${gp}.rpcs.mosn.config`) };
+  const mosn = parsed.grpc_config.rpcs?.mosn.config;
+  return {
+    server_name: parsed.server_name,
+    invoker:
+      mosn === undefined
+        ? undefined
+        : { before_invoke: mosn.before_invoke, after_invoke: mosn.after_invoke, channel: mosn.channel, timeout_ms: mosn.timeout ?? DEFAULT_TIMEOUT_MS },
+  };
 }
 
 /** The `dapr_http` network filter's `config`: which runtime server's invoker it calls. */

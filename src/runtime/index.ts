@@ -14,7 +14,7 @@ export { HttpChannel, HttpChannelFactory, UpstreamStatusError } from './channel/
 export { ConnPool } from './channel/pool.js';
 export { DaprHttpApi } from './dapr/http-api.js';
 export { startDemoUpstream, answerJsonRpc, DEMO_UPSTREAM_ADDRESS, type DemoUpstream } from './demo-upstream.js';
-export { parseGrpcFilterConfig, parseMosnInvokerConfig, parseDaprHttpFilterConfig, RuntimeConfigError } from './config.js';
+export { parseGrpcFilterConfig, parseDaprHttpFilterConfig, RuntimeConfigError } from './config.js';
 export { serviceDefinition, messageType, runtimeProtoRoot, protoDir, LAYOTTO_SERVICE, DAPR_SERVICE } from './proto.js';
 export { daprListeners, daprSettingsFromEnv } from './dapr/settings.js';
 

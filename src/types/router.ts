@@ -96,7 +96,7 @@ export interface VirtualHostConfig extends HeaderMutationConfig {
   readonly routers: readonly RouteConfig[];
 }
 
-export interface RouterConfig {
+export interface RouterConfig extends HeaderMutationConfig {
   readonly router_config_name: string;
   readonly virtual_hosts: readonly VirtualHostConfig[];
 }

@@ -41,6 +41,10 @@ export interface HttpCheckConfig {
   readonly expected_statuses?: readonly number[] | undefined;
   /** The loader's name for the expected statuses. */
   readonly codes?: readonly number[] | undefined;
+  /** Probe this port instead of the host's own. */
+  readonly port?: number | undefined;
+  /** Per-probe timeout in ms for HTTP checks, instead of the health check's `timeout`. */
+  readonly timeout?: number | undefined;
 }
 
 export interface HealthCheckConfig {

@@ -33,12 +33,13 @@ const tcpProbe: Probe = (host, timeoutMs, done) => {
   };
 };
 
-function httpProbe(path: string, method: string, expected: ReadonlySet<number>): Probe {
-  return (host, timeoutMs, done) => {
+function httpProbe(path: string, method: string, expected: ReadonlySet<number>, port: number | undefined, timeoutOverride: number | undefined): Probe {
+  return (host, checkTimeoutMs, done) => {
     let finished = false;
+    const timeoutMs = timeoutOverride ?? checkTimeoutMs;
     const req = http.request({
       host: host.host,
-      port: host.port,
+      port: port ?? host.port,
       path,
       method,
       agent: false,
@@ -121,7 +122,7 @@ export class HealthChecker {
           throw new Error(`${path}.check_config.http_check_config.expected_statuses[${i}]: not an HTTP status: ${s}`);
         }
       });
-      this.#probe = httpProbe(hpath, (hc?.method ?? 'GET').toUpperCase(), new Set(statuses));
+      this.#probe = httpProbe(hpath, (hc?.method ?? 'GET').toUpperCase(), new Set(statuses), hc?.port, hc?.timeout);
     } else {
       throw new Error(`${path}.protocol: unsupported health check protocol "${cfg.kind ?? cfg.protocol}" (known: tcp, http)`);
     }

@@ -21,7 +21,7 @@ test('the default config serves the runtime API on 127.0.0.1:34904 through an in
   const g = grpc!.filter_chains[0]!.filters[0]!;
   assert.equal(g.type, 'grpc');
   assert.deepEqual(parseGrpcFilterConfig(g.config, g.path).config.grpc_config.rpcs?.mosn.config.channel, [
-    { size: 16, protocol: 'http', listener: 'egress_runtime_http', ext: {} },
+    { size: 16, protocol: 'http', listener: 'egress_runtime_http' },
   ]);
   assert.deepEqual(egress!.endpoint, { kind: 'inprocess', name: 'egress_runtime_http' });
   assert.deepEqual(egress!.filter_chains[0]!.filters[0]!.config, {

@@ -41,7 +41,7 @@ test('a channel size must be a positive integer', () => {
   );
 });
 
-test('invoker callbacks, channel ext and hellos keep their values', () => {
+test('invoker callbacks keep their config; hellos and a non-empty channel ext warn as accepted without effect', () => {
   const { config, warnings } = parseGrpcFilterConfig(
     {
       server_name: 'runtime',
@@ -53,7 +53,7 @@ test('invoker callbacks, channel ext and hellos keep their values', () => {
             config: {
               before_invoke: [{ name: 'dubbo_json_rpc' }],
               after_invoke: [{ name: 'audit', config: { level: 2 } }],
-              channel: [{ protocol: 'bolt', listener: 'egress_bolt', size: 2, ext: { class: 'x' } }],
+              channel: [{ protocol: 'bolt', listener: 'egress_bolt', size: 2, ext: { class: 'x' } }, { protocol: 'http', listener: 'e', size: 1, ext: {} }],
             },
           },
         },
@@ -61,10 +61,16 @@ test('invoker callbacks, channel ext and hellos keep their values', () => {
     },
     at,
   );
-  assert.deepEqual(warnings, []);
-  assert.deepEqual(config.grpc_config.hellos, { helloworld: { type: 'helloworld', hello: 'greeting' } });
+  assert.deepEqual(warnings, [
+    `${at}.grpc_config.rpcs.mosn.config.channel[0].ext: ignored: the http channel takes no protocol options`,
+    `${at}.grpc_config.hellos: ignored: SayHello answers with Ringside's own greeting, not a hello component's`,
+  ]);
   assert.deepEqual(config.grpc_config.rpcs?.mosn.config.after_invoke, [{ name: 'audit', config: { level: 2 } }]);
-  assert.deepEqual(config.grpc_config.rpcs?.mosn.config.channel[0]?.ext, { class: 'x' });
+  assert.deepEqual(config.grpc_config.rpcs?.mosn.config.before_invoke, [{ name: 'dubbo_json_rpc', config: undefined }]);
+});
+
+test('an rpc invoker other than mosn is an error, not a warning', () => {
+  assertIssue(configIssues(() => parseGrpcFilterConfig({ grpc_config: { rpcs: { other: {} } } }, at)), `${at}.grpc_config.rpcs.other`, /unknown rpc invoker \(known: mosn\)/);
 });
 
 test('a grpc config without rpcs is valid (hello-only, as Layotto config_uds.json)', () => {

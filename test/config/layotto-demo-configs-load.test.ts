@@ -7,16 +7,22 @@ import { configCatalog } from '../../src/extensions.js';
 
 const catalog = configCatalog();
 
+/** Keys Layotto's demos carry that only label things in MOSN: accepted, warned with their path. */
+const LAYOTTO_INFORMATIONAL_KEYS = [
+  "servers[0].listeners[1].type: ignored: MOSN's ingress / egress tag is informational; every listener works the same",
+  'servers[0].default_log_path: ignored: Ringside logs JSON lines to stderr (pretty on a terminal)',
+  "servers[0].listeners[1].filter_chains[0].filters[0].config.name: ignored: MOSN's label for the filter instance is informational",
+];
+
 const env = { env: {}, cores: 2, catalog };
 
-test("Layotto's demo/rpc/http/example.json loads unchanged, without warnings", () => {
+test("Layotto's demo/rpc/http/example.json loads unchanged; its log path and listener tag warn as not acted on", () => {
   const { config, warnings } = loadConfigFile(fixture('layotto-http-example.json'), { ...env, catalog });
-  assert.deepEqual(warnings, []);
+  assert.deepEqual(warnings, LAYOTTO_INFORMATIONAL_KEYS);
   const [grpc, egress] = config.servers[0]!.listeners;
   assert.equal(grpc!.name, 'grpc');
   assert.deepEqual(grpc!.endpoint, { kind: 'tcp', host: '127.0.0.1', port: 34904 });
   assert.deepEqual(egress!.endpoint, { kind: 'tcp', host: '0.0.0.0', port: 12221 });
-  assert.equal(egress!.type, 'egress');
   const route = config.servers[0]!.routers[0]!.virtual_hosts[0]!.routers[0]!;
   assert.deepEqual(route.match.headers, [{ name: 'id', value: 'HelloService:1.0', regex: false }]);
   assert.equal(route.route?.cluster_name, 'http_server');
@@ -33,7 +39,7 @@ test("the http demo's grpc and proxy filter configs parse with their paths", () 
   const grpc = parseGrpcFilterConfig(grpcFilter.config, grpcFilter.path);
   assert.deepEqual(grpc.warnings, []);
   assert.equal(grpc.config.server_name, 'runtime');
-  assert.deepEqual(grpc.config.grpc_config.rpcs?.mosn.config.channel, [{ size: 16, protocol: 'http', listener: 'egress_runtime_http', ext: {} }]);
+  assert.deepEqual(grpc.config.grpc_config.rpcs?.mosn.config.channel, [{ size: 16, protocol: 'http', listener: 'egress_runtime_http' }]);
   const proxyFilter = config.servers[0]!.listeners[1]!.filter_chains[0]!.filters[0]!;
   const proxy = parseProxyFilterConfig(proxyFilter.config, proxyFilter.path);
   assert.equal(proxy.config.router_config_name, 'http_router');
@@ -43,13 +49,12 @@ test("the http demo's grpc and proxy filter configs parse with their paths", () 
 
 test("Layotto's demo/rpc/dubbo_json_rpc/example.json loads unchanged with its before_invoke filter", () => {
   const { config, warnings } = loadConfigFile(fixture('layotto-dubbo-json-rpc-example.json'), { ...env, catalog });
-  assert.deepEqual(warnings, []);
-  assert.equal(config.servers[0]!.default_log_path, './debug.log');
+  assert.deepEqual(warnings, LAYOTTO_INFORMATIONAL_KEYS);
   assert.equal(config.servers[0]!.default_log_level, 'debug');
   assert.equal(config.servers[0]!.routers[0]!.virtual_hosts[0]!.routers[0]!.match.regex, '.*');
   const f = config.servers[0]!.listeners[0]!.filter_chains[0]!.filters[0]!;
   const mosn = parseGrpcFilterConfig(f.config, f.path).config.grpc_config.rpcs?.mosn.config;
-  assert.deepEqual(mosn?.before_invoke, [{ name: 'dubbo_json_rpc', config: {} }]);
+  assert.deepEqual(mosn?.before_invoke, [{ name: 'dubbo_json_rpc', config: undefined }]);
   assert.deepEqual(mosn?.after_invoke, []);
   assert.equal(mosn?.channel[0]?.size, 1);
   assert.equal(config.cluster_manager.clusters[0]!.hosts[0]!.address, '127.0.0.1:20001');

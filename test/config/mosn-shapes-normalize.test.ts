@@ -78,7 +78,7 @@ test('cluster defaults follow MOSN', () => {
   assert.equal(c.connect_timeout, 3000);
   assert.deepEqual(c.circuit_breakers, {});
   assert.equal(c.health_check, undefined);
-  assert.deepEqual(c.hosts[0], { address: '127.0.0.1:9000', weight: 1, metadata: {}, endpoint: { kind: 'tcp', host: '127.0.0.1', port: 9000 } });
+  assert.deepEqual(c.hosts[0], { address: '127.0.0.1:9000', weight: 1, endpoint: { kind: 'tcp', host: '127.0.0.1', port: 9000 } });
 });
 
 test('MOSN log levels map onto Ringside levels; unknown ones fail', () => {

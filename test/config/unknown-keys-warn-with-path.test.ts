@@ -57,6 +57,7 @@ test("Layotto grpc_config components Ringside does not serve warn as ignored", (
     'servers[0].listeners[0].filter_chains[0].filters[0].config',
   );
   assert.deepEqual(warnings, [
+    "servers[0].listeners[0].filter_chains[0].filters[0].config.grpc_config.hellos: ignored: SayHello answers with Ringside's own greeting, not a hello component's",
     'servers[0].listeners[0].filter_chains[0].filters[0].config.grpc_config.state: ignored: Ringside serves only the RPC (InvokeService) and hello APIs',
   ]);
 });
