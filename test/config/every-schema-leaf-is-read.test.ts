@@ -110,6 +110,12 @@ function valueLeaves(v: unknown, base: string, out: Set<string>): void {
 const DERIVED = /\.endpoint(\.|$)|(filters|stream_filters|listener_filters)\[\]\.path$|health_check\.kind$/;
 
 /**
+ * Read per Dapr invoke, not while the data plane is built: the resiliency policies are looked up by
+ * target app when a call arrives (test/runtime covers them), so building a worker reads none of them.
+ */
+const READ_PER_CALL = /^ringside\.resiliency\./;
+
+/**
  * Keys the loader itself acts on while normalizing, so no layer reads them afterwards: `network`
  * decides how the address parses into `endpoint`, a health check's `protocol` decides its `kind`,
  * and the mosn invoker's `type` may only be "mosn".
@@ -145,17 +151,24 @@ test('every schema key is set by the fixture, and every normalized key is read b
   // Nothing is registered as a listener filter or an after_invoke callback yet, so any entry there
   // is a config error and the fixture cannot hold one.
   const unregistered = /listener_filters\[\]|after_invoke\[\]/;
-  const notSet = [...leaves].filter((l) => !rawConfigs.test(l) && !unregistered.test(l) && !set.has(l) && !typed.has(l));
+  // A record's keys are the user's names (policy names): set when anything sits under it.
+  const isSet = (l: string): boolean => set.has(l) || typed.has(l) || [...set, ...typed].some((p) => p.startsWith(`${l}.`));
+  const notSet = [...leaves].filter((l) => !rawConfigs.test(l) && !unregistered.test(l) && !isSet(l));
   assert.deepEqual(notSet, [], 'schema keys the fixture does not set (add them to every-key.json)');
 
   // 2. Load it; read it through the consumers, recording what they read.
-  // The demo upstream binds its address when enabled: give it a free port.
-  const free = net.createServer().listen(0, '127.0.0.1');
-  await once(free, 'listening');
-  const freePort = (free.address() as net.AddressInfo).port;
-  free.close();
-  const ringside = (raw as { ringside: { demo_upstream: Record<string, unknown> } }).ringside;
-  ringside.demo_upstream = { enabled: true, address: `127.0.0.1:${freePort}` };
+  // The demo upstream and the Dapr ports bind when enabled: give them free ports.
+  const freePort = async (): Promise<number> => {
+    const free = net.createServer().listen(0, '127.0.0.1');
+    await once(free, 'listening');
+    const port = (free.address() as net.AddressInfo).port;
+    free.close();
+    await once(free, 'close');
+    return port;
+  };
+  const ringside = (raw as { ringside: { demo_upstream: Record<string, unknown>; dapr: Record<string, unknown> } }).ringside;
+  ringside.demo_upstream = { enabled: true, address: `127.0.0.1:${await freePort()}` };
+  Object.assign(ringside.dapr, { enabled: true, grpc_port: await freePort(), http_port: await freePort() });
   const { config } = parseConfig(raw, 'every-key.json', { env: {}, cores: 1, catalog });
   const reads = new Set<string>();
   const parsed: { base: string; value: unknown }[] = [];
@@ -186,7 +199,7 @@ test('every schema key is set by the fixture, and every normalized key is read b
   valueLeaves(JSON.parse(JSON.stringify(config)), '', normalized);
   for (const p of parsed) valueLeaves(JSON.parse(JSON.stringify(p.value)), p.base, normalized);
   // Raw extension configs are covered by their parsed values (the `<type>` entries).
-  const unread = [...normalized].filter((l) => !DERIVED.test(l) && !USED_BY_THE_LOADER.has(l) && !reads.has(l) && !/(filters|stream_filters|listener_filters)\[\]\.config(\.|$)/.test(l) && !unregistered.test(l));
+  const unread = [...normalized].filter((l) => !DERIVED.test(l) && !USED_BY_THE_LOADER.has(l) && !READ_PER_CALL.test(l) && !reads.has(l) && !/(filters|stream_filters|listener_filters)\[\]\.config(\.|$)/.test(l) && !unregistered.test(l));
   assert.deepEqual(
     unread,
     [],
