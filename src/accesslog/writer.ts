@@ -27,7 +27,13 @@ function release(path: string): void {
   const entry = open.get(path);
   if (entry === undefined || --entry.users > 0) return;
   open.delete(path);
-  entry.dest.flushSync?.();
+  // A file destination opens asynchronously and flushSync throws until it has; end() waits for the
+  // open and then writes what is buffered, so nothing logged is lost either way.
+  try {
+    entry.dest.flushSync();
+  } catch {
+    // still opening: end() below flushes once the file is open
+  }
   entry.dest.end();
 }
 
