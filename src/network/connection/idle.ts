@@ -1,13 +1,8 @@
 /**
- * Idle timeouts for every connection of a worker, from one coarse sweeper.
- *
- * Why not a timer per connection: re-arming a timer on every read and write costs more than the read
- * itself on a busy proxy. Here activity is one property store of a coarse clock the sweeper advances,
- * and one interval timer (unref'd) walks the registered connections. A timeout fires between `timeout`
- * and `timeout + interval` after the last activity; the interval is a quarter of the smallest timeout
- * registered, clamped to [10 ms, 1 s].
+ * Idle timeouts for every connection of a worker, from one coarse sweeper (see CoarseSweeper for why
+ * not a timer per connection): activity is one store of `idleSweeper.now` into `lastActive`.
  */
-import { performance } from 'node:perf_hooks';
+import { CoarseSweeper } from '../../common/coarse-sweeper.js';
 
 export interface Idleable {
   /** Coarse time (IdleSweeper.now) of the last read or write. */
@@ -17,57 +12,20 @@ export interface Idleable {
   onIdle(): void;
 }
 
-export class IdleSweeper {
-  /** Coarse clock in ms, advanced on every tick; connections store it on activity. */
-  now = performance.now();
-  readonly #members = new Set<Idleable>();
-  #timer: NodeJS.Timeout | null = null;
-  #interval = 0;
-
-  add(member: Idleable): void {
-    this.now = performance.now();
+export class IdleSweeper extends CoarseSweeper<Idleable> {
+  override add(member: Idleable): void {
+    super.add(member);
     member.lastActive = this.now;
-    this.#members.add(member);
-    const wanted = Math.min(1000, Math.max(10, Math.floor(member.idleTimeoutMs / 4)));
-    if (this.#timer === null || wanted < this.#interval) this.#arm(wanted);
   }
-
-  remove(member: Idleable): void {
-    this.#members.delete(member);
-    if (this.#members.size === 0 && this.#timer !== null) {
-      clearInterval(this.#timer);
-      this.#timer = null;
-      this.#interval = 0;
-    }
+  protected since(m: Idleable): number {
+    return m.lastActive;
   }
-
-  get size(): number {
-    return this.#members.size;
+  protected timeoutMs(m: Idleable): number {
+    return m.idleTimeoutMs;
   }
-
-  #arm(interval: number): void {
-    if (this.#timer !== null) clearInterval(this.#timer);
-    this.#interval = interval;
-    this.#timer = setInterval(this.#tick, interval);
-    // Idle tracking must never be what keeps a worker alive.
-    this.#timer.unref();
+  protected expire(m: Idleable): void {
+    m.onIdle();
   }
-
-  readonly #tick = (): void => {
-    const now = performance.now();
-    this.now = now;
-    // lastActive may lag real time by up to one interval (coarse clock), hence the extra interval.
-    const slack = this.#interval;
-    let expired: Idleable[] | null = null;
-    for (const m of this.#members) {
-      if (now - m.lastActive >= m.idleTimeoutMs + slack) (expired ??= []).push(m);
-    }
-    if (expired === null) return;
-    for (const m of expired) {
-      this.remove(m);
-      m.onIdle();
-    }
-  };
 }
 
 /** One sweeper per thread: module state is per worker thread. */
