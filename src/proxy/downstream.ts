@@ -9,19 +9,23 @@
  *             → DownFilterAfterChooseHost → DownRecvHeader ┄(pool)┄▶ DownRecvData → DownRecvTrailer
  *             → WaitNotify ┄(upstream)┄▶ UpFilter → UpRecvHeader → UpRecvData → UpRecvTrailer → End
  *   a failed try whose retry policy allows another: Retry → ChooseHost (another host when there is one)
+ *
+ * It knows no protocol: local replies, the error → status mapping, which responses are retryable
+ * failures, which requests are safe to resend, forwarded-for fields, the request's own timeout and
+ * the authority come from the ProxyHooks of the request's protocol (src/types/protocol.ts).
  */
-import { RingsideError, asRingsideError, httpStatusOf } from '../common/errors.js';
+import { RingsideError, asRingsideError } from '../common/errors.js';
 import { counter, type Counter } from '../common/counters.js';
 import { enabled, logger } from '../common/log.js';
 import { applyHeaderMutation, retryCovers } from '../router/mutations.js';
-import type { HeaderMap, RequestFrame, ResponseFrame } from '../types/protocol.js';
+import type { HeaderMap, LocalReply, ProxyHooks, RequestFrame, ResponseFrame } from '../types/protocol.js';
 import type { ResponseSender, StreamHandler, StreamInfo } from '../types/stream.js';
 import { StreamResetReason } from '../types/stream.js';
 import type { RouteMatch, RouteMatchContext } from '../types/router.js';
 import type { Cluster, ConnectionPool, Host, PoolWaiter, UpstreamClient } from '../types/upstream.js';
-import { SIDECAR_ERROR_HEADER, type StreamClient, type UpstreamResponseReceiver, type UpstreamStream } from '../types/proxy.js';
+import type { StreamClient, UpstreamResponseReceiver, UpstreamStream } from '../types/proxy.js';
 import { Phase, phaseNames } from './phase.js';
-import { appendForwardedFor, appendVia, isIdempotent, mutableView } from './headers.js';
+import { mutableView } from './headers.js';
 import type { ProxyRuntime } from './runtime.js';
 import { deadlineList, type DeadlineEntry, type DeadlineList } from './deadlines.js';
 import { metrics } from '../observability/index.js';
@@ -40,6 +44,8 @@ export class DownstreamRequest
   readonly #sender: ResponseSender;
   #phase = Phase.InitPhase;
   #request: RequestFrame | null = null;
+  /** The request protocol's hooks, known from onHeaders on. */
+  #hooks: ProxyHooks | null = null;
   #requestEnded = false;
   /** Request body kept while the upstream stream is not open yet, and for retries when allowed. */
   #body: Buffer[] = [];
@@ -75,7 +81,7 @@ export class DownstreamRequest
 
   // ── RouteMatchContext: what the router reads ──
   get authority(): string {
-    return this.#request!.headers.get('host') ?? '';
+    return this.#hooks!.authority(this.#request!);
   }
   get path(): string {
     return this.#request!.path;
@@ -95,6 +101,7 @@ export class DownstreamRequest
   // ── StreamHandler: the downstream request ──
   onHeaders(request: RequestFrame, endOfStream: boolean): void {
     this.#request = request;
+    this.#hooks = this.#rt.hooks(request.protocol);
     this.#requestEnded = endOfStream;
     this.#startedAt = performance.now();
     if (this.#rt.accessLog !== undefined) {
@@ -159,7 +166,9 @@ export class DownstreamRequest
     if (this.#done) return;
     this.#enter(Phase.UpFilter);
     const status = head.status;
-    if (status >= 500 && this.#mayRetry(undefined, status)) {
+    const upHooks = this.#rt.hooks(head.protocol);
+    const retryStatus = upHooks.retryStatus(head);
+    if (retryStatus !== undefined && this.#mayRetry(undefined, retryStatus, upHooks.unprocessed(head))) {
       // The answer is dropped, so the connection can't carry another request: reset it.
       this.#abandonUpstream(`retrying after status ${status}`);
       this.#retry();
@@ -255,14 +264,16 @@ export class DownstreamRequest
 
   #matchRoute(): boolean {
     const match = this.#rt.router.match(this);
+    const request = this.#request!;
     if (match === null) {
-      this.#localReply(404, `no route for ${this.#request!.method} ${this.#request!.path}\n`, 'NO_ROUTE');
+      const err = new RingsideError('NO_ROUTE', 'downstream', `no route for ${request.method} ${request.path}`, { retryable: false });
+      this.#localReply(this.#hooks!.errorReply(request, err, this.#sender));
       return false;
     }
     this.#match = match;
     const action = match.route.action;
     if (action.kind === 'direct_response') {
-      this.#localReply(action.status, action.body ?? '');
+      this.#localReply(this.#hooks!.directReply(request, action.status, action.body ?? '', this.#sender));
       return false;
     }
     const cluster = this.#rt.clusterManager.getCluster(match.clusterName!);
@@ -279,8 +290,7 @@ export class DownstreamRequest
     const route = this.#match!.route;
     request.path = route.rewritePath(request.path);
     if (route.requestHeaders.length > 0) applyHeaderMutation(route.requestHeaders, mutableView(request.headers));
-    if (this.#rt.xForwardedFor) appendForwardedFor(request.headers, this.#stream.connection.remoteAddress);
-    if (this.#rt.via !== '') appendVia(request.headers, this.#rt.via);
+    this.#hooks!.addForwarded(request, this.#stream.connection.remoteAddress, this.#rt);
   }
 
   #chooseHost(): boolean {
@@ -337,14 +347,15 @@ export class DownstreamRequest
     this.#fail(err);
   }
 
-  #mayRetry(err: RingsideError | undefined, status: number | undefined): boolean {
+  /** `unprocessed`: the failed response says the upstream did not act on the request. */
+  #mayRetry(err: RingsideError | undefined, status: number | undefined, unprocessed = false): boolean {
     const policy = this.#match?.route.retryPolicy;
     if (policy === undefined || this.#tries > policy.numRetries || this.#sender.headersSent) return false;
     if (!retryCovers(policy, err, status)) return false;
-    // Resending is safe when nothing reached the upstream, or the method is idempotent and we still
-    // hold the whole request.
-    const nothingSent = err !== undefined && (err.code === 'CONNECT_FAILED' || err.code === 'OVERFLOW');
-    if (!nothingSent && !(isIdempotent(this.#request!.method) && this.#replayable && this.#requestEnded)) return false;
+    // Resending is safe when nothing reached the upstream, or the protocol says the request may be
+    // resent (HTTP: an idempotent method) and we still hold the whole of it.
+    const nothingSent = unprocessed || (err !== undefined && (err.code === 'CONNECT_FAILED' || err.code === 'OVERFLOW'));
+    if (!nothingSent && !(this.#hooks!.safeToRetry(this.#request!) && this.#replayable && this.#requestEnded)) return false;
     if (!this.#retryAcquired) {
       if (this.#cluster!.circuitBreaker.tryAcquireRetry() !== undefined) return false;
       this.#retryAcquired = true;
@@ -368,7 +379,7 @@ export class DownstreamRequest
       return;
     }
     if (enabled('debug')) log.debug(`stream ${this.#stream.id}: ${err.code} ${err.message}`);
-    this.#localReply(httpStatusOf(err), `${err.message}\n`, err.code);
+    this.#localReply(this.#hooks!.errorReply(this.#request!, err, this.#sender));
   }
 
   #resetDownstream(err: RingsideError): void {
@@ -378,19 +389,17 @@ export class DownstreamRequest
     this.#sender.reset(StreamResetReason.LocalReset);
   }
 
-  /** `code` marks a reply for an error of Ringside's own; a configured direct response has none. */
-  #localReply(status: number, body: string, code?: string): void {
+  /** Sends a reply the protocol built for an error of Ringside's own or a direct response. */
+  #localReply(reply: LocalReply): void {
     localReplies.inc();
-    this.#status = status;
-    const head = this.#sender.newResponse(status);
-    head.headers.set('content-type', 'text/plain; charset=utf-8');
-    if (code !== undefined) head.headers.set(SIDECAR_ERROR_HEADER, code);
+    const head = reply.head;
+    this.#status = head.status;
     if (this.#log !== null) {
-      this.#log.responseStarted(status, head.headers);
-      this.#log.bytesSent += Buffer.byteLength(body);
+      this.#log.responseStarted(head.status, head.headers);
+      this.#log.bytesSent += reply.body === null ? 0 : reply.body.length;
     }
     this.#finish();
-    this.#sender.send(head, body === '' ? null : Buffer.from(body));
+    this.#sender.send(head, reply.body);
   }
 
   #abandonUpstream(reason: string): void {
@@ -441,8 +450,14 @@ export class DownstreamRequest
   }
 
   // ── timeouts ──
+  /**
+   * The route's timeout, else the proxy's global one; a timeout the request itself carries (bolt's
+   * timeout field) shortens it, since the caller stops waiting then anyway.
+   */
   #startGlobalTimer(): void {
-    const ms = this.#match?.route.timeoutMs || this.#rt.globalTimeoutMs;
+    let ms = this.#match?.route.timeoutMs || this.#rt.globalTimeoutMs;
+    const own = this.#hooks!.requestTimeoutMs(this.#request!);
+    if (own > 0 && (ms <= 0 || own < ms)) ms = own;
     if (ms > 0) deadlineList(ms).add(this);
   }
 

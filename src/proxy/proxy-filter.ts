@@ -95,6 +95,7 @@ export const proxyFilterFactory: NetworkFilterFactory = {
       services.clusterManager,
       clientFactory,
       { ...defaultProxySettings, ...services.proxySettings },
+      services.codecs,
       { accessLog: services.accessLogs?.get(ctx.listenerName), clients: services.upstreamClients },
     );
     const dl = services.downstreamLimits ?? {};

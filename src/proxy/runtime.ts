@@ -8,6 +8,7 @@ import type { Router } from '../types/router.js';
 import type { Host, LoadBalancerContext } from '../types/upstream.js';
 import type { StreamClientFactory } from '../types/proxy.js';
 import type { AccessLog } from '../types/accesslog.js';
+import type { ProtocolCodec, ProxyHooks } from '../types/protocol.js';
 
 export interface ProxySettings {
   /** Timeout of a request whose route sets none, in ms (MOSN's global timeout); 0 for none. */
@@ -38,14 +39,20 @@ export class ProxyRuntime implements ProxySettings {
   /** The listener's access logs; undefined when it has none. */
   readonly accessLog: AccessLog | undefined;
   readonly #clients: { get(protocol: string): StreamClientFactory | undefined } | undefined;
+  readonly #codecs: { get(protocol: string): ProtocolCodec | undefined };
+  /** The last protocol asked for: a listener serves one protocol, so the lookup is usually skipped. */
+  #lastProtocol = '';
+  #lastHooks: ProxyHooks | null = null;
 
   constructor(
     router: Router,
     clusterManager: ClusterManager,
     clientFactory: StreamClientFactory,
     settings: ProxySettings,
+    codecs: { get(protocol: string): ProtocolCodec | undefined },
     extras: { accessLog?: AccessLog | undefined; clients?: { get(protocol: string): StreamClientFactory | undefined } } = {},
   ) {
+    this.#codecs = codecs;
     this.accessLog = extras.accessLog;
     this.#clients = extras.clients;
     this.router = router;
@@ -55,6 +62,16 @@ export class ProxyRuntime implements ProxySettings {
     this.xForwardedFor = settings.xForwardedFor;
     this.via = settings.via;
     this.retryBufferBytes = settings.retryBufferBytes;
+  }
+
+  /** The proxy hooks of a registered codec (the request's or the response's protocol). */
+  hooks(protocol: string): ProxyHooks {
+    if (protocol === this.#lastProtocol && this.#lastHooks !== null) return this.#lastHooks;
+    const codec = this.#codecs.get(protocol);
+    if (codec === undefined) throw new Error(`no codec "${protocol}" is registered for the proxy`);
+    this.#lastProtocol = protocol;
+    this.#lastHooks = codec.proxy;
+    return codec.proxy;
   }
 
   /** The load balancer's view of a request; `exclude` is the host a failed try used. */

@@ -16,7 +16,7 @@
  */
 import type { RingsideError } from '../common/errors.js';
 
-/** Registry key of a codec: 'Http1' now; 'Http2', 'bolt', 'dubbo' later. */
+/** Registry key of a codec: 'Http1', 'bolt', 'boltv2', 'dubbo', 'Http2'. */
 export type ProtocolName = string;
 
 /**
@@ -183,6 +183,61 @@ export interface MessageEncoder<F> {
 /** What detect() answers about the first bytes of a connection. */
 export type DetectResult = 'match' | 'no' | 'need-more';
 
+/** Makes a fresh response head of the downstream's protocol (a ResponseSender is one). */
+export interface ResponseHeadFactory {
+  newResponse(status: number): ResponseFrame;
+}
+
+/** A reply the proxy makes itself, in the protocol's own form: the head and the whole body. */
+export interface LocalReply {
+  readonly head: ResponseFrame;
+  readonly body: Buffer | null;
+}
+
+/** The proxy settings a protocol's forwarded-for hook reads. */
+export interface ForwardingSettings {
+  /** Append the downstream peer to the protocol's forwarded-for field (X-Forwarded-For for HTTP). */
+  readonly xForwardedFor: boolean;
+  /** This hop's Via value ("1.1 ringside"); empty for none. */
+  readonly via: string;
+}
+
+/**
+ * What the protocol-neutral proxy (src/proxy/downstream.ts) asks a protocol instead of knowing it.
+ * Request hooks belong to the downstream protocol (the request frame's), response hooks to the
+ * upstream protocol (the response frame's). Every hook runs on the request path: no allocation
+ * beyond the reply it builds.
+ */
+export interface ProxyHooks {
+  /**
+   * The answer to an error of Ringside's own (no route, no healthy host, connect refused, overflow,
+   * timeout, a codec error): HTTP a status with a text body and `x-ringside-error: <code>`; bolt a
+   * response status (no processor, threadpool busy, timeout, codec exception) and no content.
+   */
+  errorReply(request: RequestFrame, err: RingsideError, factory: ResponseHeadFactory): LocalReply;
+  /** A route's direct_response (an HTTP status and a body, as MOSN configures it) in this protocol. */
+  directReply(request: RequestFrame, status: number, body: string, factory: ResponseHeadFactory): LocalReply;
+  /**
+   * undefined for a response the proxy passes on as is; for a failure a retry policy may retry, its
+   * status as the HTTP class the route's `retry_policy` is matched against (HTTP: 5xx itself; bolt:
+   * its status mapped as MOSN maps it).
+   */
+  retryStatus(response: ResponseFrame): number | undefined;
+  /**
+   * Whether a failed response says the upstream did not act on the request (bolt: threadpool busy,
+   * no processor), so a retry may resend it even when safeToRetry says no (HTTP: never).
+   */
+  unprocessed(response: ResponseFrame): boolean;
+  /** Whether the request may be sent again after bytes of it reached an upstream (HTTP: idempotent methods). */
+  safeToRetry(request: RequestFrame): boolean;
+  /** Adds this hop's forwarded-for style fields (HTTP: X-Forwarded-For, Via); may add nothing. */
+  addForwarded(request: RequestFrame, remoteAddress: string, settings: ForwardingSettings): void;
+  /** The timeout the request itself carries in ms (bolt's timeout field); 0 when it carries none. */
+  requestTimeoutMs(request: RequestFrame): number;
+  /** The authority virtual hosts are matched against (HTTP: Host); '' when the protocol has none. */
+  authority(request: RequestFrame): string;
+}
+
 /**
  * One protocol, as registered by name in the codec registry. The stream layer builds its per-protocol
  * stream connections from these pieces; an `Auto` listener asks detect() of each codec in turn.
@@ -203,4 +258,6 @@ export interface ProtocolCodec<Req extends RequestFrame = RequestFrame, Res exte
   newResponse(request: Req | null, status: number): ResponseFrame;
   /** A fresh request head (the runtime's channels and tests build requests with it). */
   newRequest(method: string, path: string, headers?: HeaderMap): RequestFrame;
+  /** What the protocol-neutral proxy asks this protocol. */
+  readonly proxy: ProxyHooks;
 }

@@ -14,6 +14,7 @@ import { Headers } from '../headers.js';
 import { createHttp1RequestDecoder, createHttp1ResponseDecoder } from './decoder.js';
 import { createHttp1RequestEncoder, createHttp1ResponseEncoder } from './encoder.js';
 import { H1Request, H1Response, HTTP1, reasonPhrase } from './heads.js';
+import { http1ProxyHooks } from './proxy-hooks.js';
 
 /** Methods that identify an HTTP/1.x request line; anything else is left to other codecs. */
 const methods = ['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE'];
@@ -49,6 +50,7 @@ export const http1Codec: ProtocolCodec<Http1RequestHead, Http1ResponseHead> = {
     new H1Response(request === null ? 0 : request.requestId, status, reasonPhrase(status), new Headers()),
   newRequest: (method: string, path: string, headers?: HeaderMap): RequestFrame =>
     new H1Request(0, method, path, headers ?? new Headers()),
+  proxy: http1ProxyHooks,
 };
 
 /** Registers the HTTP/1.x codec; called once from the composition root. */

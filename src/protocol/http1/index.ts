@@ -10,3 +10,4 @@ export {
 } from './encoder.js';
 export { H1Request, H1Response, HTTP1, reasonPhrase } from './heads.js';
 export { encodeErrorResponse, encodeSimpleResponse, localReplyHead, statusOfError } from './replies.js';
+export { http1ProxyHooks, appendForwardedFor, appendVia, isIdempotent } from './proxy-hooks.js';
