@@ -2,9 +2,9 @@
  * The per-worker half of the composition root: builds one worker's data plane from the validated
  * config, layer by layer, bottom-up, and hands the worker runtime its Net/IO port.
  *
- *   routers ─┐   cluster manager ─┐   upstream clients ─┐   runtime host (grpc, dapr_http)
- *            └──────── services (FactoryContext.services) ┘
- *   listeners (config + Dapr ports) ─▶ WorkerNetwork ─▶ network filters built per listener
+ *   worker entry: WorkerDeps (run loop, offload pool, scheduler dialer) ─┐
+ *   routers ─┐   cluster manager ─┐   upstream clients ─┐   runtime host ─┴─▶ DataplaneDeps (typed)
+ *   listeners (config + Dapr ports) ─▶ WorkerNetwork ─▶ each network filter factory's ctx.services
  *
  * src/extensions.ts registers the static extensions by name; what is built here is per worker
  * (each worker owns its pools, breakers and grpc-js server, so nothing needs a lock).
@@ -14,16 +14,13 @@ import type { AccessLog } from './types/accesslog.js';
 import { compileAccessLogFormat, type CompiledFormat } from './accesslog/format.js';
 import { openAccessLogs } from './accesslog/writer.js';
 import { Registry } from './common/registry.js';
-import type { RingsideConfig } from './types/config.js';
+import type { RingsideConfig } from './config/types.js';
 import type { CodecLimits } from './types/protocol.js';
 import type { StreamFilterChainFactory, StreamFilterContext } from './types/stream.js';
-import type { OffloadRunner } from './types/offload.js';
 import type { StreamClientFactory } from './types/proxy.js';
 import type { ListenerReady } from './types/messages.js';
-import type { RingEndpoint } from './types/ring.js';
 import type { Host } from './types/upstream.js';
-import type { PlacementAdvisor } from './types/actor.js';
-import type { Extensions } from './extensions.js';
+import type { DataplaneDeps, Extensions } from './extensions.js';
 import type { NetworkContext, WorkerNetwork as NetworkPort } from './worker/network-port.js';
 import { WorkerNetwork, type ListenerConfigInput } from './network/index.js';
 import { Routers } from './router/router.js';
@@ -59,9 +56,8 @@ function listenersOf(config: RingsideConfig, dapr: ReturnType<typeof daprSetting
   return [...configured, ...(daprListeners(dapr) as ListenerConfigInput[])];
 }
 
-export function assembleDataplane(ctx: NetworkContext): NetworkPort {
-  const config = ctx.config as RingsideConfig;
-  const ext = ctx.extensions as Extensions;
+export function assembleDataplane(ctx: NetworkContext, ext: Extensions): NetworkPort {
+  const config = ctx.config;
   const settings = config.ringside;
   const limits = codecLimitsOf(config);
 
@@ -80,8 +76,7 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
   for (const name of ext.upstreamClients.names()) upstreamClients.register(name, ext.upstreamClients.require(name)(clientOptions));
 
   const listenerStreamFilters = new Map<string, StreamFilterChainFactory[]>();
-  // The worker's piscina pool (absent when a test builds one data plane without a worker).
-  const offload = (ctx.services as { offload?: OffloadRunner }).offload;
+  const { offload, placement, dialInProcess: schedulerDial } = ctx.worker;
   const filterContext: StreamFilterContext = offload === undefined ? {} : { offload };
   config.servers.forEach((server, s) =>
     server.listeners.forEach((l, i) => {
@@ -93,8 +88,6 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
   );
 
   let network: WorkerNetwork | null = null;
-  const schedulerDial = (ctx.services as { dialInProcess?: (name: string) => RingEndpoint }).dialInProcess;
-  const placement = (ctx.services as { placement?: PlacementAdvisor }).placement;
   const dapr = daprSettingsFromEnv({
     enabled: settings.dapr.enabled,
     grpcPort: settings.dapr.grpc_port,
@@ -148,13 +141,14 @@ export function assembleDataplane(ctx: NetworkContext): NetworkPort {
       idleTimeoutMs: settings.limits.idle_timeout,
     },
   };
-  const services = { ...ctx.services, ...proxyServices, runtime };
+  const services: DataplaneDeps = { ...proxyServices, runtime, runLoop: ctx.worker.runLoop };
   network = new WorkerNetwork({
     workerIndex: ctx.workerIndex,
     workerCount: ctx.workerCount,
     listeners: listenersOf(config, dapr),
     networkFilters,
     services,
+    runLoop: ctx.worker.runLoop,
     maxConnections: settings.limits.max_connections,
   });
   const net = network;

@@ -29,8 +29,9 @@ import type { StreamClientFactory } from './types/proxy.js';
 import type { Host, LoadBalancerFactory } from './types/upstream.js';
 import type { ChannelFactory, InvokerFilterRegistries } from './types/runtime.js';
 import { daprHttpFilterSpec, grpcFilterSpec, proxyFilterSpec, tcpProxyFilterSpec } from './config/filters.js';
-import { tcpProxyFactory } from './network/index.js';
-import { proxyFilterFactory } from './proxy/proxy-filter.js';
+import { tcpProxyFactory, type TcpProxyDeps } from './network/index.js';
+import { proxyFilterFactory, type ProxyServices } from './proxy/proxy-filter.js';
+import type { RuntimeDeps } from './runtime/host.js';
 import { Http1ClientFactory } from './proxy/clients/http1-client.js';
 import { http1Codec, registerHttp1 } from './protocol/http1/index.js';
 import { registerBuiltinStreamFilters, registerServerStreamConnections, StreamFilterConfigError } from './stream/index.js';
@@ -48,8 +49,16 @@ export interface ListenerFilterFactory {
 /** Builds the upstream client of one protocol on one worker. */
 export type UpstreamClientMaker = (opts: { connectTimeoutMs: (host: Host) => number; limits: Partial<CodecLimits> }) => StreamClientFactory;
 
+/**
+ * Everything the network filters of this build may need from a worker, as one typed object: the
+ * union of what each registered factory declares (`NetworkFilterFactory<Deps>`). src/assembly.ts
+ * builds exactly one per worker and WorkerNetwork hands it to every factory as `ctx.services`.
+ * A factory that needs something new adds its own `…Deps` interface here and the root fills it in.
+ */
+export type DataplaneDeps = ProxyServices & TcpProxyDeps & RuntimeDeps;
+
 export interface Extensions {
-  readonly networkFilters: Registry<NetworkFilterFactory>;
+  readonly networkFilters: Registry<NetworkFilterFactory<DataplaneDeps>>;
   readonly listenerFilters: Registry<ListenerFilterFactory>;
   readonly codecs: Registry<ProtocolCodec>;
   readonly streamConnections: Registry<ServerStreamConnectionFactory>;
@@ -80,18 +89,11 @@ function validatedByFactory(factory: StreamFilterFactory): ConfigSpec<unknown> {
   };
 }
 
-/** The per-worker RuntimeHost's factories, as the worker's services carry them. */
-interface RuntimeFilterFactories {
-  readonly grpcFilterFactory: NetworkFilterFactory;
-  readonly daprHttpFilterFactory: NetworkFilterFactory;
-}
-
 /** `grpc` and `dapr_http` feed this worker's grpc-js server, so they delegate to its RuntimeHost. */
-function runtimeFilterFactory(kind: 'grpc' | 'dapr_http'): NetworkFilterFactory {
+function runtimeFilterFactory(kind: 'grpc' | 'dapr_http'): NetworkFilterFactory<RuntimeDeps> {
   return {
     create(config, path, ctx) {
-      const runtime = ctx.services['runtime'] as RuntimeFilterFactories | undefined;
-      if (runtime === undefined) throw new Error(`${path}: the ${kind} filter needs the worker's runtime host`);
+      const { runtime } = ctx.services;
       return (kind === 'grpc' ? runtime.grpcFilterFactory : runtime.daprHttpFilterFactory).create(config, path, ctx);
     },
   };
@@ -99,7 +101,7 @@ function runtimeFilterFactory(kind: 'grpc' | 'dapr_http'): NetworkFilterFactory 
 
 export function createExtensions(): Extensions {
   const ext: Extensions = {
-    networkFilters: new Registry<NetworkFilterFactory>('network filter'),
+    networkFilters: new Registry<NetworkFilterFactory<DataplaneDeps>>('network filter'),
     listenerFilters: new Registry<ListenerFilterFactory>('listener filter'),
     codecs: new Registry<ProtocolCodec>('codec'),
     streamConnections: new Registry<ServerStreamConnectionFactory>('stream connection'),

@@ -11,7 +11,7 @@ import { configureLogging, logger } from '../common/log.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { ConfigError, formatIssue } from '../config/index.js';
 import { loadStartConfig, type LoadedConfig } from '../supervisor/config-source.js';
-import type { RingsideConfig } from '../types/config.js';
+import type { RingsideConfig } from '../config/types.js';
 
 const log = logger('start');
 

@@ -3,24 +3,11 @@
  * that caused it and whether a retry is safe; status mapping (HTTP, gRPC, bolt/dubbo, dRPC) and the
  * retry policy read these fields instead of matching on messages.
  */
-export type ErrorSource = 'downstream' | 'upstream' | 'internal';
+import type { ErrorCode, ErrorSource, RingsideError as RingsideErrorShape } from '../types/errors.js';
 
-export type ErrorCode =
-  | 'BAD_REQUEST' // malformed bytes or fields from the downstream peer
-  | 'LIMIT_EXCEEDED' // a configured limit (header size, body size, message size) was passed
-  | 'NO_ROUTE' // no virtual host / route / cluster matched
-  | 'NO_HEALTHY_HOST' // the cluster has no host to pick
-  | 'CONNECT_FAILED' // upstream connect refused or failed
-  | 'UPSTREAM_RESET' // upstream closed or reset mid-request
-  | 'UPSTREAM_BAD_RESPONSE' // upstream sent bytes the codec could not parse
-  | 'UPSTREAM_STATUS' // upstream answered with a non-success status
-  | 'TIMEOUT' // per-try, per-route or global timeout fired
-  | 'OVERFLOW' // circuit breaker or pool queue bound reached
-  | 'CANCELLED' // the downstream peer went away or cancelled
-  | 'UNAVAILABLE' // draining, listener missing, pipe closed
-  | 'INTERNAL'; // a bug or an unexpected exception inside Ringside
+export type { ErrorCode, ErrorSource };
 
-export class RingsideError extends Error {
+export class RingsideError extends Error implements RingsideErrorShape {
   readonly code: ErrorCode;
   readonly source: ErrorSource;
   readonly retryable: boolean;

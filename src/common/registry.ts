@@ -5,9 +5,9 @@
  * Each entry may carry the ConfigSpec of its `config`, which the main thread's loader validates with
  * before any worker starts.
  */
-import type { ConfigSpec, SpecTable } from '../types/extension.js';
+import type { ConfigSpec, ExtensionRegistry } from '../types/extension.js';
 
-export class Registry<T> implements SpecTable {
+export class Registry<T> implements ExtensionRegistry<T> {
   readonly #kind: string;
   readonly #entries = new Map<string, T>();
   readonly #specs = new Map<string, ConfigSpec>();

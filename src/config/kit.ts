@@ -5,7 +5,14 @@
  */
 import { z } from 'zod';
 import type { ConfigKit, ConfigSpec, IgnoredKey, IgnoredTable } from '../types/extension.js';
-import type { SchemaPair } from './validate.js';
+
+/** The two copies of one schema that validate() runs. */
+export interface SchemaPair<T> {
+  /** Strict copy: its unknown-key issues become warnings. */
+  lint: z.ZodType;
+  /** Stripping copy: its issues are errors, its output the normalized value. */
+  data: z.ZodType<T>;
+}
 
 export type { IgnoredKey, IgnoredTable };
 export type Kit = ConfigKit;

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { closeSync, fstatSync, openSync, readSync, constants as fsConstants } from 'node:fs';
-import type { LoadedConfig, RingsideConfig } from '../types/config.js';
+import type { LoadedConfig, RingsideConfig } from './types.js';
 import type { ConfigCatalog } from '../types/extension.js';
 import { DEFAULT_CONFIG_SOURCE, defaultConfigJson } from './default.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
@@ -16,7 +16,7 @@ import { validate, valueAt } from './validate.js';
 import { findJsonSyntaxProblem } from './json-syntax.js';
 
 export { ConfigError } from './errors.js';
-export type { LoadedConfig } from '../types/config.js';
+export type { LoadedConfig } from './types.js';
 
 export interface ParseOptions {
   /** What the build registers (src/extensions.ts configCatalog()): every extension name and spec. */

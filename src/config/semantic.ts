@@ -6,7 +6,7 @@
  * start-up with its path instead of killing a worker later.
  */
 import type { ConfigCatalog, ConfigIssue, ConfigRefs, NameSet, SpecTable } from '../types/extension.js';
-import type { FilterConfig, RingsideConfig, RouteActionConfig } from '../types/config.js';
+import type { FilterConfig, RingsideConfig, RouteActionConfig } from './types.js';
 import { known } from './filters.js';
 import { specPair } from './kit.js';
 import { validate, valueAt } from './validate.js';

@@ -4,14 +4,9 @@
  */
 import type { z } from 'zod';
 import { formatPath, type ConfigIssue, type PathSegment } from './errors.js';
-import { isEmptyValue, type IgnoredTable } from './kit.js';
+import { isEmptyValue, type IgnoredTable, type SchemaPair } from './kit.js';
 
-export interface SchemaPair<T> {
-  /** Strict copy: its unknown-key issues become warnings. */
-  lint: z.ZodType;
-  /** Stripping copy: its issues are errors, its output the normalized value. */
-  data: z.ZodType<T>;
-}
+export type { SchemaPair };
 
 export type Validated<T> = { ok: true; value: T; warnings: string[] } | { ok: false; issues: ConfigIssue[]; warnings: string[] };
 

@@ -1,12 +1,11 @@
 /**
  * The Net/IO layer's public surface (MOSN pkg/network + pkg/filter/network/tcpproxy).
  */
-export { WorkerNetwork, createWorkerNetwork } from './worker-network.js';
+export { WorkerNetwork } from './worker-network.js';
 export type {
   FilterConfigInput,
   ListenerConfigInput,
   ListenerFilterFactory,
-  NetworkFactoryContext,
   WorkerNetworkOptions,
   WorkerNetworkStats,
 } from './worker-network.js';
@@ -24,5 +23,5 @@ export type { PipeAcceptResult } from './listeners/inprocess.js';
 export { nativeReusePort } from './listeners/reuseport.js';
 export type { ReusePortMode } from './listeners/reuseport.js';
 export { parseListenAddress } from './address.js';
-export { builtinNetworkFilters, tcpProxyFactory } from './filters/index.js';
-export type { TcpProxyClusterManager } from './filters/index.js';
+export { tcpProxyFactory } from './filters/index.js';
+export type { TcpProxyClusterManager, TcpProxyDeps } from './filters/index.js';

@@ -16,7 +16,6 @@ import type {
   ListenerFilter,
   ListenerStats,
   NetworkFilterFactory,
-  WorkerServices,
 } from '../types/network.js';
 import type { RingEndpoint, RingPipeDescriptor } from '../types/ring.js';
 import { logger } from '../common/log.js';
@@ -69,27 +68,28 @@ export interface ListenerFilterFactory {
  * which no byte-stream Connection can carry, so its one filter (`drpc`) builds the listener itself
  * from the listener's settings (listener filters, max_connections, name).
  */
-export interface ListenerProvidingFilterFactory extends NetworkFilterFactory {
-  createListener(config: unknown, path: string, ctx: FactoryContext, listener: ListenerSettings & { socketPath: string; listenerPath: string }): ListenerBase;
+export interface ListenerProvidingFilterFactory<D = unknown> extends NetworkFilterFactory<D> {
+  createListener(config: unknown, path: string, ctx: FactoryContext<D>, listener: ListenerSettings & { socketPath: string; listenerPath: string }): ListenerBase;
 }
 
-function providesListener(f: NetworkFilterFactory): f is ListenerProvidingFilterFactory {
-  return typeof (f as Partial<ListenerProvidingFilterFactory>).createListener === 'function';
+function providesListener<D>(f: NetworkFilterFactory<D>): f is ListenerProvidingFilterFactory<D> {
+  return typeof (f as Partial<ListenerProvidingFilterFactory<D>>).createListener === 'function';
 }
 
 export interface NamedRegistry<T> {
   require(name: string): T;
 }
 
-export interface WorkerNetworkOptions {
+/** `D`: what the composition root hands every network filter factory (`ctx.services`). */
+export interface WorkerNetworkOptions<D> {
   workerIndex: number;
   workerCount: number;
   listeners: readonly ListenerConfigInput[];
-  networkFilters: NamedRegistry<NetworkFilterFactory>;
+  networkFilters: NamedRegistry<NetworkFilterFactory<D>>;
   listenerFilters?: NamedRegistry<ListenerFilterFactory>;
-  /** Worker services; `runLoop` is taken from here unless given. */
-  services: WorkerServices;
-  runLoop?: RunLoop;
+  services: D;
+  /** The worker's actor run loop: every connection's read and write loops run on it. */
+  runLoop: RunLoop;
   /** Default max_connections for listeners that set none (ringside.limits.max_connections). */
   maxConnections?: number;
   readMode?: ReadMode;
@@ -110,14 +110,13 @@ interface Planned {
   twin?: boolean;
 }
 
-export class WorkerNetwork {
+export class WorkerNetwork<D = unknown> {
   readonly inProcess = new InProcessListeners();
   readonly #planned: Planned[] = [];
   #started: ListenerBase[] = [];
 
-  constructor(opts: WorkerNetworkOptions) {
-    const runLoop = opts.runLoop ?? (opts.services['runLoop'] as RunLoop | undefined);
-    if (runLoop === undefined) throw new Error('WorkerNetwork needs a runLoop (options.runLoop or services.runLoop)');
+  constructor(opts: WorkerNetworkOptions<D>) {
+    const runLoop = opts.runLoop;
     opts.listeners.forEach((l, i) => {
       const path = `listeners[${i}]`;
       const where = this.#addressOf(l, path);
@@ -129,7 +128,7 @@ export class WorkerNetwork {
       const chain = l.filter_chains[0];
       if (chain === undefined) throw new Error(`${path}.filter_chains: a listener needs a filter chain`);
       if (l.filter_chains.length > 1) log.warn(`listener ${l.name}: only the first filter chain is used`);
-      const factoryCtx: FactoryContext = { workerIndex: opts.workerIndex, listenerName: l.name, services: opts.services };
+      const factoryCtx: FactoryContext<D> = { workerIndex: opts.workerIndex, listenerName: l.name, services: opts.services };
       const filterPath = (j: number): string => chain.filters[j]!.path || `${path}.filter_chains[0].filters[${j}].config`;
       const filterChain: ChainInstaller[] =
         where.kind === 'drpc' ? [] : chain.filters.map((f, j) => opts.networkFilters.require(f.type).create(f.config ?? {}, filterPath(j), factoryCtx));
@@ -276,35 +275,4 @@ export class WorkerNetwork {
 
   /** Dials an in-process listener on this worker (what a Layotto channel does). */
   readonly dialInProcess = (name: string): RingEndpoint => this.inProcess.dial(name);
-}
-
-/** What the worker runtime passes to its network factory (src/worker/network-port.ts NetworkContext). */
-export interface NetworkFactoryContext {
-  workerIndex: number;
-  workerCount: number;
-  config: unknown;
-  extensions: { readonly networkFilters: NamedRegistry<NetworkFilterFactory> };
-  services: WorkerServices;
-}
-
-/**
- * Builds a worker's network from the whole validated config: every `servers[].listeners[]`, with
- * `ringside.limits.max_connections` as the per-listener default. Assign it as the worker's network
- * factory at the composition root.
- */
-export function createWorkerNetwork(ctx: NetworkFactoryContext): WorkerNetwork {
-  const cfg = (ctx.config ?? {}) as {
-    servers?: { listeners?: ListenerConfigInput[] }[];
-    ringside?: { limits?: { max_connections?: number } };
-  };
-  const listeners = (cfg.servers ?? []).flatMap((s) => s.listeners ?? []);
-  const max = cfg.ringside?.limits?.max_connections;
-  return new WorkerNetwork({
-    workerIndex: ctx.workerIndex,
-    workerCount: ctx.workerCount,
-    listeners,
-    networkFilters: ctx.extensions.networkFilters,
-    services: ctx.services,
-    ...(max !== undefined ? { maxConnections: max } : {}),
-  });
 }

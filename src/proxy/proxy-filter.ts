@@ -41,7 +41,7 @@ const AUTO = 'Auto';
 /** Bytes Auto detection waits for at most before it gives up on a connection. */
 const MAX_DETECT_BYTES = 64;
 
-/** The worker services the proxy filter reads (filled by the worker runtime). */
+/** What the proxy filter needs from the worker (the composition root, src/assembly.ts, builds it). */
 export interface ProxyServices {
   readonly routers: { get(name: string): Router | undefined };
   readonly clusterManager: ClusterManager;
@@ -74,11 +74,11 @@ function fail(path: string, key: string, message: string): never {
   throw new ConfigError(`filter config at ${path}`, [{ path: `${path}.${key}`, message }]);
 }
 
-export const proxyFilterFactory: NetworkFilterFactory = {
-  create(raw: unknown, path: string, ctx: FactoryContext) {
+export const proxyFilterFactory: NetworkFilterFactory<ProxyServices> = {
+  create(raw: unknown, path: string, ctx: FactoryContext<ProxyServices>) {
     const { config, warnings } = parseProxyFilterConfig(raw, path);
     for (const w of warnings) log.warn(w);
-    const services = ctx.services as unknown as ProxyServices;
+    const services = ctx.services;
     const router = services.routers.get(config.router_config_name);
     if (router === undefined) fail(path, 'router_config_name', `no router named "${config.router_config_name}"`);
     const downstream = config.downstream_protocol;

@@ -9,7 +9,8 @@
  */
 import type { Duplex } from 'node:stream';
 import { FilterStatus, type Connection, type FactoryContext, type FilterChainBuilder, type NetworkFilterFactory, type ReadFilter } from '../types/network.js';
-import type { GrpcFilterConfig, GrpcStreamFilter, Invoker, RuntimeEnv } from '../types/runtime.js';
+import type { GrpcFilterConfig, GrpcStreamFilter, Invoker } from '../types/runtime.js';
+import type { RuntimeEnv } from './env.js';
 import { parseDaprHttpFilterConfig, parseGrpcFilterConfig, RuntimeConfigError } from './config.js';
 import { DaprHttpApi } from './dapr/http-api.js';
 import { RuntimeGrpcServer } from './grpc/server.js';
@@ -51,6 +52,11 @@ class HandOverFilter implements ReadFilter {
 
 /** The listener name of the Dapr gRPC port (see daprListeners): its server checks the API token on every call. */
 export const DAPR_GRPC_LISTENER = 'dapr_grpc';
+
+/** What the runtime's network filters (grpc, dapr_http, drpc) need from the worker: its RuntimeHost. */
+export interface RuntimeDeps {
+  readonly runtime: RuntimeHost;
+}
 
 export class RuntimeHost {
   readonly #env: RuntimeEnv;

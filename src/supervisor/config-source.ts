@@ -5,7 +5,7 @@
  */
 import { defaultConfig, loadConfigFile } from '../config/index.js';
 import { configCatalog } from '../extensions.js';
-import type { LoadedConfig } from '../types/config.js';
+import type { LoadedConfig } from '../config/types.js';
 
 export type { LoadedConfig };
 

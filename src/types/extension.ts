@@ -68,6 +68,15 @@ export interface SpecTable {
   spec(name: string): ConfigSpec | undefined;
 }
 
+/** A registry of one kind of extension by name (src/common/registry.ts implements it). */
+export interface ExtensionRegistry<T> extends SpecTable {
+  readonly kind: string;
+  register<C>(name: string, entry: T, spec?: ConfigSpec<C>): void;
+  get(name: string): T | undefined;
+  /** Like get, but throws an error that lists what is known. */
+  require(name: string): T;
+}
+
 /** Everything the build registers, as the main thread's loader sees it. */
 export interface ConfigCatalog {
   readonly networkFilters: SpecTable;

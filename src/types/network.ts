@@ -125,29 +125,24 @@ export interface FilterChainBuilder {
   addWriteFilter(filter: WriteFilter): void;
 }
 
-/** Things a network filter factory may need from the worker it runs on. */
-export interface FactoryContext {
+/**
+ * What a network filter factory gets from the worker it runs on. `services` is the typed object the
+ * composition root (src/assembly.ts) builds once per worker; each factory names the slice it needs as
+ * `Deps`, and registering it at the root type-checks that slice against what the root provides.
+ */
+export interface FactoryContext<Deps = unknown> {
   readonly workerIndex: number;
   readonly listenerName: string;
-  /** Everything registered at the composition root and built from config on this worker. */
-  readonly services: WorkerServices;
-}
-
-/**
- * Worker-wide services, built once per worker from config. Declared here as an open interface so each
- * layer adds what it provides (routers, cluster manager, in-process listener table) without the
- * network layer importing upper layers.
- */
-export interface WorkerServices {
-  readonly [service: string]: unknown;
+  readonly services: Deps;
 }
 
 /**
  * Registered by name ("tcp_proxy", "proxy", "grpc", ...). The factory validates its config once
- * (throwing a ConfigError with the JSON path) and returns the per-connection constructor.
+ * (throwing a ConfigError with the JSON path) and returns the per-connection constructor. `create` is
+ * a function-typed property (not a method) so its `Deps` are checked where the factory is registered.
  */
-export interface NetworkFilterFactory {
-  create(config: unknown, path: string, ctx: FactoryContext): (connection: Connection, chain: FilterChainBuilder) => void;
+export interface NetworkFilterFactory<Deps = unknown> {
+  readonly create: (config: unknown, path: string, ctx: FactoryContext<Deps>) => (connection: Connection, chain: FilterChainBuilder) => void;
 }
 
 /** Runs on an accepted transport before a Connection is made (MOSN ListenerFilter). */

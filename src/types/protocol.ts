@@ -14,7 +14,7 @@
  * Bytes handed to a decoder are valid only during the call (read loops reuse one buffer): decoders
  * copy what they keep across calls, and hand body chunks on as views valid only during the callback.
  */
-import type { RingsideError } from '../common/errors.js';
+import type { RingsideError } from './errors.js';
 
 /** Registry key of a codec: 'Http1', 'bolt', 'boltv2', 'dubbo', 'Http2'. */
 export type ProtocolName = string;

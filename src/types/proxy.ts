@@ -13,7 +13,7 @@
  * A StreamClient is the protocol's upstream connection (HTTP/1.1 now; HTTP/2, bolt and dubbo later):
  * the pool hands clients out, the proxy opens streams on them, and never branches on protocol.
  */
-import type { RingsideError } from '../common/errors.js';
+import type { RingsideError } from './errors.js';
 import type { HeaderMap, RequestFrame, ResponseFrame } from './protocol.js';
 import type { ClientFactory, UpstreamClient } from './upstream.js';
 

@@ -8,10 +8,9 @@
  *       ─▶ NET/IO → PROTOCOL → STREAM → PROXY ─▶ service, and the answer back the same way.
  */
 import type { PlacementAdvisor } from './actor.js';
-import type { Registry } from '../common/registry.js';
-import type { RingsideError } from '../common/errors.js';
+import type { ExtensionRegistry } from './extension.js';
+import type { RingsideError } from './errors.js';
 import type { RingEndpoint } from './ring.js';
-import type { ResiliencyConfig } from '../runtime/resiliency/schema.js';
 
 /** Request headers of an RPC, names in lower case (gRPC metadata and HTTP headers both are). */
 export type RpcHeaders = Record<string, string>;
@@ -80,8 +79,8 @@ export interface AfterInvokeFactory {
   create(config: unknown, path: string): AfterInvokeFilter;
 }
 export interface InvokerFilterRegistries {
-  readonly before: Registry<BeforeInvokeFactory>;
-  readonly after: Registry<AfterInvokeFactory>;
+  readonly before: ExtensionRegistry<BeforeInvokeFactory>;
+  readonly after: ExtensionRegistry<AfterInvokeFactory>;
 }
 
 export interface Invoker {
@@ -182,27 +181,4 @@ export interface DaprSettings {
   httpPort: number;
   apiToken: string | undefined;
   appId: string;
-}
-
-/** Everything the runtime API needs from the worker, handed over at the composition root. */
-export interface RuntimeEnv {
-  readonly workerIndex: number;
-  readonly dialInProcess: ((name: string) => RingEndpoint) | undefined;
-  /** Re-placement advice for in-process channel connections (the worker's scheduler). */
-  readonly placement?: PlacementAdvisor | undefined;
-  readonly invokerFilters: InvokerFilterRegistries;
-  readonly channels: Registry<ChannelFactory>;
-  readonly maxGrpcMessageBytes: number;
-  readonly dapr: DaprSettings;
-  /** Head and keep-alive bounds of the Dapr HTTP port (ms, 0 = none); absent: 10 s and 60 s. */
-  readonly daprHttpTimeouts?: { readonly headersMs: number; readonly idleMs: number };
-  /** Stream filters for calls to a runtime server (MOSN: the stream filter chain of its listener). */
-  readonly grpcStreamFilters?: (serverName: string) => readonly GrpcStreamFilter[];
-  /** Starts the sidecar's graceful shutdown (Dapr's Shutdown API; SIGTERM to the process in ringside start). */
-  readonly requestShutdown: () => void;
-  /** `ringside.resiliency`: Dapr resiliency policies for invokes on the Dapr APIs. */
-  readonly resiliency?: ResiliencyConfig;
-  /** Head limits of the Dapr HTTP port (`ringside.limits`: max_header_bytes, max_request_line_bytes). */
-  readonly maxHeaderBytes?: number;
-  readonly maxRequestLineBytes?: number;
 }

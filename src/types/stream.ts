@@ -19,7 +19,7 @@
  */
 import type { Connection, FilterStatus } from './network.js';
 import type { CodecLimits, HeaderMap, ProtocolName, RequestFrame, ResponseFrame } from './protocol.js';
-import type { RingsideError } from '../common/errors.js';
+import type { RingsideError } from './errors.js';
 import type { OffloadRunner } from './offload.js';
 
 /** Why a stream ended before its response was complete. */

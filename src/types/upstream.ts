@@ -15,7 +15,7 @@
  * host stats, breakers and pools need no locks. The config interfaces use MOSN's key names and
  * mirror the config schema's output (durations in ms), so validated config is assignable as is.
  */
-import type { RingsideError } from '../common/errors.js';
+import type { RingsideError } from './errors.js';
 
 // ───────────────────────────── config input (MOSN keys) ─────────────────────────────
 

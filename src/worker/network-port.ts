@@ -1,13 +1,19 @@
 /**
  * What the worker runtime needs from the Net/IO layer (src/network), written down as a port so the
- * spine depends on a contract rather than on one implementation. The composition root
- * (src/extensions.ts) supplies the factory that builds it from config.
+ * spine depends on a contract rather than on one implementation. The worker entry
+ * (src/worker/runtime.ts) builds the worker-wide parts (WorkerDeps) and calls a NetworkFactory —
+ * the composition root's assembleDataplane (src/assembly.ts) in the product — with them.
+ *
+ *   worker entry ─ NetworkContext {config, worker: WorkerDeps} ─▶ assembleDataplane(ctx, extensions)
+ *     ─▶ DataplaneDeps (routers, clusters, runtime host, … + WorkerDeps) ─▶ every factory's ctx.services
  */
+import type { RunLoop, PlacementAdvisor } from '../types/actor.js';
 import type { ListenerReady } from '../types/messages.js';
-import type { ListenerStats, WorkerServices } from '../types/network.js';
+import type { ListenerStats } from '../types/network.js';
+import type { OffloadRunner } from '../types/offload.js';
 import type { RingEndpoint, RingPipeDescriptor } from '../types/ring.js';
 import type { UpstreamClusterSample } from '../types/observability.js';
-import type { Extensions } from '../extensions.js';
+import type { RingsideConfig } from '../config/types.js';
 
 export interface WorkerNetwork {
   /**
@@ -31,13 +37,24 @@ export interface WorkerNetwork {
   clusterStats?(): readonly UpstreamClusterSample[];
 }
 
+/** What the worker entry builds before the data plane and hands to it. */
+export interface WorkerDeps {
+  /** The worker's actor run loop. */
+  readonly runLoop: RunLoop;
+  /** The worker's piscina pool; absent when a test builds one data plane without a worker. */
+  readonly offload?: OffloadRunner;
+  /** Dials an in-process listener by name on the worker the scheduler picks; absent: this worker's. */
+  readonly dialInProcess?: (name: string) => RingEndpoint;
+  /** Whether a connection dialInProcess made should be re-dialed elsewhere (channel pools ask). */
+  readonly placement?: PlacementAdvisor;
+}
+
 export interface NetworkContext {
-  workerIndex: number;
-  workerCount: number;
-  /** The validated config (the whole document). */
-  config: unknown;
-  extensions: Extensions;
-  services: WorkerServices;
+  readonly workerIndex: number;
+  readonly workerCount: number;
+  /** The config the main thread validated (the whole document, normalized). */
+  readonly config: RingsideConfig;
+  readonly worker: WorkerDeps;
 }
 
 export type NetworkFactory = (ctx: NetworkContext) => WorkerNetwork;

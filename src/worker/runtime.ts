@@ -12,13 +12,13 @@
 import type { MessagePort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { DrainResult, ListenerReady, SupervisorEvent, WorkerBoot, WorkerControl, WorkerStats, WorkerTestControl } from '../types/messages.js';
-import type { WorkerServices } from '../types/network.js';
 import { ActorRunLoop } from '../actor/run-loop.js';
 import { LoadBoard } from '../actor/load-board.js';
 import { Scheduler, schedulerSettingsFrom } from '../actor/scheduler.js';
 import { adoptLogSettings, logger } from '../common/log.js';
 import { snapshotCounters } from '../common/counters.js';
-import { createExtensions, type Extensions } from '../extensions.js';
+import { createExtensions } from '../extensions.js';
+import type { RingsideConfig } from '../config/types.js';
 import { assembleDataplane } from '../assembly.js';
 import { OffloadPool, offloadThreadsFrom } from './offload.js';
 import { MeshLink } from './mesh.js';
@@ -36,13 +36,9 @@ const loadPublishMs = 50;
 /** How often drain looks whether the last connection finished. */
 const drainPollMs = 20;
 
-/** The services every layer on this worker may reach through FactoryContext.services. */
-export interface DataplaneServices extends WorkerServices {
-  readonly workerIndex: number;
-  readonly workerCount: number;
-  readonly config: unknown;
+/** What this worker owns besides its data plane; the data plane gets the WorkerDeps part of it. */
+export interface DataplaneServices {
   readonly runLoop: ActorRunLoop;
-  readonly extensions: Extensions;
   readonly scheduler: Scheduler;
   readonly offload: OffloadPool;
   readonly mesh: MeshLink;
@@ -80,7 +76,6 @@ export class DataplaneWorker {
     const mesh = new MeshLink(boot.workerIndex, boot.meshPort, (listener) => {
       throw new Error(`worker/${boot.workerIndex} has no network yet for "${listener}"`);
     });
-    const extensions = createExtensions();
     const scheduler = new Scheduler(boot.workerIndex, board, schedulerSettingsFrom(ringside));
     const dialer = new InProcessDialer(scheduler, mesh, (name) => {
       const local = this.#network.dialInProcess;
@@ -88,11 +83,7 @@ export class DataplaneWorker {
       return local.call(this.#network, name);
     });
     this.services = {
-      workerIndex: boot.workerIndex,
-      workerCount: boot.workerCount,
-      config: boot.config,
       runLoop: new ActorRunLoop(),
-      extensions,
       scheduler,
       offload: new OffloadPool({ threads: offloadThreadsFrom(ringside) }),
       mesh,
@@ -100,16 +91,18 @@ export class DataplaneWorker {
       dialInProcess: (name) => dialer.dial(name),
       placement: dialer,
     };
-    const makeNetwork: NetworkFactory | null = overrides.networkFactory ?? assembleDataplane;
+    // The composition root: this build's extensions, assembled with this worker's own parts.
+    const makeNetwork: NetworkFactory | null = overrides.networkFactory ?? ((ctx) => assembleDataplane(ctx, createExtensions()));
+    const { runLoop, offload, dialInProcess, placement } = this.services;
     this.#network =
       makeNetwork === null
         ? emptyNetwork()
         : makeNetwork({
             workerIndex: boot.workerIndex,
             workerCount: boot.workerCount,
-            config: boot.config,
-            extensions,
-            services: this.services,
+            // Validated on the main thread before any worker started; it crossed as structured clone.
+            config: boot.config as RingsideConfig,
+            worker: { runLoop, offload, dialInProcess, placement },
           });
     mesh.setAcceptor((listener, descriptor) => {
       if (this.#draining) throw new Error('draining');
@@ -194,17 +187,6 @@ export class DataplaneWorker {
     clearInterval(this.#loadTimer);
     this.services.loadBoard.clear(this.#boot.workerIndex);
     await this.services.offload.close();
-    // Services with timers or pooled upstream sockets (the cluster manager's health checks and pools).
-    for (const service of Object.values(this.services)) {
-      const closable = service as { close?: unknown } | null;
-      if (closable !== null && typeof closable === 'object' && typeof closable.close === 'function' && service !== this.services.offload) {
-        try {
-          (closable.close as () => void).call(service);
-        } catch (err) {
-          log.warn('closing a worker service failed', err);
-        }
-      }
-    }
     return { finished: Math.max(0, initial - forced), forced };
   }
 

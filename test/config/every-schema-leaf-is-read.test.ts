@@ -186,7 +186,7 @@ test('every schema key is set by the fixture, and every normalized key is read b
     startSettingsOf(watched);
     schedulerSettingsFrom(watched.ringside);
     offloadThreadsFrom(watched.ringside);
-    const network = assembleDataplane({ workerIndex: 0, workerCount: 1, config: watched, extensions: ext, services: { runLoop: new ActorRunLoop() } });
+    const network = assembleDataplane({ workerIndex: 0, workerCount: 1, config: watched, worker: { runLoop: new ActorRunLoop() } }, ext);
     await network.start([]);
     await network.stopAccepting();
     network.closeConnections('test over');

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
-import type { ConfigIssue } from '../../src/types/config.js';
+import type { ConfigIssue } from '../../src/config/types.js';
 import { configCatalog } from '../../src/extensions.js';
 
 const catalog = configCatalog();

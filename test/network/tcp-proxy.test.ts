@@ -114,7 +114,8 @@ test('an upstream refusing the connection closes the downstream; no host closes 
 });
 
 test('tcp_proxy config errors name the JSON path', () => {
-  const ctx = { workerIndex: 0, listenerName: 'l', services: {} };
+  // Config errors are thrown before the factory looks at its deps.
+  const ctx = { workerIndex: 0, listenerName: 'l', services: { clusterManager: new StubClusters({}), runLoop: new ActorRunLoop() } };
   assert.throws(() => tcpProxyFactory.create({}, 'servers[0].listeners[0].filter_chains[0].filters[0].config', ctx), /filters\[0\]\.config: a tcp_proxy filter needs a cluster or routes/);
   assert.throws(
     () => tcpProxyFactory.create({ cluster: 'a', routes: [{ cluster: 'b', source_addrs: [{ address: 'nope' }] }] }, 'c', ctx),

@@ -7,16 +7,23 @@ import assert from 'node:assert/strict';
 import { ActorRunLoop } from '../../src/actor/run-loop.js';
 import { Registry } from '../../src/common/registry.js';
 import type { NetworkFilterFactory } from '../../src/types/network.js';
+import type { TcpProxyDeps } from '../../src/network/filters/index.js';
 import { WorkerNetwork } from '../../src/network/worker-network.js';
 import type { ListenerConfigInput } from '../../src/network/worker-network.js';
-import { builtinNetworkFilters } from '../../src/network/filters/index.js';
+import { tcpProxyFactory } from '../../src/network/filters/index.js';
 import { echoChain, roundTrip } from './helpers.js';
 
-function registry(): Registry<NetworkFilterFactory> {
-  const r = new Registry<NetworkFilterFactory>('network filter');
-  for (const [name, f] of builtinNetworkFilters) r.register(name, f);
+function registry(): Registry<NetworkFilterFactory<TcpProxyDeps>> {
+  const r = new Registry<NetworkFilterFactory<TcpProxyDeps>>('network filter');
+  r.register('tcp_proxy', tcpProxyFactory);
   r.register('echo', { create: () => echoChain() });
   return r;
+}
+
+/** The tcp_proxy in these tests is never reached by a connection, so no cluster is ever asked. */
+function deps(): { services: TcpProxyDeps; runLoop: ActorRunLoop } {
+  const runLoop = new ActorRunLoop();
+  return { services: { runLoop, clusterManager: { chooseHost: () => undefined } }, runLoop };
 }
 
 const listeners: ListenerConfigInput[] = [
@@ -26,7 +33,7 @@ const listeners: ListenerConfigInput[] = [
 
 test('worker 1 binds the port worker 0 chose for a port-0 listener, and skips Unix listeners', async () => {
   const make = (workerIndex: number): WorkerNetwork =>
-    new WorkerNetwork({ workerIndex, workerCount: 2, listeners, networkFilters: registry(), services: { runLoop: new ActorRunLoop() } });
+    new WorkerNetwork({ workerIndex, workerCount: 2, listeners, networkFilters: registry(), ...deps() });
   const w0 = make(0);
   const w1 = make(1);
   const ready0 = await w0.start([]);
@@ -51,7 +58,7 @@ test('an invalid tcp_proxy config fails building the network, naming the path', 
         workerCount: 1,
         listeners: [{ name: 'l4', address: '127.0.0.1:0', filter_chains: [{ filters: [{ type: 'tcp_proxy', config: { cluster: 7 } }] }] }],
         networkFilters: registry(),
-        services: { runLoop: new ActorRunLoop() },
+        ...deps(),
       }),
     /listeners\[0\]\.filter_chains\[0\]\.filters\[0\]\.config\.cluster/,
   );

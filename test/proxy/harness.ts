@@ -9,7 +9,7 @@ import { ActorRunLoop } from '../../src/actor/run-loop.js';
 import { assembleDataplane } from '../../src/assembly.js';
 import { configCatalog, createExtensions } from '../../src/extensions.js';
 import { parseConfig } from '../../src/config/load.js';
-import type { WorkerNetwork } from '../../src/worker/network-port.js';
+import type { WorkerDeps, WorkerNetwork } from '../../src/worker/network-port.js';
 
 export interface Dataplane {
   network: WorkerNetwork;
@@ -20,7 +20,7 @@ export interface Dataplane {
 
 export async function startDataplane(
   json: unknown,
-  opts: { extensions?: ReturnType<typeof createExtensions>; runLoop?: ActorRunLoop; services?: Record<string, unknown> } = {},
+  opts: { extensions?: ReturnType<typeof createExtensions>; runLoop?: ActorRunLoop; worker?: Omit<WorkerDeps, 'runLoop'> } = {},
 ): Promise<Dataplane> {
   const extensions = opts.extensions ?? createExtensions();
   const { config } = parseConfig(json, 'test config', { cores: 1, env: {}, catalog: configCatalog(extensions) });
@@ -28,9 +28,8 @@ export async function startDataplane(
     workerIndex: 0,
     workerCount: 1,
     config,
-    extensions,
-    services: { ...opts.services, runLoop: opts.runLoop ?? new ActorRunLoop() },
-  });
+    worker: { ...opts.worker, runLoop: opts.runLoop ?? new ActorRunLoop() },
+  }, extensions);
   const ready = await network.start([]);
   return {
     network,

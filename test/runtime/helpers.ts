@@ -10,7 +10,8 @@ import { Registry } from '../../src/common/registry.js';
 import { http1Codec } from '../../src/protocol/http1/index.js';
 import type { Connection, FilterChainBuilder, NetworkFilterFactory, ReadFilter, Transport } from '../../src/types/network.js';
 import assert from 'node:assert/strict';
-import type { ChannelFactory, ChannelStats, DaprSettings, RuntimeEnv } from '../../src/types/runtime.js';
+import type { ChannelFactory, ChannelStats, DaprSettings } from '../../src/types/runtime.js';
+import type { RuntimeEnv } from '../../src/runtime/env.js';
 import { LAYOTTO_SERVICE, DAPR_SERVICE, MosnInvoker, newInvokerFilterRegistries, registerBuiltinChannels, registerBuiltinInvokerFilters, RuntimeHost, serviceDefinition } from '../../src/runtime/index.js';
 import type { ProtocolCodec } from '../../src/types/protocol.js';
 

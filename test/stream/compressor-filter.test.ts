@@ -81,7 +81,7 @@ test('responses are compressed with gzip or brotli when accepted; small inline, 
         },
       ],
     }),
-    { services: { offload: pool } },
+    { worker: { offload: pool } },
   );
   const address = dp.addresses.get('ingress')!;
   try {

@@ -47,26 +47,19 @@ export interface TcpProxyClusterManager {
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 
-function isClusterManager(v: unknown): v is TcpProxyClusterManager {
-  return typeof v === 'object' && v !== null && typeof (v as { chooseHost?: unknown }).chooseHost === 'function';
+/** What tcp_proxy needs from the worker (the composition root provides it). */
+export interface TcpProxyDeps {
+  readonly clusterManager: TcpProxyClusterManager;
+  readonly runLoop: RunLoop;
 }
 
-function isRunLoop(v: unknown): v is RunLoop {
-  return typeof v === 'object' && v !== null && typeof (v as { spawn?: unknown }).spawn === 'function';
-}
-
-export const tcpProxyFactory: NetworkFilterFactory = {
-  create(config: unknown, path: string, ctx: FactoryContext) {
+export const tcpProxyFactory: NetworkFilterFactory<TcpProxyDeps> = {
+  create(config: unknown, path: string, ctx: FactoryContext<TcpProxyDeps>) {
     const cfg = parseTcpProxyConfig(config, path);
     for (const w of cfg.warnings) log.warn(w);
+    const { clusterManager, runLoop } = ctx.services;
     return (connection: Connection, chain: FilterChainBuilder) => {
-      const services = ctx.services;
-      const clusters = services['clusterManager'];
-      const runLoop = services['runLoop'];
-      if (!isClusterManager(clusters) || !isRunLoop(runLoop)) {
-        throw new Error(`tcp_proxy on ${ctx.listenerName}: worker services lack clusterManager.chooseHost or runLoop`);
-      }
-      chain.addReadFilter(new TcpProxyFilter(cfg, clusters, runLoop, connection));
+      chain.addReadFilter(new TcpProxyFilter(cfg, clusterManager, runLoop, connection));
     };
   },
 };

@@ -7,20 +7,19 @@ import { parseWithSpec } from '../../config/filters.js';
 import type { FactoryContext } from '../../types/network.js';
 import type { ListenerProvidingFilterFactory } from '../../network/worker-network.js';
 import type { ListenerSettings } from '../../network/listeners/base.js';
-import type { RuntimeHost } from '../host.js';
+import type { RuntimeDeps } from '../host.js';
 import { RuntimeConfigError } from '../config.js';
 import { drpcFilterSpec } from './config.js';
 import { DrpcRuntimeListener } from './listener.js';
 
-export const drpcFilterFactory: ListenerProvidingFilterFactory = {
+export const drpcFilterFactory: ListenerProvidingFilterFactory<RuntimeDeps> = {
   create(_config: unknown, path: string): never {
     throw new RuntimeConfigError(path, 'the drpc filter serves a listener whose address is drpc:/path/to.sock; put it on such a listener');
   },
 
-  createListener(config: unknown, path: string, ctx: FactoryContext, listener: ListenerSettings & { socketPath: string; listenerPath: string }): DrpcRuntimeListener {
+  createListener(config: unknown, path: string, ctx: FactoryContext<RuntimeDeps>, listener: ListenerSettings & { socketPath: string; listenerPath: string }): DrpcRuntimeListener {
     const { config: c } = parseWithSpec('drpc filter', drpcFilterSpec, config, path);
-    const runtime = ctx.services['runtime'] as RuntimeHost | undefined;
-    if (runtime === undefined) throw new Error(`${path}: the drpc filter needs the worker's runtime host`);
+    const { runtime } = ctx.services;
     if (listener.idleTimeoutMs !== undefined && listener.idleTimeoutMs > 0) {
       throw new RuntimeConfigError(`${listener.listenerPath}.connection_idle_timeout`, 'not supported on a drpc: listener (dRPC sessions have no idle timeout)');
     }

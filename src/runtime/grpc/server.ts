@@ -19,7 +19,8 @@ import {
 } from '@grpc/grpc-js';
 import type { Duplex } from 'node:stream';
 import { logger } from '../../common/log.js';
-import type { GrpcStreamFilter, Invoker, RuntimeEnv } from '../../types/runtime.js';
+import type { GrpcStreamFilter, Invoker } from '../../types/runtime.js';
+import type { RuntimeEnv } from '../env.js';
 import { DAPR_SERVICE, LAYOTTO_SERVICE, serviceDefinition } from '../proto.js';
 import { daprGetMetadata, daprInvokeService, daprSetMetadata, daprShutdown, type DaprApiContext } from '../dapr/grpc-api.js';
 import { intercept } from './call.js';

@@ -20,7 +20,7 @@ import type {
   RpcRequest,
   RpcResponse,
 } from '../../types/runtime.js';
-import type { Registry } from '../../common/registry.js';
+import type { ExtensionRegistry } from '../../types/extension.js';
 import { RuntimeConfigError } from '../config.js';
 
 export { DEFAULT_TIMEOUT_MS } from '../config.js';
@@ -37,7 +37,7 @@ export class MosnInvoker implements Invoker {
   constructor(
     config: MosnInvokerConfig,
     path: string,
-    deps: { filters: InvokerFilterRegistries; channels: Registry<ChannelFactory>; env: ChannelEnv },
+    deps: { filters: InvokerFilterRegistries; channels: ExtensionRegistry<ChannelFactory>; env: ChannelEnv },
   ) {
     this.#defaultTimeoutMs = config.timeout_ms;
     this.#before = config.before_invoke.map((cb, i) => {
@@ -80,14 +80,14 @@ export class MosnInvoker implements Invoker {
     }
     for (const filter of this.#before) {
       const out = filter(req);
-      if (out instanceof RingsideError) throw out;
+      if (out instanceof Error) throw out;
       req = out;
     }
     let resp = await this.channel.invoke(req, timeout);
     if (resp.status < 200 || resp.status > 299) return resp;
     for (const filter of this.#after) {
       const out = filter(resp, req);
-      if (out instanceof RingsideError) throw out;
+      if (out instanceof Error) throw out;
       resp = out;
     }
     return resp;

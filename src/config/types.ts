@@ -13,11 +13,11 @@
  * configs stay raw JSON plus their JSON path, for the filter factory to validate.
  */
 import type { z } from 'zod';
-import type { Schemas } from '../config/schema.js';
+import type { Schemas } from './schema.js';
 
-export type { Millis, Endpoint } from '../config/primitives.js';
-export type { ConfigIssue } from './extension.js';
-export type { GrpcFilterConfig, ProxyFilterConfig, TcpProxyFilterConfig } from '../config/filters.js';
+export type { Millis, Endpoint } from './primitives.js';
+export type { ConfigIssue } from '../types/extension.js';
+export type { GrpcFilterConfig, ProxyFilterConfig, TcpProxyFilterConfig } from './filters.js';
 
 /** The whole normalized config. */
 export type RingsideConfig = z.output<Schemas['config']>;

@@ -1,0 +1,33 @@
+/**
+ * What the runtime API (RuntimeHost) needs from the worker it runs on, handed over at the composition
+ * root (src/assembly.ts). Kept beside the runtime rather than in src/types because it carries the
+ * validated `ringside.resiliency` section, whose type is derived from that section's zod schema.
+ */
+import type { PlacementAdvisor } from '../types/actor.js';
+import type { ExtensionRegistry } from '../types/extension.js';
+import type { RingEndpoint } from '../types/ring.js';
+import type { ChannelFactory, DaprSettings, GrpcStreamFilter, InvokerFilterRegistries } from '../types/runtime.js';
+import type { ResiliencyConfig } from './resiliency/schema.js';
+
+/** Everything the runtime API needs from the worker, handed over at the composition root. */
+export interface RuntimeEnv {
+  readonly workerIndex: number;
+  readonly dialInProcess: ((name: string) => RingEndpoint) | undefined;
+  /** Re-placement advice for in-process channel connections (the worker's scheduler). */
+  readonly placement?: PlacementAdvisor | undefined;
+  readonly invokerFilters: InvokerFilterRegistries;
+  readonly channels: ExtensionRegistry<ChannelFactory>;
+  readonly maxGrpcMessageBytes: number;
+  readonly dapr: DaprSettings;
+  /** Head and keep-alive bounds of the Dapr HTTP port (ms, 0 = none); absent: 10 s and 60 s. */
+  readonly daprHttpTimeouts?: { readonly headersMs: number; readonly idleMs: number };
+  /** Stream filters for calls to a runtime server (MOSN: the stream filter chain of its listener). */
+  readonly grpcStreamFilters?: (serverName: string) => readonly GrpcStreamFilter[];
+  /** Starts the sidecar's graceful shutdown (Dapr's Shutdown API; SIGTERM to the process in ringside start). */
+  readonly requestShutdown: () => void;
+  /** `ringside.resiliency`: Dapr resiliency policies for invokes on the Dapr APIs. */
+  readonly resiliency?: ResiliencyConfig;
+  /** Head limits of the Dapr HTTP port (`ringside.limits`: max_header_bytes, max_request_line_bytes). */
+  readonly maxHeaderBytes?: number;
+  readonly maxRequestLineBytes?: number;
+}
