@@ -100,6 +100,19 @@ test('requests encode with Content-Length, chunked, or no framing for a body-les
   assert.equal(decodeRequests([streamed]).messages[0]!.body, 'abcd');
 });
 
+test('a request without Host (HTTP/1.0 allows it) is sent as HTTP/1.1 with one: the absolute-form authority, else empty', () => {
+  const [origin] = decodeRequests(['GET /old HTTP/1.0\r\nAccept: */*\r\n\r\n']).messages;
+  const wire = createHttp1RequestEncoder().encodeHead(origin!.head, null, true).toString('latin1');
+  assert.equal(wire, 'GET /old HTTP/1.1\r\nAccept: */*\r\nHost: \r\n\r\n');
+  assert.equal(decodeRequests([wire]).errors.length, 0, 'what is sent is a valid HTTP/1.1 request');
+
+  const [absolute] = decodeRequests(['GET http://user@svc.test:8080/a?b HTTP/1.0\r\n\r\n']).messages;
+  assert.match(createHttp1RequestEncoder().encodeHead(absolute!.head, null, true).toString('latin1'), /\r\nHost: svc\.test:8080\r\n/);
+
+  const withHost = http1Codec.newRequest('GET', '/', Headers.from({ HOST: 'given' }));
+  assert.equal(createHttp1RequestEncoder().encodeHead(withHost, null, true).toString(), 'GET / HTTP/1.1\r\nHOST: given\r\n\r\n');
+});
+
 test('error replies carry the status from the error and close the connection', () => {
   const wire = encodeErrorResponse(new RingsideError('LIMIT_EXCEEDED', 'downstream', 'header section too large', { status: 431 })).toString();
   assert.match(wire, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);

@@ -18,6 +18,8 @@ const badRequests: Record<string, string> = {
   'chunked not final': `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked, gzip\r\n\r\n`,
   'chunked twice': `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
   'chunked with a suffix': `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunkedx\r\n\r\n`,
+  // String#trim would strip NBSP (obs-text) and read this as chunked; no other parser would.
+  'chunked with NBSP around it': `POST / HTTP/1.1\r\n${H}Transfer-Encoding: \xa0chunked\xa0\r\n\r\n0\r\n\r\n`,
   'Transfer-Encoding in HTTP/1.0': `POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
   'non-hex chunk size': `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nzz\r\n`,
   'empty chunk size': `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n\r\n`,

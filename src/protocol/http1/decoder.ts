@@ -522,8 +522,10 @@ class Http1Decoder {
     if (te !== null) {
       if (this.#contentLength !== -1) return this.#fail('both Content-Length and Transfer-Encoding', bad);
       // Only a single `chunked` coding: anything else would make Ringside and the next hop disagree
-      // about where the body ends, or force Ringside to strip codings it cannot re-apply.
-      if (te.trim().toLowerCase() !== 'chunked') return this.#fail('unsupported Transfer-Encoding', bad);
+      // about where the body ends, or force Ringside to strip codings it cannot re-apply. Compared
+      // exactly: fields are already stripped of OWS, and String#trim would also strip obs-text such as
+      // NBSP (0xA0), turning `chunked\xa0` — a coding no other parser knows — into chunked.
+      if (te.length !== 7 || te.toLowerCase() !== 'chunked') return this.#fail('unsupported Transfer-Encoding', bad);
       if (this.#versionMinor === 0) return this.#fail('Transfer-Encoding in an HTTP/1.0 message', bad);
       chunked = true;
     }

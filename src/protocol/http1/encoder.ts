@@ -26,6 +26,7 @@ export interface AnsweredRequest {
 interface Walked {
   text: string;
   contentLength: string | null;
+  hasHost: boolean;
 }
 
 /** Appends every field except hop-by-hop framing ones; reports a Content-Length if one was given. */
@@ -33,11 +34,13 @@ function walkFields(headers: HeaderMap, start: string): Walked {
   const raw = headers.raw;
   let text = start;
   let contentLength: string | null = null;
+  let hasHost = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const n = name.length;
     // Length first: most fields are none of these, and the comparison is skipped for them.
-    if (n === 10 || n === 14 || n === 16 || n === 17) {
+    if (n === 4 && !hasHost) hasHost = name.toLowerCase() === 'host';
+    else if (n === 10 || n === 14 || n === 16 || n === 17) {
       const lower = name.toLowerCase();
       if (lower === 'connection' || lower === 'keep-alive' || lower === 'proxy-connection' || lower === 'transfer-encoding') {
         continue;
@@ -49,7 +52,20 @@ function walkFields(headers: HeaderMap, start: string): Walked {
     }
     text += name + ': ' + raw[i + 1]! + '\r\n';
   }
-  return { text, contentLength };
+  return { text, contentLength, hasHost };
+}
+
+/**
+ * The Host field a request without one is sent with (HTTP/1.0 clients may omit it; every request
+ * Ringside sends is HTTP/1.1, which requires it): the authority of an absolute-form target, else an
+ * empty value — RFC 9112 §3.2 for a target without an authority.
+ */
+function hostOf(target: string): string {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(target);
+  if (m === null) return '';
+  const authority = m[1]!;
+  const at = authority.lastIndexOf('@');
+  return at === -1 ? authority : authority.slice(at + 1);
 }
 
 /** Writes head text and an optional body into one buffer. */
@@ -176,6 +192,7 @@ class H1RequestEncoder extends H1Encoder<RequestFrame> {
   encodeHead(head: RequestFrame, body: Buffer | null, endOfStream: boolean): Buffer {
     const walked = walkFields(head.headers, `${head.method} ${head.path} HTTP/1.1\r\n`);
     let text = walked.text;
+    if (!walked.hasHost) text += 'Host: ' + hostOf(head.path) + '\r\n';
     if (walked.contentLength !== null) {
       this.framing = Framing.Length;
     } else if (endOfStream) {
