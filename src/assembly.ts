@@ -27,6 +27,7 @@ import { Routers } from './router/router.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
 import type { ProxyServices } from './proxy/proxy-filter.js';
 import { DownstreamDrain } from './stream/drain.js';
+import { applyReload } from './network/listeners/reload.js';
 import { RuntimeHost, daprListeners, daprSettingsFromEnv, startDemoUpstream, type DemoUpstream } from './runtime/index.js';
 
 const log = logger('assembly');
@@ -78,16 +79,13 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
   const listenerStreamFilters = new Map<string, StreamFilterChainFactory[]>();
   const { offload, placement, dialInProcess: schedulerDial } = ctx.worker;
   const filterContext: StreamFilterContext = offload === undefined ? {} : { offload };
-  config.servers.forEach((server, s) =>
-    server.listeners.forEach((l, i) => {
-      const chain = l.stream_filters.map((f, j) =>
-        ext.streamFilters.require(f.type).create(f.config, f.path || `servers[${s}].listeners[${i}].stream_filters[${j}].config`, filterContext),
-      );
-      listenerStreamFilters.set(l.name, chain);
-    }),
-  );
+  const streamFiltersOf = (l: RingsideConfig['servers'][number]['listeners'][number], s: number, i: number): StreamFilterChainFactory[] =>
+    l.stream_filters.map((f, j) =>
+      ext.streamFilters.require(f.type).create(f.config, f.path || `servers[${s}].listeners[${i}].stream_filters[${j}].config`, filterContext),
+    );
+  config.servers.forEach((server, s) => server.listeners.forEach((l, i) => listenerStreamFilters.set(l.name, streamFiltersOf(l, s, i))));
 
-  let network: WorkerNetwork | null = null;
+  let network: WorkerNetwork<DataplaneDeps> | null = null;
   const dapr = daprSettingsFromEnv({
     enabled: settings.dapr.enabled,
     grpcPort: settings.dapr.grpc_port,
@@ -119,8 +117,10 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
   const networkFilters = ext.networkFilters;
 
   const accessLogs = new Map<string, AccessLog>();
+  const accessLogOf = (l: RingsideConfig['servers'][number]['listeners'][number]): AccessLog | undefined =>
+    openAccessLogs(l.access_logs.map((a) => ({ path: a.log_path, format: compiledFormat(a.log_format) })));
   for (const l of config.servers.flatMap((s) => s.listeners)) {
-    const log = openAccessLogs(l.access_logs.map((a) => ({ path: a.log_path, format: compiledFormat(a.log_format) })));
+    const log = accessLogOf(l);
     if (log !== undefined) accessLogs.set(l.name, log);
   }
 
@@ -153,6 +153,19 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
   });
   const net = network;
 
+  // A reload: everything is built and bound before anything is swapped (src/network/listeners/reload.ts).
+  let current = config;
+  const reload = (next: RingsideConfig, bound: readonly ListenerReady[]) =>
+    applyReload(
+      { routers, clusterManager, network: net, listenerStreamFilters, accessLogs, streamFiltersOf, accessLogOf, listenersOf: (c) => listenersOf(c, dapr) },
+      current,
+      next,
+      bound,
+    ).then((ready) => {
+      current = next;
+      return ready;
+    });
+
   // The demo upstream binds one port, so one worker serves it (node:http, outside the data plane).
   let demo: DemoUpstream | null = null;
   const demoWanted = settings.demo_upstream.enabled && ctx.workerIndex === 0;
@@ -182,6 +195,7 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
       demo = null;
     },
     listenerStats: () => net.listenerStats(),
+    apply: (next, bound) => reload(next as RingsideConfig, bound),
     clusterStats: () => clusterManager.stats(),
     dialInProcess: (name) => net.dialInProcess(name),
     acceptRemote: (listener, descriptor) => net.acceptRemote(listener, descriptor),

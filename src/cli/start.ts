@@ -25,7 +25,8 @@ export const startUsage = `usage: ringside start [-c FILE] [--workers N] [--chec
 
 Prints "ringside ready: workers=N listeners=name@address,..." on stdout once every listener on
 every worker accepts. SIGTERM or SIGINT drains (stop accepting, finish in-flight work up to
-ringside.drain_timeout) and exits 0; a second signal exits at once.`;
+ringside.drain_timeout) and exits 0; a second signal exits at once. SIGHUP (or admin POST /reload)
+re-reads FILE and applies listeners, routers and clusters without dropping connections.`;
 
 /** What the main thread itself takes from the config (the workers read the rest). */
 export function startSettingsOf(config: RingsideConfig): { logLevel: RingsideConfig['servers'][number]['default_log_level']; workers: number; drainTimeoutMs: number; adminAddress: string | null } {
@@ -102,6 +103,9 @@ export async function runStart(argv: string[]): Promise<number> {
     drainTimeoutMs: settings.drainTimeoutMs,
     adminAddress: settings.adminAddress,
     testHooks: process.env.RINGSIDE_TEST_HOOKS === '1',
+    // SIGHUP and admin POST /reload read the same file again through the same loader.
+    reloadConfig: () => loadStartConfig(args.values.config),
+    configSource: loaded.source,
   });
   supervisor.installSignalHandlers();
   try {

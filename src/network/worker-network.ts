@@ -110,92 +110,76 @@ interface Planned {
   twin?: boolean;
 }
 
+/** One configured listener on this worker: what it was built from and the listeners serving it. */
+interface Entry {
+  name: string;
+  /** The listener's config as JSON: a reload keeps an entry whose config did not change. */
+  fingerprint: string;
+  planned: Planned[];
+  /** Its connections' go-away scope (absent when the worker has no downstream drain). */
+  drain?: { goAwayAll(): void; release(): void };
+}
+
+/** The go-away registry the proxy filter reads from the worker services (src/stream/drain.ts). */
+interface DrainScopes {
+  scope(): { goAwayAll(): void; release(): void };
+}
+
+/** What a reload changed on this worker's listeners. */
+export interface ListenerChanges {
+  added: string[];
+  changed: string[];
+  removed: string[];
+  unchanged: string[];
+}
+
+/**
+ * A reload staged by prepare(): listeners built (filter configs validated) but nothing bound yet.
+ * bind() starts the new ones (an error stops what it started and changes nothing); retire() then
+ * stops the replaced and removed ones accepting and tells their connections to go away.
+ */
+export interface ListenerPlan {
+  readonly changes: ListenerChanges;
+  bind(bound: readonly ListenerReady[]): Promise<ListenerReady[]>;
+  retire(onEmpty?: (listener: string) => void): Promise<void>;
+  /** Drops what prepare() built when the reload fails before bind(). */
+  abort(): void;
+}
+
 export class WorkerNetwork<D = unknown> {
   readonly inProcess = new InProcessListeners();
-  readonly #planned: Planned[] = [];
+  /** Builds one listener config's entry (kept as a closure, so the class does not vary with D). */
+  readonly #build: (l: ListenerConfigInput, i: number) => Entry | null;
+  #entries = new Map<string, Entry>();
+  /** Listeners a reload replaced or removed that still hold connections; dropped once empty. */
+  readonly #retired = new Set<{ entry: Entry; onEmpty?: () => void }>();
   #started: ListenerBase[] = [];
+  #retireTimer: NodeJS.Timeout | null = null;
 
   constructor(opts: WorkerNetworkOptions<D>) {
-    const runLoop = opts.runLoop;
+    this.#build = (l, i) => buildEntry(opts, this.inProcess, l, i);
     opts.listeners.forEach((l, i) => {
-      const path = `listeners[${i}]`;
-      const where = this.#addressOf(l, path);
-      if ((where.kind === 'unix' || where.kind === 'drpc') && opts.workerIndex !== 0) {
-        // One fd per path: worker 0 serves Unix and dRPC listeners.
-        log.debug(`listener ${l.name}: ${where.kind} socket served by worker 0; skipped on worker ${opts.workerIndex}`);
-        return;
-      }
-      const chain = l.filter_chains[0];
-      if (chain === undefined) throw new Error(`${path}.filter_chains: a listener needs a filter chain`);
-      if (l.filter_chains.length > 1) log.warn(`listener ${l.name}: only the first filter chain is used`);
-      const factoryCtx: FactoryContext<D> = { workerIndex: opts.workerIndex, listenerName: l.name, services: opts.services };
-      const filterPath = (j: number): string => chain.filters[j]!.path || `${path}.filter_chains[0].filters[${j}].config`;
-      const filterChain: ChainInstaller[] =
-        where.kind === 'drpc' ? [] : chain.filters.map((f, j) => opts.networkFilters.require(f.type).create(f.config ?? {}, filterPath(j), factoryCtx));
-      const listenerFilters = (l.listener_filters ?? []).map((f, j) => {
-        if (opts.listenerFilters === undefined) throw new Error(`${path}.listener_filters[${j}]: no listener filters are registered`);
-        return opts.listenerFilters.require(f.type).create(f.config ?? {}, f.path || `${path}.listener_filters[${j}].config`);
-      });
-      const idle = l.idle_timeout_ms ?? l.connection_idle_timeout;
-      const max = l.max_connections ?? opts.maxConnections;
-      const settings: ListenerSettings = {
-        name: l.name,
-        address: l.address,
-        runLoop,
-        filterChain,
-        listenerFilters,
-        ...(idle !== undefined ? { idleTimeoutMs: idle } : {}),
-        ...(max !== undefined ? { maxConnections: max } : {}),
-        ...(opts.readMode !== undefined ? { readMode: opts.readMode } : {}),
-      };
-      if (where.kind === 'tcp') {
-        const tcp = new TcpListener({
-          ...settings,
-          host: where.host,
-          port: where.port,
-          ...(opts.reusePort !== undefined ? { reusePort: opts.reusePort } : {}),
-        });
-        this.#planned.push({ listener: tcp, ephemeral: where.port === 0 });
-        this.#addTwin(settings, l.name);
-      } else if (where.kind === 'unix') {
-        this.#planned.push({ listener: new UnixListener({ ...settings, path: where.path }), ephemeral: false });
-        this.#addTwin(settings, l.name);
-      } else if (where.kind === 'drpc') {
-        const only = chain.filters.length === 1 ? opts.networkFilters.require(chain.filters[0]!.type) : undefined;
-        if (only === undefined || !providesListener(only)) {
-          throw new Error(`${path}.filter_chains[0].filters: a drpc: listener takes exactly one filter, "drpc" (got ${chain.filters.map((f) => f.type).join(', ') || 'none'})`);
-        }
-        const listener = only.createListener(chain.filters[0]!.config ?? {}, filterPath(0), factoryCtx, { ...settings, socketPath: where.path, listenerPath: path });
-        this.#planned.push({ listener, ephemeral: false });
-      } else {
-        const names = where.name === l.name ? [l.name] : [l.name, where.name];
-        this.#planned.push({ listener: new InProcessListener(settings, this.inProcess, names), ephemeral: false });
-      }
+      const entry = this.#build(l, i);
+      if (entry !== null) this.#entries.set(l.name, entry);
     });
   }
 
-  /**
-   * Layotto configs let a channel dial a socket listener by its name (its egress listener listens on
-   * TCP and is reached through net.Pipe); the twin serves those dials with the same filter chain.
-   */
-  #addTwin(settings: ListenerSettings, name: string): void {
-    this.#planned.push({ listener: new InProcessListener(settings, this.inProcess, [name]), ephemeral: false, twin: true });
+  #planned(): Planned[] {
+    const out: Planned[] = [];
+    for (const e of this.#entries.values()) out.push(...e.planned);
+    return out;
   }
 
-  #addressOf(l: ListenerConfigInput, path: string): ListenAddress {
-    if (l.bind_port === false) return { kind: 'inproc', name: l.name };
-    const ep = l.endpoint;
-    if (ep !== undefined) return ep.kind === 'inprocess' ? { kind: 'inproc', name: ep.name } : ep;
-    try {
-      return parseListenAddress(l.address);
-    } catch (err) {
-      throw new Error(`${path}.address: ${(err as Error).message}`, { cause: err });
-    }
+  /** Every listener in service and retired-but-not-empty, for counting and closing connections. */
+  #all(): ListenerBase[] {
+    const out = this.#planned().map((p) => p.listener);
+    for (const r of this.#retired) for (const p of r.entry.planned) out.push(p.listener);
+    return out;
   }
 
   /** The listeners built for this worker (Unix ones only on worker 0). */
   listeners(): ListenerBase[] {
-    return this.#planned.map((p) => p.listener);
+    return this.#planned().map((p) => p.listener);
   }
 
   /**
@@ -204,24 +188,147 @@ export class WorkerNetwork<D = unknown> {
    * one listener cannot start.
    */
   async start(bound: readonly ListenerReady[] = []): Promise<ListenerReady[]> {
+    try {
+      return await this.#startAll(this.#planned(), bound, new Map());
+    } catch (err) {
+      await this.stopAccepting();
+      throw err;
+    }
+  }
+
+  /** Starts `planned` in order; on a failure stops those it started and rethrows. */
+  async #startAll(planned: readonly Planned[], bound: readonly ListenerReady[], keepPort: ReadonlyMap<string, number>): Promise<ListenerReady[]> {
     const ready: ListenerReady[] = [];
-    for (const p of this.#planned) {
+    const startedHere: ListenerBase[] = [];
+    for (const p of planned) {
       const l = p.listener;
       if (p.ephemeral && l instanceof TcpListener) {
         const other = bound.find((b) => b.name === l.name);
-        const port = other === undefined ? undefined : Number(/:(\d+)$/.exec(other.address)?.[1]);
+        const port = other === undefined ? keepPort.get(l.name) : Number(/:(\d+)$/.exec(other.address)?.[1]);
         if (port !== undefined && Number.isInteger(port) && port > 0) l.setPortOverride(port);
       }
       try {
         await l.start();
       } catch (err) {
-        await this.stopAccepting();
+        await Promise.all(startedHere.map((s) => s.stopAccepting()));
+        this.#started = this.#started.filter((s) => !startedHere.includes(s));
         throw err;
       }
+      startedHere.push(l);
       this.#started.push(l);
       if (p.twin !== true) ready.push({ name: l.name, address: l.address });
     }
     return ready;
+  }
+
+  /**
+   * Stages a reload of the listeners: entries whose config is unchanged are kept as they are (same fds,
+   * same connections); new and changed ones are built now, so a bad filter config throws here with
+   * nothing changed. See ListenerPlan for the rest.
+   */
+  prepare(listeners: readonly ListenerConfigInput[]): ListenerPlan {
+    const next = new Map<string, Entry>();
+    const fresh: Entry[] = [];
+    const changes: ListenerChanges = { added: [], changed: [], removed: [], unchanged: [] };
+    try {
+      listeners.forEach((l, i) => {
+        const old = this.#entries.get(l.name);
+        if (old !== undefined && old.fingerprint === JSON.stringify(l)) {
+          next.set(l.name, old);
+          changes.unchanged.push(l.name);
+          return;
+        }
+        const entry = this.#build(l, i);
+        if (entry === null) return;
+        next.set(l.name, entry);
+        fresh.push(entry);
+        (old === undefined ? changes.added : changes.changed).push(l.name);
+      });
+    } catch (err) {
+      for (const e of fresh) e.drain?.release();
+      throw err;
+    }
+    const replaced = [...this.#entries.values()].filter((e) => next.get(e.name) !== e);
+    for (const e of replaced) if (!next.has(e.name)) changes.removed.push(e.name);
+    let bound = false;
+    return {
+      changes,
+      bind: async (others) => {
+        // A changed port-0 listener keeps the port it had, so its clients reach the new one.
+        const keepPort = new Map<string, number>();
+        for (const e of replaced) for (const p of e.planned) if (p.listener instanceof TcpListener && p.listener.port > 0) keepPort.set(e.name, p.listener.port);
+        // Sockets other than TCP cannot share their address with the listener they replace: that one
+        // stops first. TCP ones bind beside it (SO_REUSEPORT), so no connection is refused meanwhile.
+        const ready: ListenerReady[] = [];
+        const newPlanned = fresh.flatMap((e) => e.planned);
+        const tcpFirst = newPlanned.filter((p) => p.listener instanceof TcpListener);
+        const rest = newPlanned.filter((p) => !(p.listener instanceof TcpListener));
+        try {
+          ready.push(...(await this.#startAll(tcpFirst, others, keepPort)));
+        } catch (err) {
+          for (const e of fresh) e.drain?.release();
+          throw err;
+        }
+        // The replaced entries' in-process, Unix and dRPC listeners give their names and paths up now.
+        await Promise.all(replaced.flatMap((e) => e.planned.filter((p) => !(p.listener instanceof TcpListener)).map((p) => p.listener.stopAccepting())));
+        try {
+          ready.push(...(await this.#startAll(rest, others, keepPort)));
+        } catch (err) {
+          await Promise.all(tcpFirst.map((p) => p.listener.stopAccepting()));
+          // Put the replaced ones back: their TCP fds never closed, the rest bind again.
+          await Promise.all(replaced.flatMap((e) => e.planned.filter((p) => !(p.listener instanceof TcpListener)).map((p) => p.listener.start())));
+          for (const e of fresh) e.drain?.release();
+          throw err;
+        }
+        bound = true;
+        this.#entries = next;
+        return ready;
+      },
+      abort: () => {
+        if (!bound) for (const e of fresh) e.drain?.release();
+      },
+      retire: async (onEmpty) => {
+        if (!bound) return;
+        for (const e of replaced) {
+          await Promise.all(e.planned.map((p) => p.listener.stopAccepting()));
+          this.#started = this.#started.filter((s) => !e.planned.some((p) => p.listener === s));
+          // Idle keep-alive connections close now, busy ones after their response (Connection: close).
+          e.drain?.goAwayAll();
+          this.#retired.add({ entry: e, ...(onEmpty !== undefined ? { onEmpty: () => onEmpty(e.name) } : {}) });
+        }
+        this.#sweepRetired();
+      },
+    };
+  }
+
+  /** Drops retired listeners whose last connection ended (polled while any remain). */
+  #sweepRetired(): void {
+    for (const r of this.#retired) {
+      if (r.entry.planned.some((p) => p.listener.stats().activeConnections > 0)) continue;
+      this.#retired.delete(r);
+      r.entry.drain?.release();
+      r.onEmpty?.();
+      log.debug(`listener ${r.entry.name}: retired listener has no connection left`);
+    }
+    if (this.#retired.size > 0 && this.#retireTimer === null) {
+      this.#retireTimer = setTimeout(() => {
+        this.#retireTimer = null;
+        this.#sweepRetired();
+      }, 200);
+      this.#retireTimer.unref();
+    }
+  }
+
+  /** Every listener in service on this worker and its address (twins left out), as start() reports them. */
+  boundListeners(): ListenerReady[] {
+    return this.#planned()
+      .filter((p) => p.twin !== true)
+      .map((p) => ({ name: p.listener.name, address: p.listener.address }));
+  }
+
+  /** Names of the listeners a reload retired that still hold connections. */
+  retiredListeners(): string[] {
+    return [...this.#retired].map((r) => r.entry.name);
   }
 
   async stopAccepting(): Promise<void> {
@@ -232,26 +339,34 @@ export class WorkerNetwork<D = unknown> {
 
   activeConnections(): number {
     let n = 0;
-    for (const p of this.#planned) n += p.listener.stats().activeConnections;
+    for (const l of this.#all()) n += l.stats().activeConnections;
     return n;
   }
 
   closeConnections(reason: string): void {
-    for (const p of this.#planned) p.listener.closeConnections(reason);
+    for (const l of this.#all()) l.closeConnections(reason);
   }
 
-  /** One entry per configured listener; a twin's connections count toward its socket listener. */
+  /**
+   * One entry per configured listener; a twin's connections count toward its socket listener, and so
+   * do those of the listener a reload replaced while they last.
+   */
   listenerStats(): ListenerStats[] {
     const out: ListenerStats[] = [];
-    for (const p of this.#planned) if (p.twin !== true) out.push(p.listener.stats());
-    for (const p of this.#planned) {
-      if (p.twin !== true) continue;
-      const twin = p.listener.stats();
-      const owner = out.find((s) => s.name === twin.name);
-      if (owner === undefined) continue;
-      owner.activeConnections += twin.activeConnections;
-      owner.totalConnections += twin.totalConnections;
-      owner.rejectedConnections += twin.rejectedConnections;
+    const planned = this.#planned();
+    for (const p of planned) if (p.twin !== true) out.push(p.listener.stats());
+    const extra: ListenerBase[] = planned.filter((p) => p.twin === true).map((p) => p.listener);
+    for (const r of this.#retired) for (const p of r.entry.planned) extra.push(p.listener);
+    for (const l of extra) {
+      const s = l.stats();
+      const owner = out.find((o) => o.name === s.name);
+      if (owner === undefined) {
+        if (s.activeConnections > 0) out.push({ ...s });
+        continue;
+      }
+      owner.activeConnections += s.activeConnections;
+      owner.totalConnections += s.totalConnections;
+      owner.rejectedConnections += s.rejectedConnections;
     }
     return out;
   }
@@ -275,4 +390,89 @@ export class WorkerNetwork<D = unknown> {
 
   /** Dials an in-process listener on this worker (what a Layotto channel does). */
   readonly dialInProcess = (name: string): RingEndpoint => this.inProcess.dial(name);
+}
+
+/** Builds the listeners of one config entry (filter chains validated); null when another worker serves it. */
+function buildEntry<D>(opts: WorkerNetworkOptions<D>, inProcess: InProcessListeners, l: ListenerConfigInput, i: number): Entry | null {
+  const runLoop = opts.runLoop;
+  const path = `listeners[${i}]`;
+  const where = addressOf(l, path);
+  if ((where.kind === 'unix' || where.kind === 'drpc') && opts.workerIndex !== 0) {
+    // One fd per path: worker 0 serves Unix and dRPC listeners.
+    log.debug(`listener ${l.name}: ${where.kind} socket served by worker 0; skipped on worker ${opts.workerIndex}`);
+    return null;
+  }
+  const chain = l.filter_chains[0];
+  if (chain === undefined) throw new Error(`${path}.filter_chains: a listener needs a filter chain`);
+  if (l.filter_chains.length > 1) log.warn(`listener ${l.name}: only the first filter chain is used`);
+  const drains = (opts.services as { downstreamDrain?: DrainScopes } | null)?.downstreamDrain;
+  const drain = typeof drains?.scope === 'function' ? drains.scope() : undefined;
+  // Each listener's connections get their own go-away scope, so a reload can retire one listener.
+  const services: D = drain === undefined ? opts.services : { ...opts.services, downstreamDrain: drain };
+  const factoryCtx: FactoryContext<D> = { workerIndex: opts.workerIndex, listenerName: l.name, services };
+  const filterPath = (j: number): string => chain.filters[j]!.path || `${path}.filter_chains[0].filters[${j}].config`;
+  const planned: Planned[] = [];
+  try {
+    const filterChain: ChainInstaller[] =
+      where.kind === 'drpc' ? [] : chain.filters.map((f, j) => opts.networkFilters.require(f.type).create(f.config ?? {}, filterPath(j), factoryCtx));
+    const listenerFilters = (l.listener_filters ?? []).map((f, j) => {
+      if (opts.listenerFilters === undefined) throw new Error(`${path}.listener_filters[${j}]: no listener filters are registered`);
+      return opts.listenerFilters.require(f.type).create(f.config ?? {}, f.path || `${path}.listener_filters[${j}].config`);
+    });
+    const idle = l.idle_timeout_ms ?? l.connection_idle_timeout;
+    const max = l.max_connections ?? opts.maxConnections;
+    const settings: ListenerSettings = {
+      name: l.name,
+      address: l.address,
+      runLoop,
+      filterChain,
+      listenerFilters,
+      ...(idle !== undefined ? { idleTimeoutMs: idle } : {}),
+      ...(max !== undefined ? { maxConnections: max } : {}),
+      ...(opts.readMode !== undefined ? { readMode: opts.readMode } : {}),
+    };
+    const twin = (): void => {
+      // Layotto configs let a channel dial a socket listener by its name (its egress listener listens
+      // on TCP and is reached through net.Pipe); the twin serves those dials with the same chain.
+      planned.push({ listener: new InProcessListener(settings, inProcess, [l.name]), ephemeral: false, twin: true });
+    };
+    if (where.kind === 'tcp') {
+      const tcp = new TcpListener({
+        ...settings,
+        host: where.host,
+        port: where.port,
+        ...(opts.reusePort !== undefined ? { reusePort: opts.reusePort } : {}),
+      });
+      planned.push({ listener: tcp, ephemeral: where.port === 0 });
+      twin();
+    } else if (where.kind === 'unix') {
+      planned.push({ listener: new UnixListener({ ...settings, path: where.path }), ephemeral: false });
+      twin();
+    } else if (where.kind === 'drpc') {
+      const only = chain.filters.length === 1 ? opts.networkFilters.require(chain.filters[0]!.type) : undefined;
+      if (only === undefined || !providesListener(only)) {
+        throw new Error(`${path}.filter_chains[0].filters: a drpc: listener takes exactly one filter, "drpc" (got ${chain.filters.map((f) => f.type).join(', ') || 'none'})`);
+      }
+      const listener = only.createListener(chain.filters[0]!.config ?? {}, filterPath(0), factoryCtx, { ...settings, socketPath: where.path, listenerPath: path });
+      planned.push({ listener, ephemeral: false });
+    } else {
+      const names = where.name === l.name ? [l.name] : [l.name, where.name];
+      planned.push({ listener: new InProcessListener(settings, inProcess, names), ephemeral: false });
+    }
+  } catch (err) {
+    drain?.release();
+    throw err;
+  }
+  return { name: l.name, fingerprint: JSON.stringify(l), planned, ...(drain !== undefined ? { drain } : {}) };
+}
+
+function addressOf(l: ListenerConfigInput, path: string): ListenAddress {
+  if (l.bind_port === false) return { kind: 'inproc', name: l.name };
+  const ep = l.endpoint;
+  if (ep !== undefined) return ep.kind === 'inprocess' ? { kind: 'inproc', name: ep.name } : ep;
+  try {
+    return parseListenAddress(l.address);
+  } catch (err) {
+    throw new Error(`${path}.address: ${(err as Error).message}`, { cause: err });
+  }
 }

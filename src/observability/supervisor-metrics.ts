@@ -4,7 +4,7 @@
  * main thread's registry (process metrics from prom-client's default collectors — CPU and memory of
  * the whole process, all threads — and the supervisor's own gauges), in Prometheus' text format.
  */
-import { AggregatorRegistry, Gauge, Registry, collectDefaultMetrics, type PrometheusContentType } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics, type PrometheusContentType } from 'prom-client';
 import type { MetricFamily } from '../types/observability.js';
 
 export interface SupervisorMetricsSources {
@@ -14,6 +14,10 @@ export interface SupervisorMetricsSources {
   crossWorkerPipes(): number;
   /** Respawns since start, per worker index. */
   respawns(): readonly number[];
+  /** Config reloads since start, by result (applied, unchanged, invalid, failed). */
+  configReloads?(): Readonly<Record<string, number>>;
+  /** The config version in force (1 at start, +1 per applied reload). */
+  configVersion?(): number;
 }
 
 export interface Exposition {
@@ -56,6 +60,30 @@ export class SupervisorMetrics {
         src.respawns().forEach((n, i) => this.set({ worker: String(i) }, n));
       },
     });
+    const reloads = src.configReloads;
+    if (reloads !== undefined) {
+      new Counter({
+        name: 'ringside_config_reloads_total',
+        help: 'Config reloads (SIGHUP, admin POST /reload) by result: applied, unchanged, invalid (nothing changed), failed (a worker could not apply it).',
+        labelNames: ['result'],
+        registers: [r],
+        collect() {
+          this.reset();
+          for (const [result, n] of Object.entries(reloads())) this.inc({ result }, n);
+        },
+      });
+    }
+    const version = src.configVersion;
+    if (version !== undefined) {
+      new Gauge({
+        name: 'ringside_config_version',
+        help: 'The config version in force on every worker (1 at start, +1 per applied reload).',
+        registers: [r],
+        collect() {
+          this.set(version());
+        },
+      });
+    }
   }
 
   /** The text exposition of `perWorker` (the families of each worker that answered) and main's own. */

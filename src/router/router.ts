@@ -138,27 +138,87 @@ export interface RoutersOptions {
   path?: string;
 }
 
-/** Every router of the config, by `router_config_name`. Built once per worker; immutable after. */
+/**
+ * The router a `proxy` filter holds: a stable handle whose compiled table a reload replaces. The swap
+ * is one field assignment, so a request sees either the old table or the new one, never a mix; a
+ * request that already matched keeps its RouteMatch (and cluster name) to the end.
+ */
+class RouterHandle implements Router {
+  readonly name: string;
+  current: Router;
+
+  constructor(router: Router) {
+    this.name = router.name;
+    this.current = router;
+  }
+
+  match(ctx: RouteMatchContext): RouteMatch | null {
+    return this.current.match(ctx);
+  }
+}
+
+/** A router that matches nothing (a handle whose router a reload removed: every request is 404). */
+const removedRouter = (name: string): Router => ({ name, match: () => null });
+
+/** Every router of the config, by `router_config_name`; a reload swaps their tables in place. */
 export class Routers {
-  readonly #byName = new Map<string, Router>();
+  readonly #byName = new Map<string, RouterHandle>();
+  /** Handles of routers a staged reload adds (prepare → swap). */
+  readonly #pending = new Map<string, RouterHandle>();
+  readonly #random: () => number;
+  readonly #base: string;
 
   /** Throws an Error naming the JSON path and the reason when the config cannot be compiled. */
   constructor(routers: readonly RouterConfig[], opts: RoutersOptions = {}) {
     // Math.random is V8's xorshift128+ over a refilled cache: cheap enough per request, no state here.
-    const random = opts.random ?? Math.random;
-    const base = opts.path ?? 'routers';
+    this.#random = opts.random ?? Math.random;
+    this.#base = opts.path ?? 'routers';
+    for (const [name, router] of this.#compile(routers)) this.#byName.set(name, new RouterHandle(router));
+  }
+
+  #compile(routers: readonly RouterConfig[]): Map<string, Router> {
+    const out = new Map<string, Router>();
     routers.forEach((cfg, i) => {
-      const path = `${base}[${i}]`;
-      if (this.#byName.has(cfg.router_config_name)) {
+      const path = `${this.#base}[${i}]`;
+      if (out.has(cfg.router_config_name)) {
         throw configError(`${path}.router_config_name`, `duplicate router "${cfg.router_config_name}"`);
       }
-      this.#byName.set(cfg.router_config_name, new RouterImpl(cfg, path, random));
+      out.set(cfg.router_config_name, new RouterImpl(cfg, path, this.#random));
     });
+    return out;
+  }
+
+  /**
+   * Compiles `routers` (throwing, with nothing changed, when one cannot be) and returns the swap that
+   * puts them in force: handles already held by proxy filters see the new tables from their next
+   * request; a router no longer configured matches nothing; a new one gets a handle (get() hands it
+   * out before the swap, so a listener built for the same reload can hold it).
+   */
+  prepare(routers: readonly RouterConfig[]): { swap(): void; abort(): void } {
+    const next = this.#compile(routers);
+    // Handles for new names exist from now, so listeners built for the same reload can hold them.
+    for (const [name, router] of next) if (!this.#byName.has(name)) this.#pending.set(name, new RouterHandle(router));
+    return {
+      swap: () => {
+        for (const [name, handle] of this.#byName) {
+          if (next.has(name)) continue;
+          handle.current = removedRouter(name);
+          this.#byName.delete(name);
+        }
+        for (const [name, router] of next) {
+          const handle = this.#byName.get(name) ?? this.#pending.get(name)!;
+          handle.current = router;
+          this.#byName.set(name, handle);
+        }
+        this.#pending.clear();
+      },
+      abort: () => this.#pending.clear(),
+    };
   }
 
   /** Called once when a proxy filter is built, so requests skip the name lookup. */
   get(name: string): Router | undefined {
-    return this.#byName.get(name);
+    return this.#byName.get(name) ?? this.#pending.get(name);
   }
 
   has(name: string): boolean {

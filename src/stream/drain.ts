@@ -8,7 +8,25 @@ import type { ServerStreamConnection } from '../types/stream.js';
 
 export class DownstreamDrain {
   readonly #live = new Set<ServerStreamConnection>();
+  /** Per-listener scopes: a reload retires one listener's connections, a drain reaches them all. */
+  readonly #scopes = new Set<DownstreamDrain>();
+  #parent: DownstreamDrain | null = null;
   #draining = false;
+
+  /** A scope for one listener: its goAwayAll reaches only its connections; the parent's reaches it too. */
+  scope(): DownstreamDrain {
+    const s = new DownstreamDrain();
+    s.#parent = this;
+    this.#scopes.add(s);
+    if (this.#draining) s.goAwayAll();
+    return s;
+  }
+
+  /** Detaches a scope whose listener is gone. */
+  release(): void {
+    if (this.#parent !== null) this.#parent.#scopes.delete(this);
+    this.#parent = null;
+  }
 
   get draining(): boolean {
     return this.#draining;
@@ -35,5 +53,6 @@ export class DownstreamDrain {
   goAwayAll(): void {
     this.#draining = true;
     for (const c of [...this.#live]) c.goAway();
+    for (const s of [...this.#scopes]) s.goAwayAll();
   }
 }

@@ -5,7 +5,10 @@
  *   GET  /ready  200 once every listener accepts (stage running), 503 otherwise
  *   GET  /stats  the workers' WorkerStats plus their sum, collected over comlink
  *   GET  /metrics  Prometheus text format, every worker aggregated (src/observability/)
- *   GET  /api/v1/config_dump  the running config as JSON, secrets redacted (MOSN's config_dump)
+ *   GET  /api/v1/config_dump  the running config as JSON, secrets redacted (MOSN's config_dump);
+ *                             its version in the x-ringside-config-version header
+ *   POST /reload  re-reads the config file and applies it (as SIGHUP): 200 applied or unchanged,
+ *                 400 invalid (nothing changed; issues with their JSON paths), 500 a worker failed
  *   POST /drain  starts the same graceful drain as SIGTERM; answers 202 at once
  *   POST /test/crash?worker=i&mode=throw|fatal   only with RINGSIDE_TEST_HOOKS=1
  *
@@ -16,6 +19,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { logger } from '../common/log.js';
 import { AdminGuard, adminExposureWarning } from './admin-guard.js';
+import type { ReloadOutcome } from './reload.js';
 
 const log = logger('admin');
 
@@ -24,6 +28,10 @@ export interface AdminBackend {
   stats(): Promise<unknown>;
   metrics(): Promise<{ contentType: string; body: string }>;
   configDump(): unknown;
+  /** The config version in force (header x-ringside-config-version on config_dump). */
+  configVersion?: () => number;
+  /** Re-reads and applies the config file (POST /reload). */
+  reload?: (reason: string) => Promise<ReloadOutcome>;
   drain(reason: string): void;
   /** Present only when test hooks are on. */
   crash?: (worker: number, mode: 'throw' | 'fatal') => Promise<void>;
@@ -88,8 +96,17 @@ export class AdminServer {
         res.end(body);
         return;
       }
-      case 'GET /api/v1/config_dump':
-        return send(res, 200, this.#backend.configDump());
+      case 'GET /api/v1/config_dump': {
+        const version = this.#backend.configVersion?.();
+        return send(res, 200, this.#backend.configDump(), version === undefined ? {} : { 'x-ringside-config-version': String(version) });
+      }
+      case 'POST /reload': {
+        const reload = this.#backend.reload;
+        if (reload === undefined) return send(res, 404, { error: 'not found' });
+        const outcome = await reload('admin POST /reload');
+        const status = outcome.result === 'invalid' ? 400 : outcome.result === 'failed' ? 500 : 200;
+        return send(res, status, outcome);
+      }
       case 'POST /drain':
         send(res, 202, { draining: true });
         this.#backend.drain('admin POST /drain');
@@ -107,10 +124,10 @@ export class AdminServer {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
   const data = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) });
   res.end(data);
 }
 

@@ -22,6 +22,9 @@ import { PipeRegistry } from './pipe-registry.js';
 import { SupervisorMetrics, type Exposition } from '../observability/supervisor-metrics.js';
 import { redactConfig } from '../observability/config-dump.js';
 import type { MetricFamily } from '../types/observability.js';
+import type { LoadedConfig, RingsideConfig } from '../config/types.js';
+import { ConfigError } from '../config/errors.js';
+import { configHash, restartOnlyChanges, type ConfigVersion, type ReloadOutcome, type ReloadResult } from './reload.js';
 
 const log = logger('supervisor');
 
@@ -47,6 +50,13 @@ export interface SupervisorOptions {
   testHooks?: boolean;
   /** Ends the process once a signal- or admin-started drain is over (process.exit in the CLI). */
   exit?: (code: number) => void;
+  /**
+   * Reads and validates the config again (the start-up loader on the same file) for a reload —
+   * SIGHUP or admin POST /reload. Without it the supervisor cannot reload.
+   */
+  reloadConfig?: () => LoadedConfig;
+  /** Where the start-up config came from (reported with the config version). */
+  configSource?: string;
 }
 
 export interface ReadyReport {
@@ -58,6 +68,8 @@ export interface ReadyReport {
 
 export interface AggregateStats {
   stage: string;
+  /** The config in force on every worker. */
+  config: ConfigVersion;
   workers: (WorkerStats | { workerIndex: number; down: string })[];
   total: {
     activeConnections: number;
@@ -84,10 +96,18 @@ export class Supervisor {
   #bound: ListenerReady[] = [];
   #admin: AdminServer | null = null;
   #drain: Promise<void> | null = null;
+  /** The config every worker runs; a reload replaces it, a respawned worker boots with it. */
+  #config: unknown;
+  #version: ConfigVersion;
+  /** Reloads run one after another: a second SIGHUP waits for the first. */
+  #reloading: Promise<unknown> = Promise.resolve();
+  readonly #reloads: Record<ReloadResult, number> = { applied: 0, unchanged: 0, invalid: 0, failed: 0 };
 
   constructor(opts: SupervisorOptions) {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError(`workers must be an integer ≥ 1, got ${opts.workers}`);
     this.#opts = opts;
+    this.#config = opts.config;
+    this.#version = { version: 1, hash: configHash(opts.config), source: opts.configSource ?? 'config', applied_at: new Date().toISOString() };
     this.#entry = opts.entry ?? new URL('../../workers/dataplane.js', import.meta.url);
     this.#boardBuffer = LoadBoard.allocate(opts.workers);
     this.#board = new LoadBoard(this.#boardBuffer);
@@ -141,6 +161,100 @@ export class Supervisor {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    process.on('SIGHUP', () => void this.reload('SIGHUP'));
+  }
+
+  /** The config version in force. */
+  get configVersion(): ConfigVersion {
+    return { ...this.#version };
+  }
+
+  /**
+   * Re-reads the config file, validates it fully (an invalid file changes nothing) and applies it on
+   * every live worker: the first live worker binds first (new port-0 listeners get their port there),
+   * the others bind the same addresses. A worker that cannot apply it makes the whole reload fail and
+   * the workers that had applied it go back to the previous config. Workers that are down respawn with
+   * whatever config is in force when they boot.
+   */
+  reload(reason: string): Promise<ReloadOutcome> {
+    const run = this.#reloading.then(() => this.#runReload(reason));
+    this.#reloading = run.catch(() => {});
+    return run;
+  }
+
+  async #runReload(reason: string): Promise<ReloadOutcome> {
+    const outcome = (result: ReloadResult, extra: Partial<ReloadOutcome> = {}): ReloadOutcome => {
+      this.#reloads[result]++;
+      return { result, version: this.configVersion, ...extra };
+    };
+    if (this.#opts.reloadConfig === undefined) return outcome('failed', { error: 'this supervisor was started without a config loader' });
+    if (this.stages.stage !== Stage.Running) return outcome('failed', { error: `not running (stage ${this.stages.name})` });
+    let loaded: LoadedConfig;
+    try {
+      loaded = this.#opts.reloadConfig();
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        log.warn(`reload (${reason}): invalid config ${err.source}; nothing changed\n${err.message}`);
+        return outcome('invalid', { issues: [...err.issues] });
+      }
+      const error = err instanceof Error ? err.message : String(err);
+      log.warn(`reload (${reason}): cannot load the config: ${error}; nothing changed`);
+      return outcome('invalid', { issues: [{ path: '', message: error }] });
+    }
+    const restart = restartOnlyChanges(this.#config as RingsideConfig, loaded.config);
+    if (restart.length > 0) {
+      log.warn(`reload (${reason}): refused, nothing changed:\n${restart.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
+      return outcome('invalid', { issues: restart, warnings: loaded.warnings });
+    }
+    for (const w of loaded.warnings) log.warn(`config ${loaded.source}: ${w}`);
+    const hash = configHash(loaded.config);
+    if (hash === this.#version.hash) {
+      log.info(`reload (${reason}): config unchanged (version ${this.#version.version})`);
+      return outcome('unchanged', { warnings: loaded.warnings });
+    }
+    const error = await this.#applyEverywhere(loaded.config);
+    if (error !== null) {
+      log.error(`reload (${reason}) failed; version ${this.#version.version} stays in force: ${error}`);
+      return outcome('failed', { error, warnings: loaded.warnings });
+    }
+    this.#config = loaded.config;
+    this.#version = { version: this.#version.version + 1, hash, source: loaded.source, applied_at: new Date().toISOString() };
+    log.info(`reload (${reason}): config version ${this.#version.version} (${hash}) in force on every worker`);
+    return outcome('applied', { warnings: loaded.warnings });
+  }
+
+  /** Applies `config` on every live worker, first one first; null, or why it failed (after rolling back). */
+  async #applyEverywhere(config: unknown): Promise<string | null> {
+    const live = this.#slots.filter((s) => s.alive);
+    const done: WorkerSlot[] = [];
+    const previousBound = this.#bound;
+    let bound: ListenerReady[] = [];
+    try {
+      const first = live[0];
+      if (first !== undefined) {
+        bound = await first.call((c) => c.apply(config, []));
+        done.push(first);
+      }
+      await Promise.all(
+        live.slice(1).map(async (slot) => {
+          await slot.call((c) => c.apply(config, bound));
+          done.push(slot);
+        }),
+      );
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      // The workers that applied it go back, so every worker serves one config.
+      await Promise.all(
+        done.map((slot) =>
+          slot.call((c) => c.apply(this.#config, previousBound)).catch((e: unknown) => {
+            log.error(`worker/${slot.index}: could not go back to the previous config`, e);
+          }),
+        ),
+      );
+      return why;
+    }
+    if (live.length > 0) this.#bound = bound;
+    return null;
   }
 
   #exit(code: number): void {
@@ -180,7 +294,7 @@ export class Supervisor {
         for (const key of Object.keys(sum) as (keyof ActorKindStats)[]) sum[key] += s[key];
       }
     }
-    return { stage: this.stages.name, workers, total };
+    return { stage: this.stages.name, config: this.configVersion, workers, total };
   }
 
   /**
@@ -192,6 +306,8 @@ export class Supervisor {
       configuredWorkers: () => this.#slots.length,
       crossWorkerPipes: () => this.#pipes.openCount(),
       respawns: () => this.#respawns,
+      configReloads: () => this.#reloads,
+      configVersion: () => this.#version.version,
     });
     const answers = await Promise.all(
       this.#slots.map(async (slot): Promise<MetricFamily[] | null> => {
@@ -217,7 +333,7 @@ export class Supervisor {
 
   /** The config every worker runs, secrets replaced (admin GET /api/v1/config_dump). */
   configDump(): unknown {
-    return redactConfig(this.#opts.config);
+    return redactConfig(this.#config);
   }
 
   /** Resizes every worker's offload pool (WorkerControl.resizeOffloadPool). */
@@ -230,7 +346,7 @@ export class Supervisor {
     return slot.spawn({
       entry: this.#entry,
       workerCount: this.#slots.length,
-      config: this.#opts.config,
+      config: this.#config,
       loadBoard: this.#boardBuffer,
       onMesh: (msg) => this.#relay(msg),
       onUnexpectedExit: (cause) => this.#crashed(slot, cause),
@@ -345,6 +461,8 @@ export class Supervisor {
       stats: () => this.stats(),
       metrics: () => this.metrics(),
       configDump: () => this.configDump(),
+      configVersion: () => this.#version.version,
+      reload: (reason) => this.reload(reason),
       drain: (reason) => this.#drainThenExit(reason),
     };
     if (this.#opts.testHooks === true) {

@@ -2,7 +2,7 @@
  * Every message that crosses a thread boundary, in one module.
  *
  *   main (supervisor) ──workerData: WorkerBoot──────────────▶ worker i
- *   main ──comlink: WorkerControl (start, drain, stats, metrics, resize)──▶ worker i
+ *   main ──comlink: WorkerControl (start, apply, drain, stats, metrics, resize)──▶ worker i
  *   worker i ──SupervisorEvent (ready, fatal, load)──────────▶ main
  *   worker i ──MeshMessage──▶ main ──MeshMessage──▶ worker j   (placing a RingPipe's far end)
  *
@@ -67,6 +67,13 @@ export interface WorkerControl {
    * takes the port worker 0 got, so every worker's fd serves one address (SO_REUSEPORT).
    */
   start(bound?: ListenerReady[]): Promise<ListenerReady[]>;
+  /**
+   * Config reload: puts `config` (validated on the main thread) in force — unchanged listeners keep
+   * their sockets and connections, new ones bind (`bound` as for start), replaced and removed ones
+   * drain; routers and clusters are swapped between requests. Rejects with nothing changed when this
+   * worker cannot apply it. Resolves with every listener in service and its address.
+   */
+  apply(config: unknown, bound: ListenerReady[]): Promise<ListenerReady[]>;
   /** Stops accepting, waits up to timeoutMs for in-flight work, then closes what is left. */
   drain(timeoutMs: number): Promise<DrainResult>;
   stats(): Promise<WorkerStats>;

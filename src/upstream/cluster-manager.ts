@@ -140,6 +140,28 @@ class ClusterImpl implements Cluster {
   }
 }
 
+/** A staged cluster table (ClusterManager.prepare). */
+export interface ClusterTablePlan {
+  /** Clusters added, replaced or removed. */
+  readonly changed: string[];
+  start(): Promise<void>;
+  swap(): void;
+  abort(): void;
+}
+
+function retireCluster(c: ClusterImpl): void {
+  c.hostSource?.stop();
+  c.healthChecker?.stop();
+  for (const byHost of c.pools.values()) for (const pool of byHost.values()) void pool.drain();
+}
+
+/** Starts a cluster's discovery and health checks; resolves after its first DNS answer. */
+function startCluster(c: ClusterImpl): Promise<void> {
+  const first = c.hostSource === null ? Promise.resolve() : c.hostSource.start((hosts) => c.setHosts(hosts));
+  c.healthChecker?.start();
+  return first;
+}
+
 function nonNegative(v: number | undefined, path: string): number {
   if (v === undefined) return 0;
   if (!Number.isFinite(v) || v < 0) throw new Error(`${path}: must be a non-negative number, got ${v}`);
@@ -176,25 +198,88 @@ export interface ClusterStats {
 }
 
 export class ClusterManager {
-  readonly #clusters = new Map<string, ClusterImpl>();
+  #clusters = new Map<string, ClusterImpl>();
+  /** Each cluster's config as JSON, so a reload rebuilds only the clusters whose config changed. */
+  #configs = new Map<string, string>();
   readonly #healthListeners: HostHealthListener[] = [];
   readonly #poolQueueTimeoutMs: number;
+  readonly #build: (cfg: ClusterConfig, path: string) => ClusterImpl;
+  readonly #base: string;
+  #started = false;
 
   /** Throws an Error naming the JSON path and the reason when a cluster cannot be built. */
   constructor(config: ClusterManagerConfig | undefined, opts: ClusterManagerOptions) {
     const random = opts.random ?? Math.random;
-    const base = opts.path ?? 'cluster_manager.clusters';
+    this.#base = opts.path ?? 'cluster_manager.clusters';
     const types = opts.clusterTypes ?? defaultClusterTypes();
     this.#poolQueueTimeoutMs = opts.poolQueueTimeoutMs ?? 0;
     const onHealth: HostHealthListener = (host, healthy, reason) => {
       log.info(`host ${host.address} of cluster ${host.clusterName} is ${healthy ? 'healthy again' : 'ejected'}: ${reason}`);
       for (const l of this.#healthListeners) l(host, healthy, reason);
     };
+    this.#build = (cfg, path) => new ClusterImpl(cfg, path, opts.loadBalancers, types, random, onHealth, opts.defaultMaxPendingRequests);
     (config?.clusters ?? []).forEach((cfg, i) => {
-      const path = `${base}[${i}]`;
+      const path = `${this.#base}[${i}]`;
       if (this.#clusters.has(cfg.name)) throw new Error(`${path}.name: duplicate cluster "${cfg.name}"`);
-      this.#clusters.set(cfg.name, new ClusterImpl(cfg, path, opts.loadBalancers, types, random, onHealth, opts.defaultMaxPendingRequests));
+      this.#clusters.set(cfg.name, this.#build(cfg, path));
+      this.#configs.set(cfg.name, JSON.stringify(cfg));
     });
+  }
+
+  /**
+   * A new set of clusters, built (throwing, with nothing changed, when one cannot be) and returned as
+   * a plan. Clusters whose config is unchanged keep their object — hosts, health, breaker counts and
+   * pooled connections. start() begins the new clusters' discovery and health checks and waits for
+   * their first DNS answer; swap() puts the whole table in force in one assignment (the next ChooseHost
+   * sees it); replaced and removed clusters stop probing and their pools drain, so a request already
+   * holding a pool finishes on it. abort() instead drops the new clusters.
+   */
+  prepare(config: ClusterManagerConfig | undefined): ClusterTablePlan {
+    const next = new Map<string, ClusterImpl>();
+    const configs = new Map<string, string>();
+    const fresh: ClusterImpl[] = [];
+    const changed: string[] = [];
+    (config?.clusters ?? []).forEach((cfg, i) => {
+      const path = `${this.#base}[${i}]`;
+      if (next.has(cfg.name)) throw new Error(`${path}.name: duplicate cluster "${cfg.name}"`);
+      const json = JSON.stringify(cfg);
+      const old = this.#clusters.get(cfg.name);
+      let cluster = old;
+      if (old === undefined || this.#configs.get(cfg.name) !== json) {
+        cluster = this.#build(cfg, path);
+        fresh.push(cluster);
+        changed.push(cfg.name);
+      }
+      next.set(cfg.name, cluster!);
+      configs.set(cfg.name, json);
+    });
+    const retired = [...this.#clusters.values()].filter((c) => next.get(c.name) !== c);
+    for (const c of retired) if (!next.has(c.name)) changed.push(c.name);
+    return {
+      changed,
+      start: async () => {
+        if (this.#started) await Promise.all(fresh.map((c) => startCluster(c)));
+      },
+      swap: () => {
+        this.#clusters = next;
+        this.#configs = configs;
+        for (const c of retired) retireCluster(c);
+      },
+      abort: () => {
+        for (const c of fresh) retireCluster(c);
+      },
+    };
+  }
+
+  /**
+   * Replaces the hosts of cluster `name` (endpoint discovery: EDS). Hosts whose address stays keep
+   * their object (stats, health, pools); pools of hosts that left drain. False when no such cluster.
+   */
+  setHosts(name: string, hosts: readonly HostConfig[]): boolean {
+    const cluster = this.#clusters.get(name);
+    if (cluster === undefined) return false;
+    cluster.setHosts(hosts);
+    return true;
   }
 
   getCluster(name: string): Cluster | undefined {
@@ -251,12 +336,8 @@ export class ClusterManager {
    * finished its first resolution, so a worker starts accepting with its hosts known.
    */
   async start(): Promise<void> {
-    const firsts: Promise<void>[] = [];
-    for (const c of this.#clusters.values()) {
-      if (c.hostSource !== null) firsts.push(c.hostSource.start((hosts) => c.setHosts(hosts)));
-      c.healthChecker?.start();
-    }
-    await Promise.all(firsts);
+    this.#started = true;
+    await Promise.all([...this.#clusters.values()].map((c) => startCluster(c)));
   }
 
   /** Stops discovery and health checks (timers cleared, probes aborted). Pools are left to drain()/close(). */

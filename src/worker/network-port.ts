@@ -29,6 +29,12 @@ export interface WorkerNetwork {
   /** Drain, last step: closes what is still open. */
   closeConnections(reason: string): void;
   listenerStats(): ListenerStats[];
+  /**
+   * Config reload: puts `config` (validated by the supervisor) in force on this worker — listeners
+   * added, replaced or removed, routers and clusters swapped between requests. Throws with nothing
+   * changed when it cannot. Resolves with the listeners it bound (new port-0 ones get real ports).
+   */
+  apply?(config: unknown, bound: readonly ListenerReady[]): Promise<ListenerReady[]>;
   /** Accepts the far end of a RingPipe dialed on another worker; throws with the refusal reason. */
   acceptRemote(listener: string, descriptor: RingPipeDescriptor): void;
   /** Dials an in-process listener on this worker (both pipe ends here). */

@@ -135,6 +135,7 @@ export class DataplaneWorker {
   control(testHooks: boolean): WorkerControl & Partial<WorkerTestControl> {
     const api: WorkerControl & Partial<WorkerTestControl> = {
       start: (bound) => this.#start(bound ?? []),
+      apply: (config, bound) => this.#apply(config, bound),
       drain: (timeoutMs) => this.#drain(timeoutMs),
       stats: async () => this.#stats(),
       metrics: () => this.#metrics.collect(),
@@ -168,6 +169,13 @@ export class DataplaneWorker {
     const ready = await this.#network.start(bound);
     log.info(`accepting on ${ready.map((l) => `${l.name}@${l.address}`).join(', ') || 'no listeners'}`);
     return ready;
+  }
+
+  /** A config reload (WorkerControl.apply); later respawns of this slot boot with the new config. */
+  async #apply(config: unknown, bound: readonly ListenerReady[]): Promise<ListenerReady[]> {
+    if (this.#draining) throw new Error('draining');
+    if (this.#network.apply === undefined) throw new Error('this worker\'s network cannot reload its config');
+    return this.#network.apply(config, bound);
   }
 
   async #drain(timeoutMs: number): Promise<DrainResult> {
