@@ -16,11 +16,21 @@ import { sample } from '../observability/helpers.js';
 
 const main = new URL('../../src/cli/main.js', import.meta.url).pathname;
 
+/** `/slow` is answered only once the test calls release() (after the reload has been applied). */
+let release: () => void = () => {};
+const released = new Promise<void>((r) => (release = r));
+let slowArrived: () => void = () => {};
+const slowSeen = new Promise<void>((r) => (slowArrived = r));
+
 async function upstream(name: string): Promise<{ server: Server; address: string }> {
   const server = createServer((req, res) => {
     req.resume();
-    const delay = req.url === '/slow' ? 400 : 0;
-    setTimeout(() => res.end(name), delay);
+    if (req.url !== '/slow') {
+      res.end(name);
+      return;
+    }
+    slowArrived();
+    void released.then(() => res.end(name));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, address: `127.0.0.1:${(server.address() as AddressInfo).port}` };
@@ -102,8 +112,9 @@ test('reload: held keep-alive connections keep working, listeners bind and retir
   agents.push(slowAgent);
   assert.equal((await call(slowAgent, edge2)).body, 'A');
   const inFlight = call(slowAgent, edge2, '/slow');
-  await new Promise((r) => setTimeout(r, 100));
+  await slowSeen;
   const reload = await admin('POST', `http://${adminAddr}/reload`);
+  release();
   assert.equal(reload.status, 200, reload.body);
   const outcome = JSON.parse(reload.body) as { result: string; version: { version: number } };
   assert.equal(outcome.result, 'applied');
