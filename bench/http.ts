@@ -2,7 +2,7 @@
  * bench:http — Ringside's HTTP/1.1 `proxy` listener against nginx and HAProxy, in one run, on the
  * anchor upstream (127.0.0.1:19000). Every figure comes from ../shared/bench/cpu-per-request.sh:
  * CPU µs per request of all threads of the server under test, which holds on this shared machine
- * where req/s does not. Prints JSON.
+ * where req/s does not. Prints the JSON of bench/output.ts.
  *
  *   node dist/bench/http.js [--json] [--seconds 5] [--connections 32] [--rounds 3] [--cpu-prof DIR]
  *
@@ -24,6 +24,7 @@ import {
   medianBy,
   type CpuResult,
 } from './common.js';
+import { benchOutput, writeBenchOutput } from './output.js';
 
 const UPSTREAM = '127.0.0.1:19000';
 
@@ -99,27 +100,27 @@ async function main(): Promise<void> {
   const [rw1, rw2, nginx, haproxy] = results as [CpuResult, CpuResult, CpuResult, CpuResult];
   const roundRatio = (k: 'w1' | 'w2', vs: 'nginx' | 'haproxy'): number =>
     median(perRound.map((r) => ratio(r[k]!.cpu_us_per_req, r[vs]!.cpu_us_per_req)));
-  const report = {
-    seconds,
-    connections,
-    rounds,
+  const out = benchOutput('http', {
+    params: { seconds, connections, rounds, upstream: UPSTREAM, load: 'wrk -t1 via cpu-per-request.sh', cpu_prof: nodeArgs.length > 0 },
     results,
-    ratio_cpu_vs_nginx: { w1: roundRatio('w1', 'nginx'), w2: roundRatio('w2', 'nginx') },
-    ratio_cpu_vs_haproxy: { w1: roundRatio('w1', 'haproxy'), w2: roundRatio('w2', 'haproxy') },
-    p99_us: { w1: rw1.p99_us, w2: rw2.p99_us, nginx: nginx.p99_us, haproxy: haproxy.p99_us },
-    target: { ratio_max: 2, ratio_goal: 1.25 },
-    per_round: perRound.map((r) => Object.fromEntries(keys.map((k) => [k, { cpu_us_per_req: r[k]!.cpu_us_per_req, rps: r[k]!.rps, p99_us: r[k]!.p99_us }]))),
-  };
-  if (args.json) {
-    process.stdout.write(`${JSON.stringify(report)}\n`);
-    return;
-  }
-  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  for (const r of results) {
-    process.stdout.write(
-      `${r.name.padEnd(12)} ${String(r.rps).padStart(7)} req/s  p50 ${r.p50_us} µs  p99 ${r.p99_us} µs  CPU ${r.cpu_us_per_req} µs/req  errors ${r.errors}\n`,
-    );
-  }
+    ratios: {
+      cpu_w1_over_nginx: roundRatio('w1', 'nginx'),
+      cpu_w2_over_nginx: roundRatio('w2', 'nginx'),
+      cpu_w1_over_haproxy: roundRatio('w1', 'haproxy'),
+      cpu_w2_over_haproxy: roundRatio('w2', 'haproxy'),
+    },
+    targets: { cpu_over_nginx_max: 1.25 },
+    notes: ['each result is its median round (by CPU/request); ratios are medians of the per-round ratios'],
+    detail: {
+      p99_us: { w1: rw1.p99_us, w2: rw2.p99_us, nginx: nginx.p99_us, haproxy: haproxy.p99_us },
+      per_round: perRound.map((r) => Object.fromEntries(keys.map((k) => [k, { cpu_us_per_req: r[k]!.cpu_us_per_req, rps: r[k]!.rps, p99_us: r[k]!.p99_us }]))),
+    },
+  });
+  writeBenchOutput(
+    out,
+    args.json,
+    results.map((r) => `${r.name.padEnd(12)} ${String(r.rps).padStart(7)} req/s  p50 ${r.p50_us} µs  p99 ${r.p99_us} µs  CPU ${r.cpu_us_per_req} µs/req  errors ${r.errors}`),
+  );
 }
 
 main().catch((err: unknown) => {

@@ -1,10 +1,13 @@
 /**
  * Load generator comparison: `ringside bench --protocol http1` vs autocannon vs wrk against the same
  * upstream with the same connection count, interleaved in rounds (the machine is shared, so each
- * round runs all three back to back), printing one JSON object: req/s of each, the ratios, and the
- * CPU each tool spent per request (the figure that holds when the machine is noisy).
+ * round runs all three back to back), printing the JSON of bench/output.ts: req/s of each, the
+ * ratios, and the CPU each tool spent per request (the figure that holds when the machine is noisy).
  *
- *   node dist/bench/loadgen-compare.js [--url http://127.0.0.1:19000/] [-c 50] [-d 5s] [-t CORES] [--rounds 3]
+ *   node dist/bench/loadgen-compare.js [--json] [--url http://127.0.0.1:19000/] [-c 50] [-d 5s] [-t CORES] [--rounds 3]
+ *
+ * `ringside bench` runs in this process, so its CPU (process.cpuUsage, all threads) counts the
+ * bench's own threads as wrk's and autocannon's /usr/bin/time figures count theirs.
  */
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -13,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { packageRoot } from '../src/loadgen/grpc-request.js';
 import { parseDuration, toLoadOptions } from '../src/loadgen/options.js';
 import { runLoad } from '../src/loadgen/runner.js';
+import { benchOutput, progress, ratioOf, writeBenchOutput } from './output.js';
 
 interface Sample {
   rps: number;
@@ -26,6 +30,7 @@ const { values } = parseArgs({
     duration: { type: 'string', short: 'd', default: '5s' },
     threads: { type: 'string', short: 't', default: String(availableParallelism()) },
     rounds: { type: 'string', default: '3' },
+    json: { type: 'boolean', default: false },
   },
 });
 const url = values.url;
@@ -88,21 +93,20 @@ for (let i = 0; i < rounds; i++) {
   samples.ringside.push(await ringside());
   samples.autocannon.push(await autocannon());
   samples.wrk.push(await wrk());
-  process.stderr.write(`round ${i + 1}/${rounds}: ${JSON.stringify({ ringside: samples.ringside.at(-1), autocannon: samples.autocannon.at(-1), wrk: samples.wrk.at(-1) })}\n`);
+  progress(`round ${i + 1}/${rounds}: ${JSON.stringify({ ringside: samples.ringside.at(-1), autocannon: samples.autocannon.at(-1), wrk: samples.wrk.at(-1) })}`);
 }
 const med = (k: keyof typeof samples, f: keyof Sample): number => median(samples[k].map((s) => s[f]));
-const out = {
-  url,
-  connections,
-  threads,
-  duration_s: seconds,
-  rounds,
-  rps: { ringside: med('ringside', 'rps'), autocannon: med('autocannon', 'rps'), wrk: med('wrk', 'rps') },
-  cpu_us_per_request: { ringside: med('ringside', 'cpu_us_per_request'), autocannon: med('autocannon', 'cpu_us_per_request'), wrk: med('wrk', 'cpu_us_per_request') },
-  ratio: {
-    ringside_vs_autocannon: round(med('ringside', 'rps') / med('autocannon', 'rps')),
-    ringside_vs_wrk: round(med('ringside', 'rps') / med('wrk', 'rps')),
+const tools = ['ringside', 'autocannon', 'wrk'] as const;
+const out = benchOutput('loadgen', {
+  params: { url, connections, threads, duration_s: seconds, rounds },
+  results: tools.map((name) => ({ name, rps: med(name, 'rps'), cpu_us_per_request: med(name, 'cpu_us_per_request') })),
+  ratios: {
+    rps_ringside_over_wrk: ratioOf(med('ringside', 'rps'), med('wrk', 'rps')),
+    rps_ringside_over_autocannon: ratioOf(med('ringside', 'rps'), med('autocannon', 'rps')),
+    cpu_ringside_over_wrk: ratioOf(med('ringside', 'cpu_us_per_request'), med('wrk', 'cpu_us_per_request')),
   },
-  samples,
-};
-process.stdout.write(JSON.stringify(out) + '\n');
+  targets: { rps_ringside_over_wrk_min: 1 },
+  notes: ['figures are the medians over rounds; each round runs the three tools back to back'],
+  detail: { samples },
+});
+writeBenchOutput(out, values.json);

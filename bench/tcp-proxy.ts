@@ -10,6 +10,7 @@
  * Each round measures Ringside then nginx; the report gives each one's median round and the median
  * of the per-round ratios. The spread counts every connection wrk opened over all rounds.
  */
+import { benchOutput, writeBenchOutput } from './output.js';
 import {
   BENCH_RINGSIDE,
   adminStats,
@@ -82,18 +83,18 @@ async function main(): Promise<void> {
   }
   const ringside = medianBy(rounds.map((r) => r.ringside), (x) => x.cpu_us_per_req);
   const nginx = medianBy(rounds.map((r) => r.nginx), (x) => x.cpu_us_per_req);
-  const report = {
-    seconds: args.seconds,
-    connections: args.connections,
-    rounds: args.rounds,
+  const out = benchOutput('tcp', {
+    params: { seconds: args.seconds, connections: args.connections, rounds: args.rounds, workers },
     results: [ringside, nginx],
-    ratio_cpu_vs_nginx: median(rounds.map((r) => ratio(r.ringside.cpu_us_per_req, r.nginx.cpu_us_per_req))),
-    p99_us: { ringside: ringside.p99_us, nginx: nginx.p99_us },
-    spread,
-    spread_ok: spread.length === workers && spread.every((s) => s.share >= 0.3),
-    per_round: rounds.map((r) => ({ ringside: r.ringside.cpu_us_per_req, nginx: r.nginx.cpu_us_per_req })),
-  };
-  process.stdout.write(args.json ? `${JSON.stringify(report)}\n` : `${JSON.stringify(report, null, 2)}\n`);
+    ratios: { cpu_ringside_over_nginx: median(rounds.map((r) => ratio(r.ringside.cpu_us_per_req, r.nginx.cpu_us_per_req))) },
+    targets: { spread_ok: spread.length === workers && spread.every((s) => s.share >= 0.3) },
+    detail: {
+      p99_us: { ringside: ringside.p99_us, nginx: nginx.p99_us },
+      spread,
+      per_round: rounds.map((r) => ({ ringside: r.ringside.cpu_us_per_req, nginx: r.nginx.cpu_us_per_req })),
+    },
+  });
+  writeBenchOutput(out, args.json);
 }
 
 main().catch((err: unknown) => {

@@ -17,8 +17,9 @@ for drpc) and reports
 latency percentiles (HDR histogram), throughput and errors by status.
 
   -c, --connections N    connections (default 10)
-      --compare URL      run the same load against URL right after; report added p50/p99 and
-                         the throughput ratio (TARGET / URL)
+      --compare URL      baseline: run the same load against URL right after and report what
+                         TARGET adds over it (TARGET - URL p50/p99, + = TARGET slower) and the
+                         throughput ratio TARGET / URL
       --json             print one JSON object instead of the table
   -h, --help
 ${loadOptionsHelp}

@@ -29,6 +29,12 @@ export interface ThreadCounters {
   errors: number;
 }
 
+/** Running counters of the measured window, as the final report will count them. */
+export interface ThreadProgress extends ThreadCounters {
+  /** Time since measuring began (0 while warming up), ms. */
+  measuredMs: number;
+}
+
 export interface ThreadResult extends ThreadCounters {
   errorsByStatus: Record<string, number>;
   /** Measured window of this thread (after warmup), ms. */
@@ -47,6 +53,6 @@ export type ToLoadThread = { type: 'go' } | { type: 'stop' };
 
 export type FromLoadThread =
   | { type: 'connected'; ok: number; failed: number; detail: string | undefined }
-  | ({ type: 'progress' } & ThreadCounters)
+  | ({ type: 'progress' } & ThreadProgress)
   | { type: 'done'; result: ThreadResult }
   | { type: 'fatal'; message: string };

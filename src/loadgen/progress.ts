@@ -17,7 +17,7 @@ export function progressDisplay(label: string, total: { durationMs?: number; req
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: `${label} |{bar}| {elapsed_s}s  {requests} req  {rate} req/s  {errors} err`,
+      format: `${label} |{bar}| {elapsed_s}s  {phase}{requests} req  {rate} req/s  {errors} err`,
       hideCursor: true,
       clearOnComplete: true,
       barsize: 24,
@@ -25,17 +25,16 @@ export function progressDisplay(label: string, total: { durationMs?: number; req
     cliProgress.Presets.shades_classic,
   );
   const byRequests = total.requests !== undefined;
-  bar.start(byRequests ? total.requests! : Math.max(1, Math.round((total.durationMs ?? 0) / 100)), 0, { elapsed_s: '0.0', requests: 0, rate: 0, errors: 0 });
-  let last = { t: 0, n: 0 };
+  bar.start(byRequests ? total.requests! : Math.max(1, Math.round((total.durationMs ?? 0) / 100)), 0, { elapsed_s: '0.0', phase: '', requests: 0, rate: 0, errors: 0 });
   return {
+    // The figures are the final report's (measured window, requests over its length), so the last
+    // line shown and the report agree; a rate between two thread messages would not.
     update(p) {
-      const dt = p.elapsedMs - last.t;
-      const rate = dt > 0 ? Math.round(((p.requests - last.n) * 1000) / dt) : 0;
-      last = { t: p.elapsedMs, n: p.requests };
       bar.update(byRequests ? p.requests : Math.round(p.elapsedMs / 100), {
         elapsed_s: (p.elapsedMs / 1000).toFixed(1),
+        phase: p.measuredMs === 0 ? 'warm-up  ' : '',
         requests: p.requests,
-        rate: Math.max(0, rate),
+        rate: Math.round(p.rps),
         errors: p.errors,
       });
     },

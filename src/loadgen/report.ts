@@ -4,24 +4,42 @@
 import type { LatencySummary } from './histogram.js';
 import type { LoadReport } from './runner.js';
 
+/**
+ * TARGET measured against a baseline (the `--compare URL`, e.g. the upstream direct): positive
+ * `added_*` figures mean TARGET is slower, i.e. what the extra hop (the sidecar) adds.
+ */
 export interface CompareReport {
+  /** The baseline's URL. */
   target: string;
   result: LoadReport;
-  /** Target minus compare target: what the extra hop (e.g. the sidecar) adds. */
+  /** TARGET minus baseline, from the intended send times in open loop. */
   added_p50_us: number;
   added_p99_us: number;
-  /** Target rps / compare target rps. */
+  /** Open loop: TARGET minus baseline, from the actual send times. */
+  added_p50_us_raw?: number;
+  added_p99_us_raw?: number;
+  /** TARGET rps / baseline rps. */
   rps_ratio: number;
 }
 
-export function compareReports(main: LoadReport, other: LoadReport): CompareReport {
-  return {
-    target: other.target,
-    result: other,
-    added_p50_us: main.latency_us.p50 - other.latency_us.p50,
-    added_p99_us: main.latency_us.p99 - other.latency_us.p99,
-    rps_ratio: other.rps === 0 ? 0 : Math.round((main.rps / other.rps) * 1000) / 1000,
+export function compareReports(main: LoadReport, baseline: LoadReport): CompareReport {
+  const out: CompareReport = {
+    target: baseline.target,
+    result: baseline,
+    added_p50_us: main.latency_us.p50 - baseline.latency_us.p50,
+    added_p99_us: main.latency_us.p99 - baseline.latency_us.p99,
+    rps_ratio: baseline.rps === 0 ? 0 : Math.round((main.rps / baseline.rps) * 1000) / 1000,
   };
+  if (main.latency_us_raw !== undefined && baseline.latency_us_raw !== undefined) {
+    out.added_p50_us_raw = main.latency_us_raw.p50 - baseline.latency_us_raw.p50;
+    out.added_p99_us_raw = main.latency_us_raw.p99 - baseline.latency_us_raw.p99;
+  }
+  return out;
+}
+
+/** "+135µs" / "-20µs": the sign says whether TARGET is slower (+) or faster (-) than the baseline. */
+export function signedUs(us: number): string {
+  return `${us >= 0 ? '+' : '-'}${formatUs(Math.abs(us))}`;
 }
 
 /** The --json object: the required keys first, then extras. */
@@ -48,6 +66,7 @@ export function toJson(report: LoadReport, compare: CompareReport | undefined): 
       errors_by_status: compare.result.errors_by_status,
       added_p50_us: compare.added_p50_us,
       added_p99_us: compare.added_p99_us,
+      ...(compare.added_p50_us_raw === undefined ? {} : { latency_us_raw: compare.result.latency_us_raw, added_p50_us_raw: compare.added_p50_us_raw, added_p99_us_raw: compare.added_p99_us_raw }),
       rps_ratio: compare.rps_ratio,
     };
   }
@@ -77,14 +96,27 @@ export function renderTable(report: LoadReport, compare: CompareReport | undefin
     if (errs.length > 0) lines.push(`  errors by status: ${errs.map(([k, v]) => `${k}=${v}`).join('  ')}`);
     for (const w of r.warnings) lines.push(`  warning: ${w}`);
   };
-  one(report, 'target ');
+  one(report, 'target  ');
   if (compare !== undefined) {
-    one(compare.result, 'compare');
+    one(compare.result, 'baseline');
+    const b = compare.result;
+    const pair = (label: string, added: number, t: number, base: number): string => `${label} ${signedUs(added)} (${formatUs(base)} -> ${formatUs(t)})`;
+    lines.push(`overhead of target over baseline (target - baseline; + = target slower):`);
     lines.push(
-      `overhead: p50 ${compare.added_p50_us >= 0 ? '+' : '-'}${formatUs(Math.abs(compare.added_p50_us))}` +
-        `  p99 ${compare.added_p99_us >= 0 ? '+' : '-'}${formatUs(Math.abs(compare.added_p99_us))}` +
-        `  throughput ratio ${compare.rps_ratio} (target / compare)`,
+      `  ${report.latency_us_raw === undefined ? 'measured ' : 'corrected'}  ` +
+        pair('p50', compare.added_p50_us, report.latency_us.p50, b.latency_us.p50) +
+        '  ' +
+        pair('p99', compare.added_p99_us, report.latency_us.p99, b.latency_us.p99),
     );
+    if (compare.added_p50_us_raw !== undefined && report.latency_us_raw !== undefined && b.latency_us_raw !== undefined) {
+      lines.push(
+        `  raw (sent) ` +
+          pair('p50', compare.added_p50_us_raw, report.latency_us_raw.p50, b.latency_us_raw.p50) +
+          '  ' +
+          pair('p99', compare.added_p99_us_raw!, report.latency_us_raw.p99, b.latency_us_raw.p99),
+      );
+    }
+    lines.push(`  throughput target / baseline ${compare.rps_ratio}`);
   }
   return lines.join('\n') + '\n';
 }

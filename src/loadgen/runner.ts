@@ -27,10 +27,16 @@ export interface LoadOptions {
   onProgress?: (p: Progress) => void;
 }
 
+/** The live view of a run, counted as the final report counts: the measured window only. */
 export interface Progress {
+  /** Since the load started, warm-up included (drives the bar). */
   elapsedMs: number;
+  /** Length of the measured window so far (0 while warming up). */
+  measuredMs: number;
   requests: number;
   errors: number;
+  /** requests / measured seconds: the figure the final report prints as rps. */
+  rps: number;
 }
 
 export interface LoadReport {
@@ -119,7 +125,7 @@ function probe(host: string, port: number, timeoutMs: number): Promise<void> {
 
 async function runThreads(inits: LoadThreadInit[], onProgress: ((p: Progress) => void) | undefined): Promise<ThreadResult[]> {
   const workers = inits.map((init) => new Worker(new URL('./worker.js', import.meta.url), { workerData: init }));
-  const counters = inits.map(() => ({ requests: 0, errors: 0 }));
+  const counters = inits.map(() => ({ requests: 0, errors: 0, measuredMs: 0 }));
   const results: (ThreadResult | undefined)[] = inits.map(() => undefined);
   let startedAt = 0;
   const onSigint = (): void => {
@@ -144,14 +150,8 @@ async function runThreads(inits: LoadThreadInit[], onProgress: ((p: Progress) =>
                 if (connectedCount === workers.length) allConnected();
                 break;
               case 'progress':
-                counters[i] = { requests: m.requests, errors: m.errors };
-                if (onProgress !== undefined) {
-                  onProgress({
-                    elapsedMs: performance.now() - startedAt,
-                    requests: counters.reduce((a, c) => a + c.requests, 0),
-                    errors: counters.reduce((a, c) => a + c.errors, 0),
-                  });
-                }
+                counters[i] = { requests: m.requests, errors: m.errors, measuredMs: m.measuredMs };
+                if (onProgress !== undefined) onProgress(progressOf(counters, performance.now() - startedAt));
                 break;
               case 'done':
                 results[i] = m.result;
@@ -183,6 +183,19 @@ async function runThreads(inits: LoadThreadInit[], onProgress: ((p: Progress) =>
     process.off('SIGINT', onSigint);
     await Promise.all(workers.map((w) => w.terminate()));
   }
+}
+
+/** Sums thread counters the way buildReport does: the rate over the longest measured window. */
+export function progressOf(counters: readonly { requests: number; errors: number; measuredMs: number }[], elapsedMs: number): Progress {
+  const requests = counters.reduce((a, c) => a + c.requests, 0);
+  const measuredMs = Math.max(0, ...counters.map((c) => c.measuredMs));
+  return {
+    elapsedMs,
+    measuredMs,
+    requests,
+    errors: counters.reduce((a, c) => a + c.errors, 0),
+    rps: measuredMs > 0 ? requests / (measuredMs / 1000) : 0,
+  };
 }
 
 function buildReport(opts: LoadOptions, results: ThreadResult[]): LoadReport {

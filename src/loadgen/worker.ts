@@ -17,7 +17,7 @@ async function main(init: LoadThreadInit): Promise<void> {
   post({ type: 'connected', ...connected });
   port!.on('message', (m: ToLoadThread) => {
     if (m.type === 'go') {
-      const progress = setInterval(() => post({ type: 'progress', ...engine.counters() }), 250);
+      const progress = setInterval(() => post({ type: 'progress', ...engine.progress() }), 250);
       void engine.run().then((result) => {
         clearInterval(progress);
         post({ type: 'done', result });
