@@ -16,6 +16,7 @@ import { openAccessLogs } from './accesslog/writer.js';
 import { Registry } from './common/registry.js';
 import type { RingsideConfig } from './config/types.js';
 import type { CodecLimits } from './types/protocol.js';
+import type { Http2Settings } from './types/http2.js';
 import type { StreamFilterChainFactory, StreamFilterContext } from './types/stream.js';
 import type { StreamClientFactory } from './types/proxy.js';
 import type { ListenerReady } from './types/messages.js';
@@ -40,6 +41,20 @@ function compiledFormat(format: string): CompiledFormat {
 }
 /** Grace given to gRPC clients (GOAWAY) before their connections are closed on drain. */
 const GRPC_DRAIN_GRACE_MS = 1000;
+
+/** ringside.http2 as the engine's settings (header list size: limits.max_header_bytes unless set). */
+function http2SettingsOf(config: RingsideConfig): Partial<Http2Settings> {
+  const h = config.ringside.http2;
+  return {
+    maxConcurrentStreams: h.max_concurrent_streams,
+    initialStreamWindowSize: h.initial_stream_window_size,
+    initialConnectionWindowSize: h.initial_connection_window_size,
+    maxFrameSize: h.max_frame_size,
+    maxHeaderListSize: h.max_header_list_size ?? config.ringside.limits.max_header_bytes,
+    maxResetsPerSecond: h.max_resets_per_second,
+    maxControlFramesPerSecond: h.max_control_frames_per_second,
+  };
+}
 
 function codecLimitsOf(config: RingsideConfig): Partial<CodecLimits> {
   const l = config.ringside.limits;
@@ -73,7 +88,8 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
     defaultMaxPendingRequests: settings.limits.max_pending_requests,
   });
   const upstreamClients = new Registry<StreamClientFactory>('upstream client');
-  const clientOptions = { connectTimeoutMs: (h: Host) => clusterManager.getCluster(h.clusterName)?.connectTimeoutMs ?? 0, limits };
+  const http2 = http2SettingsOf(config);
+  const clientOptions = { connectTimeoutMs: (h: Host) => clusterManager.getCluster(h.clusterName)?.connectTimeoutMs ?? 0, limits, http2 };
   for (const name of ext.upstreamClients.names()) upstreamClients.register(name, ext.upstreamClients.require(name)(clientOptions));
 
   const listenerStreamFilters = new Map<string, StreamFilterChainFactory[]>();
@@ -134,6 +150,7 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
     upstreamClients,
     listenerStreamFilters,
     codecLimits: limits,
+    http2Settings: http2,
     downstreamDrain,
     downstreamLimits: {
       maxPendingRequests: settings.limits.max_pending_requests,

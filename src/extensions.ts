@@ -6,7 +6,7 @@
  *   networkFilters     tcp_proxy, proxy, grpc, dapr_http,  (src/network, src/proxy, src/runtime)
  *                      drpc (the runtime API on a drpc:/path.sock listener)
  *   listenerFilters    none yet: any listener_filters entry is a config error
- *   codecs             Http1 (bolt, dubbo, Http2 later)   (src/protocol)
+ *   codecs             Http1, Http2 (bolt, dubbo later)   (src/protocol)
  *   streamConnections  the server side of each codec      (src/stream)
  *   upstreamClients    the client side of each codec      (src/proxy/clients)
  *   streamFilters      fault, header_mutation             (src/stream)
@@ -34,6 +34,9 @@ import { proxyFilterFactory, type ProxyServices } from './proxy/proxy-filter.js'
 import type { RuntimeDeps } from './runtime/host.js';
 import { Http1ClientFactory } from './proxy/clients/http1-client.js';
 import { http1Codec, registerHttp1 } from './protocol/http1/index.js';
+import { registerHttp2 } from './protocol/http2/codec.js';
+import type { Http2Settings } from './types/http2.js';
+import { Http2ClientFactory } from './stream/http2/client.js';
 import { registerBuiltinStreamFilters, registerServerStreamConnections, StreamFilterConfigError } from './stream/index.js';
 import { registerBuiltinLoadBalancers } from './upstream/load-balancers.js';
 import { registerBuiltinClusterTypes, type ClusterTypeFactory } from './upstream/cluster-types.js';
@@ -47,7 +50,12 @@ export interface ListenerFilterFactory {
 }
 
 /** Builds the upstream client of one protocol on one worker. */
-export type UpstreamClientMaker = (opts: { connectTimeoutMs: (host: Host) => number; limits: Partial<CodecLimits> }) => StreamClientFactory;
+export type UpstreamClientMaker = (opts: {
+  connectTimeoutMs: (host: Host) => number;
+  limits: Partial<CodecLimits>;
+  /** ringside.http2, for clients that speak HTTP/2. */
+  http2?: Partial<Http2Settings>;
+}) => StreamClientFactory;
 
 /**
  * Everything the network filters of this build may need from a worker, as one typed object: the
@@ -119,8 +127,10 @@ export function createExtensions(): Extensions {
   ext.networkFilters.register('dapr_http', runtimeFilterFactory('dapr_http'), daprHttpFilterSpec);
   ext.networkFilters.register('drpc', drpcFilterFactory, drpcFilterSpec);
   registerHttp1(ext.codecs);
+  registerHttp2(ext.codecs);
   registerServerStreamConnections(ext.streamConnections);
   ext.upstreamClients.register('Http1', (opts) => new Http1ClientFactory(opts));
+  ext.upstreamClients.register('Http2', (opts) => new Http2ClientFactory(opts));
   registerBuiltinStreamFilters(ext.streamFilters);
   registerBuiltinLoadBalancers(ext.loadBalancers);
   registerBuiltinClusterTypes(ext.clusterTypes);

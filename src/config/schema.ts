@@ -345,6 +345,25 @@ function settings(k: Kit, d: SettingsDefaults) {
         max_grpc_message_bytes: positiveInt().default(4 * MiB),
       })
       .prefault({}),
+    /** HTTP/2 limits and windows of Ringside's own side, on downstream and upstream connections alike. */
+    http2: k
+      .obj({
+        /** Streams a peer may open on one connection at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+        max_concurrent_streams: positiveInt().default(100),
+        /** Receive window per stream (SETTINGS_INITIAL_WINDOW_SIZE): body bytes a peer may have in flight per stream. */
+        initial_stream_window_size: z.number().int().min(1).max(0x7fffffff).default(256 * KiB),
+        /** Receive window of a whole connection. */
+        initial_connection_window_size: z.number().int().min(65_535).max(0x7fffffff).default(MiB),
+        /** Largest frame payload accepted (SETTINGS_MAX_FRAME_SIZE). */
+        max_frame_size: z.number().int().min(16_384).max(16_777_215).default(16_384),
+        /** Largest decoded header list accepted (SETTINGS_MAX_HEADER_LIST_SIZE); unset: limits.max_header_bytes. */
+        max_header_list_size: positiveInt().optional(),
+        /** Streams a peer may reset (or have refused) per second before the connection is closed (rapid reset). */
+        max_resets_per_second: positiveInt().default(200),
+        /** PING / SETTINGS / PRIORITY / empty frames tolerated per second before the connection is closed. */
+        max_control_frames_per_second: positiveInt().default(1000),
+      })
+      .prefault({}),
     dapr: k
       .obj({
         enabled: z.boolean().default(false),

@@ -103,6 +103,8 @@ export class DownstreamRequest
     this.#request = request;
     this.#hooks = this.#rt.hooks(request.protocol);
     this.#requestEnded = endOfStream;
+    // A multiplexed downstream holds its body back (within its window) until an upstream takes it.
+    if (!endOfStream) this.#sender.flow?.setReceiving(false);
     this.#startedAt = performance.now();
     if (this.#rt.accessLog !== undefined) {
       this.#log = new RequestLog(request, this.#stream.connection);
@@ -152,7 +154,24 @@ export class DownstreamRequest
     }
     const upstream = (client as StreamClient).newStream(this);
     this.#upstream = upstream;
+    this.#wireFlow(upstream);
     this.#sendRequest(upstream);
+  }
+
+  /** Both sides multiplexed (HTTP/2): a slow reader on either side withholds the other side's window. */
+  #wireFlow(upstream: UpstreamStream): void {
+    const down = this.#sender.flow;
+    const up = upstream.flow;
+    if (down === undefined) return;
+    if (up !== undefined) {
+      down.onWatermark((above) => {
+        if (this.#upstream === upstream) up.setReceiving(!above);
+      });
+      up.onWatermark((above) => {
+        if (this.#upstream === upstream) down.setReceiving(!above);
+      });
+    }
+    down.setReceiving(true);
   }
 
   onPoolFailure(err: RingsideError): void {
@@ -386,7 +405,7 @@ export class DownstreamRequest
     if (enabled('debug')) log.debug(`stream ${this.#stream.id} reset after response started: ${err.message}`);
     this.#abandonUpstream(err.message);
     this.#finish();
-    this.#sender.reset(StreamResetReason.LocalReset);
+    this.#sender.reset(StreamResetReason.LocalReset, err);
   }
 
   /** Sends a reply the protocol built for an error of Ringside's own or a direct response. */

@@ -22,6 +22,7 @@ import {
   type ReadFilterCallbacks,
 } from '../types/network.js';
 import type { CodecLimits, ProtocolCodec } from '../types/protocol.js';
+import type { Http2Settings } from '../types/http2.js';
 import type {
   ServerStreamConnection,
   ServerStreamConnectionFactory,
@@ -52,6 +53,8 @@ export interface ProxyServices {
   /** Stream filters of each listener (its `stream_filters`), already validated. */
   readonly listenerStreamFilters: ReadonlyMap<string, readonly StreamFilterChainFactory[]>;
   readonly codecLimits?: Partial<CodecLimits>;
+  /** ringside.http2: limits and windows of HTTP/2 downstream connections. */
+  readonly http2Settings?: Partial<Http2Settings>;
   readonly proxySettings?: Partial<ProxySettings>;
   /** Access logs of each listener that has `access_logs`. */
   readonly accessLogs?: ReadonlyMap<string, AccessLog>;
@@ -103,6 +106,7 @@ export const proxyFilterFactory: NetworkFilterFactory<ProxyServices> = {
       handlerFactory: (stream, sender) => new DownstreamRequest(rt, stream, sender),
       filters: services.listenerStreamFilters.get(ctx.listenerName) ?? [],
       ...(services.codecLimits !== undefined ? { limits: services.codecLimits } : {}),
+      ...(services.http2Settings !== undefined ? { http2: services.http2Settings } : {}),
       ...(services.downstreamDrain !== undefined ? { drain: services.downstreamDrain } : {}),
       ...(dl.requestHeaderTimeoutMs !== undefined ? { requestHeaderTimeoutMs: dl.requestHeaderTimeoutMs } : {}),
       // One budget per listener per worker, shared by all its connections.

@@ -7,6 +7,7 @@ import type { ServerStreamConnectionFactory, StreamFilterFactory } from '../type
 import { createFaultFilterFactory } from './filters/fault.js';
 import { headerMutationFilterFactory } from './filters/header-mutation.js';
 import { createHttp1ServerStreamConnection } from './http1/server-connection.js';
+import { createHttp2ServerStreamConnection } from './http2/server-connection.js';
 
 export { createHttp1ServerStreamConnection } from './http1/server-connection.js';
 export { createFaultFilterFactory, parseFaultConfig } from './filters/fault.js';
@@ -23,4 +24,5 @@ export function registerBuiltinStreamFilters(filters: Registry<StreamFilterFacto
 /** Registers the server stream connection of each protocol Ringside serves, by codec name. */
 export function registerServerStreamConnections(connections: Registry<ServerStreamConnectionFactory>): void {
   connections.register('Http1', createHttp1ServerStreamConnection);
+  connections.register('Http2', createHttp2ServerStreamConnection);
 }

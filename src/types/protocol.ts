@@ -246,14 +246,19 @@ export interface ProtocolCodec<Req extends RequestFrame = RequestFrame, Res exte
   readonly name: ProtocolName;
   /** Looks at the first bytes of a connection, without consuming them. */
   detect(firstBytes: Buffer): DetectResult;
+  /*
+   * Per-message decoders and encoders, for protocols whose messages frame themselves (HTTP/1.x).
+   * Absent for HTTP/2, whose framing state (SETTINGS, windows, HPACK) belongs to the connection: its
+   * stream layer runs a connection engine instead.
+   */
   /** Server side: decodes requests from a downstream. */
-  createRequestDecoder(callbacks: DecoderCallbacks<Req>, options?: DecoderOptions): MessageDecoder;
+  createRequestDecoder?(callbacks: DecoderCallbacks<Req>, options?: DecoderOptions): MessageDecoder;
   /** Client side: decodes responses from an upstream. */
-  createResponseDecoder(callbacks: DecoderCallbacks<Res>, options?: DecoderOptions): ResponseDecoder;
+  createResponseDecoder?(callbacks: DecoderCallbacks<Res>, options?: DecoderOptions): ResponseDecoder;
   /** Client side: encodes a request toward an upstream. */
-  createRequestEncoder(): MessageEncoder<RequestFrame>;
+  createRequestEncoder?(): MessageEncoder<RequestFrame>;
   /** Server side: encodes the response to `request`. */
-  createResponseEncoder(request: Req): MessageEncoder<ResponseFrame>;
+  createResponseEncoder?(request: Req): MessageEncoder<ResponseFrame>;
   /** A fresh response head for `request` (local replies, errors), with an empty header map. */
   newResponse(request: Req | null, status: number): ResponseFrame;
   /** A fresh request head (the runtime's channels and tests build requests with it). */

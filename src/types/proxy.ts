@@ -16,6 +16,7 @@
 import type { RingsideError } from './errors.js';
 import type { HeaderMap, RequestFrame, ResponseFrame } from './protocol.js';
 import type { ClientFactory, UpstreamClient } from './upstream.js';
+import type { StreamFlowControl } from './stream.js';
 
 /**
  * Response field on the replies the proxy makes itself for an error (no route, no healthy host,
@@ -48,6 +49,8 @@ export interface UpstreamStream {
    * another request while a response is half read, so it is closed.
    */
   reset(reason: string): void;
+  /** Present on multiplexed protocols: this stream's own flow control (see StreamFlowControl). */
+  readonly flow?: StreamFlowControl;
 }
 
 export interface StreamClient extends UpstreamClient {

@@ -21,6 +21,7 @@ import type { Connection, FilterStatus } from './network.js';
 import type { CodecLimits, HeaderMap, ProtocolName, RequestFrame, ResponseFrame } from './protocol.js';
 import type { RingsideError } from './errors.js';
 import type { OffloadRunner } from './offload.js';
+import type { Http2Settings } from './http2.js';
 
 /** Why a stream ended before its response was complete. */
 export enum StreamResetReason {
@@ -32,6 +33,8 @@ export enum StreamResetReason {
   LocalReply = 'LocalReply',
   /** Ringside abandoned the stream (ResponseSender.reset: timeout, overflow, shutdown). */
   LocalReset = 'LocalReset',
+  /** The peer reset this stream alone (HTTP/2 RST_STREAM, e.g. a cancelled gRPC call). */
+  RemoteReset = 'RemoteReset',
 }
 
 /** What every filter and the handler of one stream can see about it. */
@@ -42,6 +45,22 @@ export interface StreamInfo {
   readonly connection: Connection;
   /** Per-request state shared by the stream's filters and its handler (route picked, timings…). */
   readonly context: Map<string, unknown>;
+}
+
+/**
+ * Per-stream flow control of multiplexed protocols (HTTP/2), which cannot stop reading one stream by
+ * stopping the connection. The proxy wires a downstream stream and its upstream stream together: when
+ * one side's queued output passes its high watermark it stops the other side receiving (HTTP/2:
+ * WINDOW_UPDATE is withheld, so the sender runs out of window), and restarts it once drained.
+ */
+export interface StreamFlowControl {
+  /** Stops / restarts taking this stream's body from its peer. */
+  setReceiving(enabled: boolean): void;
+  /**
+   * Sets the listener (replacing an earlier one) called with true when this stream's queued output
+   * passes its high watermark, and with false once it drained.
+   */
+  onWatermark(listener: (above: boolean) => void): void;
 }
 
 /** How a stream's owner sends the response back. Each method is called at most in this order. */
@@ -59,10 +78,14 @@ export interface ResponseSender {
   /**
    * Abandons the stream (timeouts, an upstream reset after headers went out). A protocol that cannot
    * cancel one message (HTTP/1.x) closes the connection once the earlier responses are written.
+   * `error` is why, when Ringside knows (a protocol that can end a started answer with a status —
+   * gRPC trailers — uses it).
    */
-  reset(reason: StreamResetReason): void;
+  reset(reason: StreamResetReason, error?: RingsideError): void;
   /** True once the response head left the sender filters: a local reply or retry is then too late. */
   readonly headersSent: boolean;
+  /** Present on multiplexed protocols: this stream's own flow control (see StreamFlowControl). */
+  readonly flow?: StreamFlowControl;
 }
 
 /**
@@ -178,6 +201,8 @@ export interface ServerStreamConnectionOptions {
   readonly drain?: { add(c: ServerStreamConnection): void; delete(c: ServerStreamConnection): void };
   /** Shared by every connection of one listener on one worker: requests held at once, and the bound. */
   readonly pendingBudget?: PendingBudget;
+  /** HTTP/2 limits and windows (ringside.http2); absent ones take the engine's defaults. */
+  readonly http2?: Partial<Http2Settings>;
 }
 
 /** The bound on requests a listener holds at once (decoded, not yet answered) on one worker. */

@@ -52,7 +52,7 @@ class HttpConn {
 
   constructor(transport: ChannelTransport, codec: ProtocolCodec, maxBodyBytes: number) {
     this.transport = transport;
-    this.decoder = codec.createResponseDecoder(
+    this.decoder = codec.createResponseDecoder!(
       {
         onHead: (head: ResponseFrame) => {
           this.#status = head.status;
@@ -285,7 +285,7 @@ export class HttpChannel implements Channel {
     if (query !== '') target += '?' + encodeTargetPart(query, 'query string');
     const frame: RequestFrame = this.#codec.newRequest(method, target, headers);
     decoder.expect(frame);
-    return this.#codec.createRequestEncoder().encodeHead(frame, req.data, true);
+    return this.#codec.createRequestEncoder!().encodeHead(frame, req.data, true);
   }
 
   stats(): ChannelStats {
