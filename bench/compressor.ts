@@ -17,6 +17,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { BENCH_RINGSIDE, adminStats, startSidecar } from './common.js';
+import { benchOutput, jsonRequested, ratioOf, writeBenchOutput } from './output.js';
 
 const args = process.argv.slice(2);
 const seconds = Number(args[args.indexOf('--seconds') + 1] ?? 5) || 5;
@@ -146,18 +147,15 @@ async function main(): Promise<void> {
     const offload = await phase('small+large offload', upstream, 65536, true);
     const inline = await phase('small+large inline', upstream, 2 ** 30, true);
     const p99 = (r: Record<string, unknown>): number => (r.small as { p99_us: number }).p99_us;
-    process.stdout.write(
-      JSON.stringify(
-        {
-          load: { small: `wrk -t1 -c16 -d${seconds}s, ${SMALL.length} B JSON`, large: `2 clients, ${LARGE_ITEMS} items JSON (~1 MiB)`, workers: 1, offload_threads: 1 },
-          phases: [smallOnly, offload, inline],
-          small_p99_ratio_offload_vs_alone: Math.round((p99(offload) / p99(smallOnly)) * 100) / 100,
-          small_p99_ratio_inline_vs_alone: Math.round((p99(inline) / p99(smallOnly)) * 100) / 100,
-        },
-        null,
-        2,
-      ) + '\n',
-    );
+    const out = benchOutput('compressor', {
+      params: { small: `wrk -t1 -c16 -d${seconds}s, ${SMALL.length} B JSON`, large: `2 clients, ${LARGE_ITEMS} items JSON (~1 MiB)`, workers: 1, offload_threads: 1 },
+      results: [smallOnly, offload, inline].map((r) => ({ ...r, name: String((r as { name?: unknown; phase?: unknown }).name ?? (r as { phase?: unknown }).phase ?? 'phase') })),
+      ratios: {
+        small_p99_offload_over_alone: ratioOf(p99(offload), p99(smallOnly)),
+        small_p99_inline_over_alone: ratioOf(p99(inline), p99(smallOnly)),
+      },
+    });
+    writeBenchOutput(out, jsonRequested());
   } finally {
     up.kill();
   }

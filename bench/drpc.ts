@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_RINGSIDE, median, parseArgs, processCpuSeconds, ratio, startAnchors, startSidecar } from './common.js';
+import { benchOutput, jsonRequested, writeBenchOutput } from './output.js';
 
 const CLI = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'dist', 'src', 'cli', 'main.js');
 const args = parseArgs(process.argv.slice(2));
@@ -120,26 +121,19 @@ async function main(): Promise<void> {
     // Bare module call: SayHello answers in the runtime module itself, no invoker, no upstream.
     const helloGrpc = measured('grpc', sc.pid, ['-p', 'grpc', '--proto', join(dirname(CLI), '..', '..', '..', 'proto', 'spec', 'proto', 'runtime', 'v1', 'runtime.proto'), '--call', 'spec.proto.runtime.v1.Runtime/SayHello', '--message', '{"name":"bench"}'], grpcTarget, 1, args.seconds);
     const helloDrpc = measured('drpc', sc.pid, ['-p', 'drpc', '--call', '10/1002'], drpcTarget, 1, args.seconds);
-    process.stdout.write(
-      JSON.stringify(
-        {
-          load: { tool: 'ringside bench -t 1', seconds: args.seconds, connections, in_flight_per_connection: 1, rounds, upstream: 'nginx anchor 127.0.0.1:19000', sidecar_workers: 1 },
-          invoke_service: {
-            runs,
-            median_cpu_us_per_call: { grpc: cpuGrpc, drpc: cpuDrpc },
-            median_rps: { grpc: median(of('grpc').map((r) => r.rps)), drpc: median(of('drpc').map((r) => r.rps)) },
-            cpu_ratio_drpc_over_grpc: ratio(cpuDrpc, cpuGrpc),
-            target_drpc_cheaper: cpuDrpc < cpuGrpc,
-          },
-          bare_module_call_one_connection: {
-            drpc_say_hello: { p50_us: helloDrpc.p50_us, p99_us: helloDrpc.p99_us, rps: helloDrpc.rps, cpu_us_per_call: helloDrpc.cpu_us_per_call },
-            grpc_say_hello: { p50_us: helloGrpc.p50_us, p99_us: helloGrpc.p99_us, rps: helloGrpc.rps, cpu_us_per_call: helloGrpc.cpu_us_per_call },
-          },
-        },
-        null,
-        2,
-      ) + '\n',
-    );
+    const out = benchOutput('drpc', {
+      params: { tool: 'ringside bench -t 1', seconds: args.seconds, connections, in_flight_per_connection: 1, rounds, upstream: 'nginx anchor 127.0.0.1:19000', sidecar_workers: 1 },
+      results: [
+        { name: 'InvokeService over gRPC', median_cpu_us_per_call: cpuGrpc, median_rps: median(of('grpc').map((r) => r.rps)) },
+        { name: 'InvokeService over dRPC', median_cpu_us_per_call: cpuDrpc, median_rps: median(of('drpc').map((r) => r.rps)) },
+        { name: 'SayHello over dRPC, one connection', p50_us: helloDrpc.p50_us, p99_us: helloDrpc.p99_us, rps: helloDrpc.rps, cpu_us_per_call: helloDrpc.cpu_us_per_call },
+        { name: 'SayHello over gRPC, one connection', p50_us: helloGrpc.p50_us, p99_us: helloGrpc.p99_us, rps: helloGrpc.rps, cpu_us_per_call: helloGrpc.cpu_us_per_call },
+      ],
+      ratios: { cpu_drpc_over_grpc: ratio(cpuDrpc, cpuGrpc) },
+      targets: { drpc_cheaper: cpuDrpc < cpuGrpc },
+      detail: { runs },
+    });
+    writeBenchOutput(out, jsonRequested());
   } finally {
     await sc.stop();
     rmSync(dir, { recursive: true, force: true });

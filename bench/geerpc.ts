@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client, type CodecType } from '../src/geerpc/index.js';
 import { processCpuSeconds } from './common.js';
+import { benchOutput, jsonRequested, writeBenchOutput } from './output.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -102,7 +103,12 @@ async function main(): Promise<void> {
   try {
     const direct = await run('direct', foo.addr, codec, seconds, depth, { server: foo.child.pid! });
     const viaHaproxy = await run('haproxy mode tcp', `tcp@127.0.0.1:${hap.port}`, codec, seconds, depth, { server: foo.child.pid!, haproxy: hap.pid });
-    process.stdout.write(`${JSON.stringify({ bench: 'geerpc', codec, seconds, depth, connections: 1, runs: [direct, viaHaproxy] }, null, 2)}\n`);
+    const out = benchOutput('geerpc', {
+      params: { codec, seconds, depth, connections: 1 },
+      results: [direct, viaHaproxy].map((r) => ({ name: r.path, ...r })),
+      ratios: {},
+    });
+    writeBenchOutput(out, jsonRequested());
   } finally {
     hap.stop();
     foo.child.kill('SIGTERM');

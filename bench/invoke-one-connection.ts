@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { messageType } from '../src/runtime/proto.js';
+import { benchOutput, jsonRequested, writeBenchOutput } from './output.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string): string => {
@@ -235,18 +236,16 @@ async function main(): Promise<void> {
   }
   const ratios = perRound.map((r) => r.rps_ratio_w2_over_w1).sort((a, b) => a - b);
   const median = ratios[Math.floor(ratios.length / 2)]!;
-  process.stdout.write(
-    JSON.stringify(
-      {
-        load: { tool: 'h2load', clients: 1, streams: Number(opt('streams', '64')), duration_s: Number(opt('duration', '8')), upstream, channel_size: 16 },
-        rounds: perRound,
-        rps_ratio_w2_over_w1_median: median,
-        target: { rps_ratio_ge_1_3: median >= 1.3, moved_gt_0: perRound.every((r) => r.w2.scheduler.moved > 0), all_ok: perRound.every((r) => r.w1.failed + r.w2.failed === 0 && r.w1.grpc_status === 0 && r.w2.grpc_status === 0) },
-      },
-      null,
-      2,
-    ) + '\n',
-  );
+  const out = benchOutput('invoke1', {
+    params: { tool: 'h2load', clients: 1, streams: Number(opt('streams', '64')), duration_s: Number(opt('duration', '8')), upstream, channel_size: 16, rounds },
+    results: perRound.flatMap((r, i) => [
+      { ...r.w1, name: `round ${i + 1} --workers 1` },
+      { ...r.w2, name: `round ${i + 1} --workers 2` },
+    ]),
+    ratios: { rps_w2_over_w1_median: median },
+    targets: { rps_ratio_ge_1_3: median >= 1.3, moved_gt_0: perRound.every((r) => r.w2.scheduler.moved > 0), all_ok: perRound.every((r) => r.w1.failed + r.w2.failed === 0 && r.w1.grpc_status === 0 && r.w2.grpc_status === 0) },
+  });
+  writeBenchOutput(out, jsonRequested());
 }
 
 main().catch((err: unknown) => {

@@ -11,7 +11,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 
 /** One measured thing: a name and its figures (interfaces with a `name` fit as they are). */
-export type BenchResult = { readonly name: string } & object;
+export type BenchResult = { readonly name: string; readonly [figure: string]: unknown } | ({ readonly name: string } & object);
 
 export interface BenchOutput {
   bench: string;

@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { createRingPipeDescriptor } from '../src/ring/index.js';
 import type { BenchReport, BenchRole, BenchWorkerData } from './ring-worker.js';
+import { benchOutput, ratioOf, writeBenchOutput } from './output.js';
 
 type Transport = BenchWorkerData['transport'];
 
@@ -98,21 +99,23 @@ async function measure(transport: Transport): Promise<Figures> {
 const ring = await measure('ring');
 const postMessage = await measure('postMessage');
 
-if (json) {
-  process.stdout.write(JSON.stringify({ ring, postMessage }) + '\n');
-} else {
-  const rows: [string, Figures][] = [
-    ['ring', ring],
-    ['postMessage', postMessage],
-  ];
-  console.log(`${MSG_SIZE}-byte messages between two worker threads, ${DURATION_MS} ms per throughput run, ${PINGS} pings ${PING_GAP_MS} ms apart\n`);
-  console.log('transport      msgs/s        CPU ns/msg   idle RTT µs');
-  for (const [name, f] of rows) {
-    console.log(`${name.padEnd(14)} ${f.msgs_per_s.toLocaleString('en-US').padStart(12)}  ${f.cpu_ns_per_msg.toFixed(1).padStart(10)}   ${f.idle_rtt_us.toFixed(1).padStart(10)}`);
-  }
-  console.log(
-    `\nring vs postMessage: ${(ring.msgs_per_s / postMessage.msgs_per_s).toFixed(1)}x throughput, ` +
-      `${((ring.cpu_ns_per_msg / postMessage.cpu_ns_per_msg) * 100).toFixed(0)}% CPU per message, ` +
-      `${((ring.idle_rtt_us / postMessage.idle_rtt_us) * 100).toFixed(0)}% idle round trip`,
-  );
-}
+const summary = [
+  `${MSG_SIZE}-byte messages between two worker threads, ${DURATION_MS} ms per throughput run, ${PINGS} pings ${PING_GAP_MS} ms apart`,
+  'transport      msgs/s        CPU ns/msg   idle RTT µs',
+  ...([['ring', ring], ['postMessage', postMessage]] as [string, Figures][]).map(
+    ([name, f]) => `${name.padEnd(14)} ${f.msgs_per_s.toLocaleString('en-US').padStart(12)}  ${f.cpu_ns_per_msg.toFixed(1).padStart(10)}   ${f.idle_rtt_us.toFixed(1).padStart(10)}`,
+  ),
+];
+writeBenchOutput(
+  benchOutput('ring', {
+    params: { message_bytes: MSG_SIZE, duration_ms: DURATION_MS, pings: PINGS, ping_gap_ms: PING_GAP_MS },
+    results: [{ name: 'ring', ...ring }, { name: 'postMessage', ...postMessage }],
+    ratios: {
+      msgs_per_s_ring_over_postmessage: ratioOf(ring.msgs_per_s, postMessage.msgs_per_s),
+      cpu_ring_over_postmessage: ratioOf(ring.cpu_ns_per_msg, postMessage.cpu_ns_per_msg),
+      idle_rtt_ring_over_postmessage: ratioOf(ring.idle_rtt_us, postMessage.idle_rtt_us),
+    },
+  }),
+  json,
+  summary,
+);

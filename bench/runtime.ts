@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
+import { benchOutput, writeBenchOutput } from './output.js';
 
 const args = process.argv.slice(2);
 function opt(name: string, fallback: string): string {
@@ -300,24 +301,21 @@ async function main(): Promise<void> {
   const w2 = results.find((r) => r.workers === 2);
   const cpuRatio = ratio(w1?.cpu_us_per_req, bare?.cpu_us_per_req);
   const scale = ratio(w2?.rps, w1?.rps);
-  process.stdout.write(
-    JSON.stringify(
-      {
-        load: { tool: 'h2load', duration_s: Number(opt('duration', '8')), clients: Number(opt('clients', '8')), streams_per_client: Number(opt('streams', '8')), upstream },
-        results,
-        cpu_ratio_ringside_w1_over_bare: cpuRatio,
-        cpu_ratio_ringside_w2_over_bare: ratio(w2?.cpu_us_per_req, bare?.cpu_us_per_req),
-        rps_ratio_w2_over_w1: scale,
-        targets: {
-          cpu_ratio_le_1_3: cpuRatio === null ? null : cpuRatio <= 1.3,
-          scale_w2_ge_1_5: scale === null ? null : scale >= 1.5,
-          all_grpc_status_ok: results.every((r) => r.sample_grpc_status === 0),
-        },
-      },
-      null,
-      2,
-    ) + '\n',
-  );
+  const out = benchOutput('runtime', {
+    params: { tool: 'h2load', duration_s: Number(opt('duration', '8')), clients: Number(opt('clients', '8')), streams_per_client: Number(opt('streams', '8')), upstream },
+    results: results.map((r) => ({ ...r })),
+    ratios: {
+      cpu_w1_over_bare: cpuRatio,
+      cpu_w2_over_bare: ratio(w2?.cpu_us_per_req, bare?.cpu_us_per_req),
+      rps_w2_over_w1: scale,
+    },
+    targets: {
+      cpu_ratio_le_1_3: cpuRatio === null ? null : cpuRatio <= 1.3,
+      scale_w2_ge_1_5: scale === null ? null : scale >= 1.5,
+      all_grpc_status_ok: results.every((r) => r.sample_grpc_status === 0),
+    },
+  });
+  writeBenchOutput(out, JSON_ONLY);
 }
 
 main().catch((err: unknown) => {

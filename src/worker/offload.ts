@@ -7,10 +7,12 @@
  * pool, routes new tasks to it at once, and closes the old one gracefully so tasks already queued
  * there still finish — callers never see a resize.
  *
- * Why minThreads = 0: N data-plane workers each own a pool; idle sidecars should not hold N×k parked
- * threads. Threads start on the first task and retire after `idleTimeoutMs` without work.
+ * Why started on first use: N data-plane workers each own a pool, and most sidecars never offload
+ * anything (no compressor, no large transcoding). piscina is imported and the pool built only when
+ * the first task arrives, so an idle worker pays neither the module nor the pool; with minThreads = 0
+ * threads start on demand and retire after `idleTimeoutMs` without work.
  */
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { logger } from '../common/log.js';
 import { runOffloadTask, type OffloadResult, type OffloadTask } from './offload-tasks.js';
 
@@ -35,6 +37,8 @@ export class OffloadPool {
   readonly #filename: string;
   readonly #idleTimeoutMs: number;
   #pool: Piscina<OffloadTask, Uint8Array> | null = null;
+  /** The pool being built by the first task (piscina is imported then). */
+  #starting: Promise<Piscina<OffloadTask, Uint8Array>> | null = null;
   #threads = 0;
   /** Completed counts of pools already replaced by a resize, so stats stay monotonic. */
   #retiredCompleted = 0;
@@ -54,11 +58,11 @@ export class OffloadPool {
   /** Called by a filter for each heavy task; the promise settles with the task's typed result. */
   async run<T extends OffloadTask>(task: T): Promise<OffloadResult<T>> {
     if (this.#closed) throw new Error('offload pool is closed');
-    const pool = this.#pool;
-    if (pool === null) {
+    if (this.#threads === 0) {
       this.#inline++;
       return runOffloadTask(task);
     }
+    const pool = this.#pool ?? (await this.#start());
     // Piscina hands back a plain Uint8Array (structured clone); callers want Buffer semantics.
     const out = await pool.run(task);
     return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
@@ -70,6 +74,8 @@ export class OffloadPool {
     if (this.#closed) throw new Error('offload pool is closed');
     if (threads === this.#threads) return;
     const old = this.#pool;
+    this.#pool = null;
+    this.#starting = null;
     this.#install(threads);
     log.info(`offload pool resized to ${threads} thread(s)`);
     if (old !== null) {
@@ -97,17 +103,32 @@ export class OffloadPool {
     if (pool !== null) await pool.close();
   }
 
+  /** Sets the size; the pool itself is built by the first task that needs it. */
   #install(threads: number): void {
     this.#threads = threads;
-    this.#pool =
-      threads === 0
-        ? null
-        : new Piscina<OffloadTask, Uint8Array>({
-            filename: this.#filename,
-            minThreads: 0,
-            maxThreads: threads,
-            idleTimeout: this.#idleTimeoutMs,
-          });
+  }
+
+  #start(): Promise<Piscina<OffloadTask, Uint8Array>> {
+    if (this.#starting !== null) return this.#starting;
+    const threads = this.#threads;
+    const starting: Promise<Piscina<OffloadTask, Uint8Array>> = import('piscina').then(({ Piscina: PiscinaPool }) => {
+      const pool = new PiscinaPool<OffloadTask, Uint8Array>({
+        filename: this.#filename,
+        minThreads: 0,
+        maxThreads: threads,
+        idleTimeout: this.#idleTimeoutMs,
+      });
+      // Closed or resized while piscina loaded: this pool is stale, the current one takes the task.
+      if (this.#closed || this.#starting !== starting) {
+        void pool.close();
+        if (this.#closed) throw new Error('offload pool is closed');
+        return this.#pool ?? this.#start();
+      }
+      this.#pool = pool;
+      return pool;
+    });
+    this.#starting = starting;
+    return starting;
   }
 }
 
