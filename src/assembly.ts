@@ -89,7 +89,12 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
   });
   const upstreamClients = new Registry<StreamClientFactory>('upstream client');
   const http2 = http2SettingsOf(config);
-  const clientOptions = { connectTimeoutMs: (h: Host) => clusterManager.getCluster(h.clusterName)?.connectTimeoutMs ?? 0, limits, http2 };
+  const clientOptions = {
+    connectTimeoutMs: (h: Host) => clusterManager.getCluster(h.clusterName)?.connectTimeoutMs ?? 0,
+    limits,
+    http2,
+    runLoop: ctx.worker.runLoop,
+  };
   for (const name of ext.upstreamClients.names()) upstreamClients.register(name, ext.upstreamClients.require(name)(clientOptions));
 
   const listenerStreamFilters = new Map<string, StreamFilterChainFactory[]>();

@@ -33,6 +33,7 @@ import { tcpProxyFactory, type TcpProxyDeps } from './network/index.js';
 import { proxyFilterFactory, type ProxyServices } from './proxy/proxy-filter.js';
 import type { RuntimeDeps } from './runtime/host.js';
 import { Http1ClientFactory } from './proxy/clients/http1-client.js';
+import type { RunLoop } from './types/actor.js';
 import { http1Codec, registerHttp1 } from './protocol/http1/index.js';
 import { registerHttp2 } from './protocol/http2/codec.js';
 import type { Http2Settings } from './types/http2.js';
@@ -53,6 +54,8 @@ export interface ListenerFilterFactory {
 export type UpstreamClientMaker = (opts: {
   connectTimeoutMs: (host: Host) => number;
   limits: Partial<CodecLimits>;
+  /** The worker's run loop: its upstream connections' actors run there (absent: the thread's). */
+  runLoop?: RunLoop;
   /** ringside.http2, for clients that speak HTTP/2. */
   http2?: Partial<Http2Settings>;
 }) => StreamClientFactory;

@@ -8,14 +8,17 @@
  * Re-entrant tells (an actor telling itself, or A → B → A on one stack) are queued instead, which
  * bounds stack depth and keeps per-actor ordering.
  *
- * Why bounded batches: a queued actor gets at most `batch` messages per turn and a turn handles at
- * most `turnBudget` messages before yielding to the event loop with setImmediate, so one busy
- * connection cannot starve the others or the sockets' I/O callbacks.
+ * Why bounded batches: a queued actor gets at most `batch` messages per turn, and at most `turnBudget`
+ * queued messages are handled — in one turn or in a chain of microtask turns — before the run loop
+ * yields to the event loop with setImmediate, so one busy connection (or two actors that keep
+ * telling each other) cannot starve the others or the sockets' I/O callbacks.
  */
-import type { Actor, ActorKind, ActorKindStats, ActorRef, RunLoop, RunLoopStats } from '../types/actor.js';
+import type { Actor, ActorKind, ActorKindStats, ActorRef, RunLoop, RunLoopStats, SpawnOptions } from '../types/actor.js';
 import { logger } from '../common/log.js';
 
 const log = logger('actor');
+/** Nested direct dispatches allowed on one stack before tells queue instead. */
+const MAX_DIRECT_DEPTH = 8;
 
 interface Cell<M> {
   ref: Ref<M>;
@@ -26,6 +29,8 @@ interface Cell<M> {
   head: number;
   running: boolean;
   scheduled: boolean;
+  /** False: never dispatched on the teller's stack (SpawnOptions.direct). */
+  direct: boolean;
 }
 
 class Ref<M> implements ActorRef<M> {
@@ -72,6 +77,8 @@ export class ActorRunLoop implements RunLoop {
   #ready: Cell<any>[] = [];
   #turnScheduled = false;
   #depth = 0;
+  /** Queued messages handled since the run loop last yielded to the event loop (setImmediate). */
+  #sinceYield = 0;
   readonly #stats = { actors: 0, messages: 0, turns: 0, yields: 0, maxQueueDepth: 0, crashes: 0, deadLetters: 0 };
   readonly #kinds = new Map<ActorKind, ActorKindStats>();
 
@@ -80,7 +87,7 @@ export class ActorRunLoop implements RunLoop {
     this.#turnBudget = opts.turnBudget ?? 1024;
   }
 
-  spawn<M>(kind: ActorKind, actor: Actor<M>): ActorRef<M> {
+  spawn<M>(kind: ActorKind, actor: Actor<M>, options?: SpawnOptions): ActorRef<M> {
     let stats = this.#kinds.get(kind);
     if (stats === undefined) {
       stats = { live: 0, spawned: 0, messages: 0, queued: 0, turns: 0, crashes: 0, deadLetters: 0 };
@@ -89,7 +96,7 @@ export class ActorRunLoop implements RunLoop {
     stats.live++;
     stats.spawned++;
     const ref = new Ref<M>(this.#nextId++, kind, stats, this);
-    ref.cell = { ref, kind: stats, actor, mailbox: [], head: 0, running: false, scheduled: false };
+    ref.cell = { ref, kind: stats, actor, mailbox: [], head: 0, running: false, scheduled: false, direct: options?.direct !== false };
     this.#stats.actors++;
     return ref;
   }
@@ -126,9 +133,11 @@ export class ActorRunLoop implements RunLoop {
   deliver<M>(cell: Cell<M>, msg: M): void {
     this.#stats.messages++;
     cell.kind.messages++;
-    // Direct dispatch: idle actor, empty mailbox, and we are not already deep in a dispatch chain.
-    if (!cell.running && cell.mailbox.length === cell.head && this.#depth < 4) {
+    // Direct dispatch: idle actor, empty mailbox, and we are not already deep in a dispatch chain
+    // (a read loop → upstream phase → downstream phase → write loop chain is four deep).
+    if (cell.direct && !cell.running && cell.mailbox.length === cell.head && this.#depth < MAX_DIRECT_DEPTH) {
       this.#depth++;
+      cell.kind.turns++;
       cell.running = true;
       this.#receive(cell, msg);
       cell.running = false;
@@ -149,23 +158,33 @@ export class ActorRunLoop implements RunLoop {
     this.#ready.push(cell);
     if (!this.#turnScheduled) {
       this.#turnScheduled = true;
-      queueMicrotask(this.#turn);
+      if (this.#sinceYield < this.#turnBudget) queueMicrotask(this.#turn);
+      else {
+        // A chain of turns (actors that keep telling each other, e.g. two ring ends echoing) has used
+        // the budget without the event loop getting a go: the next turn waits for I/O and timers.
+        this.#stats.yields++;
+        setImmediate(this.#yieldedTurn);
+      }
     }
   }
 
+  readonly #yieldedTurn = (): void => {
+    this.#sinceYield = 0;
+    this.#turn();
+  };
+
   readonly #turn = (): void => {
     // #turnScheduled stays true for the whole turn: actors that become ready now join this turn's
-    // loop instead of queueing another microtask, which would chain turns forever and starve I/O.
+    // loop instead of queueing another microtask.
     this.#stats.turns++;
-    let budget = this.#turnBudget;
-    while (this.#ready.length > 0 && budget > 0) {
+    while (this.#ready.length > 0 && this.#sinceYield < this.#turnBudget) {
       const ready = this.#ready;
       this.#ready = [];
       for (let i = 0; i < ready.length; i++) {
         const cell = ready[i]!;
         cell.scheduled = false;
         if (cell.ref.cell === null) continue; // stopped while queued
-        budget -= this.#drain(cell);
+        this.#sinceYield += this.#drain(cell);
         if (cell.ref.cell !== null && cell.mailbox.length !== cell.head) this.#schedule(cell);
       }
     }
@@ -174,7 +193,7 @@ export class ActorRunLoop implements RunLoop {
       // Out of budget: let sockets and timers run before the next turn.
       this.#stats.yields++;
       this.#turnScheduled = true;
-      setImmediate(this.#turn);
+      setImmediate(this.#yieldedTurn);
     }
   };
 
@@ -227,4 +246,15 @@ export class ActorRunLoop implements RunLoop {
       log.error(`actor ${cell.ref.name}: its crash handler threw too`, again);
     }
   }
+}
+
+let threadLoop: ActorRunLoop | null = null;
+
+/**
+ * The run loop of this thread. Each worker thread has one (module state is per thread), so every
+ * actor a worker hosts — connections, upstream clients, channel ends, ring pumps, phase machines —
+ * shares one budget, whichever layer spawned it.
+ */
+export function threadRunLoop(): ActorRunLoop {
+  return (threadLoop ??= new ActorRunLoop());
 }

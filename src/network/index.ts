@@ -11,8 +11,8 @@ export type {
 } from './worker-network.js';
 export { ConnectionImpl } from './connection/connection.js';
 export type { ConnectionOptions } from './connection/connection.js';
-export { dialTcp } from './connection/dial.js';
-export type { DialOptions } from './connection/dial.js';
+export { dial, dialClient, parseDialTarget, describeTarget } from './connection/dialer.js';
+export type { DialOptions } from './connection/dialer.js';
 export { ListenerBase } from './listeners/base.js';
 export type { AcceptResult, ChainInstaller, ListenerSettings } from './listeners/base.js';
 export { TcpListener } from './listeners/tcp-listener.js';

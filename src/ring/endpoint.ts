@@ -2,9 +2,14 @@
  * One end of a RingPipe: writes into its outgoing ring, reads its incoming ring, and runs a small
  * loop that reacts to the peer (data, freed space, half-close, close, reset).
  *
+ * The loop is an actor (`ring.pump`, messages RingPumpMsg) on this thread's run loop: whatever may
+ * have changed — a write, a resume, the local peer, the doorbell of a parked end — tells the pump,
+ * always through its mailbox (never on the teller's stack), and the run loop's budget bounds how much
+ * pumping happens before sockets and timers get their turn (two echoing ends cannot starve I/O).
+ *
  * Two modes:
- *  - local: both ends were made on this thread by createRingPipe; an end wakes its peer by scheduling
- *    the peer's loop with setImmediate (never a microtask chain, so two echoing ends cannot starve I/O).
+ *  - local: both ends were made on this thread by createRingPipe; an end wakes its peer by telling
+ *    the peer's pump.
  *  - remote: the peer is on another thread; an end that has nothing to do spins briefly (only when
  *    traffic says an arrival is imminent) and then parks on its incoming ring's DOORBELL with
  *    Atomics.waitAsync. Wakers notify only when PARKED is set, so a busy pipe pays no notify. Nothing
@@ -15,6 +20,8 @@
  */
 import type { Duplex } from 'node:stream';
 import type { RingEndpoint, RingSide } from '../types/ring.js';
+import type { ActorRef, RingPumpMsg, RunLoop } from '../types/actor.js';
+import { threadRunLoop } from '../actor/run-loop.js';
 import { ByteRing } from './byte-ring.js';
 import { RingDuplex } from './duplex.js';
 import { holdLoop, releaseLoop } from './keepalive.js';
@@ -37,11 +44,17 @@ export interface RingEndpointTuning {
    * cores exist.
    */
   replySpinUs?: number;
+  /** The run loop the pump runs on; default this thread's. */
+  runLoop?: RunLoop;
 }
+
+const KICK: RingPumpMsg = { k: 'kick' };
+const WAKE: RingPumpMsg = { k: 'wake' };
 
 // A loop turn delivers at most this many ring capacities before yielding to the event loop.
 const DELIVER_BUDGET_RINGS = 4;
-// Loop rounds (pump → more work → pump) before yielding through setImmediate.
+// Loop rounds (pump → more work → pump) in one message before the pump tells itself to go on (so
+// other actors and, past the run loop's budget, I/O get a turn).
 const MAX_ROUNDS = 64;
 // Reply spins go on while a decaying hit score (1 = every recent spin caught its answer) stays above
 // REPLY_MIN_SCORE; below it they become rare probes whose interval doubles up to PROBE_MAX_MS, so a
@@ -74,6 +87,8 @@ export class RingPipeEndpoint implements RingEndpoint {
   readonly #ctl: ByteRing;
   #peer: RingPipeEndpoint | null = null;
   readonly #remote: boolean;
+  readonly #runLoop: RunLoop;
+  readonly #pumpRef: ActorRef<RingPumpMsg>;
 
   readonly #publishThreshold: number;
   readonly #spinMs: number;
@@ -125,6 +140,8 @@ export class RingPipeEndpoint implements RingEndpoint {
     this.#spinMs = (tuning.spinUs ?? 15) / 1000;
     this.#burstGapMs = (tuning.burstGapUs ?? 50) / 1000;
     this.#replySpinMs = (tuning.replySpinUs ?? 0) / 1000;
+    this.#runLoop = tuning.runLoop ?? threadRunLoop();
+    this.#pumpRef = this.#runLoop.spawn<RingPumpMsg>('ring.pump', { receive: (m) => this.#receive(m), crashed: (err) => this.#crashed(err) }, { direct: false });
     this.#updateHold();
     metrics.ringOpened(remote);
     // Bytes or flags may already be in the rings (the peer opened first); the first turn picks them up.
@@ -264,18 +281,24 @@ export class RingPipeEndpoint implements RingEndpoint {
   #kick(): void {
     if (this.#scheduled || this.#finished) return;
     this.#scheduled = true;
-    setImmediate(this.#onImmediate);
+    this.#pumpRef.tell(KICK);
   }
 
-  readonly #onImmediate = (): void => {
-    this.#scheduled = false;
-    this.#run();
+  /** The doorbell rang (a promise callback): only a message to the pump. */
+  readonly #onWake = (): void => {
+    if (!this.#finished) this.#pumpRef.tell(WAKE);
   };
 
-  readonly #onWake = (): void => {
-    this.#waiting = false;
-    if (!this.#finished) this.#run();
-  };
+  #receive(msg: RingPumpMsg): void {
+    if (msg.k === 'kick') this.#scheduled = false;
+    else this.#waiting = false;
+    this.#run();
+  }
+
+  /** Supervision: a callback threw inside the pump (the run loop logged and counted it): reset the pipe. */
+  #crashed(err: unknown): void {
+    this.reset(`ring pump crashed: ${err instanceof Error ? err.message : String(err)}`);
+  }
 
   #run(): void {
     if (this.#finished) return;
@@ -382,6 +405,7 @@ export class RingPipeEndpoint implements RingEndpoint {
     this.#held = [];
     this.#needDrain = false;
     this.#updateHold();
+    this.#runLoop.stop(this.#pumpRef);
     // Release our pending waitAsync now rather than leaving it (and the buffer) in V8's waiter list.
     if (this.#waiting) this.#in.ringDoorbell();
     // A reset must reach a local peer too; a graceful finish already told it through the flags.

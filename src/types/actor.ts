@@ -17,6 +17,7 @@
  * dropped and counted as dead letters.
  */
 import type { RingEndpoint } from './ring.js';
+import type { HeaderMap, RequestFrame } from './protocol.js';
 
 export interface Actor<M> {
   /** Called for each message, one at a time, in the order they were told. */
@@ -45,7 +46,22 @@ export interface ActorRef<M> {
  * The actor kinds on the request path. Other strings are allowed (tests, extensions), each counted
  * under its own name.
  */
-export type ActorKind = 'connection.read' | 'connection.write' | (string & {});
+export type ActorKind =
+  | 'connection.read'
+  | 'connection.write'
+  | 'upstream.phase'
+  | 'proxy.downstream'
+  | 'ring.pump'
+  | (string & {});
+
+/**
+ * Spawn options. `direct: false` makes every delivery go through the mailbox — for an actor whose
+ * tellers must never run it on their own stack (a ring pump told from inside write(), whose callers
+ * are promised no callback from there).
+ */
+export interface SpawnOptions {
+  readonly direct?: boolean;
+}
 
 /** Per actor kind, since the run loop started. */
 export interface ActorKindStats {
@@ -56,7 +72,10 @@ export interface ActorKindStats {
   messages: number;
   /** Deliveries that went through a mailbox because the actor was busy (the queued fallback). */
   queued: number;
-  /** Mailbox drains of this kind's actors by the run loop. */
+  /**
+   * Times an actor of this kind ran: one per direct dispatch (one message on the teller's stack) and
+   * one per mailbox drain (up to a batch of queued messages) in a run-loop turn.
+   */
   turns: number;
   /** Actors of this kind stopped because receive() threw. */
   crashes: number;
@@ -77,7 +96,7 @@ export interface RunLoopStats {
 }
 
 export interface RunLoop {
-  spawn<M>(kind: ActorKind, actor: Actor<M>): ActorRef<M>;
+  spawn<M>(kind: ActorKind, actor: Actor<M>, options?: SpawnOptions): ActorRef<M>;
   stop(ref: ActorRef<unknown>): void;
   stats(): RunLoopStats;
 }
@@ -101,6 +120,33 @@ export type ConnectionReadMsg =
  * that is not an object with `k`), or a control message.
  */
 export type ConnectionWriteMsg = Buffer | { readonly k: 'flush' } | { readonly k: 'end' } | { readonly k: 'close' };
+
+/**
+ * upstream.phase — the upstream side of the phase machine, one per upstream connection (HTTP/1.1:
+ * one request at a time). It owns the connection's response decoder and the stream in flight.
+ * Members with a Buffer may carry a borrowed one (a read buffer, a downstream chunk): `taken` is set
+ * by the actor when it handled the message on the teller's stack; otherwise the teller copies.
+ */
+export type UpstreamPhaseMsg =
+  // from the downstream phase machine (UpstreamStream calls); `stream` numbers the stream on its
+  // connection, so a late message of a finished stream never reaches the next one
+  | { readonly k: 'send-head'; readonly stream: number; readonly head: RequestFrame; body: Buffer | null; readonly eos: boolean; taken: boolean }
+  | { readonly k: 'send-data'; readonly stream: number; chunk: Buffer; readonly eos: boolean; taken: boolean }
+  | { readonly k: 'send-trailers'; readonly stream: number; readonly trailers: HeaderMap }
+  | { readonly k: 'reset'; readonly stream: number; readonly reason: string }
+  // from the connection's read loop
+  | { readonly k: 'bytes'; data: Buffer; taken: boolean }
+  | { readonly k: 'eof' }
+  // from the connection's events, or the pool closing the client
+  | { readonly k: 'closed'; readonly reason: string }
+  | { readonly k: 'close'; readonly reason: string };
+
+/**
+ * ring.pump — one per RingPipe end: a pass over everything the peer may have changed (bytes, freed
+ * space, half-close, close, reset), under the run loop's budget. `kick`: something changed on this
+ * thread (a write, a resume, a local peer); `wake`: the parked end's doorbell rang (another thread).
+ */
+export type RingPumpMsg = { readonly k: 'kick' } | { readonly k: 'wake' };
 
 /**
  * The scheduler's advice on an in-process connection after its dial (channel pools ask it each time

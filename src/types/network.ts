@@ -11,6 +11,7 @@
  * through the write-filter chain to the write loop, which issues one write per batch.
  */
 import type { Socket } from 'node:net';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { RingEndpoint } from './ring.js';
 
 /** What a filter answers: go on to the next filter, or stop iterating until it resumes the chain. */
@@ -37,6 +38,21 @@ export enum CloseMode {
   /** Close at once, dropping queued bytes. */
   NoFlush = 'NoFlush',
 }
+
+/**
+ * Where a client connection goes (src/network/connection/dialer.ts): a TCP host and port, a Unix
+ * socket path, or an in-process listener reached over a RingPipe.
+ */
+export type DialTarget =
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+  | { readonly kind: 'unix'; readonly path: string }
+  | { readonly kind: 'pipe'; readonly listener: string };
+
+/**
+ * TLS for a dialed TCP or Unix connection: node:tls client options (servername, ca, cert, key,
+ * rejectUnauthorized, ALPNProtocols, minVersion …) without the target, which the dialer sets.
+ */
+export type ClientTlsOptions = Omit<TlsConnectionOptions, 'host' | 'port' | 'path' | 'socket' | 'onread'>;
 
 /** The byte transport under a connection: a socket, or one end of a RingPipe. */
 export type Transport = { kind: 'socket'; socket: Socket } | { kind: 'ring'; endpoint: RingEndpoint };

@@ -12,7 +12,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { DrainResult, ListenerReady, SupervisorEvent, WorkerBoot, WorkerControl, WorkerStats, WorkerTestControl } from '../types/messages.js';
-import { ActorRunLoop } from '../actor/run-loop.js';
+import { type ActorRunLoop, threadRunLoop } from '../actor/run-loop.js';
 import { LoadBoard } from '../actor/load-board.js';
 import { Scheduler, schedulerSettingsFrom } from '../actor/scheduler.js';
 import { adoptLogSettings, logger } from '../common/log.js';
@@ -83,7 +83,7 @@ export class DataplaneWorker {
       return local.call(this.#network, name);
     });
     this.services = {
-      runLoop: new ActorRunLoop(),
+      runLoop: threadRunLoop(),
       scheduler,
       offload: new OffloadPool({ threads: offloadThreadsFrom(ringside) }),
       mesh,

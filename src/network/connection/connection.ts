@@ -15,7 +15,7 @@
 import { CloseMode, ConnectionEvent } from '../../types/network.js';
 import type { Connection, Transport } from '../../types/network.js';
 import type { ActorRef, ConnectionReadMsg, ConnectionWriteMsg, RunLoop } from '../../types/actor.js';
-import type { Socket } from 'node:net';
+import type { OnReadOpts, Socket } from 'node:net';
 import type { RingEndpoint } from '../../types/ring.js';
 import { logger } from '../../common/log.js';
 import { FilterManager } from './filter-manager.js';
@@ -112,9 +112,17 @@ export class ConnectionImpl implements Connection, FilterHost, WireEvents, Idlea
     return new ConnectionImpl((ev) => new SocketWire(socket, ev, opts.readMode ?? 'onread', false), opts);
   }
 
-  /** A socket Ringside created with the onread option (client connections); see dial.ts. */
-  static fromOwnSocket(socket: Socket, opts: ConnectionOptions): ConnectionImpl {
-    return new ConnectionImpl((ev) => new SocketWire(socket, ev, 'onread', true), opts);
+  /**
+   * A socket Ringside dialed (dialer.ts): created with the onread option when `hasOnread`, else (TLS)
+   * read through 'data' events.
+   */
+  static fromDialedSocket(socket: Socket, opts: ConnectionOptions, hasOnread: boolean): ConnectionImpl {
+    return new ConnectionImpl((ev) => new SocketWire(socket, ev, hasOnread ? 'onread' : 'data', hasOnread), opts);
+  }
+
+  /** The onread option for a socket the dialer creates: reads land in the thread's static buffer. */
+  static onreadOption(events: { onRead(data: Buffer, borrowed: boolean): void }): OnReadOpts {
+    return SocketWire.onreadOption(events);
   }
 
   static fromRingEndpoint(endpoint: RingEndpoint, opts: ConnectionOptions): ConnectionImpl {
@@ -131,6 +139,20 @@ export class ConnectionImpl implements Connection, FilterHost, WireEvents, Idlea
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** The RingPipe end under this connection, or null for a socket. */
+  get ringEndpoint(): RingEndpoint | null {
+    const t = this.#wire.transport;
+    return t.kind === 'ring' ? t.endpoint : null;
+  }
+
+  /** The protocol ALPN settled on for a TLS connection (e.g. 'h2'); undefined otherwise. */
+  get alpnProtocol(): string | undefined {
+    const t = this.#wire.transport;
+    if (t.kind !== 'socket') return undefined;
+    const p = (t.socket as { alpnProtocol?: string | false }).alpnProtocol;
+    return typeof p === 'string' ? p : undefined;
   }
 
   /** The transport was closed and every resource released. */
@@ -299,7 +321,7 @@ export class ConnectionImpl implements Connection, FilterHost, WireEvents, Idlea
 
   // ---- internals ----
 
-  /** Client connections report connect outcomes through here (dial.ts). */
+  /** Client connections report connect outcomes through here (dialer.ts). */
   emitEvent(event: ConnectionEvent, reason?: string): void {
     this.#emit(event, reason);
   }

@@ -23,7 +23,7 @@ import type {
 import type { RunLoop } from '../../types/actor.js';
 import { logger } from '../../common/log.js';
 import { metrics } from '../../observability/index.js';
-import { dialTcp } from '../connection/dial.js';
+import { dial } from '../connection/dialer.js';
 import type { ConnectionImpl } from '../connection/connection.js';
 import { matchRoute, parseTcpProxyConfig } from './tcp-proxy-config.js';
 import type { TcpProxyConfig } from './tcp-proxy-config.js';
@@ -123,9 +123,8 @@ export class TcpProxyFilter implements ReadFilter {
     }
     this.#host = host;
     this.#attempts++;
-    this.#upstream = dialTcp({
-      host: host.host,
-      port: host.port,
+    this.#upstream = dial({
+      target: { kind: 'tcp', host: host.host, port: host.port },
       name: cluster,
       runLoop: this.#runLoop,
       connectTimeoutMs: this.#clusters.connectTimeoutMs?.(cluster) ?? DEFAULT_CONNECT_TIMEOUT_MS,

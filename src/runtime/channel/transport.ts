@@ -1,10 +1,18 @@
 /**
  * The byte transport of one channel connection: a RingPipe end dialed into an in-process listener (the
  * fast path, Layotto's net.Pipe), a TCP socket for `host:port`, or a Unix socket for an absolute path.
- * One small interface so the http channel never branches on where its bytes go.
+ * One small interface so a channel never branches on where its bytes go.
+ *
+ * Underneath it is the dialer's connection (src/network/connection/dialer.ts), the same ConnectionImpl
+ * every other connection is: the channel's end of a RingPipe has its read-loop and write-loop actors
+ * on the worker's run loop, and a request written in one tick leaves as one write.
  */
-import { connect, type Socket } from 'node:net';
 import { RingsideError } from '../../common/errors.js';
+import { threadRunLoop } from '../../actor/run-loop.js';
+import { dial, parseDialTarget } from '../../network/connection/dialer.js';
+import type { ConnectionImpl } from '../../network/connection/connection.js';
+import { CloseMode, ConnectionEvent, FilterStatus } from '../../types/network.js';
+import type { ReadFilter } from '../../types/network.js';
 import type { RingEndpoint } from '../../types/ring.js';
 import type { PlacementAdvisor } from '../../types/actor.js';
 
@@ -26,143 +34,104 @@ export interface ChannelTransport {
   onClose: ((reason: string, connected: boolean) => void) | null;
 }
 
-/** Dials `listener` as Layotto's dialFunc does: host:port → TCP, otherwise the in-process listener. */
+/** Dials `listener` as Layotto's dialFunc does: host:port → TCP, /path → Unix, otherwise the in-process listener. */
 export function dialTransport(
   listener: string,
   dialInProcess: ((name: string) => RingEndpoint) | undefined,
   placement?: PlacementAdvisor,
 ): ChannelTransport {
-  if (listener.startsWith('/')) return new SocketTransport('unix', connect({ path: listener }));
-  const colon = listener.lastIndexOf(':');
-  if (colon > 0) {
-    const port = Number(listener.slice(colon + 1));
-    if (Number.isInteger(port) && port > 0 && port < 65536) {
-      const host = listener.slice(0, colon).replace(/^\[|\]$/g, '');
-      return new SocketTransport('tcp', connect({ host, port, noDelay: true }));
-    }
-  }
-  if (dialInProcess === undefined) {
-    throw new RingsideError('UNAVAILABLE', 'internal', `no in-process listener table on this worker to dial "${listener}"`);
-  }
-  let endpoint: RingEndpoint;
-  try {
-    endpoint = dialInProcess(listener);
-  } catch (err) {
-    throw new RingsideError('UNAVAILABLE', 'internal', `cannot dial in-process listener "${listener}": ${(err as Error).message}`, { cause: err });
-  }
-  return new RingTransport(endpoint, placement);
+  return new ConnectionTransport(listener, dialInProcess, placement);
 }
 
-/**
- * What both transports share: the callbacks, a close that runs once and drops the callbacks, and a
- * destroy that aborts the underlying transport first.
- */
-abstract class BaseTransport implements ChannelTransport {
-  abstract readonly kind: 'ring' | 'tcp' | 'unix';
+/** A ChannelTransport over one dialed connection; its read filter hands the bytes to onData. */
+class ConnectionTransport implements ChannelTransport {
+  readonly kind: 'ring' | 'tcp' | 'unix';
+  readonly #conn: ConnectionImpl;
+  readonly #placement: PlacementAdvisor | undefined;
+  #connected = false;
+  #failure: string | undefined;
   #closed = false;
   onData: ((chunk: Buffer) => void) | null = null;
   onClose: ((reason: string, connected: boolean) => void) | null = null;
 
+  constructor(listener: string, dialInProcess: ((name: string) => RingEndpoint) | undefined, placement: PlacementAdvisor | undefined) {
+    const target = parseDialTarget(listener);
+    this.kind = target.kind === 'pipe' ? 'ring' : target.kind;
+    this.#placement = placement;
+    try {
+      this.#conn = dial({
+        target,
+        name: listener,
+        runLoop: threadRunLoop(),
+        dialInProcess,
+        init: (conn, chain) => {
+          chain.addReadFilter(this.#reader);
+          conn.addEventListener((event, reason) => this.#onEvent(event, reason));
+        },
+      });
+    } catch (err) {
+      throw err instanceof RingsideError ? err : new RingsideError('UNAVAILABLE', 'internal', `cannot dial "${listener}": ${(err as Error).message}`, { cause: err });
+    }
+    // A pipe is connected the moment it is dialed: a close is always a dropped connection.
+    if (target.kind === 'pipe') this.#connected = true;
+  }
+
   get closed(): boolean {
-    return this.#closed;
+    return this.#closed || this.#conn.closed;
   }
 
   get misplaced(): boolean {
-    return false;
+    const endpoint = this.#conn.ringEndpoint;
+    return this.#placement !== undefined && endpoint !== null && this.#placement.shouldRetire(endpoint);
   }
 
-  abstract write(data: Buffer): void;
-  /** Tears the underlying socket or pipe down. */
-  protected abstract abort(reason: string): void;
-  /** Whether the peer was ever reached (a failed dial vs a dropped connection). */
-  protected abstract get connected(): boolean;
+  write(data: Buffer): void {
+    // A full ring or socket holds the rest and drains it by itself; requests are written whole and
+    // never pipelined, so there is nothing more to wait for here.
+    if (!this.closed) this.#conn.write(data);
+  }
 
   destroy(reason: string): void {
     if (this.#closed) return;
-    this.abort(reason);
-    this.finish(reason);
+    this.#conn.close(CloseMode.NoFlush, reason);
+    this.#finish(reason);
   }
 
-  protected finish(reason: string): void {
+  /** The connection's only read filter, in its read loop: a read's (borrowed) bytes go to onData. */
+  readonly #reader: ReadFilter = {
+    initializeReadFilterCallbacks: () => {},
+    onNewConnection: () => FilterStatus.Continue,
+    onData: (data: Buffer, endOfStream: boolean): FilterStatus => {
+      if (data.length > 0) this.onData?.(data);
+      // An HTTP/1.1 upstream that half-closes is done with this connection.
+      if (endOfStream) this.destroy('closed by peer');
+      return FilterStatus.Stop;
+    },
+  };
+
+  #onEvent(event: ConnectionEvent, reason: string | undefined): void {
+    switch (event) {
+      case ConnectionEvent.Connected:
+        this.#connected = true;
+        return;
+      case ConnectionEvent.ConnectFailed:
+        this.#failure = reason ?? 'connect failed';
+        return;
+      case ConnectionEvent.LocalClose:
+      case ConnectionEvent.RemoteClose:
+        this.#finish(this.#failure ?? reason ?? 'closed by peer');
+        return;
+      default:
+        return;
+    }
+  }
+
+  #finish(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
     const cb = this.onClose;
     this.onClose = null;
     this.onData = null;
-    cb?.(reason, this.connected);
-  }
-}
-
-class SocketTransport extends BaseTransport {
-  readonly kind: 'tcp' | 'unix';
-  readonly #socket: Socket;
-  #connected = false;
-
-  constructor(kind: 'tcp' | 'unix', socket: Socket) {
-    super();
-    this.kind = kind;
-    this.#socket = socket;
-    socket.setNoDelay(true);
-    socket.once('connect', () => {
-      this.#connected = true;
-    });
-    socket.on('data', (chunk: Buffer) => this.onData?.(chunk));
-    let reason = 'closed by peer';
-    socket.on('error', (err) => {
-      reason = err.message;
-    });
-    // An HTTP/1.1 upstream that half-closes is done with this connection: finish it here.
-    socket.on('end', () => socket.destroy());
-    socket.on('close', () => this.finish(reason));
-  }
-
-  protected get connected(): boolean {
-    return this.#connected;
-  }
-
-  write(data: Buffer): void {
-    if (!this.closed) this.#socket.write(data);
-  }
-
-  protected abort(): void {
-    this.#socket.destroy();
-  }
-}
-
-class RingTransport extends BaseTransport {
-  readonly kind = 'ring' as const;
-  readonly #endpoint: RingEndpoint;
-  readonly #placement: PlacementAdvisor | undefined;
-
-  constructor(endpoint: RingEndpoint, placement: PlacementAdvisor | undefined) {
-    super();
-    this.#endpoint = endpoint;
-    this.#placement = placement;
-    endpoint.onData = (chunk) => this.onData?.(chunk);
-    endpoint.onEnd = () => this.destroy('closed by peer');
-    endpoint.onClose = (reason) => this.finish(reason ?? 'closed by peer');
-  }
-
-  override get closed(): boolean {
-    return super.closed || this.#endpoint.closed;
-  }
-
-  override get misplaced(): boolean {
-    return this.#placement !== undefined && this.#placement.shouldRetire(this.#endpoint);
-  }
-
-  /** A pipe is connected the moment it is dialed: a close is always a dropped connection. */
-  protected get connected(): boolean {
-    return true;
-  }
-
-  write(data: Buffer): void {
-    // A full ring holds the remainder of this one write and drains it by itself; requests are written
-    // whole and never pipelined, so there is nothing more to wait for here.
-    if (!this.closed) this.#endpoint.write(data);
-  }
-
-  protected abort(reason: string): void {
-    this.#endpoint.reset(reason);
+    cb?.(reason, this.#connected);
   }
 }

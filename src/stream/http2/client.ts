@@ -9,10 +9,14 @@
  * UPSTREAM_RESET. The socket reads into one static buffer per worker (`onread`), which the engine
  * consumes synchronously; writes of one tick leave in one syscall (cork until the next tick).
  */
-import type net from 'node:net';
 import { RingsideError } from '../../common/errors.js';
 import { counter } from '../../common/counters.js';
-import { dialTcp } from '../../upstream/dial.js';
+import { dialClient } from '../../network/connection/dialer.js';
+import type { ConnectionImpl } from '../../network/connection/connection.js';
+import { threadRunLoop } from '../../actor/run-loop.js';
+import { CloseMode, ConnectionEvent, FilterStatus } from '../../types/network.js';
+import type { RunLoop } from '../../types/actor.js';
+import type { ReadFilter } from '../../types/network.js';
 import { Headers } from '../../protocol/headers.js';
 import { CONNECTION_GONE, Http2Connection } from '../../protocol/http2/connection.js';
 import { errorCodeName } from '../../protocol/http2/errors.js';
@@ -27,15 +31,11 @@ const connectFailures = counter('upstream.cx_connect_fail');
 const connects = counter('upstream.cx_total');
 const refused = counter('upstream.http2.refused_streams');
 
-let sharedReadBuffer: Buffer | null = null;
-function readBuffer(): Buffer {
-  if (sharedReadBuffer === null) sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
-  return sharedReadBuffer;
-}
-
 export interface Http2ClientFactoryOptions {
   connectTimeoutMs(host: Host): number;
   limits?: Partial<CodecLimits>;
+  /** The worker's run loop (the connection's read and write loops run there); default the thread's. */
+  runLoop?: RunLoop;
   /** ringside.http2 (our side's limits and windows toward upstreams). */
   http2?: Partial<Http2Settings>;
 }
@@ -49,16 +49,25 @@ export class Http2ClientFactory implements StreamClientFactory {
   }
 
   connect(host: Host, events: UpstreamClientEvents, done: ConnectCallback): void {
+    // The connection is the dialer's: its read loop hands each read to the engine (borrowed, decoded
+    // at once), its write loop sends what one tick queued as one write.
     let client: Http2Client | null = null;
-    const onread = {
-      buffer: readBuffer(),
-      callback: (n: number, buf: Uint8Array): boolean => {
-        client?.onBytes(buf as Buffer, n);
-        return true;
-      },
-    };
     const timeoutMs = this.#opts.connectTimeoutMs(host);
-    dialTcp(host, { connectTimeoutMs: timeoutMs, onread }, (err, socket) => {
+    const init = (conn: ConnectionImpl, chain: { addReadFilter(f: ReadFilter): void }): void => {
+      chain.addReadFilter({
+        initializeReadFilterCallbacks() {},
+        onNewConnection: () => FilterStatus.Continue,
+        onData: (data, endOfStream) => {
+          if (data.length > 0) client?.engine.execute(data);
+          if (endOfStream) client?.engine.transportClosed('upstream closed the connection');
+          return FilterStatus.Stop;
+        },
+      });
+      conn.addEventListener((event, reason) => {
+        if (event === ConnectionEvent.LocalClose || event === ConnectionEvent.RemoteClose) client?.engine.transportClosed(`upstream connection closed${reason !== undefined ? `: ${reason}` : ''}`);
+      });
+    };
+    dialClient({ target: { kind: 'tcp', host: host.host, port: host.port }, name: host.clusterName, runLoop: this.#opts.runLoop ?? threadRunLoop(), connectTimeoutMs: timeoutMs, init }, (err, socket) => {
       if (err !== undefined || socket === undefined) {
         connectFailures.inc();
         done(err ?? new RingsideError('CONNECT_FAILED', 'upstream', `connect to ${host.address} failed`), undefined);
@@ -82,17 +91,16 @@ export class Http2ClientFactory implements StreamClientFactory {
 
 export class Http2Client implements StreamClient, Http2ConnectionHandler {
   readonly engine: Http2Connection;
-  readonly #socket: net.Socket;
+  readonly #socket: ConnectionImpl;
   readonly #host: Host;
   readonly #events: UpstreamClientEvents;
   readonly #streams = new Map<number, Http2UpstreamStream>();
   #ready: ((err: RingsideError | undefined) => void) | null;
   #readyTimer: NodeJS.Timeout | undefined;
   #closed = false;
-  #corked = false;
 
   constructor(
-    socket: net.Socket,
+    socket: ConnectionImpl,
     host: Host,
     events: UpstreamClientEvents,
     settings: Partial<Http2Settings>,
@@ -107,11 +115,8 @@ export class Http2Client implements StreamClient, Http2ConnectionHandler {
       role: 'client',
       settings,
       handler: this,
-      transport: { write: (b) => this.#write(b), close: () => this.#socket.end() },
+      transport: { write: (b) => this.#write(b), close: () => this.#socket.close(CloseMode.FlushWrite, 'HTTP/2 connection closed') },
     });
-    socket.on('error', (err: NodeJS.ErrnoException) => this.engine.transportClosed(`upstream socket error: ${err.code ?? err.message}`));
-    socket.on('end', () => this.engine.transportClosed('upstream closed the connection'));
-    socket.on('close', () => this.engine.transportClosed('upstream connection closed'));
     this.#readyTimer = setTimeout(
       () => this.#settle(new RingsideError('CONNECT_FAILED', 'upstream', `no HTTP/2 SETTINGS from ${host.address} within ${timeoutMs || 5000} ms`, { retryable: true })),
       timeoutMs > 0 ? timeoutMs : 5000,
@@ -138,11 +143,6 @@ export class Http2Client implements StreamClient, Http2ConnectionHandler {
     this.engine.close(Http2ErrorCode.NoError, reason);
   }
 
-  /** @internal */
-  onBytes(buf: Buffer, n: number): void {
-    this.engine.execute(n === buf.length ? buf : buf.subarray(0, n));
-  }
-
   /** @internal the stream's head goes out: it gets its id. */
   open(stream: Http2UpstreamStream, fields: string[], endStream: boolean): number {
     const id = this.engine.openStream(fields, endStream);
@@ -156,19 +156,9 @@ export class Http2Client implements StreamClient, Http2ConnectionHandler {
   }
 
   #write(data: Buffer): void {
-    if (this.#socket.destroyed) return;
-    if (!this.#corked) {
-      this.#corked = true;
-      this.#socket.cork();
-      process.nextTick(this.#uncork);
-    }
-    this.#socket.write(data);
+    // The connection's write loop batches what one tick writes into one transport write.
+    if (!this.#socket.closed) this.#socket.write(data);
   }
-
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    if (!this.#socket.destroyed) this.#socket.uncork();
-  };
 
   #settle(err: RingsideError | undefined): void {
     const ready = this.#ready;
@@ -177,7 +167,7 @@ export class Http2Client implements StreamClient, Http2ConnectionHandler {
     clearTimeout(this.#readyTimer);
     if (err !== undefined) {
       this.#closed = true;
-      this.#socket.destroy();
+      this.#socket.close(CloseMode.NoFlush, err.message);
     }
     ready(err);
   }
@@ -227,7 +217,7 @@ export class Http2Client implements StreamClient, Http2ConnectionHandler {
     this.#closed = true;
     clearTimeout(this.#readyTimer);
     this.#streams.clear();
-    this.#socket.end();
+    this.#socket.close(CloseMode.FlushWrite, reason);
     this.#events.onClose(reason);
   }
 }
