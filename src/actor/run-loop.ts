@@ -9,8 +9,8 @@
  * bounds stack depth and keeps per-actor ordering.
  *
  * Why bounded batches: a queued actor gets at most `batch` messages per turn, and at most `turnBudget`
- * queued messages are handled — in one turn or in a chain of microtask turns — before the run loop
- * yields to the event loop with setImmediate, so one busy connection (or two actors that keep
+ * queued messages are handled per event-loop iteration — in one turn or in a chain of microtask
+ * turns — before the run loop yields to the event loop with setImmediate, so one busy connection (or two actors that keep
  * telling each other) cannot starve the others or the sockets' I/O callbacks.
  */
 import type { Actor, ActorKind, ActorKindStats, ActorRef, RunLoop, RunLoopStats, SpawnOptions } from '../types/actor.js';
@@ -79,6 +79,7 @@ export class ActorRunLoop implements RunLoop {
   #depth = 0;
   /** Queued messages handled since the run loop last yielded to the event loop (setImmediate). */
   #sinceYield = 0;
+  #budgetResetArmed = false;
   readonly #stats = { actors: 0, messages: 0, turns: 0, yields: 0, maxQueueDepth: 0, crashes: 0, deadLetters: 0 };
   readonly #kinds = new Map<ActorKind, ActorKindStats>();
 
@@ -168,6 +169,11 @@ export class ActorRunLoop implements RunLoop {
     }
   }
 
+  readonly #resetBudget = (): void => {
+    this.#budgetResetArmed = false;
+    this.#sinceYield = 0;
+  };
+
   readonly #yieldedTurn = (): void => {
     this.#sinceYield = 0;
     this.#turn();
@@ -177,6 +183,11 @@ export class ActorRunLoop implements RunLoop {
     // #turnScheduled stays true for the whole turn: actors that become ready now join this turn's
     // loop instead of queueing another microtask.
     this.#stats.turns++;
+    if (!this.#budgetResetArmed) {
+      // The budget is per event-loop iteration: it starts over once the loop has been round.
+      this.#budgetResetArmed = true;
+      setImmediate(this.#resetBudget);
+    }
     while (this.#ready.length > 0 && this.#sinceYield < this.#turnBudget) {
       const ready = this.#ready;
       this.#ready = [];

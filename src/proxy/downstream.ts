@@ -13,6 +13,13 @@
  * It knows no protocol: local replies, the error → status mapping, which responses are retryable
  * failures, which requests are safe to resend, forwarded-for fields, the request's own timeout and
  * the authority come from the ProxyHooks of the request's protocol (src/types/protocol.ts).
+ *
+ * Each request is a `proxy.downstream` actor on the thread's run loop: the stream layer, the pool,
+ * the upstream client and the timers only tell it a DownstreamMsg; the phases run in its receive().
+ * A message told while the actor is idle runs on the teller's stack (a borrowed body chunk stays
+ * valid); one told while it runs (the pool answering acquire() at once) waits in its mailbox, and a
+ * queued chunk is copied. A receive() that throws stops the actor and the request is answered 500
+ * (or reset once its response started).
  */
 import { RingsideError, asRingsideError } from '../common/errors.js';
 import { counter, type Counter } from '../common/counters.js';
@@ -30,11 +37,15 @@ import type { ProxyRuntime } from './runtime.js';
 import { deadlineList, type DeadlineEntry, type DeadlineList } from './deadlines.js';
 import { metrics } from '../observability/index.js';
 import { RequestLog } from '../accesslog/record.js';
+import { threadRunLoop } from '../actor/run-loop.js';
+import type { ActorRef, DownstreamMsg } from '../types/actor.js';
 
 const log = logger('proxy');
 const phaseCounters: Counter[] = phaseNames.map((n) => counter(`proxy.phase.${n}`));
 const retriesCounter = counter('proxy.retries');
 const localReplies = counter('proxy.local_replies');
+const DEADLINE: DownstreamMsg = { k: 'deadline' };
+const TRY_TIMEOUT: DownstreamMsg = { k: 'try-timeout' };
 
 export class DownstreamRequest
   implements StreamHandler, UpstreamResponseReceiver, PoolWaiter, RouteMatchContext, DeadlineEntry
@@ -73,10 +84,13 @@ export class DownstreamRequest
   #startedAt = 0;
   #status = 0;
 
+  readonly #ref: ActorRef<DownstreamMsg>;
+
   constructor(rt: ProxyRuntime, stream: StreamInfo, sender: ResponseSender) {
     this.#rt = rt;
     this.#stream = stream;
     this.#sender = sender;
+    this.#ref = threadRunLoop().spawn<DownstreamMsg>('proxy.downstream', { receive: (m) => this.#receive(m), crashed: (err) => this.#crashed(err) });
   }
 
   // ── RouteMatchContext: what the router reads ──
@@ -99,7 +113,7 @@ export class DownstreamRequest
   }
 
   // ── StreamHandler: the downstream request ──
-  onHeaders(request: RequestFrame, endOfStream: boolean): void {
+  #onHeaders(request: RequestFrame, endOfStream: boolean): void {
     this.#request = request;
     this.#hooks = this.#rt.hooks(request.protocol);
     this.#requestEnded = endOfStream;
@@ -113,7 +127,7 @@ export class DownstreamRequest
     this.#run(Phase.InitPhase);
   }
 
-  onData(chunk: Buffer, endOfStream: boolean): void {
+  #onData(chunk: Buffer, endOfStream: boolean): void {
     if (this.#done) return;
     if (endOfStream) this.#requestEnded = true;
     if (this.#log !== null) {
@@ -130,7 +144,7 @@ export class DownstreamRequest
     }
   }
 
-  onTrailers(trailers: HeaderMap): void {
+  #onTrailers(trailers: HeaderMap): void {
     if (this.#done) return;
     this.#requestEnded = true;
     this.#log?.requestEnded();
@@ -138,7 +152,7 @@ export class DownstreamRequest
     if (this.#upstream !== null) this.#upstream.sendTrailers(trailers);
   }
 
-  onReset(reason: StreamResetReason): void {
+  #onReset(reason: StreamResetReason): void {
     if (this.#done) return;
     if (enabled('debug')) log.debug(`stream ${this.#stream.id} reset by downstream: ${reason}`);
     this.#log?.failed('CANCELLED');
@@ -147,7 +161,7 @@ export class DownstreamRequest
   }
 
   // ── PoolWaiter ──
-  onPoolReady(client: UpstreamClient): void {
+  #onPoolReady(client: UpstreamClient): void {
     if (this.#done) {
       this.#pool?.release(client);
       return;
@@ -174,14 +188,14 @@ export class DownstreamRequest
     down.setReceiving(true);
   }
 
-  onPoolFailure(err: RingsideError): void {
+  #onPoolFailure(err: RingsideError): void {
     if (this.#done) return;
     metrics.upstreamError(this.#match!.clusterName!, err.code);
     this.#tryFailed(err, undefined);
   }
 
   // ── UpstreamResponseReceiver ──
-  onUpstreamHead(head: ResponseFrame, endOfStream: boolean): void {
+  #onUpstreamHead(head: ResponseFrame, endOfStream: boolean): void {
     if (this.#done) return;
     this.#enter(Phase.UpFilter);
     const status = head.status;
@@ -202,7 +216,7 @@ export class DownstreamRequest
     if (endOfStream) this.#complete();
   }
 
-  onUpstreamData(chunk: Buffer, endOfStream: boolean): void {
+  #onUpstreamData(chunk: Buffer, endOfStream: boolean): void {
     if (this.#done) return;
     this.#enter(Phase.UpRecvData);
     if (this.#log !== null) this.#log.bytesSent += chunk.length;
@@ -210,14 +224,14 @@ export class DownstreamRequest
     if (endOfStream) this.#complete();
   }
 
-  onUpstreamTrailers(trailers: HeaderMap): void {
+  #onUpstreamTrailers(trailers: HeaderMap): void {
     if (this.#done) return;
     this.#enter(Phase.UpRecvTrailer);
     this.#sender.sendTrailers(trailers);
     this.#complete();
   }
 
-  onUpstreamError(err: RingsideError, headSent: boolean): void {
+  #onUpstreamError(err: RingsideError, headSent: boolean): void {
     if (this.#done) return;
     metrics.upstreamError(this.#match!.clusterName!, err.code);
     this.#upstream = null;
@@ -227,6 +241,98 @@ export class DownstreamRequest
       return;
     }
     this.#tryFailed(err, undefined);
+  }
+
+  // ── StreamHandler, PoolWaiter, UpstreamResponseReceiver, DeadlineEntry: each call is a message ──
+  onHeaders(request: RequestFrame, endOfStream: boolean): void {
+    this.#ref.tell({ k: 'headers', request, eos: endOfStream });
+  }
+
+  onData(chunk: Buffer, endOfStream: boolean): void {
+    const msg: DownstreamMsg = { k: 'data', chunk, eos: endOfStream, taken: false };
+    this.#ref.tell(msg);
+    if (!msg.taken) msg.chunk = Buffer.from(chunk); // queued: the read buffer is reused
+  }
+
+  onTrailers(trailers: HeaderMap): void {
+    this.#ref.tell({ k: 'trailers', trailers });
+  }
+
+  onReset(reason: StreamResetReason): void {
+    this.#ref.tell({ k: 'reset', reason });
+  }
+
+  onPoolReady(client: UpstreamClient): void {
+    if (!this.#ref.alive) {
+      // Done before the pool answered: the client goes straight back.
+      this.#pool?.release(client);
+      return;
+    }
+    this.#ref.tell({ k: 'pool-ready', client });
+  }
+
+  onPoolFailure(err: RingsideError): void {
+    this.#ref.tell({ k: 'pool-failure', err });
+  }
+
+  onUpstreamHead(head: ResponseFrame, endOfStream: boolean): void {
+    this.#ref.tell({ k: 'up-head', head, eos: endOfStream });
+  }
+
+  onUpstreamData(chunk: Buffer, endOfStream: boolean): void {
+    const msg: DownstreamMsg = { k: 'up-data', chunk, eos: endOfStream, taken: false };
+    this.#ref.tell(msg);
+    if (!msg.taken) msg.chunk = Buffer.from(chunk);
+  }
+
+  onUpstreamTrailers(trailers: HeaderMap): void {
+    this.#ref.tell({ k: 'up-trailers', trailers });
+  }
+
+  onUpstreamError(err: RingsideError, headSent: boolean): void {
+    this.#ref.tell({ k: 'up-error', err, headSent });
+  }
+
+  /** The route/global timeout passed (the deadline list already dropped this entry). */
+  onDeadline(): void {
+    this.#ref.tell(DEADLINE);
+  }
+
+  #receive(msg: DownstreamMsg): void {
+    switch (msg.k) {
+      case 'headers':
+        return this.#onHeaders(msg.request, msg.eos);
+      case 'data':
+        msg.taken = true;
+        return this.#onData(msg.chunk, msg.eos);
+      case 'trailers':
+        return this.#onTrailers(msg.trailers);
+      case 'reset':
+        return this.#onReset(msg.reason);
+      case 'pool-ready':
+        return this.#onPoolReady(msg.client);
+      case 'pool-failure':
+        return this.#onPoolFailure(msg.err);
+      case 'up-head':
+        return this.#onUpstreamHead(msg.head, msg.eos);
+      case 'up-data':
+        msg.taken = true;
+        return this.#onUpstreamData(msg.chunk, msg.eos);
+      case 'up-trailers':
+        return this.#onUpstreamTrailers(msg.trailers);
+      case 'up-error':
+        return this.#onUpstreamError(msg.err, msg.headSent);
+      case 'deadline':
+        return this.#onDeadline();
+      case 'try-timeout':
+        return this.#onTryTimeout();
+    }
+  }
+
+  /** Supervision: a phase threw (a filter hook, a codec hook, a bug): answer 500, or reset once the response started. */
+  #crashed(err: unknown): void {
+    if (this.#done) return;
+    this.#fail(new RingsideError('INTERNAL', 'internal', `proxy phase machine crashed: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   // ── the phase loop ──
@@ -437,6 +543,7 @@ export class DownstreamRequest
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
+    threadRunLoop().stop(this.#ref);
     this.#enter(Phase.End);
     if (this.deadlineList !== null) this.deadlineList.remove(this);
     this.#clearTryTimer();
@@ -484,7 +591,7 @@ export class DownstreamRequest
     const ms = this.#match?.route.retryPolicy?.perTryTimeoutMs ?? 0;
     if (ms > 0) {
       this.#clearTryTimer();
-      this.#tryTimer = setTimeout(this.#onTryTimeout, ms);
+      this.#tryTimer = setTimeout(this.#tellTryTimeout, ms);
     }
   }
 
@@ -496,17 +603,19 @@ export class DownstreamRequest
   }
 
   /** DeadlineEntry: the route/global timeout passed (the list already dropped this entry). */
-  onDeadline(): void {
+  #onDeadline(): void {
     metrics.upstreamError(this.#match!.clusterName!, 'TIMEOUT');
     this.#fail(new RingsideError('TIMEOUT', 'upstream', `upstream did not answer within the route timeout`, { retryable: false }));
   }
 
-  readonly #onTryTimeout = (): void => {
+  readonly #tellTryTimeout = (): void => this.#ref.tell(TRY_TIMEOUT);
+
+  #onTryTimeout(): void {
     this.#tryTimer = undefined;
     // Another try may well be answered in time, unlike the route's own deadline.
     const err = new RingsideError('TIMEOUT', 'upstream', 'upstream did not answer within the per-try timeout', { retryable: true });
     metrics.upstreamError(this.#match!.clusterName!, err.code);
     this.#abandonUpstream(err.message);
     this.#tryFailed(err, undefined);
-  };
+  }
 }

@@ -17,7 +17,10 @@
  * dropped and counted as dead letters.
  */
 import type { RingEndpoint } from './ring.js';
-import type { HeaderMap, RequestFrame } from './protocol.js';
+import type { HeaderMap, RequestFrame, ResponseFrame } from './protocol.js';
+import type { StreamResetReason } from './stream.js';
+import type { UpstreamClient } from './upstream.js';
+import type { RingsideError } from './errors.js';
 
 export interface Actor<M> {
   /** Called for each message, one at a time, in the order they were told. */
@@ -140,6 +143,25 @@ export type UpstreamPhaseMsg =
   // from the connection's events, or the pool closing the client
   | { readonly k: 'closed'; readonly reason: string }
   | { readonly k: 'close'; readonly reason: string };
+
+/**
+ * proxy.downstream — the downstream phase machine of one request (src/proxy/downstream.ts). Its
+ * inputs: the stream layer (the request), the pool (a client or a failure), the upstream stream (the
+ * response) and the timers. `data` / `up-data` may carry a borrowed chunk: `taken` as above.
+ */
+export type DownstreamMsg =
+  | { readonly k: 'headers'; readonly request: RequestFrame; readonly eos: boolean }
+  | { readonly k: 'data'; chunk: Buffer; readonly eos: boolean; taken: boolean }
+  | { readonly k: 'trailers'; readonly trailers: HeaderMap }
+  | { readonly k: 'reset'; readonly reason: StreamResetReason }
+  | { readonly k: 'pool-ready'; readonly client: UpstreamClient }
+  | { readonly k: 'pool-failure'; readonly err: RingsideError }
+  | { readonly k: 'up-head'; readonly head: ResponseFrame; readonly eos: boolean }
+  | { readonly k: 'up-data'; chunk: Buffer; readonly eos: boolean; taken: boolean }
+  | { readonly k: 'up-trailers'; readonly trailers: HeaderMap }
+  | { readonly k: 'up-error'; readonly err: RingsideError; readonly headSent: boolean }
+  | { readonly k: 'deadline' }
+  | { readonly k: 'try-timeout' };
 
 /**
  * ring.pump — one per RingPipe end: a pass over everything the peer may have changed (bytes, freed
