@@ -6,7 +6,7 @@
  *   networkFilters     tcp_proxy, proxy, grpc, dapr_http,  (src/network, src/proxy, src/runtime)
  *                      drpc (the runtime API on a drpc:/path.sock listener)
  *   listenerFilters    none yet: any listener_filters entry is a config error
- *   codecs             Http1, Http2 (bolt, dubbo later)   (src/protocol)
+ *   codecs             Http1, Http2, dubbo (bolt later)   (src/protocol)
  *   streamConnections  the server side of each codec      (src/stream)
  *   upstreamClients    the client side of each codec      (src/proxy/clients)
  *   streamFilters      fault, header_mutation             (src/stream)
@@ -38,6 +38,7 @@ import { http1Codec, registerHttp1 } from './protocol/http1/index.js';
 import { registerHttp2 } from './protocol/http2/codec.js';
 import type { Http2Settings } from './types/http2.js';
 import { Http2ClientFactory } from './stream/http2/client.js';
+import { registerDubbo } from './protocol/dubbo/index.js';
 import { registerBuiltinStreamFilters, registerServerStreamConnections, StreamFilterConfigError } from './stream/index.js';
 import { registerBuiltinLoadBalancers } from './upstream/load-balancers.js';
 import { registerBuiltinClusterTypes, type ClusterTypeFactory } from './upstream/cluster-types.js';
@@ -131,6 +132,7 @@ export function createExtensions(): Extensions {
   ext.networkFilters.register('drpc', drpcFilterFactory, drpcFilterSpec);
   registerHttp1(ext.codecs);
   registerHttp2(ext.codecs);
+  registerDubbo(ext.codecs);
   registerServerStreamConnections(ext.streamConnections);
   ext.upstreamClients.register('Http1', (opts) => new Http1ClientFactory(opts));
   ext.upstreamClients.register('Http2', (opts) => new Http2ClientFactory(opts));
