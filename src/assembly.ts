@@ -127,6 +127,7 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
     invokerFilters: ext.invokerFilters,
     channels: ext.channels,
     maxGrpcMessageBytes: settings.limits.max_grpc_message_bytes,
+    offload,
     daprHttpTimeouts: { headersMs: settings.limits.request_header_timeout, idleMs: settings.limits.idle_timeout },
     maxHeaderBytes: settings.limits.max_header_bytes,
     maxRequestLineBytes: settings.limits.max_request_line_bytes,

@@ -100,6 +100,8 @@ function grpc(k: ConfigKit) {
     listener: z.string().min(1),
     /** Most connections the channel keeps; callers beyond that wait their turn. */
     size: positiveInt().max(65536, { error: 'expected an integer ≤ 65536' }),
+    /** Layotto's protocol options, validated against the channel protocol's own spec (checkGrpc). */
+    ext: z.record(z.string(), z.unknown()).optional(),
   });
   const mosnInvoker = k.obj({
     before_invoke: z.array(callback).default([]),
@@ -137,6 +139,15 @@ function checkGrpc(g: GrpcFilterConfig, path: string, refs: ConfigRefs): ConfigI
   mosn.channel.forEach((c, i) => {
     if (!channels.has(c.protocol)) {
       issues.push({ path: childPath(base, 'channel', i, 'protocol'), message: `no channel protocol "${c.protocol}" in this build (${known(channels)})` });
+    } else {
+      // Each channel protocol validates its own `ext` (bolt requires `class`); unknown keys are errors.
+      const spec = channels.spec(c.protocol);
+      if (spec !== undefined) {
+        const r = validate(specPair(spec), c.ext ?? {}, childPath(base, 'channel', i, 'ext'), spec.ignored ?? {});
+        if (!r.ok) issues.push(...r.issues);
+        // An option a channel does not know would change nothing: refused rather than warned.
+        for (const w of r.warnings) issues.push({ path: w.slice(0, w.indexOf(': ')), message: `unknown key: not an option of the ${c.protocol} channel` });
+      }
     }
     // host:port and socket paths dial out; a bare name must be an in-process listener of this file.
     if (!c.listener.includes(':') && !c.listener.startsWith('/') && !refs.listeners.has(c.listener)) {
@@ -189,7 +200,6 @@ export const grpcFilterSpec: ConfigSpec<GrpcFilterConfig> = {
       ),
       ),
     },
-    'grpc_config.rpcs.mosn.config.channel[]': { ext: { reason: 'ignored: the http channel takes no protocol options', quietWhenEmpty: true } },
   },
 };
 

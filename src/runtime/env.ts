@@ -8,6 +8,7 @@ import type { ExtensionRegistry } from '../types/extension.js';
 import type { RingEndpoint } from '../types/ring.js';
 import type { ChannelFactory, DaprSettings, GrpcStreamFilter, InvokerFilterRegistries } from '../types/runtime.js';
 import type { ResiliencyConfig } from './resiliency/schema.js';
+import type { OffloadRunner } from '../types/offload.js';
 
 /** Everything the runtime API needs from the worker, handed over at the composition root. */
 export interface RuntimeEnv {
@@ -18,6 +19,8 @@ export interface RuntimeEnv {
   readonly invokerFilters: InvokerFilterRegistries;
   readonly channels: ExtensionRegistry<ChannelFactory>;
   readonly maxGrpcMessageBytes: number;
+  /** The worker's offload pool, handed to channels (large JSON transcoding). */
+  readonly offload?: OffloadRunner | undefined;
   readonly dapr: DaprSettings;
   /** Head and keep-alive bounds of the Dapr HTTP port (ms, 0 = none); absent: 10 s and 60 s. */
   readonly daprHttpTimeouts?: { readonly headersMs: number; readonly idleMs: number };

@@ -5,6 +5,8 @@ import type { Registry } from '../common/registry.js';
 import type { ProtocolCodec } from '../types/protocol.js';
 import type { ChannelFactory } from '../types/runtime.js';
 import { HttpChannelFactory } from './channel/http-channel.js';
+import { DubboChannelFactory } from './channel/dubbo-channel.js';
+import { channelExt, dubboChannelSpec, httpChannelSpec } from './channel/specs.js';
 
 export { RuntimeHost } from './host.js';
 export { RuntimeGrpcServer } from './grpc/server.js';
@@ -18,7 +20,8 @@ export { parseGrpcFilterConfig, parseDaprHttpFilterConfig, RuntimeConfigError } 
 export { serviceDefinition, messageType, runtimeProtoRoot, protoDir, LAYOTTO_SERVICE, DAPR_SERVICE } from './proto.js';
 export { daprListeners, daprSettingsFromEnv } from './dapr/settings.js';
 
-/** Registers the built-in channel protocols ("http", on the HTTP/1.1 codec). */
+/** Registers the built-in channel protocols with the spec of their `ext`: "http" (on the HTTP/1.1 codec), "dubbo". */
 export function registerBuiltinChannels(channels: Registry<ChannelFactory>, http1: ProtocolCodec): void {
-  channels.register('http', new HttpChannelFactory(http1));
+  channels.register('http', new HttpChannelFactory(http1), httpChannelSpec);
+  channels.register('dubbo', new DubboChannelFactory((config, path) => channelExt(dubboChannelSpec, config, path)), dubboChannelSpec);
 }

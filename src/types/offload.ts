@@ -11,7 +11,11 @@ export type OffloadTask =
   /** Inflates a gzip body; maxOutput bounds the result so a zip bomb fails instead of eating memory. */
   | { kind: 'gunzip'; data: Uint8Array; maxOutput?: number }
   /** Parses a JSON document and writes it back compact or indented (large JSON transcoding). */
-  | { kind: 'json.reencode'; data: Uint8Array; indent?: number };
+  | { kind: 'json.reencode'; data: Uint8Array; indent?: number }
+  /** A JSON call (`data`) to a dubbo invocation body for service id `id` (runtime dubbo channel). */
+  | { kind: 'dubbo.encode_json'; data: Uint8Array; id: string; method: string; attachments: Record<string, string> }
+  /** A dubbo response body to its outcome byte + JSON (runtime dubbo channel). */
+  | { kind: 'dubbo.decode_json'; data: Uint8Array; status: number };
 
 /** What a filter sees of the offload pool. */
 export interface OffloadRunner {

@@ -11,6 +11,7 @@ import type { PlacementAdvisor } from './actor.js';
 import type { ExtensionRegistry } from './extension.js';
 import type { RingsideError } from './errors.js';
 import type { RingEndpoint } from './ring.js';
+import type { OffloadRunner } from './offload.js';
 
 /** Request headers of an RPC, names in lower case (gRPC metadata and HTTP headers both are). */
 export type RpcHeaders = Record<string, string>;
@@ -97,6 +98,8 @@ export interface ChannelConfig {
   listener: string;
   /** Most connections the channel holds at once (and so most RPCs in flight). */
   size: number;
+  /** Layotto's protocol options (`ext`), validated by the channel protocol's spec; bolt needs `class`. */
+  ext?: Record<string, unknown>;
 }
 
 export interface ChannelStats {
@@ -126,6 +129,8 @@ export interface ChannelEnv {
   readonly placement?: PlacementAdvisor | undefined;
   /** Largest response body a channel accepts. */
   readonly maxResponseBytes: number;
+  /** The worker's offload pool (large JSON transcoding on the request-id channels); absent: inline. */
+  readonly offload?: OffloadRunner | undefined;
 }
 
 /** Registered by protocol name ("http"). */

@@ -6,6 +6,7 @@
  */
 import { brotliCompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
 import type { OffloadTask } from '../types/offload.js';
+import { dubboJsonBody, dubboResultOutcome } from '../runtime/channel/dubbo-json.js';
 
 export type { OffloadTask };
 
@@ -14,6 +15,8 @@ export interface OffloadResults {
   brotli: Uint8Array;
   gunzip: Uint8Array;
   'json.reencode': Uint8Array;
+  'dubbo.encode_json': Uint8Array;
+  'dubbo.decode_json': Uint8Array;
 }
 
 export type OffloadResult<T extends OffloadTask> = OffloadResults[T['kind']];
@@ -34,5 +37,9 @@ export function runOffloadTask(task: OffloadTask): Uint8Array {
       const text = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength).toString('utf8');
       return Buffer.from(JSON.stringify(JSON.parse(text), null, task.indent ?? 0), 'utf8');
     }
+    case 'dubbo.encode_json':
+      return dubboJsonBody(task);
+    case 'dubbo.decode_json':
+      return dubboResultOutcome(task.status, task.data);
   }
 }

@@ -41,11 +41,11 @@ test('a channel protocol without a channel implementation, and an unknown callba
   const cfg = baseConfig();
   cfg.servers[0]!.listeners[0]!.filter_chains[0]!.filters[0] = {
     type: 'grpc',
-    config: { grpc_config: { rpcs: { mosn: { config: { before_invoke: [{ name: 'nope' }], channel: [{ protocol: 'bolt', listener: 'l2', size: 1 }] } } } } },
+    config: { grpc_config: { rpcs: { mosn: { config: { before_invoke: [{ name: 'nope' }], channel: [{ protocol: 'thrift', listener: 'l2', size: 1 }] } } } } },
   } as never;
   const issues = configIssues(() => parse(cfg));
   const base = `${chain}[0].config.grpc_config.rpcs.mosn.config`;
-  assertIssue(issues, `${base}.channel[0].protocol`, /no channel protocol "bolt" in this build \(known: http\)/);
+  assertIssue(issues, `${base}.channel[0].protocol`, /no channel protocol "thrift" in this build \(known: http, /);
   assertIssue(issues, `${base}.before_invoke[0].name`, /no before_invoke callback "nope" \(known: dubbo_json_rpc\)/);
 });
 

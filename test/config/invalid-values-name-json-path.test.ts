@@ -75,7 +75,7 @@ test('a grpc channel with an unknown protocol fails inside the grpc filter confi
   assertIssue(
     configIssues(() => parse(cfg)),
     'servers[0].listeners[0].filter_chains[0].filters[0].config.grpc_config.rpcs.mosn.config.channel[0].protocol',
-    /no channel protocol "smtp" in this build \(known: http\)/,
+    /no channel protocol "smtp" in this build \(known: http, /,
   );
 });
 

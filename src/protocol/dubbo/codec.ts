@@ -22,6 +22,7 @@ import { FrameReader, detectDubbo, frame, isEvent, isRequest, serializationOf, t
 import { DUBBO, DubboRequest, DubboResponse } from './frames.js';
 import { decodeRequestHead } from './head.js';
 import { errorResponse } from './messages.js';
+import { dubboProxyHooks } from './proxy-hooks.js';
 
 /** Dubbo's own default payload limit (8 MiB), used when the listener sets no body limit. */
 export const DEFAULT_MAX_DUBBO_BODY = 8 * 1024 * 1024;
@@ -198,6 +199,7 @@ export const dubboCodec: ProtocolCodec<DubboRequest, DubboResponse> = {
     const h = headers ?? new Headers();
     return { protocol: DUBBO, requestId: 0, method, path, headers: h };
   },
+  proxy: dubboProxyHooks,
 };
 
 /** Registers the dubbo codec; called once from the composition root. */

@@ -5,6 +5,7 @@ export { decodeRequestHead, decodeRequestRest, type DubboRequestHead } from './h
 export { countArguments, descriptorOf, inferJavaType, toJavaArgument } from './descriptor.js';
 export {
   encodeInvocation,
+  encodeInvocationBody,
   requestFrame,
   heartbeatRequest,
   heartbeatResponse,
@@ -13,8 +14,10 @@ export {
   exceptionResponse,
   decodeResult,
   type DubboInvocation,
+  type DubboInvocationBody,
   type DubboResult,
 } from './messages.js';
 export { dubboReplyOf, httpClassOfDubboStatus, type DubboErrorReply } from './status.js';
 export { DUBBO, DubboRequest, DubboResponse, numericId } from './frames.js';
 export { dubboCodec, registerDubbo, createDubboRequestDecoder, createDubboResponseDecoder, faultReply, DEFAULT_MAX_DUBBO_BODY } from './codec.js';
+export { dubboProxyHooks } from './proxy-hooks.js';

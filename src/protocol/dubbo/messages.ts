@@ -12,10 +12,7 @@ import { stringEntries } from './head.js';
 /** hessian2 `N`: the null body of a heartbeat and of its answer. */
 const NULL_BODY = Buffer.from([0x4e]);
 
-export interface DubboInvocation {
-  id: bigint;
-  /** false: oneway (no answer expected). */
-  twoWay: boolean;
+export interface DubboInvocationBody {
   dubboVersion?: string;
   service: string;
   version: string;
@@ -26,8 +23,14 @@ export interface DubboInvocation {
   attachments: Record<string, string>;
 }
 
-/** A request frame with the body DubboCodec writes: head strings, arguments, attachments. */
-export function encodeInvocation(inv: DubboInvocation): Buffer {
+export interface DubboInvocation extends DubboInvocationBody {
+  id: bigint;
+  /** false: oneway (no answer expected). */
+  twoWay: boolean;
+}
+
+/** The body DubboCodec writes for an invocation: head strings, arguments, attachments. */
+export function encodeInvocationBody(inv: DubboInvocationBody): Buffer {
   const enc = hessianEncoder();
   enc.writeString(inv.dubboVersion ?? DEFAULT_DUBBO_VERSION);
   enc.writeString(inv.service);
@@ -39,7 +42,12 @@ export function encodeInvocation(inv: DubboInvocation): Buffer {
   const attachments: Record<string, string> = { path: inv.service, interface: inv.service, ...inv.attachments };
   if (inv.version !== '') attachments['version'] = inv.version;
   enc.write(attachments);
-  return requestFrame(inv.id, inv.twoWay, enc.get());
+  return enc.get();
+}
+
+/** A whole request frame for an invocation. */
+export function encodeInvocation(inv: DubboInvocation): Buffer {
+  return requestFrame(inv.id, inv.twoWay, encodeInvocationBody(inv));
 }
 
 /** A request frame around an already-encoded body (Layotto's opaque `data`). */

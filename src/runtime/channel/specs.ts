@@ -1,0 +1,47 @@
+/**
+ * The `ext` each channel protocol accepts (Layotto's ChannelConfig.Ext), as ConfigSpecs the loader
+ * validates every `channel[]` entry with before anything starts (src/config/filters.ts checkGrpc) and
+ * the channel factories read on the worker. Unknown keys are errors: no option is silently dropped.
+ */
+import { z } from 'zod';
+import type { ConfigSpec } from '../../types/extension.js';
+import type { ChannelConfig } from '../../types/runtime.js';
+import { DEFAULT_JSON_OFFLOAD_MIN_BYTES, type JsonChannelOptions } from './x-json.js';
+
+const offloadMin = z.number().int().nonnegative().default(DEFAULT_JSON_OFFLOAD_MIN_BYTES);
+
+/** `http`: Layotto's http channel takes no options. */
+export const httpChannelSpec: ConfigSpec<Record<string, never>> = {
+  schema: () => z.strictObject({}) as unknown as z.ZodType<Record<string, never>>,
+};
+
+export interface DubboChannelExt extends JsonChannelOptions {}
+
+/** `dubbo`: Ringside's JSON offload threshold only. */
+export const dubboChannelSpec: ConfigSpec<DubboChannelExt> = {
+  schema: () =>
+    z.strictObject({ json_offload_min_bytes: offloadMin }).transform((e) => ({ jsonOffloadMinBytes: e.json_offload_min_bytes })),
+};
+
+export interface BoltChannelExt extends JsonChannelOptions {
+  /** The bolt request's class name (Layotto: `ext.class`, required). */
+  readonly className: string;
+}
+
+/** `bolt` / `boltv2`: Layotto's required `class`, and Ringside's JSON offload threshold. */
+export const boltChannelSpec: ConfigSpec<BoltChannelExt> = {
+  schema: () =>
+    z
+      .strictObject({
+        class: z.string({ error: 'bolt needs ext.class (the request class name), as in Layotto' }).min(1),
+        json_offload_min_bytes: offloadMin,
+      })
+      .transform((e) => ({ className: e.class, jsonOffloadMinBytes: e.json_offload_min_bytes })),
+};
+
+/** The channel's validated ext (the loader already refused a bad one, so this only normalizes). */
+export function channelExt<T>(spec: ConfigSpec<T>, config: ChannelConfig, path: string): T {
+  const r = spec.schema({ strict: false, obj: (shape) => z.object(shape) }).safeParse(config.ext ?? {});
+  if (!r.success) throw new Error(`${path}.ext: ${r.error.issues.map((i) => i.message).join('; ')}`);
+  return r.data;
+}
