@@ -11,7 +11,7 @@
  */
 
 /** What `prepare` hands to the load threads; it must survive structured cloning. */
-export type PreparedRequest = Http1Prepared | GrpcPrepared | DrpcPrepared;
+export type PreparedRequest = Http1Prepared | GrpcPrepared | DrpcPrepared | DubboPrepared;
 
 export interface Http1Prepared {
   readonly protocol: 'http1';
@@ -46,6 +46,14 @@ export interface DrpcPrepared {
   readonly module: number;
   readonly method: number;
   /** The Call body, encoded once; each call wraps it with its own sequence number. */
+  readonly body: Uint8Array;
+}
+
+export interface DubboPrepared {
+  readonly protocol: 'dubbo';
+  readonly host: string;
+  readonly port: number;
+  /** The hessian2 invocation body, encoded once; each call puts its own 16-byte header in front. */
   readonly body: Uint8Array;
 }
 

@@ -7,8 +7,10 @@ import type { ProtocolDriver } from './driver.js';
 import { grpcDriver } from './grpc-driver.js';
 import { http1Driver } from './http1-driver.js';
 import { drpcDriver } from './drpc-driver.js';
+import { dubboDriver } from './dubbo-driver.js';
 
 export const protocolDrivers = new Registry<ProtocolDriver>('bench protocol');
 protocolDrivers.register(http1Driver.name, http1Driver);
 protocolDrivers.register(grpcDriver.name, grpcDriver);
 protocolDrivers.register(drpcDriver.name, drpcDriver);
+protocolDrivers.register(dubboDriver.name, dubboDriver);

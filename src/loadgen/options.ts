@@ -37,7 +37,7 @@ export const loadOptionSpec = {
 } as const satisfies OptionSpec;
 
 export const loadOptionsHelp = `Load:
-  -p, --protocol P       http1 (default) | grpc | drpc
+  -p, --protocol P       http1 (default) | grpc | drpc | dubbo
       --connections N    connections (bench also takes -c N; default 10)
       --concurrency K    requests in flight per connection (default 1; http1 >1 = pipelining)
   -R, --rate R           open loop: R req/s on a fixed schedule, latency from the intended send time
@@ -59,7 +59,10 @@ gRPC (plaintext h2c):
 dRPC (TARGET drpc:/path/to.sock; one call in flight per connection):
       --call MODULE/METHOD   default 10/1001 (InvokeService, body from --id --method --data
                          [--content-type] [--verb] as for gRPC); 10/1002 is SayHello
-      --body S | --body-file F   raw Call body for any other module/method`;
+      --body S | --body-file F   raw Call body for any other module/method
+dubbo (TARGET dubbo://host:port; --concurrency K calls in flight per connection):
+      --id SERVICE[:VERSION] --method M --data JSON   arguments as a JSON array, or
+                         {"args":[...],"argTypes":["int",…]}`;
 
 export type LoadValues = { [K in keyof typeof loadOptionSpec]?: (typeof loadOptionSpec)[K] extends { multiple: true } ? string[] : string };
 
