@@ -152,6 +152,7 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
     routers,
     clusterManager,
     codecs: ext.codecs,
+    xprotocols: ext.xprotocols,
     streamConnections: ext.streamConnections,
     upstreamClients,
     listenerStreamFilters,

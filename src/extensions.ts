@@ -6,7 +6,9 @@
  *   networkFilters     tcp_proxy, proxy, grpc, dapr_http,  (src/network, src/proxy, src/runtime)
  *                      drpc (the runtime API on a drpc:/path.sock listener)
  *   listenerFilters    none yet: any listener_filters entry is a config error
- *   codecs             Http1, Http2, dubbo (bolt later)   (src/protocol)
+ *   codecs             Http1, Http2, dubbo, bolt, boltv2   (src/protocol)
+ *   xprotocols         bolt, boltv2: request-id codecs; registerXProtocol also registers each one's
+ *                      codec, server stream connection and upstream client under its name
  *   streamConnections  the server side of each codec      (src/stream)
  *   upstreamClients    the client side of each codec      (src/proxy/clients)
  *   streamFilters      fault, header_mutation             (src/stream)
@@ -45,6 +47,11 @@ import { registerBuiltinClusterTypes, type ClusterTypeFactory } from './upstream
 import { newInvokerFilterRegistries, registerBuiltinChannels, registerBuiltinInvokerFilters } from './runtime/index.js';
 import { drpcFilterFactory } from './runtime/drpc/filter.js';
 import { drpcFilterSpec } from './runtime/drpc/config.js';
+import type { XProtocolCodec } from './types/xprotocol.js';
+import { asProtocolCodec } from './protocol/xprotocol/codec.js';
+import { boltCodec, boltv2Codec } from './protocol/bolt/codec.js';
+import { xprotocolServerFactory } from './stream/xprotocol/server-connection.js';
+import { XClientFactory } from './stream/xprotocol/client-factory.js';
 
 /** What a listener filter factory makes from its validated config (none are built in yet). */
 export interface ListenerFilterFactory {
@@ -73,6 +80,8 @@ export interface Extensions {
   readonly networkFilters: Registry<NetworkFilterFactory<DataplaneDeps>>;
   readonly listenerFilters: Registry<ListenerFilterFactory>;
   readonly codecs: Registry<ProtocolCodec>;
+  /** The request-id codecs (MOSN's X-protocols) by name, for the runtime's channels. */
+  readonly xprotocols: Registry<XProtocolCodec>;
   readonly streamConnections: Registry<ServerStreamConnectionFactory>;
   readonly upstreamClients: Registry<UpstreamClientMaker>;
   readonly streamFilters: Registry<StreamFilterFactory>;
@@ -116,6 +125,7 @@ export function createExtensions(): Extensions {
     networkFilters: new Registry<NetworkFilterFactory<DataplaneDeps>>('network filter'),
     listenerFilters: new Registry<ListenerFilterFactory>('listener filter'),
     codecs: new Registry<ProtocolCodec>('codec'),
+    xprotocols: new Registry<XProtocolCodec>('x-protocol codec'),
     streamConnections: new Registry<ServerStreamConnectionFactory>('stream connection'),
     upstreamClients: new Registry<UpstreamClientMaker>('upstream client'),
     streamFilters: new Registry<StreamFilterFactory>('stream filter'),
@@ -136,12 +146,25 @@ export function createExtensions(): Extensions {
   registerServerStreamConnections(ext.streamConnections);
   ext.upstreamClients.register('Http1', (opts) => new Http1ClientFactory(opts));
   ext.upstreamClients.register('Http2', (opts) => new Http2ClientFactory(opts));
+  registerXProtocol(ext, boltCodec);
+  registerXProtocol(ext, boltv2Codec);
   registerBuiltinStreamFilters(ext.streamFilters);
   registerBuiltinLoadBalancers(ext.loadBalancers);
   registerBuiltinClusterTypes(ext.clusterTypes);
   registerBuiltinInvokerFilters(ext.invokerFilters);
   registerBuiltinChannels(ext.channels, http1Codec);
   return ext;
+}
+
+/**
+ * One X-protocol codec, everywhere it plugs in: its ProtocolCodec (Auto detection, proxy hooks), the
+ * multiplexed server stream connection and the multiplexed upstream client, all under its name.
+ */
+export function registerXProtocol(ext: Extensions, codec: XProtocolCodec): void {
+  ext.xprotocols.register(codec.name, codec);
+  ext.codecs.register(codec.name, asProtocolCodec(codec));
+  ext.streamConnections.register(codec.name, xprotocolServerFactory(codec));
+  ext.upstreamClients.register(codec.name, (opts) => new XClientFactory(codec, opts));
 }
 
 /** Auto (protocol detection) is served whenever at least one codec is. */
@@ -164,6 +187,7 @@ export function configCatalog(ext: Extensions = createExtensions()): ConfigCatal
     streamFilters,
     downstreamProtocols: withAuto(ext.streamConnections),
     upstreamProtocols: ext.upstreamClients,
+    xprotocols: ext.xprotocols,
     loadBalancers: ext.loadBalancers,
     clusterTypes: ext.clusterTypes,
     channels: ext.channels,

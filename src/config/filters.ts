@@ -17,17 +17,33 @@ export function known(names: NameSet): string {
   return list.length === 0 ? 'none defined' : `known: ${list.join(', ')}`;
 }
 
+/** MOSN's older spelling of an X-protocol: `X` with extend_config.sub_protocol naming the codec. */
+export const X_PROTOCOL = 'X';
+
 function proxy(k: ConfigKit) {
   return k.obj({
-    /** Codec name for the downstream side (Http1, or Auto: detected from the first bytes). */
+    /**
+     * Codec name for the downstream side: Http1, bolt, boltv2, dubbo …, Auto (detected from the first
+     * bytes of each connection), or X (the codec extend_config.sub_protocol names).
+     */
     downstream_protocol: z.string().min(1).default('Auto'),
-    /** Codec name for the upstream side; absent = same as downstream (Http1 under Auto). */
+    /** Codec name for the upstream side; absent = same as downstream (under Auto: the detected one). */
     upstream_protocol: z.string().min(1).optional(),
     router_config_name: z.string().min(1, { error: 'a proxy filter needs a router_config_name' }),
+    /** MOSN's X-protocol options: sub_protocol is the codec `X` stands for. */
+    extend_config: k.obj({ sub_protocol: z.string().min(1).optional() }).optional(),
   });
 }
 
 export type ProxyFilterConfig = z.output<ReturnType<typeof proxy>>;
+
+/** The codec names a proxy filter serves and sends, `X` resolved; `Auto` upstream: per connection. */
+export function proxyProtocols(p: ProxyFilterConfig): { downstream: string; upstream: string } {
+  const sub = p.extend_config?.sub_protocol ?? '';
+  const downstream = p.downstream_protocol === X_PROTOCOL ? sub : p.downstream_protocol;
+  const rawUp = p.upstream_protocol ?? (p.downstream_protocol === X_PROTOCOL ? X_PROTOCOL : downstream);
+  return { downstream, upstream: rawUp === X_PROTOCOL ? sub : rawUp };
+}
 
 function checkProxy(p: ProxyFilterConfig, path: string, refs: ConfigRefs): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -35,13 +51,40 @@ function checkProxy(p: ProxyFilterConfig, path: string, refs: ConfigRefs): Confi
     issues.push({ path: childPath(path, 'router_config_name'), message: `no router named "${p.router_config_name}" (${known(refs.routers)})` });
   }
   const down = refs.catalog.downstreamProtocols;
-  if (!down.has(p.downstream_protocol)) {
-    issues.push({ path: childPath(path, 'downstream_protocol'), message: `no codec serves "${p.downstream_protocol}" (${known(down)})` });
-  }
   const up = refs.catalog.upstreamProtocols;
-  const upstream = p.upstream_protocol ?? (p.downstream_protocol === 'Auto' ? 'Http1' : p.downstream_protocol);
-  if (!up.has(upstream) && down.has(p.downstream_protocol)) {
-    issues.push({ path: childPath(path, 'upstream_protocol'), message: `no upstream client speaks "${upstream}" (${known(up)})` });
+  const xs = refs.catalog.xprotocols;
+  const usesX = p.downstream_protocol === X_PROTOCOL || p.upstream_protocol === X_PROTOCOL;
+  const sub = p.extend_config?.sub_protocol;
+  const subPath = childPath(path, 'extend_config', 'sub_protocol');
+  if (usesX) {
+    if (sub === undefined) issues.push({ path: subPath, message: 'protocol X needs extend_config.sub_protocol (the X-protocol codec: bolt, boltv2, dubbo …)' });
+    else if (xs === undefined || !xs.has(sub)) issues.push({ path: subPath, message: `no X-protocol codec "${sub}" (${xs === undefined ? 'none defined' : known(xs)})` });
+    if (issues.length > 0) return issues;
+  } else if (sub !== undefined) {
+    issues.push({ path: subPath, message: 'extend_config.sub_protocol is read only when downstream_protocol or upstream_protocol is X' });
+    return issues;
+  }
+  const { downstream, upstream } = proxyProtocols(p);
+  const downPath = childPath(path, 'downstream_protocol');
+  const upPath = childPath(path, 'upstream_protocol');
+  if (!down.has(downstream)) {
+    issues.push({ path: downPath, message: `no codec serves "${downstream}" (${known(down)})` });
+    return issues;
+  }
+  if (upstream !== 'Auto' && !up.has(upstream)) {
+    issues.push({ path: upPath, message: `no upstream client speaks "${upstream}" (${known(up)})` });
+    return issues;
+  }
+  if (upstream === 'Auto' && downstream !== 'Auto') {
+    issues.push({ path: upPath, message: 'upstream_protocol Auto (the detected protocol) needs downstream_protocol Auto' });
+  }
+  // An X-protocol frame travels as it came: Ringside does not transcode between protocols.
+  const isX = (n: string): boolean => xs?.has(n) === true;
+  if (downstream !== 'Auto' && upstream !== 'Auto' && (isX(downstream) || isX(upstream)) && downstream !== upstream) {
+    issues.push({ path: upPath, message: `"${downstream}" requests cannot be sent upstream as "${upstream}" (no transcoding between protocols; use the same protocol on both sides)` });
+  }
+  if (downstream === 'Auto' && isX(upstream)) {
+    issues.push({ path: upPath, message: `under downstream_protocol Auto, upstream "${upstream}" would receive every detected protocol; leave upstream_protocol out (each connection goes upstream in the protocol detected)` });
   }
   return issues;
 }
@@ -176,7 +219,6 @@ export const proxyFilterSpec: ConfigSpec<ProxyFilterConfig> = {
     '': {
       validate_clusters: { reason: 'ignored: clusters are always validated at load', quietWhenEmpty: true },
       name: { reason: "ignored: MOSN's label for the filter instance is informational", quietWhenEmpty: true },
-      extend_config: { reason: 'ignored: no codec of this build takes protocol options (X-protocol sub_protocol)', quietWhenEmpty: true },
       transparent_proxy: { reason: 'ignored: transparent proxying is not supported', quietWhenEmpty: true },
     },
   },

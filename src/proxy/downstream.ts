@@ -432,7 +432,7 @@ export class DownstreamRequest
       this.#log.upstreamHost = host.address;
       this.#log.upstreamCluster = cluster.name;
     }
-    this.#pool = this.#rt.clusterManager.connPool(host, this.#rt.clientFor(this.#match!.route));
+    this.#pool = this.#rt.clusterManager.connPool(host, this.#rt.clientFor(this.#match!.route, this.#request!.protocol));
     return true;
   }
 

@@ -4,9 +4,12 @@
  * feeds it every byte; each request becomes a DownstreamRequest (the phase machine).
  *
  * downstream_protocol "Auto" looks at the first bytes of the connection and asks each registered
- * codec's detect() which protocol it speaks, as MOSN's auto protocol does.
+ * codec's detect() which protocol it speaks, as MOSN's auto protocol does. Without upstream_protocol
+ * each connection goes upstream in the protocol detected; with one, only codecs that can be sent as
+ * it are detected (HTTP codecs for an HTTP upstream — an X-protocol frame is never transcoded).
+ * `X` with extend_config.sub_protocol is MOSN's older name for an X-protocol codec.
  */
-import { parseProxyFilterConfig } from '../config/filters.js';
+import { parseProxyFilterConfig, proxyProtocols } from '../config/filters.js';
 import { ConfigError } from '../config/errors.js';
 import { RingsideError } from '../common/errors.js';
 import type { Registry } from '../common/registry.js';
@@ -62,6 +65,8 @@ export interface ProxyServices {
   readonly downstreamLimits?: Partial<DownstreamLimits>;
   /** The worker's downstream connections, told to go away on drain. */
   readonly downstreamDrain?: DownstreamDrain;
+  /** The request-id codecs: they are sent upstream only as themselves. */
+  readonly xprotocols?: { has(name: string): boolean };
 }
 
 export interface DownstreamLimits {
@@ -84,22 +89,28 @@ export const proxyFilterFactory: NetworkFilterFactory<ProxyServices> = {
     const services = ctx.services;
     const router = services.routers.get(config.router_config_name);
     if (router === undefined) fail(path, 'router_config_name', `no router named "${config.router_config_name}"`);
-    const downstream = config.downstream_protocol;
-    const upstream = config.upstream_protocol ?? (downstream === AUTO ? 'Http1' : downstream);
+    const { downstream, upstream } = proxyProtocols(config);
     if (downstream !== AUTO && !services.streamConnections.has(downstream)) {
       fail(path, 'downstream_protocol', `no codec serves "${downstream}" (known: ${services.streamConnections.names().join(', ')}, ${AUTO})`);
     }
-    const clientFactory = services.upstreamClients.get(upstream);
+    // Auto without an upstream protocol: each request goes upstream in its own protocol.
+    const clientFactory = upstream === AUTO ? null : services.upstreamClients.get(upstream);
     if (clientFactory === undefined) {
       fail(path, 'upstream_protocol', `no upstream client for "${upstream}" (known: ${services.upstreamClients.names().join(', ')})`);
     }
+    const xprotocols = services.xprotocols;
+    const isX = (name: string): boolean => xprotocols?.has(name) === true;
+    // What Auto may detect: everything, or what can be sent as the configured upstream protocol.
+    const detectable = services.streamConnections
+      .names()
+      .filter((n) => clientFactory === null || (isX(upstream) ? n === upstream : !isX(n)));
     const rt = new ProxyRuntime(
       router,
       services.clusterManager,
       clientFactory,
       { ...defaultProxySettings, ...services.proxySettings },
       services.codecs,
-      { accessLog: services.accessLogs?.get(ctx.listenerName), clients: services.upstreamClients },
+      { accessLog: services.accessLogs?.get(ctx.listenerName), clients: services.upstreamClients, xprotocols: services.xprotocols },
     );
     const dl = services.downstreamLimits ?? {};
     const options: ServerStreamConnectionOptions = {
@@ -116,7 +127,7 @@ export const proxyFilterFactory: NetworkFilterFactory<ProxyServices> = {
     };
     const idleMs = dl.idleTimeoutMs ?? 0;
     return (_connection: Connection, chain: FilterChainBuilder) => {
-      chain.addReadFilter(new ProxyReadFilter(services, downstream, options, idleMs));
+      chain.addReadFilter(new ProxyReadFilter(services, downstream, options, idleMs, detectable));
     };
   },
 };
@@ -127,13 +138,15 @@ class ProxyReadFilter implements ReadFilter {
   readonly #protocol: string;
   readonly #options: ServerStreamConnectionOptions;
   readonly #defaultIdleMs: number;
+  readonly #detectable: readonly string[];
   #callbacks!: ReadFilterCallbacks;
   #streams: ServerStreamConnection | null = null;
   /** Auto detection: bytes seen before the protocol is known (copied: read buffers are reused). */
   #pending: Buffer | null = null;
 
-  constructor(services: ProxyServices, protocol: string, options: ServerStreamConnectionOptions, defaultIdleMs: number) {
+  constructor(services: ProxyServices, protocol: string, options: ServerStreamConnectionOptions, defaultIdleMs: number, detectable: readonly string[]) {
     this.#services = services;
+    this.#detectable = detectable;
     this.#protocol = protocol;
     this.#options = options;
     this.#defaultIdleMs = defaultIdleMs;
@@ -174,7 +187,7 @@ class ProxyReadFilter implements ReadFilter {
   #detect(data: Buffer, endOfStream: boolean): ServerStreamConnection | null {
     const first = this.#pending === null ? data : Buffer.concat([this.#pending, data]);
     let needMore = false;
-    for (const name of this.#services.streamConnections.names()) {
+    for (const name of this.#detectable) {
       const verdict = this.#services.codecs.get(name)?.detect(first) ?? 'no';
       if (verdict === 'match') {
         this.#streams = this.#build(name);

@@ -9,6 +9,7 @@ import type { Host, LoadBalancerContext } from '../types/upstream.js';
 import type { StreamClientFactory } from '../types/proxy.js';
 import type { AccessLog } from '../types/accesslog.js';
 import type { ProtocolCodec, ProxyHooks } from '../types/protocol.js';
+import { RingsideError } from '../common/errors.js';
 
 export interface ProxySettings {
   /** Timeout of a request whose route sets none, in ms (MOSN's global timeout); 0 for none. */
@@ -31,7 +32,8 @@ export const defaultProxySettings: ProxySettings = {
 export class ProxyRuntime implements ProxySettings {
   readonly router: Router;
   readonly clusterManager: ClusterManager;
-  readonly clientFactory: StreamClientFactory;
+  /** The filter's upstream client; null under Auto without upstream_protocol (the request's own protocol). */
+  readonly clientFactory: StreamClientFactory | null;
   readonly globalTimeoutMs: number;
   readonly xForwardedFor: boolean;
   readonly via: string;
@@ -40,6 +42,7 @@ export class ProxyRuntime implements ProxySettings {
   readonly accessLog: AccessLog | undefined;
   readonly #clients: { get(protocol: string): StreamClientFactory | undefined } | undefined;
   readonly #codecs: { get(protocol: string): ProtocolCodec | undefined };
+  readonly #xprotocols: { has(protocol: string): boolean } | undefined;
   /** The last protocol asked for: a listener serves one protocol, so the lookup is usually skipped. */
   #lastProtocol = '';
   #lastHooks: ProxyHooks | null = null;
@@ -47,11 +50,16 @@ export class ProxyRuntime implements ProxySettings {
   constructor(
     router: Router,
     clusterManager: ClusterManager,
-    clientFactory: StreamClientFactory,
+    clientFactory: StreamClientFactory | null,
     settings: ProxySettings,
     codecs: { get(protocol: string): ProtocolCodec | undefined },
-    extras: { accessLog?: AccessLog | undefined; clients?: { get(protocol: string): StreamClientFactory | undefined } } = {},
+    extras: {
+      accessLog?: AccessLog | undefined;
+      clients?: { get(protocol: string): StreamClientFactory | undefined };
+      xprotocols?: { has(protocol: string): boolean } | undefined;
+    } = {},
   ) {
+    this.#xprotocols = extras.xprotocols;
     this.#codecs = codecs;
     this.accessLog = extras.accessLog;
     this.#clients = extras.clients;
@@ -80,9 +88,19 @@ export class ProxyRuntime implements ProxySettings {
     return exclude === undefined ? { header: (n) => request.header(n), hashKey } : { header: (n) => request.header(n), hashKey, excludeHost: exclude };
   }
 
-  /** The upstream client of the route's upstream_protocol (validated at load), else the filter's. */
-  clientFor(route: { readonly upstreamProtocol: string | undefined }): StreamClientFactory {
+  /**
+   * The upstream client of the route's upstream_protocol (validated at load), else the filter's, else
+   * (Auto) the one of the request's own protocol.
+   */
+  clientFor(route: { readonly upstreamProtocol: string | undefined }, requestProtocol: string): StreamClientFactory {
     const p = route.upstreamProtocol;
-    return p === undefined ? this.clientFactory : (this.#clients?.get(p) ?? this.clientFactory);
+    const chosen = (p === undefined ? undefined : this.#clients?.get(p)) ?? this.clientFactory ?? this.#clients?.get(requestProtocol);
+    if (chosen === undefined || chosen === null) throw new Error(`no upstream client for protocol "${requestProtocol}"`);
+    const x = this.#xprotocols;
+    if (chosen.protocol !== requestProtocol && x !== undefined && (x.has(chosen.protocol) || x.has(requestProtocol))) {
+      // A route's upstream_protocol override: X-protocol frames are not transcoded.
+      throw new RingsideError('BAD_REQUEST', 'internal', `a ${requestProtocol} request cannot be sent upstream as ${chosen.protocol}`, { retryable: false });
+    }
+    return chosen;
   }
 }

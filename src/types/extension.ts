@@ -86,6 +86,8 @@ export interface ConfigCatalog {
   readonly downstreamProtocols: NameSet;
   /** Codecs with an upstream client (`proxy.upstream_protocol`, route `upstream_protocol`). */
   readonly upstreamProtocols: NameSet;
+  /** The request-id codecs (bolt, boltv2, dubbo): `X` + extend_config.sub_protocol names one; they carry only their own frames. */
+  readonly xprotocols?: NameSet;
   readonly loadBalancers: NameSet;
   readonly clusterTypes: NameSet;
   readonly channels: SpecTable;

@@ -207,6 +207,8 @@ export type ConnectCallback = (err: RingsideError | undefined, client: UpstreamC
  * Callback style so a connect costs no promise.
  */
 export interface ClientFactory {
+  /** Clients carry many requests at once by request id: pools of this factory are multiplexed pools. */
+  readonly multiplexed?: boolean;
   /**
    * Called by a pool when it needs one more connection. Calls done exactly once, with a client
    * ready for requests, or with a CONNECT_FAILED error (retryable).

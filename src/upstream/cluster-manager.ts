@@ -28,6 +28,7 @@ import { MutableHostSet, UpstreamHost } from './host.js';
 import { registerBuiltinClusterTypes, type ClusterTypeFactory, type HostSource } from './cluster-types.js';
 import { Registry as RegistryClass } from '../common/registry.js';
 import { HostConnectionPool } from './pool.js';
+import { MultiplexConnectionPool } from './multiplex-pool.js';
 
 const log = logger('upstream');
 
@@ -51,7 +52,7 @@ class ClusterImpl implements Cluster {
   readonly #set: MutableHostSet;
   readonly #lb: LoadBalancer;
   /** Pools per host, per client factory (one factory per upstream protocol). */
-  readonly pools = new Map<ClientFactory, Map<Host, HostConnectionPool>>();
+  readonly pools = new Map<ClientFactory, Map<Host, ConnectionPool>>();
 
   constructor(
     cfg: ClusterConfig,
@@ -314,13 +315,22 @@ export class ClusterManager {
     }
     let pool = byHost.get(host);
     if (pool === undefined) {
-      pool = new HostConnectionPool(host, {
-        factory,
-        breaker: cluster.circuitBreaker,
-        maxRequestsPerConnection: cluster.maxRequestsPerConnection,
-        queueTimeoutMs: this.#poolQueueTimeoutMs,
-        idleTimeoutMs: cluster.idleTimeoutMs,
-      });
+      // Request-id protocols share a few connections per host; HTTP/1.1 needs one per request in flight.
+      pool = factory.multiplexed === true
+        ? new MultiplexConnectionPool(host, {
+            factory,
+            breaker: cluster.circuitBreaker,
+            maxRequestsPerConnection: cluster.maxRequestsPerConnection,
+            queueTimeoutMs: this.#poolQueueTimeoutMs,
+            idleTimeoutMs: cluster.idleTimeoutMs,
+          })
+        : new HostConnectionPool(host, {
+            factory,
+            breaker: cluster.circuitBreaker,
+            maxRequestsPerConnection: cluster.maxRequestsPerConnection,
+            queueTimeoutMs: this.#poolQueueTimeoutMs,
+            idleTimeoutMs: cluster.idleTimeoutMs,
+          });
       byHost.set(host, pool);
     }
     return pool;
@@ -376,7 +386,7 @@ export class ClusterManager {
     }));
   }
 
-  #allPools(): HostConnectionPool[] {
+  #allPools(): ConnectionPool[] {
     return [...this.#clusters.values()].flatMap((c) => [...c.pools.values()].flatMap((m) => [...m.values()]));
   }
 }
