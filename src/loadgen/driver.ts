@@ -11,7 +11,7 @@
  */
 
 /** What `prepare` hands to the load threads; it must survive structured cloning. */
-export type PreparedRequest = Http1Prepared | GrpcPrepared | DrpcPrepared | DubboPrepared;
+export type PreparedRequest = Http1Prepared | GrpcPrepared | DrpcPrepared | DubboPrepared | BoltPrepared;
 
 export interface Http1Prepared {
   readonly protocol: 'http1';
@@ -55,6 +55,14 @@ export interface DubboPrepared {
   readonly port: number;
   /** The hessian2 invocation body, encoded once; each call puts its own 16-byte header in front. */
   readonly body: Uint8Array;
+}
+
+export interface BoltPrepared {
+  readonly protocol: 'bolt';
+  readonly host: string;
+  readonly port: number;
+  /** One v1 request frame, its id (bytes 5..8) patched per call. */
+  readonly frame: Uint8Array;
 }
 
 /** How a request ended without a response; these become keys of `errors_by_status`. */

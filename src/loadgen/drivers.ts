@@ -8,9 +8,11 @@ import { grpcDriver } from './grpc-driver.js';
 import { http1Driver } from './http1-driver.js';
 import { drpcDriver } from './drpc-driver.js';
 import { dubboDriver } from './dubbo-driver.js';
+import { boltDriver } from './bolt-driver.js';
 
 export const protocolDrivers = new Registry<ProtocolDriver>('bench protocol');
 protocolDrivers.register(http1Driver.name, http1Driver);
 protocolDrivers.register(grpcDriver.name, grpcDriver);
 protocolDrivers.register(drpcDriver.name, drpcDriver);
 protocolDrivers.register(dubboDriver.name, dubboDriver);
+protocolDrivers.register(boltDriver.name, boltDriver);

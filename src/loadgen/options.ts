@@ -37,7 +37,7 @@ export const loadOptionSpec = {
 } as const satisfies OptionSpec;
 
 export const loadOptionsHelp = `Load:
-  -p, --protocol P       http1 (default) | grpc | drpc | dubbo
+  -p, --protocol P       http1 (default) | grpc | drpc | dubbo | bolt
       --connections N    connections (bench also takes -c N; default 10)
       --concurrency K    requests in flight per connection (default 1; http1 >1 = pipelining)
   -R, --rate R           open loop: R req/s on a fixed schedule, latency from the intended send time
@@ -62,7 +62,9 @@ dRPC (TARGET drpc:/path/to.sock; one call in flight per connection):
       --body S | --body-file F   raw Call body for any other module/method
 dubbo (TARGET dubbo://host:port; --concurrency K calls in flight per connection):
       --id SERVICE[:VERSION] --method M --data JSON   arguments as a JSON array, or
-                         {"args":[...],"argTypes":["int",…]}`;
+                         {"args":[...],"argTypes":["int",…]}
+bolt (TARGET bolt://host:port; SOFARPC over bolt v1, many calls in flight per connection):
+      --id SERVICE[:VERSION] --method M --data '[1,2]'   the call (arguments as a JSON array)`;
 
 export type LoadValues = { [K in keyof typeof loadOptionSpec]?: (typeof loadOptionSpec)[K] extends { multiple: true } ? string[] : string };
 

@@ -15,7 +15,7 @@
  * A frame carries its whole payload (`content`: bolt's content, dubbo's body) as opaque bytes, so the
  * proxy sees an X-protocol message as a head with nothing after it (endOfStream on the head).
  */
-import type { RingsideError } from '../common/errors.js';
+import type { RingsideError } from './errors.js';
 import type { DetectResult, ProtocolName, RequestFrame, ResponseFrame } from './protocol.js';
 
 /** What a request frame asks for. */

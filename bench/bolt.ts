@@ -1,0 +1,161 @@
+/**
+ * bench:bolt — CPU µs per call of the sidecar for SOFARPC bolt calls through Ringside's bolt `proxy`
+ * listener, next to HAProxy `mode tcp` forwarding the same bolt traffic (the L4 floor) and next to
+ * Ringside's own HTTP/1.1 proxy (to the nginx anchor upstream), in one run, driven by the same load:
+ * `ringside bench` with the same connections and one request in flight on each. CPU is utime+stime
+ * of every thread of the process under test (/proc) over the measured window, divided by the
+ * requests completed; p99 is the load generator's. Prints the JSON of bench/output.ts.
+ *
+ *   node dist/bench/bolt.js [--json] [--seconds 8] [--connections 16]
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { BENCH_RINGSIDE, parseArgs, processCpuSeconds, ratio, startAnchors, startSidecar } from './common.js';
+import { benchOutput, jsonRequested, writeBenchOutput } from './output.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const CLI = resolve(here, '../src/cli/main.js');
+const HTTP_UPSTREAM = '127.0.0.1:19000';
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function startBoltServer(): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [join(here, 'bolt-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((r) => createInterface({ input: child.stdout! }).once('line', r));
+  return { child, port: Number(/on (\d+)/.exec(line)![1]) };
+}
+
+async function startHaproxy(upstreamPort: number): Promise<{ pid: number; port: number; stop(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ringside-bench-haproxy-'));
+  const port = await freePort();
+  writeFileSync(join(dir, 'haproxy.cfg'), [
+    'global', '  maxconn 1024', '  nbthread 1', 'defaults', '  mode tcp', '  timeout connect 5s', '  timeout client 60s', '  timeout server 60s',
+    'listen bolt', `  bind 127.0.0.1:${port}`, `  server sofa 127.0.0.1:${upstreamPort}`, '',
+  ].join('\n'));
+  const pidFile = join(dir, 'haproxy.pid');
+  await new Promise<void>((res, rej) => {
+    const p = spawn('haproxy', ['-D', '-q', '-f', join(dir, 'haproxy.cfg'), '-p', pidFile], { stdio: 'ignore' });
+    p.once('exit', (code) => (code === 0 ? res() : rej(new Error(`haproxy exited with ${code}`))));
+  });
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  return { pid, port, stop: () => { process.kill(pid, 'SIGTERM'); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+interface Run {
+  name: string;
+  rps: number;
+  requests: number;
+  errors: number;
+  p50_us: number;
+  p99_us: number;
+  cpu_us_per_req: number;
+}
+
+/** One `ringside bench` run against target, charging the CPU of `pid`. */
+function measure(name: string, pid: number, benchArgs: string[], seconds: number, connections: number): Run {
+  const c0 = processCpuSeconds(pid);
+  const out = execFileSync(process.execPath, [CLI, 'bench', '--json', '--threads', '1', '-c', String(connections), '--concurrency', '1', '-d', `${seconds}s`, ...benchArgs], {
+    encoding: 'utf8',
+    timeout: (seconds + 60) * 1000,
+  });
+  const cpu = processCpuSeconds(pid) - c0;
+  const r = JSON.parse(out) as { requests: number; errors: number; rps: number; latency_us: { p50: number; p99: number } };
+  return {
+    name,
+    rps: r.rps,
+    requests: r.requests,
+    errors: r.errors,
+    p50_us: r.latency_us.p50,
+    p99_us: r.latency_us.p99,
+    cpu_us_per_req: r.requests === 0 ? 0 : Math.round(((cpu * 1e6) / r.requests) * 10) / 10,
+  };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const seconds = args.seconds;
+  const connections = args.connections;
+  startAnchors();
+  const bolt = await startBoltServer();
+  const hap = await startHaproxy(bolt.port);
+  const config = {
+    servers: [
+      {
+        routers: [
+          {
+            router_config_name: 'r',
+            virtual_hosts: [
+              {
+                name: 'all',
+                domains: ['*'],
+                routers: [
+                  { match: { headers: [{ name: 'service', value: 'com.example.Calc:1.0' }] }, route: { cluster_name: 'sofa' } },
+                  { match: { prefix: '/' }, route: { cluster_name: 'http' } },
+                ],
+              },
+            ],
+          },
+        ],
+        listeners: [
+          { name: 'bolt', address: '127.0.0.1:0', bind_port: true, filter_chains: [{ filters: [{ type: 'proxy', config: { downstream_protocol: 'bolt', router_config_name: 'r' } }] }] },
+          { name: 'http', address: '127.0.0.1:0', bind_port: true, filter_chains: [{ filters: [{ type: 'proxy', config: { downstream_protocol: 'Http1', upstream_protocol: 'Http1', router_config_name: 'r' } }] }] },
+        ],
+      },
+    ],
+    cluster_manager: {
+      clusters: [
+        { name: 'sofa', type: 'SIMPLE', lb_type: 'LB_ROUNDROBIN', hosts: [{ address: `127.0.0.1:${bolt.port}` }] },
+        { name: 'http', type: 'SIMPLE', lb_type: 'LB_ROUNDROBIN', hosts: [{ address: HTTP_UPSTREAM }] },
+      ],
+    },
+    ringside: BENCH_RINGSIDE,
+  };
+  const sidecar = await startSidecar(config, 1);
+  const call = ['-p', 'bolt', '--id', 'com.example.Calc:1.0', '--method', 'plus', '--data', '[1,2]'];
+  try {
+    const boltVia = (port: string): string[] => [...call, `bolt://${port}`];
+    const ringBolt = sidecar.listeners.get('bolt')!;
+    const ringHttp = sidecar.listeners.get('http')!;
+    // Warm-up: JIT, pools and the upstream's own warm-up out of the way.
+    measure('warmup', sidecar.pid, boltVia(ringBolt), 1, connections);
+    measure('warmup', sidecar.pid, [`http://${ringHttp}/`], 1, connections);
+    measure('warmup', hap.pid, boltVia(`127.0.0.1:${hap.port}`), 1, connections);
+    const runs = [
+      measure('ringside bolt proxy', sidecar.pid, boltVia(ringBolt), seconds, connections),
+      measure('haproxy mode tcp (bolt)', hap.pid, boltVia(`127.0.0.1:${hap.port}`), seconds, connections),
+      measure('ringside http1 proxy', sidecar.pid, [`http://${ringHttp}/`], seconds, connections),
+    ];
+    const [rb, hp, rh] = runs as [Run, Run, Run];
+    const out = benchOutput('bolt', {
+      params: { seconds, connections, in_flight_per_connection: 1, workers: 1 },
+      results: runs,
+      ratios: {
+        bolt_vs_haproxy_tcp: ratio(rb.cpu_us_per_req, hp.cpu_us_per_req),
+        bolt_vs_ringside_http1: ratio(rb.cpu_us_per_req, rh.cpu_us_per_req),
+      },
+      targets: { bolt_vs_haproxy_tcp: '<= 1.5', bolt_vs_ringside_http1: '<= 1' },
+      notes: ['shared 2-core machine: compare the figures of one run side by side'],
+    });
+    writeBenchOutput(out, jsonRequested(), runs.map((r) => `${r.name}: ${r.cpu_us_per_req} µs CPU/call, p99 ${r.p99_us} µs, ${r.rps} calls/s`));
+  } finally {
+    await sidecar.stop();
+    hap.stop();
+    bolt.child.kill('SIGTERM');
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
