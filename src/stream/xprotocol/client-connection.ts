@@ -13,7 +13,6 @@
  * (a counter that wrapped to an id still waiting for its answer would pair the wrong reply — the
  * overflow MOSN once had). A abandoned request's late reply is an unknown id, dropped.
  */
-import type net from 'node:net';
 import { RingsideError } from '../../common/errors.js';
 import { counter } from '../../common/counters.js';
 import { CoarseSweeper } from '../../common/coarse-sweeper.js';
@@ -45,6 +44,13 @@ class KeepaliveSweeper extends CoarseSweeper<XClientConnection> {
 }
 const keepalives = new KeepaliveSweeper();
 
+/** The connection an XClientConnection writes to: the dialer's (its write loop batches a tick's writes). */
+export interface XTransport {
+  write(data: Buffer): void;
+  /** Closes at once; no event of the transport reaches the client afterwards that matters. */
+  destroy(reason: string): void;
+}
+
 export interface XClientOptions {
   readonly limits: XStreamLimits;
   readonly keepalive: XKeepalive;
@@ -54,7 +60,7 @@ export interface XClientOptions {
 
 export class XClientConnection implements StreamClient {
   readonly capacity: number;
-  readonly #socket: net.Socket;
+  readonly #socket: XTransport;
   readonly #codec: XProtocolCodec;
   readonly #events: UpstreamClientEvents;
   readonly #reader: FrameReader;
@@ -65,12 +71,11 @@ export class XClientConnection implements StreamClient {
   #lastId: number;
   #closed = false;
   #goneAway = false;
-  #corked = false;
   /** Coarse time of the last byte read (keepalive). */
   #lastRead: number;
   #lastPing = 0;
 
-  constructor(socket: net.Socket, codec: XProtocolCodec, events: UpstreamClientEvents, opts: XClientOptions) {
+  constructor(socket: XTransport, codec: XProtocolCodec, events: UpstreamClientEvents, opts: XClientOptions) {
     this.#socket = socket;
     this.#codec = codec;
     this.#events = events;
@@ -81,9 +86,6 @@ export class XClientConnection implements StreamClient {
       onFrame: (f) => this.#onFrame(f),
       onDecodeError: (r) => this.#onDecodeError(r),
     });
-    socket.on('error', (err: NodeJS.ErrnoException) => this.close(`upstream socket error: ${err.code ?? err.message}`));
-    socket.on('end', () => this.close('upstream closed the connection'));
-    socket.on('close', () => this.close('upstream connection closed'));
     this.#lastRead = keepalives.now;
     if (this.keepaliveCheckMs > 0) keepalives.add(this);
   }
@@ -109,7 +111,7 @@ export class XClientConnection implements StreamClient {
     this.#closed = true;
     keepalives.remove(this);
     this.#reader.destroy();
-    this.#socket.destroy();
+    this.#socket.destroy(reason);
     // Every request waiting on this connection fails now, not at its timeout.
     const pending = [...this.#inFlight.values()];
     this.#inFlight.clear();
@@ -167,20 +169,8 @@ export class XClientConnection implements StreamClient {
   }
 
   #write(data: Buffer): void {
-    if (this.#closed) return;
-    // Writes in one tick leave in one syscall.
-    if (!this.#corked) {
-      this.#corked = true;
-      this.#socket.cork();
-      process.nextTick(this.#uncork);
-    }
-    this.#socket.write(data);
+    if (!this.#closed) this.#socket.write(data);
   }
-
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    if (!this.#closed) this.#socket.uncork();
-  };
 
   // ── frames ──
   #onFrame(frame: XFrame): void {

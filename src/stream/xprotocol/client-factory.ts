@@ -1,11 +1,16 @@
 /**
  * Makes XClientConnections for one X-protocol codec on one worker: the upstream client the `proxy`
- * filter's pools hand out for upstream_protocol bolt, boltv2, dubbo. Sockets read into one static
- * buffer per worker (`onread`); the frame reader copies only what outlives the read.
+ * filter's pools hand out for upstream_protocol bolt, boltv2, dubbo. Connections are the dialer's
+ * (read and write loops on the worker's run loop); each read is handed to the frame reader, which
+ * copies only what outlives it.
  */
 import { RingsideError } from '../../common/errors.js';
 import { counter } from '../../common/counters.js';
-import { dialTcp } from '../../upstream/dial.js';
+import { dialClient } from '../../network/connection/dialer.js';
+import type { ConnectionImpl } from '../../network/connection/connection.js';
+import { threadRunLoop } from '../../actor/run-loop.js';
+import { CloseMode, ConnectionEvent, FilterStatus, type ReadFilter } from '../../types/network.js';
+import type { RunLoop } from '../../types/actor.js';
 import type { CodecLimits } from '../../types/protocol.js';
 import type { StreamClientFactory } from '../../types/proxy.js';
 import type { ConnectCallback, Host, UpstreamClientEvents } from '../../types/upstream.js';
@@ -20,15 +25,11 @@ const connectFailures = counter('xprotocol.upstream.cx_connect_fail');
 /** MOSN's bolt keepalive: a heartbeat after 15 s of silence, the connection dead after 90 s. */
 export const DEFAULT_KEEPALIVE: XKeepalive = { intervalMs: 15_000, deadAfterMs: 90_000 };
 
-let sharedReadBuffer: Buffer | null = null;
-function readBuffer(): Buffer {
-  if (sharedReadBuffer === null) sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
-  return sharedReadBuffer;
-}
-
 export interface XClientFactoryOptions {
   connectTimeoutMs(host: Host): number;
   limits?: Partial<CodecLimits>;
+  /** The worker's run loop (the connection's read and write loops run there); default the thread's. */
+  runLoop?: RunLoop;
   /** Requests one upstream connection carries at once (default 1024). */
   maxInFlight?: number;
   keepalive?: XKeepalive;
@@ -51,21 +52,30 @@ export class XClientFactory implements StreamClientFactory {
 
   connect(host: Host, events: UpstreamClientEvents, done: ConnectCallback): void {
     let client: XClientConnection | null = null;
-    const onread = {
-      buffer: readBuffer(),
-      callback: (n: number, buf: Uint8Array): boolean => {
-        client?.onBytes(n === buf.length ? (buf as Buffer) : (buf as Buffer).subarray(0, n));
-        return true;
-      },
+    const init = (conn: ConnectionImpl, chain: { addReadFilter(f: ReadFilter): void }): void => {
+      chain.addReadFilter({
+        initializeReadFilterCallbacks() {},
+        onNewConnection: () => FilterStatus.Continue,
+        onData: (data, endOfStream) => {
+          if (data.length > 0) client?.onBytes(data);
+          if (endOfStream) client?.close('upstream closed the connection');
+          return FilterStatus.Stop;
+        },
+      });
+      conn.addEventListener((event, reason) => {
+        if (event === ConnectionEvent.LocalClose || event === ConnectionEvent.RemoteClose) client?.close(`upstream connection closed${reason !== undefined ? `: ${reason}` : ''}`);
+      });
     };
-    dialTcp(host, { connectTimeoutMs: this.#opts.connectTimeoutMs(host), onread }, (err, socket) => {
+    const target = { kind: 'tcp' as const, host: host.host, port: host.port };
+    dialClient({ target, name: host.clusterName, runLoop: this.#opts.runLoop ?? threadRunLoop(), connectTimeoutMs: this.#opts.connectTimeoutMs(host), init }, (err, socket) => {
       if (err !== undefined || socket === undefined) {
         connectFailures.inc();
         done(err ?? new RingsideError('CONNECT_FAILED', 'upstream', `connect to ${host.address} failed`), undefined);
         return;
       }
       connects.inc();
-      client = new XClientConnection(socket, this.#codec, events, {
+      const transport = { write: (b: Buffer) => socket.write(b), destroy: (reason: string) => socket.close(CloseMode.NoFlush, reason) };
+      client = new XClientConnection(transport, this.#codec, events, {
         limits: { ...xLimitsOf(this.#opts.limits), maxInFlight: this.#opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT },
         keepalive: this.#opts.keepalive ?? DEFAULT_KEEPALIVE,
         ...(this.#opts.firstRequestId !== undefined ? { firstRequestId: this.#opts.firstRequestId } : {}),
