@@ -24,8 +24,7 @@ import type { Host } from './types/upstream.js';
 import type { DataplaneDeps, Extensions } from './extensions.js';
 import type { NetworkContext, WorkerNetwork as NetworkPort } from './worker/network-port.js';
 import { WorkerNetwork, type ListenerConfigInput } from './network/index.js';
-import { Routers } from './router/router.js';
-import { ClusterManager } from './upstream/cluster-manager.js';
+import { buildRouting } from './routing.js';
 import type { ProxyServices } from './proxy/proxy-filter.js';
 import { DownstreamDrain } from './stream/drain.js';
 import { applyReload } from './network/listeners/reload.js';
@@ -77,16 +76,7 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
   const settings = config.ringside;
   const limits = codecLimitsOf(config);
 
-  const routers = new Routers(
-    config.servers.flatMap((s) => s.routers),
-    { path: 'servers[0].routers' },
-  );
-  const clusterManager = new ClusterManager(config.cluster_manager, {
-    loadBalancers: ext.loadBalancers,
-    clusterTypes: ext.clusterTypes,
-    path: 'cluster_manager.clusters',
-    defaultMaxPendingRequests: settings.limits.max_pending_requests,
-  });
+  const { routers, clusterManager } = buildRouting(config, ext);
   const upstreamClients = new Registry<StreamClientFactory>('upstream client');
   const http2 = http2SettingsOf(config);
   const clientOptions = {

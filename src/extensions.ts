@@ -52,6 +52,8 @@ import { asProtocolCodec } from './protocol/xprotocol/codec.js';
 import { boltCodec, boltv2Codec } from './protocol/bolt/codec.js';
 import { xprotocolServerFactory } from './stream/xprotocol/server-connection.js';
 import { XClientFactory } from './stream/xprotocol/client-factory.js';
+import { routingIssues } from './routing.js';
+import type { RingsideConfig } from './config/types.js';
 
 /** What a listener filter factory makes from its validated config (none are built in yet). */
 export interface ListenerFilterFactory {
@@ -175,7 +177,7 @@ function withAuto(names: NameSet): NameSet {
 }
 
 /** What the build registers, for the main thread's loader. */
-export function configCatalog(ext: Extensions = createExtensions()): ConfigCatalog {
+export function configCatalog(ext: Extensions = createExtensions()): ConfigCatalog<RingsideConfig> {
   const streamFilters = new Registry<StreamFilterFactory>('stream filter');
   for (const name of ext.streamFilters.names()) {
     const factory = ext.streamFilters.require(name);
@@ -193,5 +195,6 @@ export function configCatalog(ext: Extensions = createExtensions()): ConfigCatal
     channels: ext.channels,
     beforeInvoke: ext.invokerFilters.before,
     afterInvoke: ext.invokerFilters.after,
+    dryBuild: (config) => routingIssues(config, ext),
   };
 }

@@ -20,7 +20,7 @@ export type { LoadedConfig } from './types.js';
 
 export interface ParseOptions {
   /** What the build registers (src/extensions.ts configCatalog()): every extension name and spec. */
-  catalog: ConfigCatalog;
+  catalog: ConfigCatalog<RingsideConfig>;
   /** Where DAPR_GRPC_PORT, DAPR_HTTP_PORT and DAPR_API_TOKEN come from; process.env by default. */
   env?: Readonly<Record<string, string | undefined>>;
   /** Default for ringside.workers; os.availableParallelism() by default. */
@@ -112,6 +112,8 @@ export function parseConfig(json: unknown, source: string, opts: ParseOptions): 
   const semantic = checkSemantics(config, json, opts.catalog);
   const issues = [...envIssues, ...semantic.errors];
   if (issues.length > 0) throw new ConfigError(source, issues);
+  const built = opts.catalog.dryBuild?.(config) ?? [];
+  if (built.length > 0) throw new ConfigError(source, built);
   return { config, warnings: [...result.warnings, ...semantic.warnings], source };
 }
 

@@ -78,7 +78,7 @@ export interface ExtensionRegistry<T> extends SpecTable {
 }
 
 /** Everything the build registers, as the main thread's loader sees it. */
-export interface ConfigCatalog {
+export interface ConfigCatalog<Config = unknown> {
   readonly networkFilters: SpecTable;
   readonly listenerFilters: SpecTable;
   readonly streamFilters: SpecTable;
@@ -93,4 +93,10 @@ export interface ConfigCatalog {
   readonly channels: SpecTable;
   readonly beforeInvoke: SpecTable;
   readonly afterInvoke: SpecTable;
+  /**
+   * Builds, without starting anything, the parts every worker builds from the whole validated config
+   * (routers, clusters, hosts, health checkers); whatever that refuses is a config error at its path,
+   * so a config the loader accepts cannot fail a worker's build. Called only once the rest is valid.
+   */
+  dryBuild?(config: Config): ConfigIssue[];
 }
