@@ -3,7 +3,7 @@
  * /_geerpc_/registry and prints one line with its URL once it is listening.
  */
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../config/primitives.js';
+import { parseDuration } from '../common/duration.js';
 import { Registry, DEFAULT_REGISTRY_TIMEOUT_MS } from '../geerpc/registry.js';
 
 const usage = `usage: ringside registry --listen HOST:PORT [--timeout DURATION]

@@ -9,7 +9,8 @@ import { z } from 'zod';
 import type { ConfigIssue, ConfigKit, ConfigRefs, ConfigSpec, IgnoredTable, NameSet } from '../types/extension.js';
 import { ConfigError, childPath } from './errors.js';
 import { specPair } from './kit.js';
-import { cidrRange, duration, portRange, positiveInt } from './primitives.js';
+import { addressString, cidrRange, duration, portRange, positiveInt } from './primitives.js';
+import { CHANNEL_ADDRESS, parseAddress } from '../common/address.js';
 import { validate } from './validate.js';
 
 export function known(names: NameSet): string {
@@ -139,8 +140,8 @@ function grpc(k: ConfigKit) {
   const channel = k.obj({
     /** A registered channel protocol ("http"). */
     protocol: z.string().min(1),
-    /** In-process listener name (or host:port) the channel's connections dial. */
-    listener: z.string().min(1),
+    /** In-process listener name, host:port (TCP) or a socket path the channel's connections dial. */
+    listener: addressString(CHANNEL_ADDRESS),
     /** Most connections the channel keeps; callers beyond that wait their turn. */
     size: positiveInt().max(65536, { error: 'expected an integer ≤ 65536' }),
     /** Layotto's protocol options, validated against the channel protocol's own spec (checkGrpc). */
@@ -193,7 +194,8 @@ function checkGrpc(g: GrpcFilterConfig, path: string, refs: ConfigRefs): ConfigI
       }
     }
     // host:port and socket paths dial out; a bare name must be an in-process listener of this file.
-    if (!c.listener.includes(':') && !c.listener.startsWith('/') && !refs.listeners.has(c.listener)) {
+    const where = parseAddress(c.listener, CHANNEL_ADDRESS);
+    if (where.ok && where.value.kind === 'inprocess' && !refs.listeners.has(c.listener)) {
       issues.push({ path: childPath(base, 'channel', i, 'listener'), message: `no listener named "${c.listener}" (${known(refs.listeners)})` });
     }
   });

@@ -9,13 +9,10 @@ import type { ConfigCatalog, NameSet } from '../types/extension.js';
 import { kit, regexIssue, type Kit } from './kit.js';
 import { resiliencySchema } from '../runtime/resiliency/schema.js';
 import { DEFAULT_ACCESS_LOG_FORMAT, compileAccessLogFormat } from '../accesslog/format.js';
-import { addressString, duration, endpointOf, nonNegativeInt, port, positiveInt, type AddressRules } from './primitives.js';
+import { addressString, duration, endpointOf, nonNegativeInt, port, positiveInt } from './primitives.js';
+import { ADMIN_ADDRESS, HOST_ADDRESS, LISTENER_ADDRESS, TCP_ADDRESS } from '../common/address.js';
 
-export const LISTENER_ADDRESS: AddressRules = { inprocess: true, unix: true, drpc: true, minPort: 0 };
-export const HOST_ADDRESS: AddressRules = { inprocess: false, unix: true, minPort: 1 };
-const TCP_ADDRESS: AddressRules = { inprocess: false, unix: false, minPort: 1 };
-/** The admin API may take any free port (tests); it never listens on a socket path or in-process. */
-const ADMIN_ADDRESS: AddressRules = { inprocess: false, unix: false, minPort: 0 };
+export { LISTENER_ADDRESS, HOST_ADDRESS } from '../common/address.js';
 
 /** MOSN log levels, mapped onto Ringside's four. */
 const LOG_LEVELS: Record<string, 'error' | 'warn' | 'info' | 'debug'> = {

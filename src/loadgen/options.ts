@@ -2,6 +2,7 @@
  * The load options `ringside bench` and `ringside tune` share: one parseArgs spec and one conversion
  * to LoadOptions, so a load described on either command means the same thing.
  */
+import { parseDuration as parseGoDuration } from '../common/duration.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { ParseArgsConfig } from 'node:util';
@@ -71,12 +72,13 @@ export type LoadValues = { [K in keyof typeof loadOptionSpec]?: (typeof loadOpti
 const SEED_ID = 'org.apache.dubbo.samples.UserProvider';
 const SEED_BODY = '{"jsonrpc":"2.0","method":"GetUser","params":["A003"],"id":9527}';
 
-/** Parses "10s", "250ms", "2m" or a bare number of seconds into milliseconds. */
+/** Parses a Go duration ("10s", "250ms", "1m30s"; src/common/duration.ts) or a bare number of seconds into milliseconds. */
 export function parseDuration(flag: string, v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
-  if (m === null) throw new BenchError(`bad --${flag} "${v}": expected e.g. 10s, 500ms, 1m`);
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
+  const text = v.trim();
+  if (/^\d+(?:\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const r = parseGoDuration(text);
+  if (!r.ok) throw new BenchError(`bad --${flag} "${v}": expected e.g. 10s, 500ms, 1m`);
+  return r.value;
 }
 
 export function parsePositive(flag: string, v: string | undefined, fallback: number, allowZero = false): number {

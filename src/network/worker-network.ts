@@ -20,6 +20,7 @@ import type {
 import type { RingEndpoint, RingPipeDescriptor } from '../types/ring.js';
 import { logger } from '../common/log.js';
 import { parseListenAddress } from './address.js';
+import { splitHostPort } from '../common/address.js';
 import type { ListenAddress } from './address.js';
 import type { ChainInstaller, ListenerBase, ListenerSettings } from './listeners/base.js';
 import { InProcessListener, InProcessListeners } from './listeners/inprocess.js';
@@ -204,7 +205,7 @@ export class WorkerNetwork<D = unknown> {
       const l = p.listener;
       if (p.ephemeral && l instanceof TcpListener) {
         const other = bound.find((b) => b.name === l.name);
-        const port = other === undefined ? keepPort.get(l.name) : Number(/:(\d+)$/.exec(other.address)?.[1]);
+        const port = other === undefined ? keepPort.get(l.name) : splitHostPort(other.address)?.port;
         if (port !== undefined && Number.isInteger(port) && port > 0) l.setPortOverride(port);
       }
       try {

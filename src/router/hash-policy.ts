@@ -5,6 +5,7 @@
  * them yields a key for is balanced without one (a random healthy host).
  */
 import type { HashPolicyConfig } from '../types/router.js';
+import { splitHostPort } from '../common/address.js';
 
 export type HashKeySource =
   | { readonly kind: 'header'; readonly name: string }
@@ -22,9 +23,7 @@ export function compileHashPolicy(cfg: readonly HashPolicyConfig[] | undefined):
 
 /** "10.1.2.3:5000" / "[::1]:5000" → the IP; in-process peers (no port) hash by their name. */
 function sourceIp(address: string): string {
-  if (address.startsWith('[')) return address.slice(1, address.indexOf(']'));
-  const colon = address.lastIndexOf(':');
-  return colon > 0 && address.indexOf(':') === colon ? address.slice(0, colon) : address;
+  return splitHostPort(address)?.host ?? address;
 }
 
 function cookieValue(header: string | undefined, name: string): string | undefined {

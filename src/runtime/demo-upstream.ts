@@ -3,6 +3,7 @@
  * (GetUser "A003"), so `ringside start` with the embedded config serves a first call with nothing else
  * running. It plays the dubbo-go sample provider behind the egress proxy.
  */
+import { ADMIN_ADDRESS, parseAddress } from '../common/address.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -59,9 +60,9 @@ export interface DemoUpstream {
 
 /** Starts the demo upstream on `address` (host:port; port 0 picks a free one). */
 export function startDemoUpstream(address: string = DEMO_UPSTREAM_ADDRESS): Promise<DemoUpstream> {
-  const colon = address.lastIndexOf(':');
-  const host = address.slice(0, colon);
-  const port = Number(address.slice(colon + 1));
+  const where = parseAddress(address, ADMIN_ADDRESS);
+  if (!where.ok || where.value.kind !== 'tcp') return Promise.reject(new Error(`demo upstream address "${address}": ${where.ok ? 'expected host:port' : where.message}`));
+  const { host, port } = where.value;
   const server: Server = createServer({ keepAliveTimeout: 60_000 }, handle);
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -18,6 +18,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { logger } from '../common/log.js';
+import { ADMIN_ADDRESS, parseAddress } from '../common/address.js';
 import { AdminGuard, adminExposureWarning } from './admin-guard.js';
 import type { ReloadOutcome } from './reload.js';
 
@@ -131,13 +132,9 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(data);
 }
 
-/** "127.0.0.1:34901", "[::1]:0", ":8080" (all interfaces). */
+/** "127.0.0.1:34901", "[::1]:0", ":8080" (all interfaces), read with the one address grammar. */
 export function splitHostPort(address: string): { host: string | undefined; port: number } {
-  const i = address.lastIndexOf(':');
-  if (i < 0) throw new Error(`admin address "${address}" is not host:port`);
-  let host = address.slice(0, i);
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  const port = Number(address.slice(i + 1));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`admin address "${address}" has no valid port`);
-  return { host: host === '' ? undefined : host, port };
+  const r = parseAddress(address, ADMIN_ADDRESS);
+  if (!r.ok || r.value.kind !== 'tcp') throw new Error(`admin address "${address}": ${r.ok ? 'expected host:port' : r.message}`);
+  return { host: address.trim().startsWith(':') ? undefined : r.value.host, port: r.value.port };
 }

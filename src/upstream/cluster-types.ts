@@ -14,6 +14,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { Registry } from '../common/registry.js';
 import { logger } from '../common/log.js';
+import { formatHostPort, splitHostPort } from '../common/address.js';
 import type { ClusterConfig, HostConfig } from '../types/upstream.js';
 
 const log = logger('upstream.dns');
@@ -39,19 +40,6 @@ export const systemLookup: Lookup = (name, family) =>
       else resolve(addresses.map((a) => a.address));
     });
   });
-
-function splitHostPort(address: string): { host: string; port: string } {
-  if (address.startsWith('[')) {
-    const close = address.indexOf(']');
-    return { host: address.slice(1, close), port: address.slice(close + 2) };
-  }
-  const colon = address.lastIndexOf(':');
-  return { host: address.slice(0, colon), port: address.slice(colon + 1) };
-}
-
-function joinHostPort(ip: string, port: string): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
 
 const FAMILY: Record<string, 0 | 4 | 6> = { AUTO: 0, V4_ONLY: 4, V6_ONLY: 6 };
 
@@ -91,7 +79,7 @@ class DnsHostSource implements HostSource {
     const family = FAMILY[this.#cfg.dns_lookup_family ?? 'AUTO'] ?? 0;
     await Promise.all(
       this.#cfg.hosts.map(async (h, i) => {
-        const { host } = splitHostPort(h.address);
+        const host = splitHostPort(h.address)?.host ?? h.address;
         try {
           const ips = await this.#lookup(host, family);
           this.#known[i] = this.#firstOnly ? ips.slice(0, 1) : [...new Set(ips)];
@@ -104,9 +92,9 @@ class DnsHostSource implements HostSource {
     const hosts: HostConfig[] = [];
     const seen = new Set<string>();
     this.#cfg.hosts.forEach((h, i) => {
-      const { host, port } = splitHostPort(h.address);
+      const { host, port } = splitHostPort(h.address) ?? { host: h.address, port: 0 };
       for (const ip of this.#known[i]!) {
-        const address = joinHostPort(ip, port);
+        const address = formatHostPort(ip, port);
         if (seen.has(address)) continue;
         seen.add(address);
         hosts.push({ ...h, address, hostname: h.hostname ?? host });

@@ -4,31 +4,7 @@
  * change by identity without being told.
  */
 import type { Host, HostConfig, HostSet, HostStats } from '../types/upstream.js';
-
-export interface HostAddress {
-  readonly host: string;
-  readonly port: number;
-}
-
-/** Parses "host:port" and "[v6]:port"; throws a message without the JSON path (callers add it). */
-export function parseAddress(address: string): HostAddress {
-  let host: string;
-  let portText: string;
-  if (address.startsWith('[')) {
-    const close = address.indexOf(']');
-    if (close === -1 || address.charCodeAt(close + 1) !== 58 /* : */) throw new Error(`"${address}" is not [ipv6]:port`);
-    host = address.slice(1, close);
-    portText = address.slice(close + 2);
-  } else {
-    const colon = address.lastIndexOf(':');
-    if (colon <= 0 || address.indexOf(':') !== colon) throw new Error(`"${address}" is not host:port`);
-    host = address.slice(0, colon);
-    portText = address.slice(colon + 1);
-  }
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw new Error(`"${address}" has no valid port`);
-  return { host, port };
-}
+import { HOST_ADDRESS, parseAddress } from '../common/address.js';
 
 export class UpstreamHost implements Host {
   readonly clusterName: string;
@@ -50,14 +26,10 @@ export class UpstreamHost implements Host {
   constructor(clusterName: string, cfg: HostConfig, path: string) {
     this.clusterName = clusterName;
     this.address = cfg.address;
-    let parsed: HostAddress;
-    try {
-      parsed = parseAddress(cfg.address);
-    } catch (err) {
-      throw new Error(`${path}.address: ${(err as Error).message}`);
-    }
-    this.host = parsed.host;
-    this.port = parsed.port;
+    const parsed = parseAddress(cfg.address, HOST_ADDRESS);
+    if (!parsed.ok || parsed.value.kind !== 'tcp') throw new Error(`${path}.address: ${parsed.ok ? 'expected host:port' : parsed.message}`);
+    this.host = parsed.value.host;
+    this.port = parsed.value.port;
     this.hostname = cfg.hostname ?? cfg.address;
     const weight = cfg.weight ?? 1;
     // MOSN's bounds: weights are small integers so weighted balancers stay cheap and fair.

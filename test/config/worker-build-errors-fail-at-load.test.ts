@@ -24,7 +24,7 @@ const route = { match: { prefix: '/' }, route: { cluster_name: 'c1' } };
 
 test('cluster values only the cluster builder refused are exit-2 errors at their path', () => {
   const at = 'cluster_manager.clusters[0]';
-  assertIssue(configIssues(() => parse(withCluster((c) => (c.hosts = [{ address: '/tmp/upstream.sock' }])))), `${at}.hosts[0].address`, /is not host:port/);
+  assertIssue(configIssues(() => parse(withCluster((c) => (c.hosts = [{ address: '/tmp/upstream.sock' }])))), `${at}.hosts[0].address`, /expected host:port/);
   assertIssue(configIssues(() => parse(withCluster((c) => (c.health_check = { timeout: 0 })))), `${at}.health_check.timeout`, /positive number of ms/);
   assertIssue(configIssues(() => parse(withCluster((c) => (c.health_check = { interval: '0s' })))), `${at}.health_check.interval`, /positive number of ms/);
   assertIssue(

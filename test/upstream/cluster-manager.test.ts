@@ -44,7 +44,7 @@ test('a retry avoids the host its failed try used when another is healthy', () =
 test('invalid cluster config fails with the JSON path and the reason', () => {
   const bad = (c: Partial<ClusterConfig>): (() => unknown) => () => new ClusterManager({ clusters: [{ ...httpServer, ...c }] }, { loadBalancers: lbs() });
   assert.throws(bad({ lb_type: 'LB_PEAK_EWMA' }), /cluster_manager\.clusters\[0\]\.lb_type: unknown load balancer "LB_PEAK_EWMA" \(known: LB_RANDOM/);
-  assert.throws(bad({ hosts: [{ address: 'localhost' }] }), /clusters\[0\]\.hosts\[0\]\.address: "localhost" is not host:port/);
+  assert.throws(bad({ hosts: [{ address: 'localhost' }] }), /clusters\[0\]\.hosts\[0\]\.address: expected host:port, got "localhost"/);
   assert.throws(bad({ hosts: [{ address: 'a:1', weight: 200 }] }), /clusters\[0\]\.hosts\[0\]\.weight: must be an integer in 1\.\.128/);
   assert.throws(bad({ type: 'EDS' }), /clusters\[0\]\.type: unknown cluster type "EDS" \(known: SIMPLE, STATIC, STRICT_DNS, LOGICAL_DNS\)/);
   assert.throws(

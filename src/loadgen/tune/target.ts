@@ -7,6 +7,7 @@
  * The embedded default config has only an in-process HTTP1 proxy listener (the runtime's egress),
  * which no URL reaches, so its target is the Dapr HTTP invoke URL on 127.0.0.1:3500.
  */
+import { LISTENER_ADDRESS, formatHostPort, parseAddress } from '../../common/address.js';
 
 export interface DerivedTarget {
   url: string;
@@ -84,8 +85,9 @@ function listenersOf(config: unknown): { name: string; address: string; filterTy
 }
 
 export function toHostPort(address: string): string | undefined {
-  const m = /^(.*):(\d+)$/.exec(address);
-  if (m === null || m[1] === '') return undefined;
-  const host = m[1] === '0.0.0.0' || m[1] === '::' || m[1] === '[::]' ? '127.0.0.1' : m[1]!;
-  return `${host}:${m[2]}`;
+  if (address.trim().startsWith(':')) return undefined;
+  const r = parseAddress(address, LISTENER_ADDRESS);
+  if (!r.ok || r.value.kind !== 'tcp') return undefined;
+  const { host, port } = r.value;
+  return host === '0.0.0.0' || host === '::' ? `127.0.0.1:${port}` : formatHostPort(host, port);
 }

@@ -13,6 +13,7 @@
 import net from 'node:net';
 import { parseTcpProxyFilterConfig } from '../../config/filters.js';
 import type { Cidr } from '../../config/primitives.js';
+import { splitHostPort } from '../../common/address.js';
 
 export interface CidrRange {
   /** The address as 16 bytes (IPv4 mapped into ::ffff:0:0/96) and the prefix length on that scale. */
@@ -84,11 +85,6 @@ export function parseTcpProxyConfig(raw: unknown, path: string): TcpProxyConfig 
   };
 }
 
-function splitHostPort(address: string): { ip: string; port: number } | null {
-  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);
-  return m === null ? null : { ip: m[1]!, port: Number(m[2]) };
-}
-
 function inCidr(bytes: Buffer, range: CidrRange): boolean {
   let bits = range.bits;
   for (let i = 0; i < 16 && bits > 0; i++, bits -= 8) {
@@ -101,10 +97,10 @@ function inCidr(bytes: Buffer, range: CidrRange): boolean {
 function addrMatches(address: string, ranges: CidrRange[], ports: readonly [number, number] | null): boolean {
   if (ranges.length === 0 && ports === null) return true;
   const hp = splitHostPort(address);
-  if (hp === null) return false;
+  if (hp === undefined) return false;
   if (ports !== null && (hp.port < ports[0] || hp.port > ports[1])) return false;
   if (ranges.length === 0) return true;
-  const bytes = toBytes16(hp.ip);
+  const bytes = toBytes16(hp.host);
   return bytes !== null && ranges.some((r) => inCidr(bytes, r));
 }
 

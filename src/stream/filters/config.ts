@@ -2,6 +2,7 @@
  * Config validation helpers for stream filter factories. Every error names the JSON path of the bad
  * value, so a wrong sidecar.json fails start-up with a message that points at the line to fix.
  */
+import { parseDuration } from '../../common/duration.js';
 
 /** A stream filter's config was invalid; `path` is the JSON path of the offending value. */
 export class StreamFilterConfigError extends Error {
@@ -36,23 +37,11 @@ export function percentageAt(value: unknown, path: string): number {
   return value;
 }
 
-const unitMs: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
 /** A duration as milliseconds: a number (ms) or a Go-style string ("10ms", "1.5s", "1m30s"). */
 export function durationMsAt(value: unknown, path: string): number {
-  if (typeof value === 'number') {
-    if (Number.isFinite(value) && value >= 0) return value;
-  } else if (typeof value === 'string' && value.length > 0) {
-    let total = 0;
-    let rest = value;
-    const part = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/;
-    while (rest.length > 0) {
-      const m = part.exec(rest);
-      if (m === null) break;
-      total += Number(m[1]) * unitMs[m[2]!]!;
-      rest = rest.slice(m[0].length);
-    }
-    if (rest.length === 0) return total;
+  if (typeof value === 'number' || typeof value === 'string') {
+    const r = parseDuration(value);
+    if (r.ok) return r.value;
   }
   throw new StreamFilterConfigError(path, 'expected a duration such as "10ms", "1.5s" or a number of milliseconds');
 }
