@@ -117,6 +117,16 @@ function hashPolicy(k: Kit) {
     });
 }
 
+const RETRY_CONDITIONS = ['5xx', 'gateway-error', 'connect-failure', 'reset'];
+
+function retryConditions() {
+  return z.string().superRefine((v, ctx) => {
+    for (const t of v.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+      if (!RETRY_CONDITIONS.includes(t)) ctx.addIssue({ code: 'custom', message: `unknown retry condition "${t}" (known: ${RETRY_CONDITIONS.join(', ')})`, input: v });
+    }
+  });
+}
+
 function routeAction(k: Kit) {
   return k
     .obj({
@@ -128,8 +138,9 @@ function routeAction(k: Kit) {
       timeout: duration().optional(),
       retry_policy: k
         .obj({
-          // MOSN's retry_on is a switch: retry on connect failure, reset and 5xx when safe.
-          retry_on: z.boolean().default(false),
+          // MOSN's retry_on is a switch (true: connect failure, reset and 5xx when safe); Envoy's
+          // condition list ("5xx,gateway-error,connect-failure,reset") is accepted too.
+          retry_on: z.union([z.boolean(), retryConditions()], { error: 'expected true, false or a list such as "5xx,connect-failure"' }).default(false),
           /** Per-try timeout in ms. */
           retry_timeout: duration().optional(),
           num_retries: nonNegativeInt().default(1),

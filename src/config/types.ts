@@ -11,6 +11,9 @@
  * every duration is a number of milliseconds (`Millis`); addresses are parsed into an `Endpoint`;
  * MOSN defaults are filled in; header options are flattened to {key, value, append}; network filter
  * configs stay raw JSON plus their JSON path, for the filter factory to validate.
+ *
+ * Every type here is derived from the zod schema (src/config/schema.ts), the one place a config shape
+ * is written; the layers that build from config (router, upstream, network) import them from here.
  */
 import type { z } from 'zod';
 import type { Schemas } from './schema.js';
@@ -33,9 +36,15 @@ export type RouteConfig = VirtualHostConfig['routers'][number];
 export type RouteMatchConfig = RouteConfig['match'];
 export type RouteActionConfig = NonNullable<RouteConfig['route']>;
 export type HeaderValueOption = RouteActionConfig['request_headers_to_add'][number];
+/** The four header-edit lists a router, a virtual host and a route each carry. */
+export type HeaderMutationConfig = Pick<RouteActionConfig, 'request_headers_to_add' | 'request_headers_to_remove' | 'response_headers_to_add' | 'response_headers_to_remove'>;
+export type RetryPolicyConfig = NonNullable<RouteActionConfig['retry_policy']>;
+/** One `hash_policy` entry: exactly one of header, http_cookie, source_ip. */
+export type HashPolicyConfig = RouteActionConfig['hash_policy'][number];
 export type ClusterConfig = z.output<Schemas['cluster']>;
 export type HostConfig = ClusterConfig['hosts'][number];
 export type HealthCheckConfig = NonNullable<ClusterConfig['health_check']>;
+export type ClusterManagerConfig = RingsideConfig['cluster_manager'];
 /** The first MOSN thresholds entry; an absent limit means "no limit". */
 export type CircuitBreakersConfig = ClusterConfig['circuit_breakers'];
 export type LbType = ClusterConfig['lb_type'];

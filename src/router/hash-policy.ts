@@ -4,7 +4,7 @@
  * value wins: a request header, the downstream source IP, or a cookie's value. A request none of
  * them yields a key for is balanced without one (a random healthy host).
  */
-import type { HashPolicyConfig } from '../types/router.js';
+import type { HashPolicyConfig } from '../config/types.js';
 import { splitHostPort } from '../common/address.js';
 
 export type HashKeySource =

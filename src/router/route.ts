@@ -3,19 +3,13 @@
  * Everything that can be decided from config (regexes, lower-cased names, merged header edits, the
  * RouteMatch of a fixed-cluster route) is decided here, once, so per-request matching only compares.
  */
+import type { HeaderMutation, HeaderMutationStep, RetryPolicy, Route, RouteAction, RouteMatch, RouteMatchContext } from '../types/router.js';
 import type {
-  HeaderMutation,
   HeaderMutationConfig,
-  HeaderMutationStep,
-  HeaderValueOptionConfig,
-  RetryPolicy,
+  HeaderValueOption as HeaderValueOptionConfig,
   RetryPolicyConfig,
-  Route,
-  RouteAction,
   RouteConfig,
-  RouteMatch,
-  RouteMatchContext,
-} from '../types/router.js';
+} from '../config/types.js';
 import { compileHashPolicy, hashKeyOf, type HashKeySource } from './hash-policy.js';
 
 export function configError(path: string, reason: string): Error {
@@ -128,7 +122,7 @@ export class CompiledRoute implements Route {
       this.#hashSources = [];
       this.upstreamProtocol = undefined;
     }
-    const routeLevel: HeaderMutationConfig = r ?? {};
+    const routeLevel: Partial<HeaderMutationConfig> = r ?? {};
     // host_rewrite replaces the Host header before the route's own edits, which may still change it.
     const hostRewrite: HeaderValueOptionConfig[] = r?.host_rewrite === undefined ? [] : [{ key: 'host', value: r.host_rewrite, append: false }];
     this.requestHeaders = compileMutation([

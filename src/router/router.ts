@@ -7,7 +7,8 @@
  * wildcard, then the longest `prefix.*` wildcard, then `*`. The port is ignored unless a domain names
  * one explicitly. Wildcards are kept sorted longest first so the first hit is the best one.
  */
-import type { HeaderMutationConfig, RouteMatch, RouteMatchContext, Router, RouterConfig, VirtualHostConfig } from '../types/router.js';
+import type { RouteMatch, RouteMatchContext, Router } from '../types/router.js';
+import type { HeaderMutationConfig, RouterConfig, VirtualHostConfig } from '../config/types.js';
 import { CompiledRoute, configError } from './route.js';
 
 class VirtualHost {

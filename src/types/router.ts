@@ -9,97 +9,9 @@
  *   routers[] ─ build once per worker ─▶ Routers ─ get(router_config_name) ─▶ Router
  *   MatchRoute phase: Router.match(ctx) ─▶ virtual host (by domain) ─▶ first matching route ─▶ RouteMatch
  *
- * The config interfaces below use MOSN's key names and mirror the shapes the config schema produces
- * (durations already normalized to milliseconds), so validated config is assignable to them as is.
+ * The routers are compiled from the config schema's output (src/config/types.ts: RouterConfig,
+ * RouteConfig, …, durations in ms); this module holds only the compiled, per-worker shapes.
  */
-
-// ───────────────────────────── config input (MOSN keys) ─────────────────────────────
-
-export interface HeaderMatcherConfig {
-  readonly name: string;
-  readonly value: string;
-  /** When true, `value` is a regular expression that must match the whole header value. */
-  readonly regex?: boolean | undefined;
-}
-
-export interface RouteMatchConfig {
-  readonly prefix?: string | undefined;
-  readonly path?: string | undefined;
-  readonly regex?: string | undefined;
-  readonly headers?: readonly HeaderMatcherConfig[] | undefined;
-}
-
-/** One weighted cluster, as the config loader normalizes MOSN's `{cluster: {name, weight}}` entries. */
-export interface WeightedClusterConfig {
-  readonly name: string;
-  readonly weight: number;
-}
-
-export interface RetryPolicyConfig {
-  /** MOSN's boolean, or an Envoy-style list: "5xx,gateway-error,connect-failure,reset". */
-  readonly retry_on: boolean | string;
-  /** Per-try timeout in ms. */
-  readonly retry_timeout?: number | undefined;
-  readonly num_retries?: number | undefined;
-}
-
-/** A header to add, as the config loader flattens MOSN's `{header: {key, value}, append}`. */
-export interface HeaderValueOptionConfig {
-  readonly key: string;
-  readonly value: string;
-  /** true: add another value next to existing ones; false (default): replace them. */
-  readonly append?: boolean | undefined;
-}
-
-export interface HeaderMutationConfig {
-  readonly request_headers_to_add?: readonly HeaderValueOptionConfig[] | undefined;
-  readonly request_headers_to_remove?: readonly string[] | undefined;
-  readonly response_headers_to_add?: readonly HeaderValueOptionConfig[] | undefined;
-  readonly response_headers_to_remove?: readonly string[] | undefined;
-}
-
-/** One `hash_policy` entry: exactly one of header, http_cookie, source_ip. */
-export interface HashPolicyConfig {
-  readonly header?: { readonly key: string } | undefined;
-  readonly http_cookie?: { readonly name: string } | undefined;
-  readonly source_ip?: object | undefined;
-}
-
-export interface RouteActionConfig extends HeaderMutationConfig {
-  readonly cluster_name?: string | undefined;
-  readonly weighted_clusters?: readonly WeightedClusterConfig[] | undefined;
-  /** Route timeout in ms (0 or absent: none at route level). */
-  readonly timeout?: number | undefined;
-  readonly retry_policy?: RetryPolicyConfig | undefined;
-  readonly prefix_rewrite?: string | undefined;
-  /** Replaces the Host header sent upstream. */
-  readonly host_rewrite?: string | undefined;
-  readonly hash_policy?: readonly HashPolicyConfig[] | undefined;
-  /** Codec of the upstream client for this route, instead of the proxy filter's. */
-  readonly upstream_protocol?: string | undefined;
-}
-
-export interface DirectResponseConfig {
-  readonly status: number;
-  readonly body?: string | undefined;
-}
-
-export interface RouteConfig {
-  readonly match: RouteMatchConfig;
-  readonly route?: RouteActionConfig | undefined;
-  readonly direct_response?: DirectResponseConfig | undefined;
-}
-
-export interface VirtualHostConfig extends HeaderMutationConfig {
-  readonly name: string;
-  readonly domains: readonly string[];
-  readonly routers: readonly RouteConfig[];
-}
-
-export interface RouterConfig extends HeaderMutationConfig {
-  readonly router_config_name: string;
-  readonly virtual_hosts: readonly VirtualHostConfig[];
-}
 
 // ───────────────────────────── compiled, per worker ─────────────────────────────
 

@@ -12,82 +12,10 @@
  *                     (ClientFactory is the protocol's: HTTP/1.1 now, HTTP/2, bolt, dubbo later)
  *
  * Everything here is per worker: each worker builds its own ClusterManager from the same config, so
- * host stats, breakers and pools need no locks. The config interfaces use MOSN's key names and
- * mirror the config schema's output (durations in ms), so validated config is assignable as is.
+ * host stats, breakers and pools need no locks. The config these are built from is the schema's
+ * output (src/config/types.ts: ClusterConfig, HostConfig, …); nothing here restates it.
  */
 import type { RingsideError } from './errors.js';
-
-// ───────────────────────────── config input (MOSN keys) ─────────────────────────────
-
-export interface HostConfig {
-  /** "host:port"; IPv6 as "[::1]:80". */
-  readonly address: string;
-  readonly hostname?: string | undefined;
-  /** 1..128, default 1. */
-  readonly weight?: number | undefined;
-  readonly metadata?: Readonly<Record<string, unknown>> | undefined;
-}
-
-export interface CircuitBreakerThresholdsConfig {
-  readonly max_connections?: number | undefined;
-  readonly max_pending_requests?: number | undefined;
-  readonly max_requests?: number | undefined;
-  readonly max_retries?: number | undefined;
-}
-
-export interface HttpCheckConfig {
-  readonly path?: string | undefined;
-  readonly method?: string | undefined;
-  readonly expected_statuses?: readonly number[] | undefined;
-  /** The loader's name for the expected statuses. */
-  readonly codes?: readonly number[] | undefined;
-  /** Probe this port instead of the host's own. */
-  readonly port?: number | undefined;
-  /** Per-probe timeout in ms for HTTP checks, instead of the health check's `timeout`. */
-  readonly timeout?: number | undefined;
-}
-
-export interface HealthCheckConfig {
-  /** "tcp" or "http" (the loader's normalized name for MOSN's protocol). */
-  readonly kind?: string | undefined;
-  /** "tcp" or "http"; read when `kind` is absent. */
-  readonly protocol?: string | undefined;
-  /** Per-check timeout in ms. */
-  readonly timeout: number;
-  /** Time between checks of one host in ms. */
-  readonly interval: number;
-  /** Up to this many ms added at random to each interval. */
-  readonly interval_jitter?: number | undefined;
-  readonly healthy_threshold: number;
-  readonly unhealthy_threshold: number;
-  readonly check_config?: { readonly http_check_config?: HttpCheckConfig | undefined } | undefined;
-}
-
-export interface ClusterConfig {
-  readonly name: string;
-  /** SIMPLE / STATIC (hosts as written), STRICT_DNS (every address a name resolves to), LOGICAL_DNS (the first one). */
-  readonly type: string;
-  /** LB_RANDOM | LB_ROUNDROBIN | LB_WEIGHTED_ROUNDROBIN | LB_LEAST_REQUEST | LB_LEAST_CONNECTION | LB_MAGLEV | LB_RING_HASH. */
-  readonly lb_type: string;
-  /** Close pooled connections idle this long (ms); absent: keep. */
-  readonly idle_timeout?: number | undefined;
-  /** DNS clusters: re-resolve every this many ms. */
-  readonly dns_refresh_rate?: number | undefined;
-  /** DNS clusters: V4_ONLY, V6_ONLY or AUTO. */
-  readonly dns_lookup_family?: string | undefined;
-  /** Connect timeout in ms. */
-  readonly connect_timeout?: number | undefined;
-  /** Requests one connection carries before it is recycled; 0 or absent: unlimited. */
-  readonly max_request_per_conn?: number | undefined;
-  /** MOSN's first (default priority) thresholds entry, as the config loader flattens it. */
-  readonly circuit_breakers?: CircuitBreakerThresholdsConfig | undefined;
-  readonly health_check?: HealthCheckConfig | undefined;
-  readonly hosts: readonly HostConfig[];
-}
-
-export interface ClusterManagerConfig {
-  readonly clusters: readonly ClusterConfig[];
-}
 
 // ───────────────────────────── hosts and load balancing ─────────────────────────────
 
@@ -110,7 +38,6 @@ export interface Host {
   /** config `hostname`, else the address; for logs and Host headers of health checks. */
   readonly hostname: string;
   readonly weight: number;
-  readonly metadata: Readonly<Record<string, unknown>>;
   /** False while active health checking has ejected the host. */
   readonly healthy: boolean;
   readonly stats: HostStats;

@@ -8,8 +8,11 @@ import type {
   CircuitBreaker,
   CircuitBreakerResource,
   CircuitBreakerStats,
-  CircuitBreakerThresholdsConfig,
 } from '../types/upstream.js';
+import type { CircuitBreakersConfig } from '../config/types.js';
+
+/** Any subset of the thresholds; an absent one takes its default. */
+type CircuitBreakerThresholdsConfig = Partial<CircuitBreakersConfig>;
 
 /** Envoy's defaults, which MOSN follows; per worker here, as Ringside keeps all upstream state per worker. */
 export const DEFAULT_THRESHOLDS = {

@@ -5,14 +5,12 @@
  * probes begin and tests can build a manager without timers.
  */
 import type { Registry } from '../common/registry.js';
-import type { HostConfig } from '../types/upstream.js';
+import type { ClusterConfig, ClusterManagerConfig, HostConfig } from '../config/types.js';
 import { logger } from '../common/log.js';
 import type {
   CircuitBreaker,
   ClientFactory,
   Cluster,
-  ClusterConfig,
-  ClusterManagerConfig,
   ConnectionPool,
   ConnectionPoolStats,
   Host,

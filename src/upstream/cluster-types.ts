@@ -15,7 +15,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { Registry } from '../common/registry.js';
 import { logger } from '../common/log.js';
 import { formatHostPort, splitHostPort } from '../common/address.js';
-import type { ClusterConfig, HostConfig } from '../types/upstream.js';
+import type { ClusterConfig, HostConfig } from '../config/types.js';
 
 const log = logger('upstream.dns');
 
@@ -97,7 +97,7 @@ class DnsHostSource implements HostSource {
         const address = formatHostPort(ip, port);
         if (seen.has(address)) continue;
         seen.add(address);
-        hosts.push({ ...h, address, hostname: h.hostname ?? host });
+        hosts.push({ ...h, address, hostname: h.hostname ?? host, endpoint: { kind: 'tcp', host: ip, port } });
       }
     });
     const key = hosts.map((h) => h.address).join(',');

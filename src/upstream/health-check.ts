@@ -9,7 +9,8 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import type { HealthCheckConfig, Host } from '../types/upstream.js';
+import type { Host } from '../types/upstream.js';
+import type { HealthCheckConfig } from '../config/types.js';
 
 export type ProbeResult = { ok: true } | { ok: false; reason: string };
 type Probe = (host: Host, timeoutMs: number, done: (r: ProbeResult) => void) => () => void;
@@ -109,22 +110,22 @@ export class HealthChecker {
     this.#intervalMs = positiveMs(cfg.interval, `${path}.interval`);
     this.#healthyThreshold = positiveInt(cfg.healthy_threshold, `${path}.healthy_threshold`);
     this.#unhealthyThreshold = positiveInt(cfg.unhealthy_threshold, `${path}.unhealthy_threshold`);
-    const protocol = (cfg.kind ?? cfg.protocol ?? '').toLowerCase();
+    const protocol = cfg.kind;
     if (protocol === 'tcp') {
       this.#probe = tcpProbe;
     } else if (protocol === 'http') {
       const hc = cfg.check_config?.http_check_config;
       const hpath = hc?.path ?? '/';
       if (!hpath.startsWith('/')) throw new Error(`${path}.check_config.http_check_config.path: must start with "/"`);
-      const statuses = hc?.codes ?? hc?.expected_statuses ?? [200];
+      const statuses = hc?.codes ?? [200];
       statuses.forEach((s, i) => {
         if (!Number.isInteger(s) || s < 100 || s > 599) {
-          throw new Error(`${path}.check_config.http_check_config.expected_statuses[${i}]: not an HTTP status: ${s}`);
+          throw new Error(`${path}.check_config.http_check_config.codes[${i}]: not an HTTP status: ${s}`);
         }
       });
       this.#probe = httpProbe(hpath, (hc?.method ?? 'GET').toUpperCase(), new Set(statuses), hc?.port, hc?.timeout);
     } else {
-      throw new Error(`${path}.protocol: unsupported health check protocol "${cfg.kind ?? cfg.protocol}" (known: tcp, http)`);
+      throw new Error(`${path}.protocol: unsupported health check protocol "${cfg.protocol ?? cfg.kind}" (known: tcp, http)`);
     }
     this.#verdict = verdict;
     this.#states = hosts.map((host) => ({ host, successes: 0, failures: 0, timer: undefined, abort: undefined }));

@@ -3,8 +3,8 @@
  * check verdicts); the host set then swaps in a new healthy array so load balancers can notice the
  * change by identity without being told.
  */
-import type { Host, HostConfig, HostSet, HostStats } from '../types/upstream.js';
-import { HOST_ADDRESS, parseAddress } from '../common/address.js';
+import type { Host, HostSet, HostStats } from '../types/upstream.js';
+import type { HostConfig } from '../config/types.js';
 
 export class UpstreamHost implements Host {
   readonly clusterName: string;
@@ -13,7 +13,6 @@ export class UpstreamHost implements Host {
   readonly port: number;
   readonly hostname: string;
   readonly weight: number;
-  readonly metadata: Readonly<Record<string, unknown>>;
   readonly stats: HostStats = {
     activeRequests: 0,
     activeConnections: 0,
@@ -26,10 +25,11 @@ export class UpstreamHost implements Host {
   constructor(clusterName: string, cfg: HostConfig, path: string) {
     this.clusterName = clusterName;
     this.address = cfg.address;
-    const parsed = parseAddress(cfg.address, HOST_ADDRESS);
-    if (!parsed.ok || parsed.value.kind !== 'tcp') throw new Error(`${path}.address: ${parsed.ok ? 'expected host:port' : parsed.message}`);
-    this.host = parsed.value.host;
-    this.port = parsed.value.port;
+    // The loader parsed the address (src/common/address.ts); a host is always TCP.
+    const ep = cfg.endpoint;
+    if (ep.kind !== 'tcp') throw new Error(`${path}.address: expected host:port, got "${cfg.address}"`);
+    this.host = ep.host;
+    this.port = ep.port;
     this.hostname = cfg.hostname ?? cfg.address;
     const weight = cfg.weight ?? 1;
     // MOSN's bounds: weights are small integers so weighted balancers stay cheap and fair.
@@ -37,7 +37,6 @@ export class UpstreamHost implements Host {
       throw new Error(`${path}.weight: must be an integer in 1..128, got ${weight}`);
     }
     this.weight = weight;
-    this.metadata = cfg.metadata ?? {};
   }
 
   get healthy(): boolean {

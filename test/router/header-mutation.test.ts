@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { routerConfigs } from '../fixtures/config-shapes.js';
 import assert from 'node:assert/strict';
 import { RingsideError } from '../../src/common/errors.js';
 import { applyHeaderMutation, retryCovers } from '../../src/router/mutations.js';
@@ -28,24 +29,24 @@ class Headers implements MutableHeaders {
   }
 }
 
-const routers = new Routers([
+const routers = new Routers(routerConfigs([
   {
     router_config_name: 'r',
     virtual_hosts: [
       {
         name: 'vh',
         domains: ['*'],
-        request_headers_to_add: [{ key: 'X-Owner', value: 'vhost' }],
+        request_headers_to_add: [{ header: { key: 'X-Owner', value: 'vhost' }, append: false }],
         request_headers_to_remove: ['x-internal'],
-        response_headers_to_add: [{ key: 'x-served-by', value: 'ringside', append: true }],
+        response_headers_to_add: [{ header: { key: 'x-served-by', value: 'ringside' }, append: true }],
         routers: [
           {
             match: { prefix: '/' },
             route: {
               cluster_name: 'x',
               request_headers_to_add: [
-                { key: 'X-Owner', value: 'route' },
-                { key: 'x-tag', value: 'b', append: true },
+                { header: { key: 'X-Owner', value: 'route' }, append: false },
+                { header: { key: 'x-tag', value: 'b' }, append: true },
               ],
               request_headers_to_remove: ['Cookie'],
               response_headers_to_remove: ['server'],
@@ -55,7 +56,7 @@ const routers = new Routers([
       },
     ],
   },
-]);
+]));
 
 test('request edits apply route level first, then the virtual host, which wins a conflict', () => {
   const route = routers.match('r', req('h', '/'))!.route;
@@ -72,9 +73,9 @@ test('response edits remove and append as configured', () => {
 });
 
 test('a route without edits carries an empty mutation', () => {
-  const r = new Routers([
+  const r = new Routers(routerConfigs([
     { router_config_name: 'p', virtual_hosts: [{ name: 'v', domains: ['*'], routers: [{ match: { prefix: '/' }, route: { cluster_name: 'x' } }] }] },
-  ]);
+  ]));
   assert.equal(r.match('p', req('h', '/'))!.route.requestHeaders.length, 0);
 });
 

@@ -1,11 +1,13 @@
 import { test } from 'node:test';
+import { assertIssue, baseConfig, configIssues, parse } from '../config/helpers.js';
+import { routerConfigs } from '../fixtures/config-shapes.js';
 import assert from 'node:assert/strict';
 import { Routers } from '../../src/router/router.js';
-import type { RouteConfig } from '../../src/types/router.js';
+import type { RouteInput } from '../fixtures/config-shapes.js';
 import { req } from './fixtures.js';
 
-function router(routes: RouteConfig[]): Routers {
-  return new Routers([{ router_config_name: 'r', virtual_hosts: [{ name: 'vh', domains: ['*'], routers: routes }] }]);
+function router(routes: RouteInput[]): Routers {
+  return new Routers(routerConfigs([{ router_config_name: 'r', virtual_hosts: [{ name: 'vh', domains: ['*'], routers: routes }] }]));
 }
 
 function clusterFor(r: Routers, path: string, headers: Record<string, string> = {}, method = 'GET'): string | undefined | null {
@@ -71,7 +73,7 @@ test("a header-only match (Layotto's http example) accepts any path", () => {
 
 test('weighted clusters are picked in proportion to their weights', () => {
   const r = new Routers(
-    [
+    routerConfigs([
       {
         router_config_name: 'r',
         virtual_hosts: [
@@ -83,9 +85,9 @@ test('weighted clusters are picked in proportion to their weights', () => {
                 match: { prefix: '/' },
                 route: {
                   weighted_clusters: [
-                    { name: 'a', weight: 70 },
-                    { name: 'b', weight: 20 },
-                    { name: 'c', weight: 10 },
+                    { cluster: { name: 'a', weight: 70 } },
+                    { cluster: { name: 'b', weight: 20 } },
+                    { cluster: { name: 'c', weight: 10 } },
                   ],
                 },
               },
@@ -93,7 +95,7 @@ test('weighted clusters are picked in proportion to their weights', () => {
           },
         ],
       },
-    ],
+    ]),
   );
   const counts = new Map<string, number>();
   const n = 20000;
@@ -111,7 +113,7 @@ test('weighted clusters follow the injected random source at the weight boundari
   const values = [0, 0.69, 0.7, 0.89, 0.9, 0.999999];
   let i = 0;
   const r = new Routers(
-    [
+    routerConfigs([
       {
         router_config_name: 'r',
         virtual_hosts: [
@@ -123,9 +125,9 @@ test('weighted clusters follow the injected random source at the weight boundari
                 match: { prefix: '/' },
                 route: {
                   weighted_clusters: [
-                    { name: 'a', weight: 70 },
-                    { name: 'b', weight: 20 },
-                    { name: 'c', weight: 10 },
+                    { cluster: { name: 'a', weight: 70 } },
+                    { cluster: { name: 'b', weight: 20 } },
+                    { cluster: { name: 'c', weight: 10 } },
                   ],
                 },
               },
@@ -133,7 +135,7 @@ test('weighted clusters follow the injected random source at the weight boundari
           },
         ],
       },
-    ],
+    ]),
     { random: () => values[i++]! },
   );
   assert.deepEqual(
@@ -197,16 +199,16 @@ test('timeout and retry policy are compiled from MOSN and Envoy forms', () => {
   assert.equal(c.retryPolicy, undefined);
 });
 
-test('bad route config fails with the JSON path and the reason', () => {
-  assert.throws(() => router([{ match: { regex: '([a-z' }, route: { cluster_name: 'x' } }]), /routers\[0\]\.virtual_hosts\[0\]\.routers\[0\]\.match\.regex: invalid regex/);
-  assert.throws(() => router([{ match: { prefix: '/', path: '/' }, route: { cluster_name: 'x' } }]), /routers\[0\]\.match: set only one of prefix, path, regex/);
-  assert.throws(() => router([{ match: { prefix: '/' } }]), /set exactly one of route, direct_response/);
-  assert.throws(
-    () => router([{ match: { prefix: '/' }, route: { cluster_name: 'x', retry_policy: { retry_on: 'sometimes' } } }]),
-    /retry_policy\.retry_on: unknown condition "sometimes"/,
-  );
-  assert.throws(
-    () => router([{ match: { prefix: '/' }, route: { weighted_clusters: [{ name: 'a', weight: 0 }] } }]),
-    /weights sum to 0/,
-  );
+test('bad route config fails at load with the JSON path and the reason', () => {
+  const issues = (route: unknown) => {
+    const cfg = baseConfig();
+    (cfg.servers[0]!.routers[0]!.virtual_hosts[0]! as { routers: unknown[] }).routers = [route];
+    return configIssues(() => parse(cfg));
+  };
+  const at = 'servers[0].routers[0].virtual_hosts[0].routers[0]';
+  assertIssue(issues({ match: { regex: '([a-z' }, route: { cluster_name: 'c1' } }), `${at}.match.regex`, /invalid regular expression/);
+  assertIssue(issues({ match: { prefix: '/', path: '/' }, route: { cluster_name: 'c1' } }), `${at}.match`, /use only one of prefix, path, regex/);
+  assertIssue(issues({ match: { prefix: '/' } }), at, /exactly one of route, direct_response/);
+  assertIssue(issues({ match: { prefix: '/' }, route: { cluster_name: 'c1', retry_policy: { retry_on: 'sometimes' } } }), `${at}.route.retry_policy.retry_on`, /unknown retry condition "sometimes"/);
+  assertIssue(issues({ match: { prefix: '/' }, route: { weighted_clusters: [{ cluster: { name: 'c1', weight: 0 } }] } }), `${at}.route.weighted_clusters`, /add up to 0/);
 });

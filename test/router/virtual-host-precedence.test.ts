@@ -1,14 +1,15 @@
 import { test } from 'node:test';
+import { routerConfigs } from '../fixtures/config-shapes.js';
 import assert from 'node:assert/strict';
 import { Routers } from '../../src/router/router.js';
-import type { VirtualHostConfig } from '../../src/types/router.js';
+import type { VirtualHostInput } from '../fixtures/config-shapes.js';
 import { req } from './fixtures.js';
 
-function vhost(name: string, domains: string[]): VirtualHostConfig {
+function vhost(name: string, domains: string[]): VirtualHostInput {
   return { name, domains, routers: [{ match: { prefix: '/' }, route: { cluster_name: name } }] };
 }
 
-const routers = new Routers([
+const routers = new Routers(routerConfigs([
   {
     router_config_name: 'r',
     virtual_hosts: [
@@ -20,7 +21,7 @@ const routers = new Routers([
       vhost('with-port', ['ported.test:8080']),
     ],
   },
-]);
+]));
 
 function hostOf(authority: string): string | undefined {
   return routers.match('r', req(authority, '/'))?.route.virtualHostName;
@@ -60,34 +61,34 @@ test('a wildcard stands for at least one character', () => {
 });
 
 test('IPv6 authorities lose only their port', () => {
-  const r = new Routers([
+  const r = new Routers(routerConfigs([
     { router_config_name: 'v6', virtual_hosts: [vhost('loopback', ['[::1]']), vhost('any', ['*'])] },
-  ]);
+  ]));
   assert.equal(r.match('v6', req('[::1]:8080', '/'))?.route.virtualHostName, 'loopback');
   assert.equal(r.match('v6', req('[::1]', '/'))?.route.virtualHostName, 'loopback');
 });
 
 test('no virtual host and no "*" means no route', () => {
-  const r = new Routers([{ router_config_name: 'strict', virtual_hosts: [vhost('only', ['only.test'])] }]);
+  const r = new Routers(routerConfigs([{ router_config_name: 'strict', virtual_hosts: [vhost('only', ['only.test'])] }]));
   assert.equal(r.match('strict', req('else.test', '/')), null);
   assert.equal(r.match('missing-router', req('only.test', '/')), null);
 });
 
 test('config errors name the JSON path', () => {
   assert.throws(
-    () => new Routers([{ router_config_name: 'x', virtual_hosts: [vhost('a', ['*']), vhost('b', ['*'])] }]),
+    () => new Routers(routerConfigs([{ router_config_name: 'x', virtual_hosts: [vhost('a', ['*']), vhost('b', ['*'])] }])),
     /routers\[0\]\.virtual_hosts\[1\]\.domains\[0\]: "\*" is already served by virtual host "a"/,
   );
   assert.throws(
-    () => new Routers([{ router_config_name: 'x', virtual_hosts: [vhost('a', ['a.*.b'])] }]),
+    () => new Routers(routerConfigs([{ router_config_name: 'x', virtual_hosts: [vhost('a', ['a.*.b'])] }])),
     /routers\[0\]\.virtual_hosts\[0\]\.domains\[0\]/,
   );
   assert.throws(
     () =>
-      new Routers([
+      new Routers(routerConfigs([
         { router_config_name: 'x', virtual_hosts: [] },
         { router_config_name: 'x', virtual_hosts: [] },
-      ]),
+      ])),
     /routers\[1\]\.router_config_name: duplicate router "x"/,
   );
 });

@@ -5,7 +5,10 @@ import { Registry } from '../../src/common/registry.js';
 import { ClusterCircuitBreaker } from '../../src/upstream/circuit-breaker.js';
 import { ClusterManager } from '../../src/upstream/cluster-manager.js';
 import { registerBuiltinLoadBalancers } from '../../src/upstream/load-balancers.js';
-import type { ClusterConfig, LoadBalancerFactory } from '../../src/types/upstream.js';
+import type { LoadBalancerFactory } from '../../src/types/upstream.js';
+import type { ClusterConfig } from '../../src/config/types.js';
+import { cluster, clusters, type ClusterInput } from '../fixtures/config-shapes.js';
+import { assertIssue, configIssues, parse } from '../config/helpers.js';
 import { LineClient, LineClientFactory, lineServer } from './fixtures/line-client.js';
 
 function lbs(): Registry<LoadBalancerFactory> {
@@ -14,15 +17,16 @@ function lbs(): Registry<LoadBalancerFactory> {
   return r;
 }
 
-const httpServer: ClusterConfig = {
+const httpServerInput: ClusterInput = {
   name: 'http_server',
   type: 'SIMPLE',
   lb_type: 'LB_RANDOM',
   hosts: [{ address: '127.0.0.1:8889', hostname: 'downstream_machine1', weight: 1 }],
 };
+const httpServer: ClusterConfig = cluster(httpServerInput);
 
 test('chooseHost hands tcp_proxy an address with host and port split out', () => {
-  const cm = new ClusterManager({ clusters: [httpServer, { ...httpServer, name: 'v6', hosts: [{ address: '[::1]:9000' }] }] }, { loadBalancers: lbs() });
+  const cm = new ClusterManager({ clusters: [httpServer, cluster({ ...httpServerInput, name: 'v6', hosts: [{ address: '[::1]:9000' }] })] }, { loadBalancers: lbs() });
   const h = cm.chooseHost('http_server')!;
   assert.deepEqual([h.address, h.host, h.port, h.hostname, h.weight], ['127.0.0.1:8889', '127.0.0.1', 8889, 'downstream_machine1', 1]);
   const v6 = cm.chooseHost('v6')!;
@@ -33,7 +37,7 @@ test('chooseHost hands tcp_proxy an address with host and port split out', () =>
 
 test('a retry avoids the host its failed try used when another is healthy', () => {
   const cm = new ClusterManager(
-    { clusters: [{ ...httpServer, lb_type: 'LB_RANDOM', hosts: [{ address: '10.0.0.1:80' }, { address: '10.0.0.2:80' }] }] },
+    clusters({ ...httpServerInput, lb_type: 'LB_RANDOM', hosts: [{ address: '10.0.0.1:80' }, { address: '10.0.0.2:80' }] }),
     { loadBalancers: lbs(), random: () => 0 }, // random always picks the first host
   );
   const first = cm.chooseHost('http_server')!;
@@ -41,16 +45,15 @@ test('a retry avoids the host its failed try used when another is healthy', () =
   assert.equal(cm.chooseHost('http_server', { excludeHost: first })!.address, '10.0.0.2:80');
 });
 
-test('invalid cluster config fails with the JSON path and the reason', () => {
-  const bad = (c: Partial<ClusterConfig>): (() => unknown) => () => new ClusterManager({ clusters: [{ ...httpServer, ...c }] }, { loadBalancers: lbs() });
-  assert.throws(bad({ lb_type: 'LB_PEAK_EWMA' }), /cluster_manager\.clusters\[0\]\.lb_type: unknown load balancer "LB_PEAK_EWMA" \(known: LB_RANDOM/);
-  assert.throws(bad({ hosts: [{ address: 'localhost' }] }), /clusters\[0\]\.hosts\[0\]\.address: expected host:port, got "localhost"/);
-  assert.throws(bad({ hosts: [{ address: 'a:1', weight: 200 }] }), /clusters\[0\]\.hosts\[0\]\.weight: must be an integer in 1\.\.128/);
-  assert.throws(bad({ type: 'EDS' }), /clusters\[0\]\.type: unknown cluster type "EDS" \(known: SIMPLE, STATIC, STRICT_DNS, LOGICAL_DNS\)/);
-  assert.throws(
-    bad({ circuit_breakers: { max_requests: -1 } }),
-    /clusters\[0\]\.circuit_breakers\.max_requests: must be a non-negative integer/,
-  );
+test('invalid cluster config fails at load with the JSON path and the reason', () => {
+  const issues = (c: Partial<ClusterInput>) => configIssues(() => parse({ servers: [{ listeners: [] }], cluster_manager: { clusters: [{ ...httpServerInput, ...c }] } }));
+  const at = 'cluster_manager.clusters[0]';
+  assertIssue(issues({ lb_type: 'LB_PEAK_EWMA' }), `${at}.lb_type`, /unknown load balancer "LB_PEAK_EWMA" \(known: LB_RANDOM/);
+  assertIssue(issues({ hosts: [{ address: 'localhost' }] }), `${at}.hosts[0].address`, /expected host:port, got "localhost"/);
+  assertIssue(issues({ hosts: [{ address: 'a:1', weight: 200 }] }), `${at}.hosts[0].weight`, /1\.\.128/);
+  assertIssue(issues({ type: 'EDS' }), `${at}.type`, /unknown cluster type "EDS" \(known: SIMPLE, STATIC, STRICT_DNS, LOGICAL_DNS/);
+  assertIssue(issues({ circuit_breakers: [{ max_requests: -1 }] }), `${at}.circuit_breakers[0].max_requests`, /≥ 0/);
+  // The builder's own guard, for callers that hand it clusters directly.
   assert.throws(
     () => new ClusterManager({ clusters: [httpServer, httpServer] }, { loadBalancers: lbs() }),
     /clusters\[1\]\.name: duplicate cluster "http_server"/,
@@ -89,16 +92,14 @@ test('connPool gives one pool per host and protocol, bounded by the cluster brea
   const srv = await lineServer(20);
   const cm = new ClusterManager(
     {
-      clusters: [
-        {
-          name: 'lines',
-          type: 'SIMPLE',
-          lb_type: 'LB_ROUNDROBIN',
-          max_request_per_conn: 0,
-          circuit_breakers: { max_requests: 1 },
-          hosts: [{ address: `127.0.0.1:${srv.port}` }],
-        },
-      ],
+      ...clusters({
+        name: 'lines',
+        type: 'SIMPLE',
+        lb_type: 'LB_ROUNDROBIN',
+        max_request_per_conn: 0,
+        circuit_breakers: [{ max_requests: 1 }],
+        hosts: [{ address: `127.0.0.1:${srv.port}` }],
+      }),
     },
     { loadBalancers: lbs() },
   );

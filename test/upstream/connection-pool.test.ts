@@ -4,7 +4,11 @@ import { RingsideError } from '../../src/common/errors.js';
 import { ClusterCircuitBreaker } from '../../src/upstream/circuit-breaker.js';
 import { UpstreamHost } from '../../src/upstream/host.js';
 import { HostConnectionPool } from '../../src/upstream/pool.js';
-import type { CircuitBreakerThresholdsConfig, PoolWaiter, UpstreamClient } from '../../src/types/upstream.js';
+import type { PoolWaiter, UpstreamClient } from '../../src/types/upstream.js';
+import type { CircuitBreakersConfig } from '../../src/config/types.js';
+
+type CircuitBreakerThresholdsConfig = Partial<CircuitBreakersConfig>;
+import { host as hostConfig } from '../fixtures/config-shapes.js';
 import { closedPort, LineClient, LineClientFactory, lineServer } from './fixtures/line-client.js';
 
 interface Setup {
@@ -15,7 +19,7 @@ interface Setup {
 }
 
 function setup(port: number, thresholds: CircuitBreakerThresholdsConfig = {}, opts: { maxPerConn?: number; queueTimeoutMs?: number; idleTimeoutMs?: number } = {}): Setup {
-  const host = new UpstreamHost('c', { address: `127.0.0.1:${port}` }, 'hosts[0]');
+  const host = new UpstreamHost('c', hostConfig({ address: `127.0.0.1:${port}` }), 'hosts[0]');
   const factory = new LineClientFactory();
   const breaker = new ClusterCircuitBreaker('c', thresholds);
   const pool = new HostConnectionPool(host, {

@@ -5,6 +5,7 @@
  * machine does not have; the last test resolves "localhost" through the system resolver and carries
  * a real request.
  */
+import { clusters } from '../fixtures/config-shapes.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from '../../src/common/registry.js';
@@ -28,7 +29,7 @@ test('STRICT_DNS: every address is a host, re-resolution adds and drops hosts, a
   let answer: string[] | Error = ['10.0.0.1', '10.0.0.2'];
   const asked: [string, number][] = [];
   const cm = new ClusterManager(
-    { clusters: [{ name: 'svc', type: 'STRICT_DNS', lb_type: 'LB_ROUNDROBIN', dns_refresh_rate: 30, dns_lookup_family: 'V4_ONLY', hosts: [{ address: 'svc.internal:8080', weight: 2 }] }] },
+    clusters({ name: 'svc', type: 'STRICT_DNS', lb_type: 'LB_ROUNDROBIN', dns_refresh_rate: 30, dns_lookup_family: 'V4_ONLY', hosts: [{ address: 'svc.internal:8080', weight: 2 }] }),
     registries(async (name, family) => {
       asked.push([name, family]);
       if (answer instanceof Error) throw answer;
@@ -52,7 +53,7 @@ test('STRICT_DNS: every address is a host, re-resolution adds and drops hosts, a
 
 test('LOGICAL_DNS: only the first address of each name is a host', async () => {
   const cm = new ClusterManager(
-    { clusters: [{ name: 'svc', type: 'LOGICAL_DNS', lb_type: 'LB_RANDOM', hosts: [{ address: 'a.internal:80' }, { address: 'b.internal:81' }] }] },
+    clusters({ name: 'svc', type: 'LOGICAL_DNS', lb_type: 'LB_RANDOM', hosts: [{ address: 'a.internal:80' }, { address: 'b.internal:81' }] }),
     registries(async (name) => (name === 'a.internal' ? ['10.1.0.1', '10.1.0.2'] : ['fd00::9', '10.2.0.1'])),
   );
   await cm.start();

@@ -6,7 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { Registry } from '../../src/common/registry.js';
 import { ClusterManager } from '../../src/upstream/cluster-manager.js';
 import { registerBuiltinLoadBalancers } from '../../src/upstream/load-balancers.js';
-import type { HealthCheckConfig, Host, LoadBalancerFactory } from '../../src/types/upstream.js';
+import type { Host, LoadBalancerFactory } from '../../src/types/upstream.js';
+import { clusters, type HealthCheckInput } from '../fixtures/config-shapes.js';
+import { assertIssue, configIssues, parse } from '../config/helpers.js';
 import { closedPort } from './fixtures/line-client.js';
 
 // Health check timers are unref'd (a worker's listeners keep it alive, not its probes); this handle
@@ -14,11 +16,11 @@ import { closedPort } from './fixtures/line-client.js';
 const keepAlive = setInterval(() => {}, 1000);
 after(() => clearInterval(keepAlive));
 
-function manager(addresses: string[], health_check: HealthCheckConfig): ClusterManager {
+function manager(addresses: string[], health_check: HealthCheckInput): ClusterManager {
   const loadBalancers = new Registry<LoadBalancerFactory>('load balancer');
   registerBuiltinLoadBalancers(loadBalancers);
   return new ClusterManager(
-    { clusters: [{ name: 'svc', type: 'SIMPLE', lb_type: 'LB_ROUNDROBIN', health_check, hosts: addresses.map((address) => ({ address })) }] },
+    clusters({ name: 'svc', type: 'SIMPLE', lb_type: 'LB_ROUNDROBIN', health_check, hosts: addresses.map((address) => ({ address })) }),
     { loadBalancers },
   );
 }
@@ -51,7 +53,7 @@ test('HTTP checks eject a host after unhealthy_threshold bad answers and restore
     interval: 20,
     healthy_threshold: 2,
     unhealthy_threshold: 3,
-    check_config: { http_check_config: { path: '/healthz', expected_statuses: [200, 204] } },
+    check_config: { http_check_config: { path: '/healthz', codes: [200, 204] } },
   });
   try {
     cm.start();
@@ -155,8 +157,9 @@ test('stop() ends probing: no check runs after it', async () => {
 });
 
 test('a health check config with an unknown protocol fails with its path', () => {
-  assert.throws(
-    () => manager(['127.0.0.1:1'], { protocol: 'udp', timeout: 1, interval: 1, healthy_threshold: 1, unhealthy_threshold: 1 }),
-    /cluster_manager\.clusters\[0\]\.health_check\.protocol: unsupported health check protocol "udp"/,
-  );
+  const cfg = {
+    servers: [{ listeners: [] }],
+    cluster_manager: { clusters: [{ name: 'svc', hosts: [{ address: '127.0.0.1:1' }], health_check: { protocol: 'udp', timeout: 1, interval: 1 } }] },
+  };
+  assertIssue(configIssues(() => parse(cfg)), 'cluster_manager.clusters[0].health_check.protocol', /health check protocol "udp" is not supported/);
 });

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { host as hostConfig } from '../fixtures/config-shapes.js';
 import assert from 'node:assert/strict';
 import { Registry } from '../../src/common/registry.js';
 import { MutableHostSet, UpstreamHost } from '../../src/upstream/host.js';
@@ -12,7 +13,7 @@ function lbs(): Registry<LoadBalancerFactory> {
 }
 
 function hosts(weights: number[]): { set: MutableHostSet; hosts: UpstreamHost[] } {
-  const hs = weights.map((w, i) => new UpstreamHost('c', { address: `10.0.0.${i + 1}:80`, hostname: String.fromCharCode(97 + i), weight: w }, `hosts[${i}]`));
+  const hs = weights.map((w, i) => new UpstreamHost('c', hostConfig({ address: `10.0.0.${i + 1}:80`, hostname: String.fromCharCode(97 + i), weight: w }), `hosts[${i}]`));
   return { set: new MutableHostSet(hs), hosts: hs };
 }
 
