@@ -5,10 +5,11 @@
  * lock so load runs by different engineers never overlap on this shared 2-core machine.
  */
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processCpuSeconds as procCpuSeconds } from '../src/observability/proc-cpu.js';
 
 /** dist/bench → repo root; the shared bench scripts live next to the repo in ../shared/bench. */
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -158,31 +159,9 @@ function running(child: ChildProcess, listeners: Map<string, string>, admin: str
   };
 }
 
-/** utime + stime of every thread of `pid`, in seconds (the same count cpu-per-request.sh makes). */
+/** CPU seconds of the whole process `pid`, every thread, exited ones included (src/observability/proc-cpu.ts). */
 export function processCpuSeconds(pid: number): number {
-  let ticks = 0;
-  let tasks: string[] = [];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return 0;
-  }
-  for (const tid of tasks) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the thread exited between readdir and read
-    }
-  }
-  return ticks / clockTicks();
-}
-
-let ticksCache: number | undefined;
-function clockTicks(): number {
-  ticksCache ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  return ticksCache;
+  return procCpuSeconds(pid) ?? 0;
 }
 
 /** GET admin /stats as parsed JSON. */

@@ -12,7 +12,7 @@
  * Start the anchors first (/work/shared/bench/anchors.sh start); run under the machine's exclusive lock.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { messageType } from '../src/runtime/proto.js';
 import { benchOutput, jsonRequested, writeBenchOutput } from './output.js';
+import { processCpuSeconds } from '../src/observability/proc-cpu.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string): string => {
@@ -134,19 +135,7 @@ function getJson(url: string): Promise<any> {
 
 /** CPU µs of every thread of `pid` (the larger of the live-thread sum and the process total). */
 function cpuMicros(pid: number): number {
-  const ticks = (line: string): number => {
-    const f = line.slice(line.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]);
-  };
-  let tasks = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      tasks += ticks(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
-    } catch {
-      // exited thread: counted in /proc/PID/stat
-    }
-  }
-  return (Math.max(tasks, ticks(readFileSync(`/proc/${pid}/stat`, 'utf8'))) * 1e6) / 100;
+  return (processCpuSeconds(pid) ?? 0) * 1e6;
 }
 
 function h2load(address: string, file: string, seconds: string): { rps: number; succeeded: number; failed: number } {

@@ -11,8 +11,9 @@
  * Start the anchors first: /work/shared/bench/anchors.sh start. Wrap the run in
  * `flock /tmp/ringside-bench.lock …` on a shared machine so load runs never overlap.
  */
+import { processCpuSeconds } from '../src/observability/proc-cpu.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -149,29 +150,9 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-const CLK_TCK = 100; // USER_HZ: 100 on every Linux this runs on
-
-function ticksOf(statLine: string): number {
-  const fields = statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime
-}
-
-/**
- * CPU of the process in µs, two ways: the sum over /proc/PID/task/* (every live thread: main, workers,
- * libuv pool, V8 GC helpers) and /proc/PID/stat, which also keeps threads that already exited. They
- * agree while no thread exits during the window; the larger is reported.
- */
+/** CPU of the whole sidecar process in µs: every thread, exited ones included (src/observability/proc-cpu.ts). */
 function cpuMicros(pid: number): number {
-  let tasks = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      tasks += ticksOf(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
-    } catch {
-      // A thread that exited between readdir and read; /proc/PID/stat still counts it.
-    }
-  }
-  const whole = ticksOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  return (Math.max(tasks, whole) * 1e6) / CLK_TCK;
+  return (processCpuSeconds(pid) ?? 0) * 1e6;
 }
 
 function frame(message: Buffer): Buffer {

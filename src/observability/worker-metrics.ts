@@ -4,6 +4,7 @@
  * heap, the named event counters), plus the request-path families of this thread's recorder.
  * Nothing here runs between scrapes.
  */
+import { threadCpuSeconds } from './proc-cpu.js';
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { MetricFamily, UpstreamClusterSample, WorkerMetricsSources } from '../types/observability.js';
@@ -79,6 +80,11 @@ export class WorkerMetrics {
 
     pulledGauge(r, 'ringside_worker_event_loop_utilization', 'Event-loop utilization of each worker thread, 0..1, smoothed over a few hundred ms.', ['worker'], () => [[{ worker }, src.eventLoopUtilization()]]);
     pulledCounter(r, 'ringside_worker_event_loop_active_seconds_total', 'Time each worker thread\'s event loop spent active (rate() of it is the utilization).', ['worker'], () => [[{ worker }, performance.eventLoopUtilization().active / 1000]]);
+    // Read on this thread at scrape time: /proc/thread-self is the worker's own thread.
+    pulledCounter(r, 'ringside_worker_cpu_seconds_total', 'User + system CPU seconds used by each worker thread (/proc; a respawned worker starts again from 0).', ['worker'], () => {
+      const s = threadCpuSeconds();
+      return s === undefined ? [] : [[{ worker }, s]];
+    });
     pulledGauge(r, 'ringside_worker_heap_used_bytes', 'V8 heap in use, per worker thread.', ['worker'], () => [[{ worker }, process.memoryUsage().heapUsed]]);
 
     // Each worker runs its own pools and health checks: counts add up, host health is the largest count any worker sees.

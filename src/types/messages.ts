@@ -50,6 +50,8 @@ export interface WorkerStats {
   /** Counters by name, e.g. "proxy.phase.MatchRoute", "upstream.cx_connect_fail". */
   counters: Record<string, number>;
   memory: { heapUsed: number; external: number; arrayBuffers: number };
+  /** User + system CPU seconds this worker thread has used since it started (/proc/thread-self/stat); absent off Linux. */
+  cpuSeconds?: number;
 }
 
 export interface DrainResult {

@@ -28,6 +28,7 @@ import type { PlacementAdvisor } from '../types/actor.js';
 import { emptyNetwork, type NetworkFactory, type WorkerNetwork } from './network-port.js';
 import { exposeOn } from './comlink-endpoint.js';
 import { WorkerMetrics } from '../observability/worker-metrics.js';
+import { threadCpuSeconds } from '../observability/proc-cpu.js';
 
 const log = logger('worker');
 
@@ -203,6 +204,7 @@ export class DataplaneWorker {
     const mem = process.memoryUsage();
     const offload = this.services.offload.stats();
     const sched = this.services.scheduler.stats();
+    const cpu = threadCpuSeconds();
     return {
       workerIndex: this.#boot.workerIndex,
       activeConnections: this.#network.activeConnections(),
@@ -225,6 +227,7 @@ export class DataplaneWorker {
         'scheduler.reversals': sched.reversals,
       },
       memory: { heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers },
+      ...(cpu !== undefined ? { cpuSeconds: cpu } : {}),
     };
   }
 }

@@ -18,9 +18,10 @@ test('GET /metrics aggregates every worker: requests and latency per listener, r
 
   // Both workers served part of it (one connection per request, spread by SO_REUSEPORT), so the
   // figures below are sums over two threads' tables, not one worker's.
-  const stats = (await http('GET', `http://${sc.admin}/stats`)).body as { workers: { counters: Record<string, number> }[] };
+  const stats = (await http('GET', `http://${sc.admin}/stats`)).body as { workers: { counters: Record<string, number>; cpuSeconds?: number }[] };
   const ends = stats.workers.map((w) => w.counters['proxy.phase.End'] ?? 0);
   assert.ok(ends.every((n) => n > 0), `both workers served requests: ${ends.join(', ')}`);
+  assert.ok(stats.workers.every((w) => w.cpuSeconds !== undefined && w.cpuSeconds > 0), 'each worker reports its own CPU seconds');
 
   const res = await get(`http://${sc.admin}/metrics`);
   assert.equal(res.status, 200);
@@ -46,6 +47,7 @@ test('GET /metrics aggregates every worker: requests and latency per listener, r
     const elu = sample(m, `ringside_worker_event_loop_utilization{worker="${w}"}`);
     assert.ok(elu !== undefined && elu >= 0 && elu <= 1, `worker ${w} ELU ${elu}`);
     assert.ok(sample(m, `ringside_worker_event_loop_active_seconds_total{worker="${w}"}`)! > 0);
+    assert.ok(sample(m, `ringside_worker_cpu_seconds_total{worker="${w}"}`)! > 0, `worker ${w} CPU seconds`);
   }
   assert.ok(sample(m, 'ringside_actor_messages_total{kind="connection.read"}')! > 0);
   assert.ok(sample(m, 'ringside_actors_spawned_total{kind="connection.read"}')! >= requests + 2, 'a read-loop actor per downstream connection');

@@ -6,8 +6,8 @@
  * sidecar still draining would silently share the next step's load. The sidecar is a separate
  * process so its CPU can be told apart from the load generator's.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { processCpuSeconds as procCpuSeconds } from '../../observability/proc-cpu.js';
 
 export interface SidecarCommand {
   /** Script run with this Node binary; default: Ringside's own dist/src/cli/main.js. */
@@ -83,52 +83,9 @@ export async function stopAllSidecars(hurryMs = 500, graceMs = 5000): Promise<vo
   await Promise.all(waits);
 }
 
-let clockTicks: number | undefined;
-function ticksPerSecond(): number {
-  if (clockTicks === undefined) {
-    try {
-      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      clockTicks = 100;
-    }
-  }
-  return clockTicks;
-}
-
-/** utime + stime (fields 14 and 15) of one /proc stat line, in clock ticks. */
-function statTicks(stat: string): number {
-  // Fields after the parenthesised command name, which may itself hold spaces or ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-/**
- * CPU seconds (user + system) of the whole process `pid`: every thread — main, data-plane workers,
- * the offload pool, libuv and V8 helpers — including threads that already exited, which the
- * process-level /proc/PID/stat keeps (summing /proc/PID/task/* would drop a respawned worker's
- * time). Falls back to the per-thread sum where the process-level line is unreadable.
- */
+/** CPU seconds of the whole sidecar process, every thread, exited ones included (src/observability/proc-cpu.ts). */
 export function processCpuSeconds(pid: number): number {
-  try {
-    return statTicks(readFileSync(`/proc/${pid}/stat`, 'latin1')) / ticksPerSecond();
-  } catch {
-    // no /proc/PID/stat (exited, or another kernel layout): sum the live threads
-  }
-  let ticks = 0;
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return 0;
-  }
-  for (const tid of tasks) {
-    try {
-      ticks += statTicks(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1'));
-    } catch {
-      // the thread exited between readdir and read
-    }
-  }
-  return ticks / ticksPerSecond();
+  return procCpuSeconds(pid) ?? 0;
 }
 
 export function startSidecar(cmd: SidecarCommand): Promise<RunningSidecar> {
