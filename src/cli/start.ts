@@ -29,10 +29,19 @@ ringside.drain_timeout) and exits 0; a second signal exits at once. SIGHUP (or a
 re-reads FILE and applies listeners, routers and clusters without dropping connections.`;
 
 /** What the main thread itself takes from the config (the workers read the rest). */
-export function startSettingsOf(config: RingsideConfig): { logLevel: RingsideConfig['servers'][number]['default_log_level']; workers: number; drainTimeoutMs: number; adminAddress: string | null } {
+export function startSettingsOf(config: RingsideConfig): {
+  logLevel: RingsideConfig['servers'][number]['default_log_level'];
+  logPath: string | undefined;
+  workers: number;
+  drainTimeoutMs: number;
+  adminAddress: string | null;
+} {
   const r = config.ringside;
+  // One logger per process, as MOSN's default logger: servers[0] sets it (the loader warns when a
+  // later server asks for something else).
   return {
     logLevel: config.servers[0]?.default_log_level,
+    logPath: config.servers[0]?.default_log_path,
     workers: r.workers ?? availableParallelism(),
     drainTimeoutMs: r.drain_timeout,
     adminAddress: r.admin.enabled ? r.admin.address : null,
@@ -78,9 +87,9 @@ export async function runStart(argv: string[]): Promise<number> {
   const settings = startSettingsOf(loaded.config);
   try {
     // MOSN's default_log_level; RINGSIDE_LOG overrides it. Applied before the first line is logged.
-    configureLogging(settings.logLevel);
+    configureLogging(settings.logLevel, process.env, settings.logPath);
   } catch (err) {
-    process.stderr.write(`ringside: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`ringside: ${err instanceof Error ? err.message.replace(/^default_log_path/, 'servers[0].default_log_path') : String(err)}\n`);
     return 2;
   }
   for (const w of loaded.warnings) log.warn(`config ${loaded.source}: ${w}`);

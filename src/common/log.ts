@@ -65,7 +65,7 @@ function initialSettings(): LogSettings {
   } catch {
     /* reported by the CLI */
   }
-  return { level, format, colorize: format === 'pretty' && process.stderr.isTTY === true };
+  return { level, format, destination: 'stderr', colorize: format === 'pretty' && process.stderr.isTTY === true };
 }
 
 let settings: LogSettings = initialSettings();
@@ -74,14 +74,20 @@ let root: PinoLogger = buildRoot();
 /** Bumped whenever root is rebuilt, so scoped loggers made at import time pick up the new one. */
 let generation = 0;
 
+/** fd 1, fd 2, or a file opened for append (sync: every thread writes its own lines, whole). */
+function target(): number | string {
+  return settings.destination === 'stdout' ? 1 : settings.destination === 'stderr' ? 2 : settings.destination;
+}
+
 function destination(): DestinationStream {
+  const dest = target();
   if (settings.format === 'pretty') {
     // pino-pretty is CommonJS; loaded only when asked for, so JSON logging never pays its start-up.
     const require = createRequire(import.meta.url);
     const pretty = require('pino-pretty') as (opts: Record<string, unknown>) => DestinationStream;
-    return pretty({ destination: 2, sync: true, colorize: settings.colorize, ignore: 'pid,hostname,thread,scope', messageFormat: '[{thread}] {scope}: {msg}', hideObject: false });
+    return pretty({ destination: dest, mkdir: true, append: true, sync: true, colorize: settings.colorize, ignore: 'pid,hostname,thread,scope', messageFormat: '[{thread}] {scope}: {msg}', hideObject: false });
   }
-  return pino.destination({ dest: 2, sync: true });
+  return pino.destination({ dest, sync: true, append: true, mkdir: true });
 }
 
 function buildRoot(): PinoLogger {
@@ -102,14 +108,27 @@ function rebuild(): void {
 }
 
 /**
- * Applies the config's level (MOSN `default_log_level`) unless RINGSIDE_LOG is set, which wins.
- * Returns the settings now in force, which the supervisor hands to each worker.
+ * Applies the config's level (MOSN `default_log_level`) unless RINGSIDE_LOG is set, which wins, and
+ * its destination (MOSN `default_log_path`: "stdout", "stderr" or a file; absent: stderr). Returns
+ * the settings now in force, which the supervisor hands to each worker. Throws when the file cannot
+ * be opened for append (the CLI exits 2 with the message).
  */
-export function configureLogging(configLevel: LogLevel | undefined, env: NodeJS.ProcessEnv = process.env): LogSettings {
+export function configureLogging(configLevel: LogLevel | undefined, env: NodeJS.ProcessEnv = process.env, logPath?: string): LogSettings {
   const level = envLogLevel(env) ?? configLevel ?? 'info';
-  const format = envLogFormat(env);
-  settings = { level, format, colorize: format === 'pretty' && process.stderr.isTTY === true };
-  rebuild();
+  const dest = logPath ?? 'stderr';
+  const stream = dest === 'stdout' ? process.stdout : dest === 'stderr' ? process.stderr : undefined;
+  // RINGSIDE_LOG_FORMAT decides; unset, pretty only when the destination is a terminal.
+  const format = env['RINGSIDE_LOG_FORMAT'] === undefined || env['RINGSIDE_LOG_FORMAT'] === '' ? (stream?.isTTY === true ? 'pretty' : 'json') : envLogFormat(env);
+  const next: LogSettings = { level, format, destination: dest, colorize: format === 'pretty' && stream?.isTTY === true };
+  const previous = settings;
+  settings = next;
+  try {
+    rebuild();
+  } catch (err) {
+    settings = previous;
+    rebuild();
+    throw new Error(`default_log_path: cannot open "${dest}" for logging: ${(err as Error).message}`, { cause: err });
+  }
   return { ...settings };
 }
 

@@ -27,7 +27,6 @@ export const CONFIG_IGNORED: IgnoredTable = {
   },
   'servers[]': {
     graceful_timeout: { reason: 'ignored: use ringside.drain_timeout' },
-    default_log_path: { reason: 'ignored: Ringside logs JSON lines to stderr (pretty on a terminal)', quietWhenEmpty: true },
     mosn_server_name: { reason: 'ignored: informational in MOSN; Ringside names its threads itself', quietWhenEmpty: true },
     processor: { reason: 'ignored: use ringside.workers' },
     ...same(['global_log_roller', 'use_netpoll_mode'], { reason: 'ignored: not supported by Ringside', quietWhenEmpty: true }),

@@ -416,6 +416,8 @@ export function buildSchemas(strict: boolean, d: SettingsDefaults, catalog: Conf
   const settingsSchema = settings(k, d);
   const server = k.obj({
     default_log_level: logLevel.optional(),
+    /** Where every thread logs: "stdout", "stderr" or a file path (appended to); absent: stderr. */
+    default_log_path: z.string().min(1, { error: 'expected "stdout", "stderr" or a file path' }).optional(),
     routers: z.array(routerSchema).default([]),
     listeners: z.array(listenerSchema).default([]),
   });

@@ -59,6 +59,17 @@ export function checkSemantics(config: RingsideConfig, raw: unknown, catalog: Co
   const routers = new NameTable('router_config_name');
   const clusters = new NameTable('cluster name');
 
+  // MOSN has one default logger per process; servers[0] sets it, a later server cannot change it.
+  config.servers.slice(1).forEach((s, i) => {
+    const first = config.servers[0]!;
+    if (s.default_log_level !== undefined && s.default_log_level !== first.default_log_level) {
+      warnings.push(`servers[${i + 1}].default_log_level: ignored: the process logs at servers[0]'s level (one default logger per process)`);
+    }
+    if (s.default_log_path !== undefined && s.default_log_path !== first.default_log_path) {
+      warnings.push(`servers[${i + 1}].default_log_path: ignored: the process logs where servers[0] says (one default logger per process)`);
+    }
+  });
+
   config.cluster_manager.clusters.forEach((c, i) => {
     const path = `cluster_manager.clusters[${i}]`;
     clusters.add(c.name, `${path}.name`, errors);

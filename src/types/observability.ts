@@ -12,6 +12,8 @@ export type ThreadLogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'tr
 export interface LogSettings {
   readonly level: ThreadLogLevel;
   readonly format: 'json' | 'pretty';
+  /** Where every thread writes its lines: "stderr" (default), "stdout" or a file path (appended to). */
+  readonly destination: string;
   /** pino-pretty colours; only when the process' stderr is a terminal. */
   readonly colorize: boolean;
 }

@@ -10,7 +10,6 @@ const catalog = configCatalog();
 /** Keys Layotto's demos carry that only label things in MOSN: accepted, warned with their path. */
 const LAYOTTO_INFORMATIONAL_KEYS = [
   "servers[0].listeners[1].type: ignored: MOSN's ingress / egress tag is informational; every listener works the same",
-  'servers[0].default_log_path: ignored: Ringside logs JSON lines to stderr (pretty on a terminal)',
   "servers[0].listeners[1].filter_chains[0].filters[0].config.name: ignored: MOSN's label for the filter instance is informational",
 ];
 

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChild } from '../supervisor/helpers.js';
 
 const main = new URL('../../src/cli/main.js', import.meta.url).pathname;
 
-function configWithLevel(level: string): string {
+function configWithLevel(level: string, logPath?: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'ringside-log-')), 'sidecar.json');
   writeFileSync(
     file,
@@ -15,6 +15,7 @@ function configWithLevel(level: string): string {
       servers: [
         {
           default_log_level: level,
+          ...(logPath !== undefined ? { default_log_path: logPath } : {}),
           listeners: [{ name: 'edge', address: '127.0.0.1:0', bind_port: true, filter_chains: [{ filters: [{ type: 'tcp_proxy', config: { cluster: 'echo' } }] }] }],
         },
       ],
@@ -33,8 +34,8 @@ interface Line {
   msg: string;
 }
 
-async function runUntilReady(level: string, env: Record<string, string>): Promise<{ stderr: string; code: number | null }> {
-  const child = startChild(main, ['start', '-c', configWithLevel(level), '--workers', '1'], env);
+async function runUntilReady(level: string, env: Record<string, string>, logPath?: string): Promise<{ stderr: string; code: number | null }> {
+  const child = startChild(main, ['start', '-c', configWithLevel(level, logPath), '--workers', '1'], env);
   try {
     await child.waitStdout(/^ringside ready:/, 20_000);
     // The worker's "accepting on" line is written before the ready line; the drain lines follow SIGTERM.
@@ -86,4 +87,20 @@ test('a RINGSIDE_LOG that is no level exits 2 naming the accepted values, before
   assert.equal(code, 2);
   assert.match(child.stderr(), /RINGSIDE_LOG: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"/);
   assert.equal(child.stdout(), '');
+});
+
+test('default_log_path sends every thread\'s lines to that file (appended), none to stderr; an unopenable path exits 2 with it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ringside-logfile-'));
+  const file = join(dir, 'logs', 'default.log');
+  writeFileSync(join(dir, 'marker'), '');
+  const { stderr, code } = await runUntilReady('INFO', { RINGSIDE_LOG: '', RINGSIDE_LOG_FORMAT: '' }, file);
+  assert.equal(code, 0);
+  assert.doesNotMatch(stderr, /accepting on|admin listening/, 'nothing on stderr');
+  const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
+  assert.ok(lines.some((l) => l.thread === 'main' && /^admin listening on/.test(l.msg)), 'the main thread wrote to the file');
+  assert.ok(lines.some((l) => l.thread === 'worker/0' && l.msg.startsWith('accepting on edge@')), 'the worker wrote to the file');
+  const bad = startChild(main, ['start', '--check', '-c', configWithLevel('INFO', join(dir, 'marker', 'x.log'))], { RINGSIDE_LOG: '' });
+  const { code: badCode } = await bad.exited;
+  assert.equal(badCode, 2);
+  assert.match(bad.stderr(), /servers\[0\]\.default_log_path: cannot open ".*marker\/x\.log"/);
 });
