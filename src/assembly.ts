@@ -151,6 +151,7 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
     downstreamDrain,
     downstreamLimits: {
       maxPendingRequests: settings.limits.max_pending_requests,
+      maxPipelinedRequests: settings.limits.max_pipelined_requests,
       requestHeaderTimeoutMs: settings.limits.request_header_timeout,
       idleTimeoutMs: settings.limits.idle_timeout,
     },

@@ -346,6 +346,8 @@ function settings(k: Kit, d: SettingsDefaults) {
          * queue of each cluster whose circuit breaker sets no max_pending_requests.
          */
         max_pending_requests: positiveInt().default(1024),
+        /** HTTP/1.1 requests one connection may pipeline ahead of their answers; the next is answered 503 and ends it. */
+        max_pipelined_requests: positiveInt().default(16),
         /** A request head must be complete this long after its first byte (ms); 0 = no limit. */
         request_header_timeout: duration().default(10_000),
         /** Idle timeout of proxy connections whose listener sets no connection_idle_timeout (ms); 0 = none. */

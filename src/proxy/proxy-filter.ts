@@ -72,6 +72,8 @@ export interface ProxyServices {
 export interface DownstreamLimits {
   /** Requests one listener holds at once on this worker; more are answered 503. */
   readonly maxPendingRequests: number;
+  /** HTTP/1.1 requests one connection may have unanswered; the next is answered 503 and ends it. */
+  readonly maxPipelinedRequests: number;
   /** A request head must be complete this long after its first byte (408 otherwise); 0 = no limit. */
   readonly requestHeaderTimeoutMs: number;
   /** Idle timeout of connections whose listener sets none; 0 = none. */
@@ -119,6 +121,7 @@ export const proxyFilterFactory: NetworkFilterFactory<ProxyServices> = {
       ...(services.codecLimits !== undefined ? { limits: services.codecLimits } : {}),
       ...(services.http2Settings !== undefined ? { http2: services.http2Settings } : {}),
       ...(services.downstreamDrain !== undefined ? { drain: services.downstreamDrain } : {}),
+      ...(dl.maxPipelinedRequests !== undefined ? { maxPipelined: dl.maxPipelinedRequests } : {}),
       ...(dl.requestHeaderTimeoutMs !== undefined ? { requestHeaderTimeoutMs: dl.requestHeaderTimeoutMs } : {}),
       // One budget per listener per worker, shared by all its connections.
       ...(dl.maxPendingRequests !== undefined

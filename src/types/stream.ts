@@ -191,8 +191,8 @@ export interface ServerStreamConnectionOptions {
   readonly filters?: readonly StreamFilterChainFactory[];
   readonly limits?: Partial<CodecLimits>;
   /**
-   * HTTP/1.x: requests decoded ahead of their responses before reading pauses (pipelining depth).
-   * Default 16.
+   * HTTP/1.x: requests a connection may have unanswered (pipelining depth); the next one is answered
+   * 503 and ends the connection. Default 16 (ringside.limits.max_pipelined_requests).
    */
   readonly maxPipelined?: number;
   /** A request head must be complete this long after its first byte; 0 or absent: no limit. */

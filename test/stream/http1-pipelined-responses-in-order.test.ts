@@ -18,13 +18,30 @@ test('pipelined requests are answered in request order even when later ones fini
   }
 });
 
-test('a pipelining depth of 2 pauses reading and still answers every request in order', async () => {
+test('past a pipelining depth of 2 the next request is answered 503 and ends the connection; nothing behind it runs', async () => {
   const log: Seen[] = [];
   const server = await startServer({ handlerFactory: recordingHandler(log), maxPipelined: 2 });
   try {
     const paths = ['/delay/20', '/b', '/delay/10', '/d', '/e', '/delay/5'];
-    const x = await exchange(server.port, paths.map(req).join(''), paths.map(() => 'GET'));
-    assert.deepEqual(x.answers.map((a) => a.body), paths.map((p) => `GET ${p} `));
+    const x = await exchange(server.port, paths.map(req).join(''), ['GET', 'GET', 'GET'], { waitClose: true });
+    assert.deepEqual(x.answers.map((a) => a.head.status), [200, 200, 503]);
+    assert.deepEqual(x.answers.slice(0, 2).map((a) => a.body), ['GET /delay/20 ', 'GET /b ']);
+    assert.match(x.answers[2]!.body, /more than 2 pipelined requests/);
+    assert.equal(x.answers[2]!.head.keepAlive, false, 'the 503 says Connection: close');
+    assert.equal(x.closed, true);
+    assert.deepEqual(log.map((s) => s.path), ['/delay/20', '/b'], 'only the requests within the depth reached the handler');
+  } finally {
+    await server.close();
+  }
+});
+
+test('exactly the pipelining depth (2) in one write is answered 200, 200 with no 503', async () => {
+  const log: Seen[] = [];
+  const server = await startServer({ handlerFactory: recordingHandler(log), maxPipelined: 2 });
+  try {
+    const first = await exchange(server.port, req('/a') + req('/b'), ['GET', 'GET'], { keepOpen: true });
+    assert.deepEqual(first.answers.map((a) => a.head.status), [200, 200]);
+    first.socket.destroy();
   } finally {
     await server.close();
   }

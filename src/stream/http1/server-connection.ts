@@ -4,6 +4,7 @@
  * in a queue whose head is the only one allowed to write, and closes the connection when a response
  * says so, when a request cannot be decoded, or when the peer is done and nothing is left to answer.
  */
+import { bump } from '../../common/counters.js';
 import { RingsideError } from '../../common/errors.js';
 import { createHttp1RequestDecoder } from '../../protocol/http1/decoder.js';
 import { HTTP1 } from '../../protocol/http1/heads.js';
@@ -20,6 +21,7 @@ import {
 import { Http1ServerStream, type StreamOwner } from './server-stream.js';
 import { headerClock, type HeaderTimed } from './header-clock.js';
 
+/** ringside.limits.max_pipelined_requests' default. */
 const DEFAULT_MAX_PIPELINED = 16;
 
 class Http1ServerConnection implements ServerStreamConnection, StreamOwner, HeaderTimed {
@@ -37,7 +39,6 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner, Head
   #draining = false;
   #peerEnded = false;
   #decoderDead = false;
-  #readPaused = false;
   #closed = false;
   #advancing = false;
   #advanceAgain = false;
@@ -147,8 +148,19 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner, Head
     this.#awaitingHead = false;
     this.headSince = Infinity;
     const stream = new Http1ServerStream(this, this.#nextId++, head);
+    const depth = this.#streams.length;
     this.#streams.push(stream);
     this.#decoding = endOfStream ? null : stream;
+    if (depth >= this.#maxPipelined) {
+      // One client pipelining ahead of its answers: the request past the depth is answered 503 in its
+      // turn and ends the connection, so what it holds stays bounded (no unread backlog is kept, and
+      // nothing behind it is executed); the client retries the rest on a new connection.
+      bump('downstream.pipelining_refused');
+      stream.endConnectionAfter();
+      stream.sendLocalReply(503, undefined, `Service Unavailable: more than ${this.#maxPipelined} pipelined requests (limits.max_pipelined_requests) on one connection\n`);
+      this.#stopDecoding();
+      return;
+    }
     const budget = this.#budget;
     if (budget !== undefined && budget.held >= budget.max) {
       // Overload: answer at once instead of holding more work; the body, if any, is read and dropped.
@@ -183,14 +195,6 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner, Head
       // whatever the client pipelined behind it is dropped with the connection.
       this.#stopDecoding();
       return;
-    }
-    // Pipelining depth reached: stop between messages (never mid-body, which could deadlock a handler
-    // waiting for the body) until responses catch up.
-    if (this.#streams.length >= this.#maxPipelined && !this.#closed && !this.#readPaused) {
-      this.#readPaused = true;
-      this.headSince = Infinity; // the wait is Ringside's, not the client's
-      this.#decoder.pause();
-      this.connection.setReadEnabled(false);
     }
   }
 
@@ -234,12 +238,6 @@ class Http1ServerConnection implements ServerStreamConnection, StreamOwner, Head
             return;
           }
           streams[0]?.flushBuffered();
-        }
-        if (this.#readPaused && streams.length < this.#maxPipelined && !this.#closed) {
-          this.#readPaused = false;
-          this.connection.setReadEnabled(true);
-          this.#decoder.resume(); // may open streams and answer them synchronously: loop again
-          if (this.#awaitingHead && !this.#decoder.idle && this.headSince === Infinity) this.headSince = headerClock.now;
         }
       } while (this.#advanceAgain && !this.#closed);
     } finally {
