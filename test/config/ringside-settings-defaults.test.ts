@@ -18,6 +18,7 @@ test('ringside settings default to the documented values', () => {
     max_body_bytes: 4 * 1024 * 1024,
     max_request_line_bytes: 8192,
     max_pending_requests: 1024,
+    max_pipelined_requests: 16,
     request_header_timeout: 10_000,
     idle_timeout: 60_000,
     max_grpc_message_bytes: 4 * 1024 * 1024,
