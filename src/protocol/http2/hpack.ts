@@ -1,6 +1,6 @@
 /**
- * HPACK (RFC 7541) for the HTTP/2 engine, on hpack.js's pieces: its static and dynamic tables,
- * integer/string coding and Huffman tables do the work. Its Compressor/Decompressor classes are not
+ * HPACK (RFC 7541) for the HTTP/2 engine, on hpack.js's pieces: its static and dynamic tables on
+ * both sides, and its integer/string/Huffman decoding. Its Compressor/Decompressor classes are not
  * used: they are readable-stream Duplexes that push one object per header field, a cost per field
  * the proxy path does not need; the two loops below drive the same primitives directly and produce
  * the flat [name, value, …] lists Ringside's HeaderMap wraps.
@@ -28,17 +28,9 @@ interface HpackBitDecoder {
   decodeInt(): number;
   decodeStr(): number[] | Buffer;
 }
-interface HpackBitEncoder {
-  encodeBit(bit: number): void;
-  encodeBits(bits: number, len: number): void;
-  encodeInt(n: number): void;
-  encodeStr(value: number[] | Buffer, huffman: boolean): void;
-  render(): Buffer[];
-}
 interface HpackModule {
   table: { create(options: { maxSize: number }): HpackTable };
   decoder: { create(): HpackBitDecoder };
-  encoder: { create(): HpackBitEncoder };
 }
 
 const hpack = createRequire(import.meta.url)('hpack.js') as HpackModule;
@@ -121,10 +113,19 @@ export class HpackDecoder {
 /** Field names whose values change with every message: indexing them would only churn the table. */
 const unindexed = new Set(['content-length', 'grpc-timeout', 'date', 'x-request-id', 'traceparent']);
 
+/**
+ * The encoder writes HPACK's integers and raw string literals itself (RFC 7541 §5.1–5.2) into one
+ * scratch buffer, with hpack.js's table choosing what is indexed. hpack.js's own bit writer sits on
+ * `wbuf`, which allocates with the deprecated `new Buffer()`: Node then captures a stack trace on every
+ * call to check where it came from, and a profile of the proxy under h2load put 17% of all worker CPU
+ * there. Literals are sent raw: Huffman coding saves bytes on the wire but costs CPU on every field.
+ */
 export class HpackEncoder {
   readonly #table: HpackTable;
   /** A table size the peer's SETTINGS asked for, to announce at the start of the next block. */
   #pendingSize = -1;
+  #buf = Buffer.allocUnsafe(1024);
+  #at = 0;
 
   constructor() {
     this.#table = hpack.table.create({ maxSize: DEFAULT_TABLE_SIZE });
@@ -137,13 +138,12 @@ export class HpackEncoder {
     this.#pendingSize = n;
   }
 
-  /** Encodes a flat [name, value, …] list (names already lower case). */
+  /** Encodes a flat [name, value, …] list (names already lower case); the result is a fresh buffer. */
   encode(fields: readonly string[]): Buffer {
-    const e = hpack.encoder.create();
     const table = this.#table;
+    this.#at = 0;
     if (this.#pendingSize !== -1) {
-      e.encodeBits(1, 3);
-      e.encodeInt(this.#pendingSize);
+      this.#int(0x20, 5, this.#pendingSize); // 001xxxxx: dynamic table size update
       table.updateSize(this.#pendingSize);
       this.#pendingSize = -1;
     }
@@ -152,26 +152,50 @@ export class HpackEncoder {
       const value = fields[i + 1]!;
       const index = table.reverseLookup(name, value);
       if (index > 0) {
-        e.encodeBit(1);
-        e.encodeInt(index);
+        this.#int(0x80, 7, index); // 1xxxxxxx: indexed field
         continue;
       }
-      const incremental = !unindexed.has(name);
-      e.encodeBit(0);
-      if (incremental) {
-        e.encodeBit(1);
-        table.add(name, value, name.length, value.length);
+      // A negative index names the field by a table entry whose value differs; 0: a literal name.
+      if (unindexed.has(name)) {
+        this.#int(0x00, 4, -index); // 0000xxxx: literal without indexing
       } else {
-        e.encodeBit(0); // not a size update
-        e.encodeBit(0); // literal without indexing (not never-indexed)
+        this.#int(0x40, 6, -index); // 01xxxxxx: literal with incremental indexing
+        table.add(name, value, name.length, value.length);
       }
-      // A negative index names the field by an entry whose value differs; 0: literal name.
-      e.encodeInt(-index);
-      // Raw literals: Huffman saves bytes on the wire but costs CPU on every field of every message.
-      if (index === 0) e.encodeStr(Buffer.from(name, 'latin1'), false);
-      e.encodeStr(Buffer.from(value, 'latin1'), false);
+      if (index === 0) this.#str(name);
+      this.#str(value);
     }
-    const parts = e.render();
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    return Buffer.from(this.#buf.subarray(0, this.#at));
+  }
+
+  #room(n: number): void {
+    if (this.#at + n <= this.#buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#at + n));
+    this.#buf.copy(bigger, 0, 0, this.#at);
+    this.#buf = bigger;
+  }
+
+  /** RFC 7541 §5.1: `n` in a `prefix`-bit prefix after the pattern bits `first`. */
+  #int(first: number, prefix: number, n: number): void {
+    this.#room(6);
+    const max = (1 << prefix) - 1;
+    if (n < max) {
+      this.#buf[this.#at++] = first | n;
+      return;
+    }
+    this.#buf[this.#at++] = first | max;
+    let left = n - max;
+    while (left >= 128) {
+      this.#buf[this.#at++] = (left & 0x7f) | 0x80;
+      left = Math.floor(left / 128);
+    }
+    this.#buf[this.#at++] = left;
+  }
+
+  /** RFC 7541 §5.2: a raw (not Huffman-coded) string literal, latin1 as HTTP field bytes are. */
+  #str(s: string): void {
+    this.#int(0x00, 7, s.length);
+    this.#room(s.length);
+    this.#at += this.#buf.write(s, this.#at, s.length, 'latin1');
   }
 }
