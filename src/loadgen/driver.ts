@@ -11,7 +11,7 @@
  */
 
 /** What `prepare` hands to the load threads; it must survive structured cloning. */
-export type PreparedRequest = Http1Prepared | GrpcPrepared | DrpcPrepared | DubboPrepared | BoltPrepared;
+export type PreparedRequest = Http1Prepared | GrpcPrepared | DrpcPrepared | DubboPrepared | BoltPrepared | Http2Prepared;
 
 export interface Http1Prepared {
   readonly protocol: 'http1';
@@ -34,6 +34,18 @@ export interface GrpcPrepared {
   /** The length-prefixed request message, encoded once. */
   readonly frame: Uint8Array;
   readonly metadata: Readonly<Record<string, string>>;
+}
+
+export interface Http2Prepared {
+  readonly protocol: 'h2';
+  readonly host: string;
+  readonly port: number;
+  /** `http://host:port` for http2.connect. */
+  readonly authority: string;
+  readonly method: string;
+  readonly path: string;
+  readonly headers: readonly (readonly [string, string])[];
+  readonly body: Uint8Array | null;
 }
 
 export interface DrpcPrepared {

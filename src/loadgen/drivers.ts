@@ -9,6 +9,7 @@ import { http1Driver } from './http1-driver.js';
 import { drpcDriver } from './drpc-driver.js';
 import { dubboDriver } from './dubbo-driver.js';
 import { boltDriver } from './bolt-driver.js';
+import { h2Driver } from './h2-driver.js';
 
 export const protocolDrivers = new Registry<ProtocolDriver>('bench protocol');
 protocolDrivers.register(http1Driver.name, http1Driver);
@@ -16,3 +17,4 @@ protocolDrivers.register(grpcDriver.name, grpcDriver);
 protocolDrivers.register(drpcDriver.name, drpcDriver);
 protocolDrivers.register(dubboDriver.name, dubboDriver);
 protocolDrivers.register(boltDriver.name, boltDriver);
+protocolDrivers.register(h2Driver.name, h2Driver);

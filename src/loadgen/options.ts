@@ -38,7 +38,7 @@ export const loadOptionSpec = {
 } as const satisfies OptionSpec;
 
 export const loadOptionsHelp = `Load:
-  -p, --protocol P       http1 (default) | grpc | drpc | dubbo | bolt
+  -p, --protocol P       http1 (default) | grpc | drpc | dubbo | bolt | h2 (HTTP/2 prior knowledge)
       --connections N    connections (bench also takes -c N; default 10)
       --concurrency K    requests in flight per connection (default 1; http1 >1 = pipelining)
   -R, --rate R           open loop: R req/s on a fixed schedule, latency from the intended send time

@@ -87,10 +87,11 @@ test("proxy errors are gRPC statuses: no route UNIMPLEMENTED, no healthy host UN
   const dead = await deadAddress();
   const { client, addr } = await setup(
     [
+      { match: { prefix: '/test.Echo/', headers: [{ name: 'x-tiny', value: '1' }] }, route: { cluster_name: 'tiny' } },
       { match: { prefix: '/test.Echo/' }, route: { cluster_name: 'echo' } },
       { match: { prefix: '/dead.Service/' }, route: { cluster_name: 'dead' } },
     ],
-    (s) => [cluster('echo', [s.address]), cluster('dead', [dead])],
+    (s) => [cluster('echo', [s.address]), cluster('dead', [dead]), cluster('tiny', [s.address], { circuit_breakers: [{ max_requests: 1 }] })],
   );
   const noRoute = await new Promise<grpc.ServiceError>((resolve) => {
     const c = new grpc.Client(addr, grpc.credentials.createInsecure());
@@ -122,6 +123,16 @@ test("proxy errors are gRPC statuses: no route UNIMPLEMENTED, no healthy host UN
   assert.equal(head[':status'], 200);
   assert.equal(head['grpc-status'], String(grpc.status.DEADLINE_EXCEEDED), 'Trailers-Only DEADLINE_EXCEEDED');
   assert.equal(head['x-ringside-error'], 'TIMEOUT');
+  // A cluster that takes one request at a time: a second call while one is held overflows.
+  const tiny = new grpc.Metadata();
+  tiny.set('x-tiny', '1');
+  const held = client.makeUnaryRequest('/test.Echo/Never', (b: Buffer) => b, (b: Buffer) => b, Buffer.from('x'), tiny, () => {});
+  await new Promise((r) => setTimeout(r, 100));
+  const overflow = await new Promise<grpc.ServiceError>((resolve) =>
+    client.makeUnaryRequest('/test.Echo/Unary', (b: Buffer) => b, (b: Buffer) => b, Buffer.from('x'), tiny, (err) => resolve(err!)),
+  );
+  held.cancel();
+  assert.equal(overflow.code, grpc.status.RESOURCE_EXHAUSTED);
   // And a client deadline: the call ends DEADLINE_EXCEEDED and the server sees it cancelled.
   const r = await unary(client, 'Never', Buffer.from('x'), { deadline: Date.now() + 200 });
   assert.equal(r.err?.code, grpc.status.DEADLINE_EXCEEDED);
@@ -203,6 +214,46 @@ test('an upstream that sends GOAWAY: calls in flight finish, the next one goes o
     assert.equal(v.toString(), 'ok');
   }
   assert.equal(sessions, 3, 'each GOAWAY made Ringside dial a new upstream connection');
+});
+
+test('a stream the upstream refuses is retried on the route retry_policy; the caller never sees it', async () => {
+  let streams = 0;
+  const up = http2.createServer();
+  const live = new Set<http2.ServerHttp2Session>();
+  up.on('session', (s) => live.add(s));
+  up.on('stream', (stream) => {
+    stream.on('error', () => {});
+    if (++streams === 1) {
+      stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      return;
+    }
+    stream.on('data', () => {});
+    stream.on('end', () => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(Buffer.from([0, 0, 0, 0, 2, 0x6f, 0x6b]));
+    });
+  });
+  up.listen(0, '127.0.0.1');
+  await once(up, 'listening');
+  closers.push(() => {
+    for (const s of live) s.destroy();
+    up.close();
+  });
+  const plane = await startDataplane(
+    grpcProxyConfig({
+      routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c', retry_policy: { retry_on: true, num_retries: 1 } } }],
+      clusters: [cluster('c', [`127.0.0.1:${(up.address() as net.AddressInfo).port}`])],
+    }),
+  );
+  closers.push(() => plane.close());
+  const c = new grpc.Client(plane.addresses.get('ingress')!, grpc.credentials.createInsecure());
+  closers.push(() => c.close());
+  const v = await new Promise<Buffer>((resolve, reject) =>
+    c.makeUnaryRequest('/x.Y/Z', (b: Buffer) => b, (b: Buffer) => b, Buffer.from('q'), (err, value) => (err ? reject(err) : resolve(value!))),
+  );
+  assert.equal(v.toString(), 'ok');
+  assert.equal(streams, 2, 'refused once, answered on the retry');
 });
 
 test('curl --http2-prior-knowledge through the proxy to a plain HTTP/2 server', async () => {
