@@ -10,7 +10,9 @@ import { parseArgs } from 'node:util';
 import { configureLogging, logger } from '../common/log.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { ConfigError, formatIssue } from '../config/index.js';
-import { loadStartConfig, type LoadedConfig } from '../supervisor/config-source.js';
+import { ConfigSource, loadStartConfig, type LoadedConfig } from '../supervisor/config-source.js';
+import { startXds } from '../supervisor/xds-link.js';
+import { xdsBootstrapOf, type XdsBootstrap } from '../xds/bootstrap.js';
 import type { RingsideConfig } from '../config/types.js';
 
 const log = logger('start');
@@ -106,14 +108,25 @@ export async function runStart(argv: string[]): Promise<number> {
       return 2;
     }
   }
+  let bootstrap: XdsBootstrap | null;
+  try {
+    bootstrap = xdsBootstrapOf(loaded.config, loaded.source);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`ringside: invalid config ${err.source}\n`);
+    for (const issue of err.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+    return 2;
+  }
+  const source = new ConfigSource(args.values.config);
   const supervisor = new Supervisor({
     config: loaded.config,
     workers,
     drainTimeoutMs: settings.drainTimeoutMs,
     adminAddress: settings.adminAddress,
     testHooks: process.env.RINGSIDE_TEST_HOOKS === '1',
-    // SIGHUP and admin POST /reload read the same file again through the same loader.
-    reloadConfig: () => loadStartConfig(args.values.config),
+    // SIGHUP and admin POST /reload read the same file again through the same loader (with the
+    // resources the control plane sent, when there is one).
+    reloadConfig: () => source.load(),
     configSource: loaded.source,
   });
   supervisor.installSignalHandlers();
@@ -121,6 +134,7 @@ export async function runStart(argv: string[]): Promise<number> {
     const ready = await supervisor.start();
     const listeners = ready.listeners.map((l) => `${l.name}@${l.address}`).join(',');
     process.stdout.write(`ringside ready: workers=${ready.workers} listeners=${listeners}\n`);
+    if (bootstrap !== null) await startXds(bootstrap, source, supervisor);
   } catch (err) {
     process.stderr.write(`ringside: start failed: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;

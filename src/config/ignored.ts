@@ -4,7 +4,6 @@
  */
 import type { IgnoredKey, IgnoredTable } from './kit.js';
 
-const xds: IgnoredKey = { reason: 'ignored until xDS exists' };
 const tls: IgnoredKey = { reason: 'ignored: TLS is not supported yet', quietWhenEmpty: true };
 
 function same(keys: string[], rule: IgnoredKey): Record<string, IgnoredKey> {
@@ -15,8 +14,6 @@ const route = 'servers[].routers[].virtual_hosts[].routers[]';
 
 export const CONFIG_IGNORED: IgnoredTable = {
   '': {
-    dynamic_resources: xds,
-    static_resources: xds,
     admin: { reason: "ignored: Ringside's admin API listens on ringside.admin.address" },
     tracing: { reason: 'ignored: Ringside exports no traces; the key is accepted and has no effect', quietWhenEmpty: true },
     metrics: { reason: 'ignored: Ringside serves its stats on the admin API', quietWhenEmpty: true },
@@ -56,6 +53,11 @@ export const CONFIG_IGNORED: IgnoredTable = {
     clusters_configs: { reason: 'ignored: list clusters inline' },
     ...same(['auto_discovery', 'registry_use_health_check'], { reason: 'ignored: service discovery is not supported', quietWhenEmpty: true }),
   },
+  'static_resources.clusters[]': same(['connect_timeout', 'http2_protocol_options', 'typed_extension_protocol_options', 'upstream_connection_options'], {
+    reason: 'ignored: grpc-js manages the connection to the control plane (HTTP/2, reconnect backoff)',
+  }),
+  'static_resources.clusters[].load_assignment': { cluster_name: { reason: 'ignored: the cluster is named by its name', quietWhenEmpty: true } },
+  'dynamic_resources.ads_config.grpc_services[]': { timeout: { reason: 'ignored: the ADS stream has no deadline; it is re-opened with backoff when it ends' } },
   'cluster_manager.clusters[]': {
     tls_context: tls,
     conn_buffer_limit_bytes: { reason: "ignored: upstream connections use the socket's own backpressure (Node's write high watermark)", quietWhenEmpty: true },

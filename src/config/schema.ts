@@ -326,6 +326,50 @@ function cluster(k: Kit, catalog: ConfigCatalog) {
   });
 }
 
+/**
+ * xDS bootstrap keys, Envoy's spelling (MOSN reads the same): who this sidecar is (`node`), where its
+ * control plane is (`dynamic_resources.ads_config.grpc_services` → a cluster of
+ * `static_resources.clusters`), and which resource types come over ADS. src/xds reads them.
+ */
+function xdsBootstrap(k: Kit) {
+  const adsSource = k.obj({ ads: k.obj({}), resource_api_version: z.enum(['V3'], { error: 'only the v3 xDS API is supported' }).default('V3') });
+  const socketAddress = k.obj({ address: z.string().min(1), port_value: port(1) });
+  const staticCluster = k.obj({
+    name: z.string().min(1, { error: 'a cluster needs a name' }),
+    type: z.enum(['STATIC', 'STRICT_DNS', 'LOGICAL_DNS'], { error: 'expected STATIC, STRICT_DNS or LOGICAL_DNS' }).default('STATIC'),
+    load_assignment: k.obj({
+      endpoints: z
+        .array(k.obj({ lb_endpoints: z.array(k.obj({ endpoint: k.obj({ address: k.obj({ socket_address: socketAddress }) }) })).min(1) }))
+        .min(1, { error: 'the control plane cluster needs an endpoint' }),
+    }),
+  });
+  return {
+    node: k
+      .obj({
+        id: z.string().min(1, { error: 'node.id names this sidecar to the control plane' }),
+        cluster: z.string().default(''),
+        metadata: z.record(z.string(), z.unknown()).optional(),
+        locality: k.obj({ region: z.string().optional(), zone: z.string().optional(), sub_zone: z.string().optional() }).optional(),
+      })
+      .optional(),
+    dynamic_resources: k
+      .obj({
+        ads_config: k.obj({
+          api_type: z.enum(['GRPC'], { error: 'only api_type GRPC (ADS over gRPC) is supported' }).default('GRPC'),
+          transport_api_version: z.enum(['V3'], { error: 'only the v3 xDS API is supported' }).default('V3'),
+          grpc_services: z
+            .array(k.obj({ envoy_grpc: k.obj({ cluster_name: z.string().min(1) }) }))
+            .min(1, { error: 'ads_config needs a grpc_services entry naming the control plane cluster' }),
+          set_node_on_first_message_only: z.boolean().default(false),
+        }),
+        lds_config: adsSource.optional(),
+        cds_config: adsSource.optional(),
+      })
+      .optional(),
+    static_resources: k.obj({ clusters: z.array(staticCluster).default([]) }).optional(),
+  };
+}
+
 function settings(k: Kit, d: SettingsDefaults) {
   return k.obj({
     /** Worker threads carrying traffic; the CLI's --workers overrides it. */
@@ -427,6 +471,7 @@ export function buildSchemas(strict: boolean, d: SettingsDefaults, catalog: Conf
     servers: z.array(server).min(1, { error: 'a config needs at least one server' }),
     cluster_manager: k.obj({ clusters: z.array(clusterSchema).default([]) }).prefault({}),
     ringside: settingsSchema.prefault({}),
+    ...xdsBootstrap(k),
   });
   return { config, server, listener: listenerSchema, router: routerSchema, cluster: clusterSchema, settings: settingsSchema };
 }

@@ -18,6 +18,8 @@ export interface SupervisorMetricsSources {
   configReloads?(): Readonly<Record<string, number>>;
   /** The config version in force (1 at start, +1 per applied reload). */
   configVersion?(): number;
+  /** The ADS stream, or null without a control plane. */
+  xds?(): { connected: boolean; accepted: Record<string, number>; rejected: Record<string, number>; versions: Record<string, string> } | null;
 }
 
 export interface Exposition {
@@ -70,6 +72,44 @@ export class SupervisorMetrics {
         collect() {
           this.reset();
           for (const [result, n] of Object.entries(reloads())) this.inc({ result }, n);
+        },
+      });
+    }
+    const xds = src.xds;
+    if (xds !== undefined) {
+      new Gauge({
+        name: 'ringside_xds_stream_connected',
+        help: 'Whether the ADS stream to the control plane is up (1) or down (0); absent without one.',
+        registers: [r],
+        collect() {
+          this.reset();
+          const x = xds();
+          if (x !== null) this.set(x.connected ? 1 : 0);
+        },
+      });
+      new Counter({
+        name: 'ringside_xds_updates_total',
+        help: 'xDS responses by resource type and result: accepted (ACK) or rejected (NACK, the last good config kept).',
+        labelNames: ['type', 'result'],
+        registers: [r],
+        collect() {
+          this.reset();
+          const x = xds();
+          if (x === null) return;
+          for (const [type, n] of Object.entries(x.accepted)) this.inc({ type, result: 'accepted' }, n);
+          for (const [type, n] of Object.entries(x.rejected)) this.inc({ type, result: 'rejected' }, n);
+        },
+      });
+      new Gauge({
+        name: 'ringside_xds_version_info',
+        help: 'The version_info accepted last, per resource type (value 1).',
+        labelNames: ['type', 'version'],
+        registers: [r],
+        collect() {
+          this.reset();
+          const x = xds();
+          if (x === null) return;
+          for (const [type, version] of Object.entries(x.versions)) this.set({ type, version }, 1);
         },
       });
     }

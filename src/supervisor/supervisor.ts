@@ -24,6 +24,7 @@ import { redactConfig } from '../observability/config-dump.js';
 import type { MetricFamily } from '../types/observability.js';
 import type { LoadedConfig, RingsideConfig } from '../config/types.js';
 import { ConfigError } from '../config/errors.js';
+import type { XdsStats } from '../xds/client.js';
 import { configHash, restartOnlyChanges, type ConfigVersion, type ReloadOutcome, type ReloadResult } from './reload.js';
 
 const log = logger('supervisor');
@@ -70,6 +71,8 @@ export interface AggregateStats {
   stage: string;
   /** The config in force on every worker. */
   config: ConfigVersion;
+  /** The ADS stream, when a control plane is configured. */
+  xds?: XdsStats;
   workers: (WorkerStats | { workerIndex: number; down: string })[];
   total: {
     activeConnections: number;
@@ -102,6 +105,7 @@ export class Supervisor {
   /** Reloads run one after another: a second SIGHUP waits for the first. */
   #reloading: Promise<unknown> = Promise.resolve();
   readonly #reloads: Record<ReloadResult, number> = { applied: 0, unchanged: 0, invalid: 0, failed: 0 };
+  #xds: (() => XdsStats) | null = null;
 
   constructor(opts: SupervisorOptions) {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError(`workers must be an integer ≥ 1, got ${opts.workers}`);
@@ -177,21 +181,34 @@ export class Supervisor {
    * whatever config is in force when they boot.
    */
   reload(reason: string): Promise<ReloadOutcome> {
-    const run = this.#reloading.then(() => this.#runReload(reason));
+    return this.applyConfig(this.#opts.reloadConfig, reason);
+  }
+
+  /**
+   * The one path a new config takes (a reload, an xDS update): `load` validates it, then it is applied
+   * as reload() describes. Calls run one after another.
+   */
+  applyConfig(load: (() => LoadedConfig) | undefined, reason: string): Promise<ReloadOutcome> {
+    const run = this.#reloading.then(() => this.#runReload(reason, load));
     this.#reloading = run.catch(() => {});
     return run;
   }
 
-  async #runReload(reason: string): Promise<ReloadOutcome> {
+  /** Where xDS stream state and versions come from, for /metrics and /stats. */
+  attachXds(stats: () => XdsStats): void {
+    this.#xds = stats;
+  }
+
+  async #runReload(reason: string, load: (() => LoadedConfig) | undefined): Promise<ReloadOutcome> {
     const outcome = (result: ReloadResult, extra: Partial<ReloadOutcome> = {}): ReloadOutcome => {
       this.#reloads[result]++;
       return { result, version: this.configVersion, ...extra };
     };
-    if (this.#opts.reloadConfig === undefined) return outcome('failed', { error: 'this supervisor was started without a config loader' });
+    if (load === undefined) return outcome('failed', { error: 'this supervisor was started without a config loader' });
     if (this.stages.stage !== Stage.Running) return outcome('failed', { error: `not running (stage ${this.stages.name})` });
     let loaded: LoadedConfig;
     try {
-      loaded = this.#opts.reloadConfig();
+      loaded = load();
     } catch (err) {
       if (err instanceof ConfigError) {
         log.warn(`reload (${reason}): invalid config ${err.source}; nothing changed\n${err.message}`);
@@ -294,7 +311,7 @@ export class Supervisor {
         for (const key of Object.keys(sum) as (keyof ActorKindStats)[]) sum[key] += s[key];
       }
     }
-    return { stage: this.stages.name, config: this.configVersion, workers, total };
+    return { stage: this.stages.name, config: this.configVersion, ...(this.#xds !== null ? { xds: this.#xds() } : {}), workers, total };
   }
 
   /**
@@ -308,6 +325,7 @@ export class Supervisor {
       respawns: () => this.#respawns,
       configReloads: () => this.#reloads,
       configVersion: () => this.#version.version,
+      xds: () => this.#xds?.() ?? null,
     });
     const answers = await Promise.all(
       this.#slots.map(async (slot): Promise<MetricFamily[] | null> => {

@@ -139,6 +139,14 @@ class ClusterImpl implements Cluster {
   }
 }
 
+/** Whether `cfg` differs from the config JSON `before` in its hosts alone. */
+function sameButHosts(before: string | undefined, cfg: ClusterConfig): boolean {
+  if (before === undefined) return false;
+  const { hosts: _old, ...rest } = JSON.parse(before) as ClusterConfig;
+  const { hosts: _new, ...now } = cfg;
+  return JSON.stringify(rest) === JSON.stringify(now);
+}
+
 /** A staged cluster table (ClusterManager.prepare). */
 export interface ClusterTablePlan {
   /** Clusters added, replaced or removed. */
@@ -237,6 +245,7 @@ export class ClusterManager {
     const next = new Map<string, ClusterImpl>();
     const configs = new Map<string, string>();
     const fresh: ClusterImpl[] = [];
+    const rehost: [ClusterImpl, readonly HostConfig[]][] = [];
     const changed: string[] = [];
     (config?.clusters ?? []).forEach((cfg, i) => {
       const path = `${this.#base}[${i}]`;
@@ -244,7 +253,12 @@ export class ClusterManager {
       const json = JSON.stringify(cfg);
       const old = this.#clusters.get(cfg.name);
       let cluster = old;
-      if (old === undefined || this.#configs.get(cfg.name) !== json) {
+      const before = this.#configs.get(cfg.name);
+      if (old !== undefined && before !== json && old.hostSource === null && sameButHosts(before, cfg)) {
+        // Only the host list changed (EDS): the cluster keeps its object; hosts are replaced at the swap.
+        rehost.push([old, cfg.hosts]);
+        changed.push(cfg.name);
+      } else if (old === undefined || before !== json) {
         cluster = this.#build(cfg, path);
         fresh.push(cluster);
         changed.push(cfg.name);
@@ -262,6 +276,7 @@ export class ClusterManager {
       swap: () => {
         this.#clusters = next;
         this.#configs = configs;
+        for (const [c, hosts] of rehost) c.setHosts(hosts);
         for (const c of retired) retireCluster(c);
       },
       abort: () => {

@@ -2,7 +2,7 @@
  * Every key the config schema accepts is acted on. The test walks the zod schema (core and every
  * registered extension's spec) for its input keys, checks that test/fixtures/config/every-key.json
  * sets each one, loads that file, and runs the code that consumes a config — the main thread's
- * start settings, a worker's scheduler and offload settings, and a whole worker data plane built and
+ * start settings and xDS bootstrap, a worker's scheduler and offload settings, and a whole worker data plane built and
  * started in this thread — over a config wrapped to record which normalized keys are read. Each
  * normalized leaf must be read. Keys a config may carry without effect are not in the schema: they
  * are in the one table of accepted-but-not-acted-on keys (src/config/ignored.ts and each spec's
@@ -24,6 +24,7 @@ import { ActorRunLoop } from '../../src/actor/run-loop.js';
 import { schedulerSettingsFrom } from '../../src/actor/scheduler.js';
 import { offloadThreadsFrom } from '../../src/worker/offload.js';
 import { startSettingsOf } from '../../src/cli/start.js';
+import { xdsBootstrapOf } from '../../src/xds/bootstrap.js';
 import type { ConfigSpec } from '../../src/types/extension.js';
 import { fixture } from './helpers.js';
 
@@ -124,6 +125,11 @@ const USED_BY_THE_LOADER = new Set([
   'servers[].listeners[].network',
   'cluster_manager.clusters[].health_check.protocol',
   'servers[].listeners[].filter_chains[].filters[].config<grpc>.grpc_config.rpcs.mosn.type',
+  // xDS bootstrap enums with one accepted value (GRPC, V3): the loader refuses any other.
+  'dynamic_resources.ads_config.api_type',
+  'dynamic_resources.ads_config.transport_api_version',
+  'dynamic_resources.lds_config.resource_api_version',
+  'dynamic_resources.cds_config.resource_api_version',
 ]);
 
 test('every schema key is set by the fixture, and every normalized key is read by the code that consumes it', async () => {
@@ -184,6 +190,7 @@ test('every schema key is set by the fixture, and every normalized key is read b
   const watched = recording(config, '', reads, isRawFilterConfig);
   try {
     startSettingsOf(watched);
+    xdsBootstrapOf(watched, 'every-key.json');
     schedulerSettingsFrom(watched.ringside);
     offloadThreadsFrom(watched.ringside);
     const network = assembleDataplane({ workerIndex: 0, workerCount: 1, config: watched, worker: { runLoop: new ActorRunLoop() } }, ext);

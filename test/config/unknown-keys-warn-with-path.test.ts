@@ -26,12 +26,11 @@ test('unknown keys inside a known filter config warn with the full path', () => 
   assert.deepEqual(parse(cfg).warnings, ['servers[0].listeners[0].filter_chains[0].filters[0].config.routr_config_name: unknown key, ignored']);
 });
 
-test('dynamic_resources and other MOSN sections are accepted and ignored with a reason', () => {
-  const cfg = { ...baseConfig(), dynamic_resources: { ads_config: {} }, static_resources: {}, admin: { address: {} }, tracing: { enable: true } };
+test('MOSN sections Ringside does not act on are accepted and ignored with a reason; an incomplete xDS bootstrap is an error', () => {
+  assert.throws(() => parse({ ...baseConfig(), dynamic_resources: { ads_config: {} } }), /dynamic_resources\.ads_config\.grpc_services: required/);
+  const cfg = { ...baseConfig(), admin: { address: {} }, tracing: { enable: true } };
   const { warnings } = parse(cfg);
   assert.deepEqual(warnings, [
-    'dynamic_resources: ignored until xDS exists',
-    'static_resources: ignored until xDS exists',
     "admin: ignored: Ringside's admin API listens on ringside.admin.address",
     'tracing: ignored: Ringside exports no traces; the key is accepted and has no effect',
   ]);
