@@ -10,47 +10,21 @@
  *   node dist/bench/bolt.js [--json] [--seconds 8] [--connections 16]
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { BENCH_RINGSIDE, parseArgs, processCpuSeconds, ratio, startAnchors, startSidecar } from './common.js';
 import { benchOutput, jsonRequested, writeBenchOutput } from './output.js';
+import { startHaproxyTcp } from './haproxy-tcp.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const CLI = resolve(here, '../src/cli/main.js');
 const HTTP_UPSTREAM = '127.0.0.1:19000';
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 async function startBoltServer(): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [join(here, 'bolt-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((r) => createInterface({ input: child.stdout! }).once('line', r));
   return { child, port: Number(/on (\d+)/.exec(line)![1]) };
-}
-
-async function startHaproxy(upstreamPort: number): Promise<{ pid: number; port: number; stop(): void }> {
-  const dir = mkdtempSync(join(tmpdir(), 'ringside-bench-haproxy-'));
-  const port = await freePort();
-  writeFileSync(join(dir, 'haproxy.cfg'), [
-    'global', '  maxconn 1024', '  nbthread 1', 'defaults', '  mode tcp', '  timeout connect 5s', '  timeout client 60s', '  timeout server 60s',
-    'listen bolt', `  bind 127.0.0.1:${port}`, `  server sofa 127.0.0.1:${upstreamPort}`, '',
-  ].join('\n'));
-  const pidFile = join(dir, 'haproxy.pid');
-  await new Promise<void>((res, rej) => {
-    const p = spawn('haproxy', ['-D', '-q', '-f', join(dir, 'haproxy.cfg'), '-p', pidFile], { stdio: 'ignore' });
-    p.once('exit', (code) => (code === 0 ? res() : rej(new Error(`haproxy exited with ${code}`))));
-  });
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  return { pid, port, stop: () => { process.kill(pid, 'SIGTERM'); rmSync(dir, { recursive: true, force: true }); } };
 }
 
 interface Run {
@@ -89,7 +63,7 @@ async function main(): Promise<void> {
   const connections = args.connections;
   startAnchors();
   const bolt = await startBoltServer();
-  const hap = await startHaproxy(bolt.port);
+  const hap = await startHaproxyTcp(bolt.port, { listen: 'bolt', server: 'sofa', nbthread: 1 });
   const config = {
     servers: [
       {

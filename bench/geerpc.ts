@@ -7,48 +7,21 @@
  *   node dist/bench/geerpc.js [--seconds 5] [--depth 64] [--codec application/gob|application/json]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client, type CodecType } from '../src/geerpc/index.js';
 import { processCpuSeconds } from './common.js';
 import { benchOutput, jsonRequested, writeBenchOutput } from './output.js';
+import { startHaproxyTcp } from './haproxy-tcp.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1]! : fallback;
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 async function startFoo(): Promise<{ child: ChildProcess; addr: string }> {
   const child = spawn(process.execPath, ['dist/examples/geerpc-foo.js', '--listen', 'tcp@127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const line = await new Promise<string>((r) => createInterface({ input: child.stdout! }).once('line', r));
   return { child, addr: /on (tcp@\S+)/.exec(line)![1]! };
-}
-
-async function startHaproxy(upstreamPort: number): Promise<{ pid: number; port: number; stop(): void }> {
-  const dir = mkdtempSync(join(tmpdir(), 'ringside-bench-haproxy-'));
-  const port = await freePort();
-  writeFileSync(join(dir, 'haproxy.cfg'), [
-    'global', '  maxconn 1024', 'defaults', '  mode tcp', '  timeout connect 5s', '  timeout client 60s', '  timeout server 60s',
-    `listen geerpc`, `  bind 127.0.0.1:${port}`, `  server foo 127.0.0.1:${upstreamPort}`, '',
-  ].join('\n'));
-  const pidFile = join(dir, 'haproxy.pid');
-  await new Promise<void>((resolve, reject) => {
-    const p = spawn('haproxy', ['-D', '-q', '-f', join(dir, 'haproxy.cfg'), '-p', pidFile], { stdio: 'ignore' });
-    p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`haproxy exited with ${code}`))));
-  });
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  return { pid, port, stop: () => { process.kill(pid, 'SIGTERM'); rmSync(dir, { recursive: true, force: true }); } };
 }
 
 interface Run {
@@ -99,7 +72,7 @@ async function main(): Promise<void> {
   const depth = Number(arg('depth', '64'));
   const codec = arg('codec', 'application/gob') as CodecType;
   const foo = await startFoo();
-  const hap = await startHaproxy(Number(foo.addr.slice(foo.addr.lastIndexOf(':') + 1)));
+  const hap = await startHaproxyTcp(Number(foo.addr.slice(foo.addr.lastIndexOf(':') + 1)), { listen: 'geerpc', server: 'foo' });
   try {
     const direct = await run('direct', foo.addr, codec, seconds, depth, { server: foo.child.pid! });
     const viaHaproxy = await run('haproxy mode tcp', `tcp@127.0.0.1:${hap.port}`, codec, seconds, depth, { server: foo.child.pid!, haproxy: hap.pid });
