@@ -103,6 +103,9 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
     httpPort: settings.dapr.http_port,
     ...(settings.dapr.api_token !== undefined ? { apiToken: settings.dapr.api_token } : {}),
     appId: settings.dapr.app_id,
+    ...(settings.dapr.grpc_proxy !== undefined
+      ? { grpcProxy: { listener: settings.dapr.grpc_proxy.listener, maxConnections: settings.dapr.grpc_proxy.max_connections } }
+      : {}),
   });
   const runtime = new RuntimeHost({
     workerIndex: ctx.workerIndex,
@@ -117,6 +120,7 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
     invokerFilters: ext.invokerFilters,
     channels: ext.channels,
     maxGrpcMessageBytes: settings.limits.max_grpc_message_bytes,
+    http2,
     offload,
     daprHttpTimeouts: { headersMs: settings.limits.request_header_timeout, idleMs: settings.limits.idle_timeout },
     maxHeaderBytes: settings.limits.max_header_bytes,

@@ -10,7 +10,7 @@ import { kit, regexIssue, type Kit } from './kit.js';
 import { resiliencySchema } from '../runtime/resiliency/schema.js';
 import { DEFAULT_ACCESS_LOG_FORMAT, compileAccessLogFormat } from '../accesslog/format.js';
 import { addressString, duration, endpointOf, nonNegativeInt, port, positiveInt } from './primitives.js';
-import { ADMIN_ADDRESS, HOST_ADDRESS, LISTENER_ADDRESS, TCP_ADDRESS } from '../common/address.js';
+import { ADMIN_ADDRESS, CHANNEL_ADDRESS, HOST_ADDRESS, LISTENER_ADDRESS, TCP_ADDRESS } from '../common/address.js';
 
 export { LISTENER_ADDRESS, HOST_ADDRESS } from '../common/address.js';
 
@@ -425,6 +425,17 @@ function settings(k: Kit, d: SettingsDefaults) {
         http_port: port(1).default(d.daprHttpPort),
         api_token: z.string().min(1).optional().transform((t) => t ?? d.daprApiToken),
         app_id: z.string().min(1).default('ringside'),
+        /**
+         * Dapr gRPC proxying (calls with dapr-app-id metadata to methods the Dapr port does not serve):
+         * where they go — an in-process listener (a proxy routing on dapr-app-id), host:port or a socket path.
+         */
+        grpc_proxy: k
+          .obj({
+            listener: addressString(CHANNEL_ADDRESS),
+            /** HTTP/2 connections per worker toward it, dialed as the peer's stream limit fills. */
+            max_connections: positiveInt().default(4),
+          })
+          .optional(),
       })
       .prefault({}),
     /** A Dapr Resiliency resource for service invocation on the Dapr APIs (schema: src/runtime/resiliency). */

@@ -8,6 +8,7 @@
 import type { ConfigCatalog, ConfigIssue, ConfigRefs, NameSet, SpecTable } from '../types/extension.js';
 import type { FilterConfig, RingsideConfig, RouteActionConfig } from './types.js';
 import { known } from './filters.js';
+import { CHANNEL_ADDRESS, parseAddress } from '../common/address.js';
 import { specPair } from './kit.js';
 import { validate, valueAt } from './validate.js';
 
@@ -115,6 +116,15 @@ export function checkSemantics(config: RingsideConfig, raw: unknown, catalog: Co
       ),
     ),
   );
+
+  // A bare name is an in-process listener of this file; host:port and socket paths dial out.
+  const proxyTarget = config.ringside.dapr.grpc_proxy?.listener;
+  if (proxyTarget !== undefined) {
+    const where = parseAddress(proxyTarget, CHANNEL_ADDRESS);
+    if (where.ok && where.value.kind === 'inprocess' && !listeners.has(proxyTarget)) {
+      errors.push({ path: 'ringside.dapr.grpc_proxy.listener', message: `no listener named "${proxyTarget}" (${known(listeners)})` });
+    }
+  }
 
   const refs: ConfigRefs = { routers, clusters, listeners, catalog };
   const out = { errors, warnings };

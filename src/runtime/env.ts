@@ -9,6 +9,7 @@ import type { RingEndpoint } from '../types/ring.js';
 import type { ChannelFactory, DaprSettings, GrpcStreamFilter, InvokerFilterRegistries } from '../types/runtime.js';
 import type { ResiliencyConfig } from './resiliency/schema.js';
 import type { OffloadRunner } from '../types/offload.js';
+import type { Http2Settings } from '../types/http2.js';
 
 /** Everything the runtime API needs from the worker, handed over at the composition root. */
 export interface RuntimeEnv {
@@ -19,6 +20,8 @@ export interface RuntimeEnv {
   readonly invokerFilters: InvokerFilterRegistries;
   readonly channels: ExtensionRegistry<ChannelFactory>;
   readonly maxGrpcMessageBytes: number;
+  /** `ringside.http2`: our side's HTTP/2 limits on the runtime's upstream gRPC channels. */
+  readonly http2?: Partial<Http2Settings>;
   /** The worker's offload pool, handed to channels (large JSON transcoding). */
   readonly offload?: OffloadRunner | undefined;
   readonly dapr: DaprSettings;

@@ -18,6 +18,9 @@ import type { DaprApiContext } from './dapr/grpc-api.js';
 import { DaprMetadataStore } from './dapr/metadata.js';
 import { Resiliency, type ResiliencyTargetStats } from './resiliency/runner.js';
 import { MosnInvoker } from './invoker/mosn-invoker.js';
+import { GrpcChannel } from '../upstream/grpc/channel.js';
+import { DEFAULT_CONNECT_BACKOFF } from '../upstream/grpc/defaults.js';
+import type { DaprGrpcProxyDeps } from './dapr/grpc-proxy.js';
 
 /** Takes the raw transport from the connection at once and hands it to a server that drives it. */
 class HandOverFilter implements ReadFilter {
@@ -66,6 +69,9 @@ export class RuntimeHost {
   readonly #daprContexts = new Map<string, DaprApiContext>();
   readonly #resiliency: Resiliency;
   #daprHttp: DaprHttpApi | undefined;
+  /** The channel Dapr gRPC proxying sends calls on (ringside.dapr.grpc_proxy), made on first use. */
+  #proxyChannel: GrpcChannel | undefined;
+  #closed = false;
 
   /** Registered as network filter "grpc" (MOSN/Layotto config: server_name, grpc_config). */
   readonly grpcFilterFactory: NetworkFilterFactory;
@@ -120,9 +126,32 @@ export class RuntimeHost {
     const existing = this.#servers.get(key);
     if (existing !== undefined) return existing;
     const invoker = (): Invoker | undefined => this.#invokers.get(config.server_name)?.invoker;
-    const server = new RuntimeGrpcServer(config.server_name, this.#env, invoker, { daprPort, dapr: this.#daprContext(config.server_name) });
+    const server = new RuntimeGrpcServer(config.server_name, this.#env, invoker, {
+      daprPort,
+      dapr: this.#daprContext(config.server_name),
+      ...(daprPort ? { proxy: this.#proxyDeps() } : {}),
+    });
     this.#servers.set(key, server);
     return server;
+  }
+
+  #proxyDeps(): DaprGrpcProxyDeps {
+    return {
+      appId: this.#env.dapr.appId,
+      maxMessageBytes: this.#env.maxGrpcMessageBytes,
+      channel: () => {
+        if (this.#proxyChannel !== undefined) return this.#proxyChannel;
+        const target = this.#env.dapr.grpcProxy;
+        if (target === undefined) return 'gRPC proxying is not configured (ringside.dapr.grpc_proxy.listener names where apps are reached)';
+        if (this.#closed) return 'the sidecar is shutting down';
+        this.#proxyChannel = new GrpcChannel(
+          [target.listener],
+          { maxConnectionsPerTarget: target.maxConnections, backoff: DEFAULT_CONNECT_BACKOFF, http2: this.#env.http2 ?? {}, maxMessageBytes: this.#env.maxGrpcMessageBytes },
+          { dialInProcess: this.#env.dialInProcess, placement: this.#env.placement, offload: this.#env.offload },
+        );
+        return this.#proxyChannel;
+      },
+    };
   }
 
   #newInvoker(config: GrpcFilterConfig, path: string): Invoker {
@@ -185,11 +214,13 @@ export class RuntimeHost {
 
   /** Closes every server (NOT_SERVING, GOAWAY, then a hard close after graceMs) and the channels' connections. */
   async close(graceMs = 1000): Promise<void> {
+    this.#closed = true;
     this.#daprHttp?.close();
     await Promise.all([...this.#servers.values()].map((s) => s.close(graceMs)));
     this.#servers.clear();
     for (const entry of this.#invokers.values()) entry.invoker?.close();
     this.#invokers.clear();
+    this.#proxyChannel?.close();
     this.#metadata.close();
   }
 }

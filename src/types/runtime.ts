@@ -186,4 +186,6 @@ export interface DaprSettings {
   httpPort: number;
   apiToken: string | undefined;
   appId: string;
+  /** `grpc_proxy`: where Dapr gRPC proxying sends calls (a listener name, host:port or socket path); absent, not configured. */
+  grpcProxy?: { readonly listener: string; readonly maxConnections: number } | undefined;
 }

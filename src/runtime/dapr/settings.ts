@@ -16,6 +16,7 @@ export function daprSettingsFromEnv(config: Partial<DaprSettings> = {}, env: Nod
     httpPort: config.httpPort ?? port(env['DAPR_HTTP_PORT'], 3500),
     apiToken: config.apiToken ?? (env['DAPR_API_TOKEN'] || undefined),
     appId: config.appId ?? (env['APP_ID'] || 'ringside'),
+    ...(config.grpcProxy !== undefined ? { grpcProxy: config.grpcProxy } : {}),
   };
 }
 

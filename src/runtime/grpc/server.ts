@@ -6,7 +6,9 @@
  *
  * The Dapr gRPC port gets its own server, sharing the invoker: with a Dapr API token configured, every
  * call on it — Layotto's API and reflection included, health excepted (probes carry no token) —
- * needs `dapr-api-token`, checked by a server interceptor before any handler runs.
+ * needs `dapr-api-token`, checked by a server interceptor before any handler runs. Any other method
+ * called on it is Dapr gRPC proxying (src/runtime/dapr/grpc-proxy.ts): the call goes to the app that
+ * its dapr-app-id metadata names.
  */
 import {
   Server,
@@ -23,6 +25,7 @@ import type { GrpcStreamFilter, Invoker } from '../../types/runtime.js';
 import type { RuntimeEnv } from '../env.js';
 import { DAPR_SERVICE, LAYOTTO_SERVICE, serviceDefinition } from '../proto.js';
 import { daprGetMetadata, daprInvokeService, daprSetMetadata, daprShutdown, type DaprApiContext } from '../dapr/grpc-api.js';
+import { installProxyFallback, type DaprGrpcProxyDeps } from '../dapr/grpc-proxy.js';
 import { intercept } from './call.js';
 import { HEALTH_SERVICE, RuntimeHealth } from './introspection.js';
 import { invokeService, sayHello } from './layotto-api.js';
@@ -49,6 +52,8 @@ export interface RuntimeGrpcServerOptions {
   /** The server behind the Dapr gRPC port: the API token guards every service on it. */
   readonly daprPort: boolean;
   readonly dapr: DaprApiContext;
+  /** The Dapr gRPC port: methods it does not serve are proxied to the app named by dapr-app-id. */
+  readonly proxy?: DaprGrpcProxyDeps;
 }
 
 export class RuntimeGrpcServer {
@@ -86,6 +91,7 @@ export class RuntimeGrpcServer {
       };
       this.#server.addService(serviceDefinition(DAPR_SERVICE), dapr);
     }
+    if (opts.daprPort && opts.proxy !== undefined) installProxyFallback(this.#server, opts.proxy);
     this.#health = new RuntimeHealth(env.dapr.enabled);
     this.#health.addToServer(this.#server);
     this.#injector = this.#server.createConnectionInjector(ServerCredentials.createInsecure());
