@@ -14,7 +14,7 @@ import type { AccessLog } from './types/accesslog.js';
 import { compileAccessLogFormat, type CompiledFormat } from './accesslog/format.js';
 import { openAccessLogs } from './accesslog/writer.js';
 import { Registry } from './common/registry.js';
-import type { RingsideConfig } from './config/types.js';
+import type { DaprSettings, RingsideConfig } from './config/types.js';
 import type { CodecLimits } from './types/protocol.js';
 import type { Http2Settings } from './types/http2.js';
 import type { StreamFilterChainFactory, StreamFilterContext } from './types/stream.js';
@@ -28,7 +28,7 @@ import { buildRouting } from './routing.js';
 import type { ProxyServices } from './proxy/proxy-filter.js';
 import { DownstreamDrain } from './stream/drain.js';
 import { applyReload } from './network/listeners/reload.js';
-import { RuntimeHost, daprListeners, daprSettingsFromEnv, startDemoUpstream, type DemoUpstream } from './runtime/index.js';
+import { RuntimeHost, daprListeners, startDemoUpstream, type DemoUpstream } from './runtime/index.js';
 
 const log = logger('assembly');
 
@@ -66,7 +66,7 @@ function codecLimitsOf(config: RingsideConfig): Partial<CodecLimits> {
 }
 
 /** Every listener this worker serves: the configured ones, then the Dapr ports when enabled. */
-function listenersOf(config: RingsideConfig, dapr: ReturnType<typeof daprSettingsFromEnv>): ListenerConfigInput[] {
+function listenersOf(config: RingsideConfig, dapr: DaprSettings): ListenerConfigInput[] {
   const configured = config.servers.flatMap((s) => s.listeners) as unknown as ListenerConfigInput[];
   return [...configured, ...(daprListeners(dapr) as ListenerConfigInput[])];
 }
@@ -97,16 +97,8 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
   config.servers.forEach((server, s) => server.listeners.forEach((l, i) => listenerStreamFilters.set(l.name, streamFiltersOf(l, s, i))));
 
   let network: WorkerNetwork<DataplaneDeps> | null = null;
-  const dapr = daprSettingsFromEnv({
-    enabled: settings.dapr.enabled,
-    grpcPort: settings.dapr.grpc_port,
-    httpPort: settings.dapr.http_port,
-    ...(settings.dapr.api_token !== undefined ? { apiToken: settings.dapr.api_token } : {}),
-    appId: settings.dapr.app_id,
-    ...(settings.dapr.grpc_proxy !== undefined
-      ? { grpcProxy: { listener: settings.dapr.grpc_proxy.listener, maxConnections: settings.dapr.grpc_proxy.max_connections } }
-      : {}),
-  });
+  // The schema filled in DAPR_GRPC_PORT, DAPR_HTTP_PORT and DAPR_API_TOKEN where the file sets none.
+  const dapr = settings.dapr;
   const runtime = new RuntimeHost({
     workerIndex: ctx.workerIndex,
     // The worker's dialer lets the scheduler place the far end (this worker, or a less loaded one);

@@ -151,8 +151,8 @@ function grpc(k: ConfigKit) {
     before_invoke: z.array(callback).default([]),
     after_invoke: z.array(callback).default([]),
     channel: z.array(channel).min(1, { error: 'the mosn invoker needs at least one channel' }),
-    /** Layotto API calls without a caller deadline give up after this long (Layotto: 3000 ms). */
-    timeout: duration().refine((ms) => ms > 0, { error: 'must be greater than 0' }).optional(),
+    /** Layotto API calls without a caller deadline give up after this long (ms; Layotto's invoker: 3000). */
+    timeout: duration().refine((ms) => ms > 0, { error: 'must be greater than 0' }).default(3000),
   });
   return k.obj({
     server_name: z.string().min(1).default('runtime'),
@@ -208,6 +208,13 @@ function checkGrpc(g: GrpcFilterConfig, path: string, refs: ConfigRefs): ConfigI
   return issues;
 }
 
+/** Layotto's mosn invoker calls `channel[0]` only; later entries are validated and never used. */
+function warnGrpc(g: GrpcFilterConfig, path: string): string[] {
+  const channels = g.grpc_config.rpcs?.mosn.config.channel ?? [];
+  const base = childPath(path, 'grpc_config', 'rpcs', 'mosn', 'config', 'channel');
+  return channels.slice(1).map((_, i) => `${childPath(base, i + 1)}: ignored: the mosn invoker sends every call on channel[0], as Layotto's does`);
+}
+
 function daprHttp(k: ConfigKit) {
   return k.obj({ server_name: z.string().min(1).default('runtime') });
 }
@@ -235,6 +242,7 @@ export const tcpProxyFilterSpec: ConfigSpec<TcpProxyFilterConfig> = {
 export const grpcFilterSpec: ConfigSpec<GrpcFilterConfig> = {
   schema: grpc,
   check: checkGrpc,
+  warn: warnGrpc,
   ignored: {
     grpc_config: {
       hellos: { reason: "ignored: SayHello answers with Ringside's own greeting, not a hello component's", quietWhenEmpty: true },

@@ -182,6 +182,7 @@ function checkExtension(kind: string, table: SpecTable, f: FilterConfig, refs: C
     return;
   }
   if (spec.check !== undefined) out.errors.push(...spec.check(r.value, f.path, refs));
+  if (spec.warn !== undefined) out.warnings.push(...spec.warn(r.value, f.path));
 }
 
 function isEmptyConfig(v: unknown): boolean {

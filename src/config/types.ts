@@ -17,6 +17,7 @@
  */
 import type { z } from 'zod';
 import type { Schemas } from './schema.js';
+import type { GrpcFilterConfig } from './filters.js';
 
 export type { Millis, Endpoint } from './primitives.js';
 export type { ConfigIssue } from '../types/extension.js';
@@ -52,6 +53,12 @@ export type LbType = ClusterConfig['lb_type'];
 export type RingsideSettings = z.output<Schemas['settings']>;
 export type LimitsSettings = RingsideSettings['limits'];
 export type DaprSettings = RingsideSettings['dapr'];
+/** `grpc_config.rpcs.mosn.config` of the `grpc` filter (Layotto's mosnConfig), `timeout` in ms. */
+export type MosnInvokerConfig = NonNullable<GrpcFilterConfig['grpc_config']['rpcs']>['mosn']['config'];
+/** One `channel[]` entry: protocol, listener (in-process name, host:port or socket path), size, ext. */
+export type ChannelConfig = MosnInvokerConfig['channel'][number];
+/** One `before_invoke` / `after_invoke` entry: a registered callback's name and its own config. */
+export type InvokerCallbackConfig = MosnInvokerConfig['before_invoke'][number];
 
 /** What the loader hands back: the config, warnings to log (each starts with its JSON path), the file. */
 export interface LoadedConfig {

@@ -3,9 +3,16 @@
  * the `dapr_http` filter's. Each error names the JSON path of the offending value, so a Layotto config
  * that does not load says exactly where.
  */
-import type { GrpcFilterConfig } from '../types/runtime.js';
+import type { MosnInvokerConfig } from '../config/types.js';
 import { ConfigError } from '../config/errors.js';
-import { grpcFilterSpec, parseWithSpec, type GrpcFilterConfig as SpecGrpcConfig } from '../config/filters.js';
+import { grpcFilterSpec, parseWithSpec, type GrpcFilterConfig } from '../config/filters.js';
+
+/** One runtime server's config as the runtime builds it: its name and, when configured, its invoker. */
+export interface RuntimeServerConfig {
+  server_name: string;
+  /** Absent on a second listener that shares the server (e.g. the Dapr gRPC port). */
+  invoker: MosnInvokerConfig | undefined;
+}
 
 export class RuntimeConfigError extends Error {
   readonly path: string;
@@ -27,15 +34,12 @@ function str(obj: Record<string, unknown>, key: string, path: string, fallback?:
   return v;
 }
 
-/** Layotto's default invoke timeout. */
-export const DEFAULT_TIMEOUT_MS = 3000;
-
 /**
  * The `grpc` network filter's `config`, validated by the same spec the main thread's loader checked
  * it with (src/config/filters.ts), so the two can never disagree; the first issue is thrown here.
  */
-export function parseGrpcFilterConfig(v: unknown, path: string): GrpcFilterConfig {
-  let parsed: ReturnType<typeof parseWithSpec<SpecGrpcConfig>>['config'];
+export function parseGrpcFilterConfig(v: unknown, path: string): RuntimeServerConfig {
+  let parsed: GrpcFilterConfig;
   try {
     parsed = parseWithSpec('grpc filter', grpcFilterSpec, v ?? {}, path).config;
   } catch (err) {
@@ -43,14 +47,7 @@ export function parseGrpcFilterConfig(v: unknown, path: string): GrpcFilterConfi
     if (issue === undefined) throw err;
     throw new RuntimeConfigError(issue.path, issue.message);
   }
-  const mosn = parsed.grpc_config.rpcs?.mosn.config;
-  return {
-    server_name: parsed.server_name,
-    invoker:
-      mosn === undefined
-        ? undefined
-        : { before_invoke: mosn.before_invoke, after_invoke: mosn.after_invoke, channel: mosn.channel, timeout_ms: mosn.timeout ?? DEFAULT_TIMEOUT_MS },
-  };
+  return { server_name: parsed.server_name, invoker: parsed.grpc_config.rpcs?.mosn.config };
 }
 
 /** The `dapr_http` network filter's `config`: which runtime server's invoker it calls. */

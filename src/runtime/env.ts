@@ -6,7 +6,9 @@
 import type { PlacementAdvisor } from '../types/actor.js';
 import type { ExtensionRegistry } from '../types/extension.js';
 import type { RingEndpoint } from '../types/ring.js';
-import type { ChannelFactory, DaprSettings, GrpcStreamFilter, InvokerFilterRegistries } from '../types/runtime.js';
+import type { GrpcStreamFilter, InvokerFilterRegistries } from '../types/runtime.js';
+import type { DaprSettings } from '../config/types.js';
+import type { ChannelFactory } from './channel/factory.js';
 import type { ResiliencyConfig } from './resiliency/schema.js';
 import type { OffloadRunner } from '../types/offload.js';
 import type { Http2Settings } from '../types/http2.js';

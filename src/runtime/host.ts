@@ -9,9 +9,9 @@
  */
 import type { Duplex } from 'node:stream';
 import { FilterStatus, type Connection, type FactoryContext, type FilterChainBuilder, type NetworkFilterFactory, type ReadFilter } from '../types/network.js';
-import type { GrpcFilterConfig, GrpcStreamFilter, Invoker } from '../types/runtime.js';
+import type { GrpcStreamFilter, Invoker } from '../types/runtime.js';
 import type { RuntimeEnv } from './env.js';
-import { parseDaprHttpFilterConfig, parseGrpcFilterConfig, RuntimeConfigError } from './config.js';
+import { parseDaprHttpFilterConfig, parseGrpcFilterConfig, RuntimeConfigError, type RuntimeServerConfig } from './config.js';
 import { DaprHttpApi } from './dapr/http-api.js';
 import { RuntimeGrpcServer } from './grpc/server.js';
 import type { DaprApiContext } from './dapr/grpc-api.js';
@@ -81,7 +81,7 @@ export class RuntimeHost {
   constructor(env: RuntimeEnv) {
     this.#env = env;
     this.#metadata = new DaprMetadataStore(env.dapr, env.workerIndex);
-    this.#resiliency = new Resiliency(env.resiliency, env.dapr.appId);
+    this.#resiliency = new Resiliency(env.resiliency, env.dapr.app_id);
     this.grpcFilterFactory = {
       create: (config: unknown, path: string, ctx: FactoryContext) => {
         const server = this.ensureServer(parseGrpcFilterConfig(config, path), path, ctx.listenerName === DAPR_GRPC_LISTENER);
@@ -106,7 +106,7 @@ export class RuntimeHost {
    * server_name (the Layotto port and the Dapr gRPC port) share its invoker and may repeat the same
    * grpc_config or leave it out; a different one is a config error, since one name has one invoker.
    */
-  ensureServer(config: GrpcFilterConfig, path: string, daprPort = false): RuntimeGrpcServer {
+  ensureServer(config: RuntimeServerConfig, path: string, daprPort = false): RuntimeGrpcServer {
     const json = config.invoker === undefined ? undefined : JSON.stringify(config.invoker);
     let entry = this.#invokers.get(config.server_name);
     if (entry === undefined) {
@@ -137,16 +137,16 @@ export class RuntimeHost {
 
   #proxyDeps(): DaprGrpcProxyDeps {
     return {
-      appId: this.#env.dapr.appId,
+      appId: this.#env.dapr.app_id,
       maxMessageBytes: this.#env.maxGrpcMessageBytes,
       channel: () => {
         if (this.#proxyChannel !== undefined) return this.#proxyChannel;
-        const target = this.#env.dapr.grpcProxy;
+        const target = this.#env.dapr.grpc_proxy;
         if (target === undefined) return 'gRPC proxying is not configured (ringside.dapr.grpc_proxy.listener names where apps are reached)';
         if (this.#closed) return 'the sidecar is shutting down';
         this.#proxyChannel = new GrpcChannel(
           [target.listener],
-          { maxConnectionsPerTarget: target.maxConnections, backoff: DEFAULT_CONNECT_BACKOFF, http2: this.#env.http2 ?? {}, maxMessageBytes: this.#env.maxGrpcMessageBytes },
+          { maxConnectionsPerTarget: target.max_connections, backoff: DEFAULT_CONNECT_BACKOFF, http2: this.#env.http2 ?? {}, maxMessageBytes: this.#env.maxGrpcMessageBytes },
           { dialInProcess: this.#env.dialInProcess, placement: this.#env.placement, offload: this.#env.offload },
         );
         return this.#proxyChannel;
@@ -154,7 +154,7 @@ export class RuntimeHost {
     };
   }
 
-  #newInvoker(config: GrpcFilterConfig, path: string): Invoker {
+  #newInvoker(config: RuntimeServerConfig, path: string): Invoker {
     return new MosnInvoker(config.invoker!, `${path}.grpc_config.rpcs.mosn.config`, {
       filters: this.#env.invokerFilters,
       channels: this.#env.channels,

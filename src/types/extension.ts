@@ -59,6 +59,8 @@ export interface ConfigSpec<T = unknown> {
   readonly ignored?: IgnoredTable;
   /** Checks that need the rest of the file (router, cluster, listener names); `path` is the config's. */
   readonly check?: (config: T, path: string, refs: ConfigRefs) => ConfigIssue[];
+  /** Valid values that have no effect, each warned as `json.path: reason` by the loader. */
+  readonly warn?: (config: T, path: string) => string[];
 }
 
 /** A registry's names and the spec registered with each (undefined: the extension takes no config). */

@@ -6,6 +6,10 @@
  *       (stream filters) ─▶ Runtime / Dapr handler ─▶ Invoker: before filters → Channel → after filters
  *   Channel "http": pool of ≤ size connections ─▶ RingPipe into an in-process listener (or TCP)
  *       ─▶ NET/IO → PROTOCOL → STREAM → PROXY ─▶ service, and the answer back the same way.
+ *
+ * The config these are built from (the `grpc` filter's invoker and channels, `ringside.dapr`) is the
+ * schema's output (src/config/types.ts: MosnInvokerConfig, ChannelConfig, DaprSettings); nothing here
+ * restates it. Channel factories, which take a ChannelConfig, are typed in src/runtime/channel/factory.ts.
  */
 import type { PlacementAdvisor } from './actor.js';
 import type { ExtensionRegistry } from './extension.js';
@@ -91,17 +95,6 @@ export interface Invoker {
   close(): void;
 }
 
-/** One `channel[]` entry of the mosn invoker config. */
-export interface ChannelConfig {
-  protocol: string;
-  /** An in-process listener name, `host:port` for TCP, or an absolute Unix socket path. */
-  listener: string;
-  /** Most connections the channel holds at once (and so most RPCs in flight). */
-  size: number;
-  /** Layotto's protocol options (`ext`), validated by the channel protocol's spec; bolt needs `class`. */
-  ext?: Record<string, unknown>;
-}
-
 export interface ChannelStats {
   size: number;
   /** Connections lent to an RPC right now. */
@@ -133,32 +126,6 @@ export interface ChannelEnv {
   readonly offload?: OffloadRunner | undefined;
 }
 
-/** Registered by protocol name ("http"). */
-export interface ChannelFactory {
-  create(config: ChannelConfig, path: string, env: ChannelEnv): Channel;
-}
-
-export interface InvokerCallbackConfig {
-  name: string;
-  config?: unknown;
-}
-
-/** `grpc_config.rpcs.mosn.config` (Layotto's mosnConfig). */
-export interface MosnInvokerConfig {
-  before_invoke: InvokerCallbackConfig[];
-  after_invoke: InvokerCallbackConfig[];
-  channel: ChannelConfig[];
-  /** Milliseconds a Layotto call without a caller deadline may take (`timeout`, default 3000). */
-  timeout_ms: number;
-}
-
-/** The `grpc` network filter's config, validated. */
-export interface GrpcFilterConfig {
-  server_name: string;
-  /** Absent on a second listener that shares the server (e.g. the Dapr gRPC port). */
-  invoker: MosnInvokerConfig | undefined;
-}
-
 /** What a gRPC stream filter sees of a unary call (MOSN runs its stream filters on these). */
 export interface GrpcCallInfo {
   readonly fullMethod: string;
@@ -177,15 +144,4 @@ export interface GrpcStreamFilter {
   onReceive(call: GrpcCallInfo): RingsideError | undefined;
   /** Called after the handler, with the error it ended with, if any. */
   onSend?(call: GrpcCallInfo, error: RingsideError | undefined): void;
-}
-
-/** Settings under `ringside.dapr`. */
-export interface DaprSettings {
-  enabled: boolean;
-  grpcPort: number;
-  httpPort: number;
-  apiToken: string | undefined;
-  appId: string;
-  /** `grpc_proxy`: where Dapr gRPC proxying sends calls (a listener name, host:port or socket path); absent, not configured. */
-  grpcProxy?: { readonly listener: string; readonly maxConnections: number } | undefined;
 }

@@ -60,3 +60,18 @@ test("Layotto grpc_config components Ringside does not serve warn as ignored", (
     'servers[0].listeners[0].filter_chains[0].filters[0].config.grpc_config.state: ignored: Ringside serves only the RPC (InvokeService) and hello APIs',
   ]);
 });
+
+test("channel entries after the first warn with their path (Layotto's invoker calls channel[0] only) and are still validated", () => {
+  const grpcListener = (channel: unknown[]) => ({
+    name: 'runtime',
+    address: '127.0.0.1:0',
+    filter_chains: [{ filters: [{ type: 'grpc', config: { server_name: 'runtime', grpc_config: { rpcs: { mosn: { config: { channel } } } } } }] }],
+  });
+  const base = 'servers[0].listeners[2].filter_chains[0].filters[0].config.grpc_config.rpcs.mosn.config.channel';
+  const two = baseConfig();
+  two.servers[0]!.listeners.push(grpcListener([{ protocol: 'http', listener: 'l1', size: 1 }, { protocol: 'http', listener: 'l2', size: 4 }]) as never);
+  assert.deepEqual(parse(two).warnings, [`${base}[1]: ignored: the mosn invoker sends every call on channel[0], as Layotto's does`]);
+  const bad = baseConfig();
+  bad.servers[0]!.listeners.push(grpcListener([{ protocol: 'http', listener: 'l1', size: 1 }, { protocol: 'http', listener: 'nowhere', size: 1 }]) as never);
+  assert.throws(() => parse(bad), /channel\[1\]\.listener: no listener named "nowhere"/);
+});

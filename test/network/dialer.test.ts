@@ -54,12 +54,17 @@ function echoServer(server: net.Server): net.Server {
   return server;
 }
 
-test('parseDialTarget: host:port is TCP, an absolute path Unix, anything else an in-process listener', () => {
+test('parseDialTarget reads the config address grammar: host:port is TCP, a socket path Unix, a bare name in-process', () => {
   assert.deepEqual(parseDialTarget('127.0.0.1:8080'), { kind: 'tcp', host: '127.0.0.1', port: 8080 });
   assert.deepEqual(parseDialTarget('[::1]:9'), { kind: 'tcp', host: '::1', port: 9 });
   assert.deepEqual(parseDialTarget('/tmp/x.sock'), { kind: 'unix', path: '/tmp/x.sock' });
   assert.deepEqual(parseDialTarget('egress_runtime_http'), { kind: 'pipe', listener: 'egress_runtime_http' });
-  assert.deepEqual(parseDialTarget('name:notaport'), { kind: 'pipe', listener: 'name:notaport' });
+  // Relative and unix: socket paths are Unix sockets, as the loader reads a channel's listener.
+  assert.deepEqual(parseDialTarget('./run/x.sock'), { kind: 'unix', path: './run/x.sock' });
+  assert.deepEqual(parseDialTarget('unix:/tmp/y.sock'), { kind: 'unix', path: '/tmp/y.sock' });
+  // What the loader refuses is not dialed as a listener name.
+  assert.throws(() => parseDialTarget('name:notaport'), /not a dial target/);
+  assert.throws(() => parseDialTarget('999.1.1.1:80'), /not an IPv4 address/);
 });
 
 test('TCP, Unix and in-process dials give connections with read and write actors; a refused port is CONNECT_FAILED', async () => {

@@ -23,7 +23,7 @@ const LAYOTTO_DUBBO_JSON_RPC = {
 test('the grpc filter config of Layotto\'s dubbo_json_rpc and http demos loads unchanged', () => {
   const cfg = parseGrpcFilterConfig(LAYOTTO_DUBBO_JSON_RPC, 'f');
   assert.equal(cfg.server_name, 'runtime');
-  assert.deepEqual(cfg.invoker, { before_invoke: [{ name: 'dubbo_json_rpc', config: undefined }], after_invoke: [], channel: [{ size: 1, protocol: 'http', listener: 'egress_runtime_http' }], timeout_ms: 3000 });
+  assert.deepEqual(cfg.invoker, { before_invoke: [{ name: 'dubbo_json_rpc', config: undefined }], after_invoke: [], channel: [{ size: 1, protocol: 'http', listener: 'egress_runtime_http' }], timeout: 3000 });
   const http = structuredClone(LAYOTTO_DUBBO_JSON_RPC) as { grpc_config: { rpcs: { mosn: { config: Record<string, unknown> } } } };
   delete http.grpc_config.rpcs.mosn.config['before_invoke'];
   assert.equal(parseGrpcFilterConfig(http, 'f').invoker?.before_invoke.length, 0);

@@ -18,7 +18,7 @@ interface Sidecar {
 /** The Layotto gRPC port and the Dapr ports, as the worker wires them: one server, one invoker. */
 async function startSidecar(apiToken?: string): Promise<Sidecar> {
   const upstream = await startDemoUpstream('127.0.0.1:0');
-  const host = new RuntimeHost(makeEnv({ dapr: { apiToken } }));
+  const host = new RuntimeHost(makeEnv({ dapr: { api_token: apiToken } }));
   const grpc = await listenWithFilter(host.grpcFilterFactory, grpcConfig(upstream.address));
   const daprGrpc = await listenWithFilter(host.grpcFilterFactory, { server_name: 'runtime' }, 'dapr_grpc');
   const http = await listenWithFilter(host.daprHttpFilterFactory, { server_name: 'runtime' }, 'dapr_http');

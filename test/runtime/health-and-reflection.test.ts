@@ -54,7 +54,7 @@ function listServices(Reflection: Ctor, address: string, md = new grpc.Metadata(
 
 test('9: health answers SERVING on both ports (no token needed), reflection v1 and v1alpha list the services; NOT_SERVING once draining', async () => {
   const app = await behavingApp();
-  const sc = await startDaprSidecar(app.address, { env: makeEnv({ dapr: { apiToken: 's3cret' } }) });
+  const sc = await startDaprSidecar(app.address, { env: makeEnv({ dapr: { api_token: 's3cret' } }) });
   const token = new grpc.Metadata();
   token.set('dapr-api-token', 's3cret');
   try {

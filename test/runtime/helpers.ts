@@ -10,7 +10,9 @@ import { Registry } from '../../src/common/registry.js';
 import { http1Codec } from '../../src/protocol/http1/index.js';
 import type { Connection, FilterChainBuilder, NetworkFilterFactory, ReadFilter, Transport } from '../../src/types/network.js';
 import assert from 'node:assert/strict';
-import type { ChannelFactory, ChannelStats, DaprSettings } from '../../src/types/runtime.js';
+import type { ChannelStats } from '../../src/types/runtime.js';
+import type { ChannelFactory } from '../../src/runtime/channel/factory.js';
+import type { DaprSettings } from '../../src/config/types.js';
 import type { RuntimeEnv } from '../../src/runtime/env.js';
 import { LAYOTTO_SERVICE, DAPR_SERVICE, MosnInvoker, newInvokerFilterRegistries, registerBuiltinChannels, registerBuiltinInvokerFilters, RuntimeHost, serviceDefinition } from '../../src/runtime/index.js';
 import type { ProtocolCodec } from '../../src/types/protocol.js';
@@ -28,7 +30,7 @@ export function makeEnv(over: Omit<Partial<RuntimeEnv>, 'dapr'> & { dapr?: Parti
     maxGrpcMessageBytes: 4 * 1024 * 1024,
     requestShutdown: () => undefined,
     ...over,
-    dapr: { enabled: true, grpcPort: 50001, httpPort: 3500, apiToken: undefined, appId: 'ringside-test', ...over.dapr },
+    dapr: { enabled: true, grpc_port: 50001, http_port: 3500, api_token: undefined, app_id: 'ringside-test', ...over.dapr },
   };
 }
 

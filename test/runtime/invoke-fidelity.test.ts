@@ -58,7 +58,7 @@ test('1: an empty body reaches the app as zero bytes (Any without value; Dapr SD
 
 test('2: with a Dapr API token the Dapr gRPC port guards Layotto\'s API and reflection too, health stays open; the token never reaches the app', async () => {
   const app = await behavingApp();
-  const sc = await startDaprSidecar(app.address, { env: makeEnv({ dapr: { apiToken: 's3cret' } }) });
+  const sc = await startDaprSidecar(app.address, { env: makeEnv({ dapr: { api_token: 's3cret' } }) });
   try {
     const denied = await callWithMetadata(sc.daprGrpc.address, 'layotto', 'InvokeService', invokeReq('x'));
     assert.equal(denied.err?.code, grpc.status.UNAUTHENTICATED);

@@ -17,6 +17,7 @@ import type { ClientTlsOptions, DialTarget, FilterChainBuilder } from '../../typ
 import type { RunLoop } from '../../types/actor.js';
 import type { RingEndpoint } from '../../types/ring.js';
 import { RingsideError } from '../../common/errors.js';
+import { CHANNEL_ADDRESS, parseAddress } from '../../common/address.js';
 import { ConnectionImpl } from './connection.js';
 
 export interface DialOptions {
@@ -39,17 +40,25 @@ export interface DialOptions {
   readonly init?: ((connection: ConnectionImpl, chain: FilterChainBuilder) => void) | undefined;
 }
 
-/** host:port → tcp, an absolute path → unix, anything else → the in-process listener of that name. */
+/**
+ * A channel's `listener` as a dial target, read by the one address grammar (src/common/address.ts):
+ * host:port → tcp, a socket path (`/…`, `./…`, `unix:…`) → unix, a bare name → the in-process
+ * listener of that name. Throws on what the config loader would have refused.
+ */
 export function parseDialTarget(address: string): DialTarget {
-  if (address.startsWith('/')) return { kind: 'unix', path: address };
-  const colon = address.lastIndexOf(':');
-  if (colon > 0) {
-    const port = Number(address.slice(colon + 1));
-    if (Number.isInteger(port) && port > 0 && port < 65536) {
-      return { kind: 'tcp', host: address.slice(0, colon).replace(/^\[|\]$/g, ''), port };
-    }
+  const r = parseAddress(address, CHANNEL_ADDRESS);
+  if (!r.ok) throw new Error(`not a dial target: ${r.message}`);
+  const ep = r.value;
+  switch (ep.kind) {
+    case 'tcp':
+      return { kind: 'tcp', host: ep.host, port: ep.port };
+    case 'unix':
+      return { kind: 'unix', path: ep.path };
+    case 'inprocess':
+      return { kind: 'pipe', listener: ep.name };
+    case 'drpc':
+      throw new Error(`not a dial target: "${address}" is a dRPC listener address`);
   }
-  return { kind: 'pipe', listener: address };
 }
 
 export function describeTarget(target: DialTarget): string {

@@ -19,7 +19,8 @@ import { DubboStatus, dubboStatusName } from '../../protocol/dubbo/constants.js'
 import { FrameReader, isEvent, isRequest } from '../../protocol/dubbo/framing.js';
 import { heartbeatRequest, heartbeatResponse, requestFrame } from '../../protocol/dubbo/messages.js';
 import type { OffloadRunner } from '../../types/offload.js';
-import type { Channel, ChannelConfig, ChannelEnv, ChannelFactory, RpcResponse } from '../../types/runtime.js';
+import type { Channel, ChannelEnv, RpcResponse } from '../../types/runtime.js';
+import type { ChannelConfig, ChannelFactory } from './factory.js';
 import type { XAnswer, XAnswerReader, XCall, XChannelProtocol } from '../../types/xchannel.js';
 import { dubboJsonBody, dubboResultOutcome, Outcome } from './dubbo-json.js';
 import { XChannel } from './xchannel.js';

@@ -9,7 +9,8 @@ import { RingsideError, asRingsideError, type ErrorCode } from '../../common/err
 import { Headers } from '../../protocol/headers.js';
 import { SIDECAR_ERROR_HEADER } from '../../types/proxy.js';
 import type { HeaderMap, ProtocolCodec, RequestFrame, ResponseDecoder, ResponseFrame } from '../../types/protocol.js';
-import type { Channel, ChannelConfig, ChannelEnv, ChannelFactory, ChannelStats, RpcRequest, RpcResponse, RpcResponseHeaders } from '../../types/runtime.js';
+import type { Channel, ChannelEnv, ChannelStats, RpcRequest, RpcResponse, RpcResponseHeaders } from '../../types/runtime.js';
+import type { ChannelConfig, ChannelFactory } from './factory.js';
 import { ConnPool, type Ticket } from './pool.js';
 import { dialTransport, type ChannelTransport } from './transport.js';
 

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { ConfigSpec } from '../../types/extension.js';
-import type { ChannelConfig } from '../../types/runtime.js';
+import type { ChannelConfig } from './factory.js';
 import { DEFAULT_JSON_OFFLOAD_MIN_BYTES, type JsonChannelOptions } from './x-json.js';
 
 const offloadMin = z.number().int().nonnegative().default(DEFAULT_JSON_OFFLOAD_MIN_BYTES);

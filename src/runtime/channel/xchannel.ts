@@ -11,7 +11,8 @@
  *   rpc_target_address   host:port to send this call to directly instead of the channel's listener
  */
 import { RingsideError, asRingsideError } from '../../common/errors.js';
-import type { Channel, ChannelConfig, ChannelEnv, ChannelStats, RpcRequest, RpcResponse } from '../../types/runtime.js';
+import type { Channel, ChannelEnv, ChannelStats, RpcRequest, RpcResponse } from '../../types/runtime.js';
+import type { ChannelConfig } from './factory.js';
 import type { XAnswer, XAnswerReader, XCall, XChannelProtocol } from '../../types/xchannel.js';
 import { ConnPool } from './pool.js';
 import { dialTransport, type ChannelTransport } from './transport.js';

@@ -11,7 +11,8 @@
 import { Metadata, type ServerUnaryCall } from '@grpc/grpc-js';
 import { STATUS_CODES } from 'node:http';
 import { GrpcCode, RingsideError, asRingsideError } from '../../common/errors.js';
-import type { DaprSettings, Invoker, RpcRequest, RpcResponse } from '../../types/runtime.js';
+import type { Invoker, RpcRequest, RpcResponse } from '../../types/runtime.js';
+import type { DaprSettings } from '../../config/types.js';
 import { GrpcStatusError, checkApiToken, sendResponseHeaders, toInvokeResponse, toRpcRequest } from '../grpc/call.js';
 import type { InvokeResponseOut } from '../grpc/layotto-api.js';
 import { messageType, type GetMetadataResponseMessage, type InvokeServiceRequestMessage, type SetMetadataRequestMessage } from '../proto.js';
@@ -60,7 +61,7 @@ export function daprGrpcAnswer(call: ServerUnaryCall<unknown, unknown>, resp: Rp
 }
 
 export async function daprInvokeService(ctx: DaprApiContext, call: ServerUnaryCall<InvokeServiceRequestMessage, InvokeResponseOut>): Promise<InvokeResponseOut> {
-  const denied = checkApiToken(call.metadata, ctx.settings.apiToken);
+  const denied = checkApiToken(call.metadata, ctx.settings.api_token);
   if (denied !== undefined) throw denied;
   const id = call.request.id ?? '';
   if (id === '') throw new RingsideError('BAD_REQUEST', 'downstream', 'InvokeServiceRequest.id (the app id) is required');
@@ -68,7 +69,7 @@ export async function daprInvokeService(ctx: DaprApiContext, call: ServerUnaryCa
   if (inv === undefined) throw new RingsideError('UNAVAILABLE', 'internal', 'no rpc invoker is configured on this runtime server (grpc_config.rpcs.mosn)');
   // Dapr has no default invoke timeout: the caller's deadline or a resiliency policy ends the call.
   const req = toRpcRequest(call, id, call.request.message, Infinity);
-  addDaprHeaders(req.headers, ctx.settings.appId, id);
+  addDaprHeaders(req.headers, ctx.settings.app_id, id);
   let resp: RpcResponse;
   try {
     resp = await ctx.run(id, req, (r) => inv.invoke(r));
@@ -80,13 +81,13 @@ export async function daprInvokeService(ctx: DaprApiContext, call: ServerUnaryCa
 }
 
 export function daprGetMetadata(ctx: DaprApiContext, call: ServerUnaryCall<unknown, GetMetadataResponseMessage>): Promise<GetMetadataResponseMessage> {
-  const denied = checkApiToken(call.metadata, ctx.settings.apiToken);
+  const denied = checkApiToken(call.metadata, ctx.settings.api_token);
   if (denied !== undefined) return Promise.reject(denied);
   return Promise.resolve(ctx.metadata.snapshot());
 }
 
 export function daprSetMetadata(ctx: DaprApiContext, call: ServerUnaryCall<SetMetadataRequestMessage, object>): Promise<object> {
-  const denied = checkApiToken(call.metadata, ctx.settings.apiToken);
+  const denied = checkApiToken(call.metadata, ctx.settings.api_token);
   if (denied !== undefined) return Promise.reject(denied);
   const key = call.request.key ?? '';
   if (key === '') return Promise.reject(new RingsideError('BAD_REQUEST', 'downstream', 'SetMetadataRequest.key is required'));
@@ -95,7 +96,7 @@ export function daprSetMetadata(ctx: DaprApiContext, call: ServerUnaryCall<SetMe
 }
 
 export function daprShutdown(ctx: DaprApiContext, call: ServerUnaryCall<unknown, object>): Promise<object> {
-  const denied = checkApiToken(call.metadata, ctx.settings.apiToken);
+  const denied = checkApiToken(call.metadata, ctx.settings.api_token);
   if (denied !== undefined) return Promise.reject(denied);
   // Answer first: the drain that follows lets this call finish.
   setImmediate(ctx.requestShutdown);

@@ -141,7 +141,7 @@ export class DaprHttpApi {
       res.writeHead(204).end();
       return;
     }
-    const token = this.#ctx.settings.apiToken;
+    const token = this.#ctx.settings.api_token;
     if (token !== undefined && token !== '' && req.headers['dapr-api-token'] !== token) {
       return this.#json(res, 401, { errorCode: 'ERR_API_UNAUTHORIZED', message: 'missing or wrong dapr-api-token' });
     }
@@ -224,7 +224,7 @@ export class DaprHttpApi {
       }
       headers['verb'] = req.method ?? 'GET';
       headers['query_string'] = query;
-      addDaprHeaders(headers, this.#ctx.settings.appId, appId);
+      addDaprHeaders(headers, this.#ctx.settings.app_id, appId);
       addForwardedHeaders(headers, req);
       const cancel: RpcCancel = { cancelled: false, onCancel: null };
       // 'close' on the response before it finished means the client went away.

@@ -5,7 +5,7 @@
  * attributes whichever worker serves it.
  */
 import { BroadcastChannel } from 'node:worker_threads';
-import type { DaprSettings } from '../../types/runtime.js';
+import type { DaprSettings } from '../../config/types.js';
 import type { GetMetadataResponseMessage } from '../proto.js';
 
 export const RUNTIME_VERSION = 'ringside-0.1.0';
@@ -46,7 +46,7 @@ export class DaprMetadataStore {
 
   snapshot(): GetMetadataResponseMessage {
     return {
-      id: this.#settings.appId,
+      id: this.#settings.app_id,
       active_actors_count: [],
       registered_components: [],
       extended_metadata: Object.fromEntries(this.#extended),

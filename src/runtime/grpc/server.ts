@@ -68,7 +68,7 @@ export class RuntimeGrpcServer {
   constructor(name: string, env: RuntimeEnv, invoker: () => Invoker | undefined, opts: RuntimeGrpcServerOptions) {
     this.name = name;
     this.#invoker = invoker;
-    const token = env.dapr.apiToken;
+    const token = env.dapr.api_token;
     this.#server = new Server({
       // A larger message fails in grpc-js itself with RESOURCE_EXHAUSTED, before any handler runs.
       'grpc.max_receive_message_length': env.maxGrpcMessageBytes,

@@ -13,17 +13,15 @@ import type {
   BeforeInvokeFilter,
   Channel,
   ChannelEnv,
-  ChannelFactory,
   InvokerFilterRegistries,
   Invoker,
-  MosnInvokerConfig,
   RpcRequest,
   RpcResponse,
 } from '../../types/runtime.js';
+import type { MosnInvokerConfig } from '../../config/types.js';
+import type { ChannelFactory } from '../channel/factory.js';
 import type { ExtensionRegistry } from '../../types/extension.js';
 import { RuntimeConfigError } from '../config.js';
-
-export { DEFAULT_TIMEOUT_MS } from '../config.js';
 
 const log = logger('runtime.invoker');
 
@@ -39,7 +37,7 @@ export class MosnInvoker implements Invoker {
     path: string,
     deps: { filters: InvokerFilterRegistries; channels: ExtensionRegistry<ChannelFactory>; env: ChannelEnv },
   ) {
-    this.#defaultTimeoutMs = config.timeout_ms;
+    this.#defaultTimeoutMs = config.timeout;
     this.#before = config.before_invoke.map((cb, i) => {
       const p = `${path}.before_invoke[${i}]`;
       const factory = deps.filters.before.get(cb.name);
@@ -52,7 +50,7 @@ export class MosnInvoker implements Invoker {
       if (factory === undefined) throw new RuntimeConfigError(`${p}.name`, `unknown after_invoke callback "${cb.name}" (known: ${deps.filters.after.names().join(', ') || 'none'})`);
       return factory.create(cb.config, p);
     });
-    // Layotto uses the first channel only; the others are validated and kept for when routing by id lands.
+    // Layotto's mosn invoker calls channel[0] only; the loader warns about any other entry (src/config/filters.ts).
     const first = config.channel[0]!;
     const factory = deps.channels.get(first.protocol);
     if (factory === undefined) {
