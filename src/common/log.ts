@@ -1,13 +1,13 @@
 /**
- * Ringside's logger, on pino. One JSON object per line on stderr (stdout carries only the CLI's own
- * output, such as the ready line), each with the thread it came from (`thread`: main, worker/0 …) and
- * the layer that logged it (`scope`). On a terminal, or with RINGSIDE_LOG_FORMAT=pretty, lines go
- * through pino-pretty instead, in the same thread.
+ * Ringside's logger, on pino. One JSON object per line to the config's `default_log_path` (stderr,
+ * stdout or a file; stderr until the config is loaded), each with the thread it came from (`thread`:
+ * main, worker/0 …) and the layer that logged it (`scope`). On a terminal, or with
+ * RINGSIDE_LOG_FORMAT=pretty, lines go through pino-pretty instead, in the same thread.
  *
  * Level: the config's `default_log_level` (MOSN's key) via configureLogging(); RINGSIDE_LOG overrides
  * it. debug is what phase transitions and filter decisions log at.
  *
- * Why the destination is a synchronous write to fd 2 rather than pino's worker-thread transport: each
+ * Why the destination is a synchronous write (fd 1, fd 2 or the file) rather than pino's worker-thread transport: each
  * data-plane worker logs from its own thread, and a worker that hits a fatal error logs and exits at
  * once — a line still queued for another thread would be lost. Logging is never on the request path
  * (debug lines are guarded by enabled()), so a blocking write costs nothing that matters.
