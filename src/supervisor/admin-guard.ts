@@ -13,6 +13,7 @@
  *    body or application/json.
  */
 import { isIP } from 'node:net';
+import { splitHostPort } from '../common/address.js';
 
 export interface AdminRefusal {
   status: number;
@@ -24,21 +25,11 @@ const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 
 /** Splits a Host header or an origin's authority into host and port (undefined when absent). */
 function authority(value: string): { host: string; port: number | undefined } | null {
-  let host: string;
-  let rest: string;
-  if (value.startsWith('[')) {
-    const end = value.indexOf(']');
-    if (end < 0) return null;
-    host = value.slice(1, end);
-    rest = value.slice(end + 1);
-  } else {
-    const colon = value.lastIndexOf(':');
-    host = colon < 0 ? value : value.slice(0, colon);
-    rest = colon < 0 ? '' : value.slice(colon);
-  }
-  if (rest === '') return { host: host.toLowerCase(), port: undefined };
-  if (!/^:\d{1,5}$/.test(rest)) return null;
-  return { host: host.toLowerCase(), port: Number(rest.slice(1)) };
+  const hp = splitHostPort(value);
+  if (hp !== undefined) return { host: hp.host.toLowerCase(), port: hp.port };
+  // No port: a bracketed IPv6 literal or a bare name; anything else with a colon is malformed.
+  if (value.startsWith('[')) return value.endsWith(']') ? { host: value.slice(1, -1).toLowerCase(), port: undefined } : null;
+  return value.includes(':') ? null : { host: value.toLowerCase(), port: undefined };
 }
 
 export class AdminGuard {

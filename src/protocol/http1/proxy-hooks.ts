@@ -17,6 +17,7 @@ import type {
 } from '../../types/protocol.js';
 import { SIDECAR_ERROR_HEADER } from '../../types/proxy.js';
 import { equalsIgnoreCase } from '../headers.js';
+import { splitHostPort } from '../../common/address.js';
 
 const TEXT = 'text/plain; charset=utf-8';
 
@@ -74,13 +75,7 @@ export function appendForwardedFor(headers: HeaderMap, remoteAddress: string): v
 }
 
 function ipOf(address: string): string {
-  if (address.startsWith('[')) {
-    const end = address.indexOf(']');
-    return end > 0 ? address.slice(1, end) : '';
-  }
-  const colon = address.lastIndexOf(':');
-  if (colon <= 0) return '';
-  const ip = address.slice(0, colon);
+  const ip = splitHostPort(address)?.host ?? '';
   // A dotted quad, or a bare IPv6 literal that kept its colons. A char loop, not a regex: this runs
   // once per proxied request.
   return isDottedOrColon(ip) ? ip : '';
