@@ -68,10 +68,11 @@ function valueLeaves(v: unknown, base: string, out: Set<string>): void {
 const DERIVED = /\.endpoint(\.|$)|(filters|stream_filters|listener_filters)\[\]\.path$|health_check\.kind$/;
 
 /**
- * Read per Dapr invoke, not while the data plane is built: the resiliency policies are looked up by
- * target app when a call arrives (test/runtime covers them), so building a worker reads none of them.
+ * Read per Dapr call, not while the data plane is built: the resiliency policies are looked up by
+ * target app when a call arrives, and the gRPC proxy channel is made on the first proxied call
+ * (test/runtime covers both), so building a worker reads none of them.
  */
-const READ_PER_CALL = /^ringside\.resiliency\./;
+const READ_PER_CALL = /^ringside\.(resiliency|dapr\.grpc_proxy)\./;
 
 /**
  * Keys the loader itself acts on while normalizing, so no layer reads them afterwards: `network`
