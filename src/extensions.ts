@@ -7,7 +7,7 @@
  *                      drpc (the runtime API on a drpc:/path.sock listener)
  *   listenerFilters    none yet: any listener_filters entry is a config error
  *   codecs             Http1, Http2, dubbo, bolt, boltv2   (src/protocol)
- *   xprotocols         bolt, boltv2: request-id codecs; registerXProtocol also registers each one's
+ *   xprotocols         bolt, boltv2, dubbo: request-id codecs; registerXProtocol also registers each one's
  *                      codec, server stream connection and upstream client under its name
  *   streamConnections  the server side of each codec      (src/stream)
  *   upstreamClients    the client side of each codec      (src/proxy/clients)
@@ -41,7 +41,7 @@ import { http1Codec, registerHttp1 } from './protocol/http1/index.js';
 import { registerHttp2 } from './protocol/http2/codec.js';
 import type { Http2Settings } from './types/http2.js';
 import { Http2ClientFactory } from './stream/http2/client.js';
-import { registerDubbo } from './protocol/dubbo/index.js';
+import { dubboCodec } from './protocol/dubbo/codec.js';
 import { registerBuiltinStreamFilters, registerServerStreamConnections, StreamFilterConfigError } from './stream/index.js';
 import { registerBuiltinLoadBalancers } from './upstream/load-balancers.js';
 import { registerBuiltinClusterTypes, type ClusterTypeFactory } from './upstream/cluster-types.js';
@@ -145,12 +145,12 @@ export function createExtensions(): Extensions {
   ext.networkFilters.register('drpc', drpcFilterFactory, drpcFilterSpec);
   registerHttp1(ext.codecs);
   registerHttp2(ext.codecs);
-  registerDubbo(ext.codecs);
   registerServerStreamConnections(ext.streamConnections);
   ext.upstreamClients.register('Http1', (opts) => new Http1ClientFactory(opts));
   ext.upstreamClients.register('Http2', (opts) => new Http2ClientFactory(opts));
   registerXProtocol(ext, boltCodec);
   registerXProtocol(ext, boltv2Codec);
+  registerXProtocol(ext, dubboCodec);
   registerBuiltinStreamFilters(ext.streamFilters);
   registerBuiltinLoadBalancers(ext.loadBalancers);
   registerBuiltinClusterTypes(ext.clusterTypes);

@@ -9,9 +9,11 @@
 import net from 'node:net';
 import type { ConnectionEvents, DubboPrepared, FailureKind, LoadConnection, PreparedRequest, ProtocolDriver, RequestOptions } from './driver.js';
 import { DubboStatus, dubboStatusName } from '../protocol/dubbo/constants.js';
-import { FrameReader, writeHeader } from '../protocol/dubbo/framing.js';
-import { FLAG_REQUEST, FLAG_TWO_WAY, HEADER_BYTES, HESSIAN2, FLAG_EVENT } from '../protocol/dubbo/constants.js';
-import { heartbeatResponse } from '../protocol/dubbo/messages.js';
+import { writeHeader } from '../protocol/dubbo/framing.js';
+import { FLAG_REQUEST, FLAG_TWO_WAY, HEADER_BYTES, HESSIAN2 } from '../protocol/dubbo/constants.js';
+import { dubboCodec } from '../protocol/dubbo/codec.js';
+import { FrameReader } from '../protocol/xprotocol/frame-reader.js';
+import { XCommand } from '../types/xprotocol.js';
 import { dubboJsonBody } from '../runtime/channel/dubbo-json.js';
 
 /** Largest response a bench connection accepts. */
@@ -35,25 +37,25 @@ class DubboConnection implements LoadConnection {
     this.#events = events;
     this.#body = Buffer.from(spec.body.buffer, spec.body.byteOffset, spec.body.byteLength);
     this.#reader = new FrameReader(
+      dubboCodec,
+      { maxHeaderBytes: MAX_RESPONSE_BYTES, maxContentBytes: MAX_RESPONSE_BYTES },
       {
         onFrame: (f) => {
-          if ((f.flag & FLAG_REQUEST) !== 0) {
-            if ((f.flag & FLAG_EVENT) !== 0) this.#socket.write(heartbeatResponse(f.id));
+          if (f.kind === 'request') {
+            if (f.command === XCommand.Heartbeat) this.#socket.write(dubboCodec.encode(dubboCodec.heartbeatReply(f)));
             return;
           }
-          const id = Number(f.id);
-          const p = this.#pending.get(id);
+          const p = this.#pending.get(f.requestId);
           if (p === undefined) return;
-          this.#pending.delete(id);
+          this.#pending.delete(f.requestId);
           this.#events.response(this, p.intendedAt, p.sentAt, f.status === DubboStatus.OK ? undefined : dubboStatusName(f.status));
         },
-        onFault: (fault) => {
+        onDecodeError: (r) => {
           this.#failure = 'protocol_error';
-          this.#detail = fault.message;
+          this.#detail = r.error.message;
           this.#socket.destroy();
         },
       },
-      MAX_RESPONSE_BYTES,
     );
     this.#socket = net.connect({ host: spec.host, port: spec.port, noDelay: true });
     this.#socket.on('connect', () => {
@@ -64,7 +66,7 @@ class DubboConnection implements LoadConnection {
     this.#socket.on('data', (d: Buffer) => {
       this.#delivering = true;
       try {
-        this.#reader.push(d);
+        this.#reader.feed(d);
       } finally {
         this.#delivering = false;
       }
@@ -96,7 +98,7 @@ class DubboConnection implements LoadConnection {
     this.#nextId = this.#nextId >= 0xffffffff ? 1 : this.#nextId + 1;
     this.#pending.set(this.#nextId, { intendedAt, sentAt });
     const head = Buffer.allocUnsafe(HEADER_BYTES);
-    writeHeader(head, 0, FLAG_REQUEST | FLAG_TWO_WAY | HESSIAN2, 0, BigInt(this.#nextId), this.#body.length);
+    writeHeader(head, 0, FLAG_REQUEST | FLAG_TWO_WAY | HESSIAN2, 0, this.#nextId, this.#body.length);
     this.#batch.push(head, this.#body);
     if (!this.#delivering && this.#connected) this.#flush();
   }

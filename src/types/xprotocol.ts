@@ -95,6 +95,17 @@ export interface XProtocolCodec {
   reply(request: XRequest | null, status: number): XResponse;
   /** The status that answers an error of Ringside's own (no route → no processor, …). */
   statusOfError(err: RingsideError): number;
+  /**
+   * The whole answer to an error of Ringside's own, when the protocol says more than a status (dubbo:
+   * the status byte and a `code|text` message body, as MOSN writes it). Absent: reply(request,
+   * statusOfError(err)) with no content.
+   */
+  errorReply?(request: XRequest | null, err: RingsideError): XResponse;
+  /**
+   * A route's direct_response in the protocol's own form, when it is more than a status with the body
+   * as opaque content (dubbo: an OK result holding the body as a string, or an error message).
+   */
+  directReply?(request: XRequest, httpStatus: number, body: string): XResponse;
   /** A route's direct_response HTTP status as this protocol's status. */
   statusOfHttp(httpStatus: number): number;
   /** A response status as the HTTP class retry policies and metrics read (MOSN's status mapping). */

@@ -5,12 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import type { RingsideError } from '../../src/common/errors.js';
 import {
   DubboStatus,
-  FrameReader,
-  createDubboRequestDecoder,
-  createDubboResponseDecoder,
+  dubboCodec,
   decodeRequestHead,
   decodeRequestRest,
   decodeResult,
@@ -22,15 +19,14 @@ import {
   heartbeatRequest,
   heartbeatResponse,
   readId,
-  rewriteId,
   toJavaArgument,
   valueResponse,
-  type DubboRawFrame,
   type DubboRequest,
   type DubboResponse,
-  type FramingFault,
 } from '../../src/protocol/dubbo/index.js';
 import { RingsideError as RError } from '../../src/common/errors.js';
+import { FrameReader, type FrameErrorResult } from '../../src/protocol/xprotocol/frame-reader.js';
+import { XCommand, type XFrame } from '../../src/types/xprotocol.js';
 
 const require = createRequire(import.meta.url);
 interface Packet { packetId: number; packetType: string; data: any }
@@ -65,17 +61,12 @@ async function remotingReads(bytes: Buffer): Promise<Packet[]> {
   return out;
 }
 
-function frames(chunks: Buffer[], max = 1 << 20): { frames: { flag: number; status: number; id: bigint; bytes: Buffer }[]; faults: FramingFault[] } {
-  const out: { flag: number; status: number; id: bigint; bytes: Buffer }[] = [];
-  const faults: FramingFault[] = [];
-  const r = new FrameReader(
-    {
-      onFrame: (f: DubboRawFrame) => void out.push({ flag: f.flag, status: f.status, id: f.id, bytes: Buffer.from(f.bytes) }),
-      onFault: (f) => void faults.push(f),
-    },
-    max,
-  );
-  for (const c of chunks) r.push(c);
+/** Frames the dubbo codec cuts from `chunks`, and the decode error that stopped it, if any. */
+function frames(chunks: Buffer[], max = 1 << 20): { frames: XFrame[]; faults: FrameErrorResult[] } {
+  const out: XFrame[] = [];
+  const faults: FrameErrorResult[] = [];
+  const r = new FrameReader(dubboCodec, { maxHeaderBytes: max, maxContentBytes: max }, { onFrame: (f) => void out.push(f), onDecodeError: (f) => void faults.push(f) });
+  for (const c of chunks) r.feed(c);
   return { frames: out, faults };
 }
 
@@ -93,9 +84,11 @@ test('a dubbo-remoting request decodes to its head, arguments and attachments (g
   const { frames: got, faults } = frames([bytes]);
   assert.deepEqual(faults, []);
   assert.equal(got.length, 1);
-  assert.equal(got[0]!.id, 7n);
-  assert.equal(got[0]!.flag, 0xc2, 'request | two-way | hessian2');
-  const body = got[0]!.bytes.subarray(16);
+  const req = got[0] as DubboRequest;
+  assert.equal(req.requestId, 7);
+  assert.equal(req.flag, 0xc2, 'request | two-way | hessian2');
+  assert.equal(req.command, XCommand.Request);
+  const body = req.content;
   const head = decodeRequestHead(body);
   assert.deepEqual(
     { v: head.dubboVersion, s: head.service, ver: head.version, m: head.method, d: head.descriptor },
@@ -107,34 +100,37 @@ test('a dubbo-remoting request decodes to its head, arguments and attachments (g
   assert.equal(rest.attachments['foo'], 'bar');
 });
 
-test('the request decoder puts service, version, method and (from the attachments) group into headers, and keeps the bytes', async () => {
+test('the codec puts service, version, method and (from the attachments) group into headers, and forwards the bytes received', async () => {
   const bytes = await remotingBytes(calcRequest);
-  const seen: DubboRequest[] = [];
-  const errors: RingsideError[] = [];
-  const dec = createDubboRequestDecoder({
-    onHead: (h) => void seen.push(h),
-    onBody: () => {},
-    onComplete: () => {},
-    onError: (e) => void errors.push(e),
-  });
   // One byte at a time: every split point of header and body.
-  for (let i = 0; i < bytes.length; i++) dec.execute(bytes.subarray(i, i + 1));
-  assert.deepEqual(errors, []);
-  assert.equal(seen.length, 1);
-  const req = seen[0]!;
+  const got = frames(Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1)));
+  assert.deepEqual(got.faults, []);
+  assert.equal(got.frames.length, 1);
+  const req = got.frames[0] as DubboRequest;
   assert.equal(req.path, 'com.example.Calc');
   assert.equal(req.method, 'plus');
   assert.equal(req.headers.get('service'), 'com.example.Calc');
   assert.equal(req.headers.get('version'), '1.0.0');
   assert.equal(req.headers.get('method'), 'plus');
   assert.equal(req.headers.get('group'), 'g1');
-  assert.ok(req.bytes.equals(bytes), 'forwarded bytes are the bytes received');
-  assert.equal(dec.idle, true);
+  req.requestId = 99;
+  const out = dubboCodec.encode(req);
+  assert.equal(readId(out), 99);
+  assert.ok(out.subarray(12).equals(bytes.subarray(12)), 'forwarded as received, the id patched');
+  // An edited header map is written back as the attachments; the head and arguments stay.
+  req.headers.set('traceid', 'abc');
+  req.headers.remove('foo');
+  const [p] = await remotingReads(dubboCodec.encode(req));
+  assert.equal(p!.packetId, 99);
+  assert.deepEqual(p!.data.args, [1, 2]);
+  assert.equal(p!.data.requestProps.traceid, 'abc');
+  assert.equal(p!.data.requestProps.group, 'g1');
+  assert.equal(p!.data.requestProps.foo, undefined);
 });
 
 test('an invocation Ringside encodes is read by dubbo-remoting as the same call', async () => {
   const bytes = encodeInvocation({
-    id: 42n,
+    id: 42,
     twoWay: true,
     service: 'com.example.Calc',
     version: '1.0.0',
@@ -156,29 +152,29 @@ test('an invocation Ringside encodes is read by dubbo-remoting as the same call'
 
 test('heartbeats and their answers are byte for byte what dubbo-remoting writes', async () => {
   const hb = await remotingBytes((enc) => enc.writeHeartbeat(8, {}));
-  assert.ok(heartbeatRequest(8n).equals(hb), `${heartbeatRequest(8n).toString('hex')} vs ${hb.toString('hex')}`);
+  assert.ok(heartbeatRequest(8).equals(hb), `${heartbeatRequest(8).toString('hex')} vs ${hb.toString('hex')}`);
   const ack = await remotingBytes((enc) => enc.writeHeartbeatAck({ packetId: 8, options: { protocolType: 'dubbo', codecType: 'hessian2' } }));
-  assert.ok(heartbeatResponse(8n).equals(ack), `${heartbeatResponse(8n).toString('hex')} vs ${ack.toString('hex')}`);
-  const [p] = await remotingReads(heartbeatResponse(8n));
+  assert.ok(heartbeatResponse(8).equals(ack), `${heartbeatResponse(8).toString('hex')} vs ${ack.toString('hex')}`);
+  const [p] = await remotingReads(heartbeatResponse(8));
   assert.equal(p!.packetType, 'heartbeat_ack');
 });
 
 test('value and error responses are byte for byte what dubbo-remoting writes', async () => {
   const opts = { protocolType: 'dubbo', codecType: 'hessian2' };
   const value = await remotingBytes((enc) => enc.writeResponse({ packetId: 9, options: opts }, { appResponse: 3 }));
-  assert.ok(valueResponse(9n, 3).equals(value));
+  assert.ok(valueResponse(9, 3).equals(value));
   const error = await remotingBytes((enc) => enc.writeResponse({ packetId: 11, options: opts }, { isError: true, errorMsg: 'boom' }));
-  assert.ok(errorResponse(11n, DubboStatus.SERVER_ERROR, 'boom').equals(error));
+  assert.ok(errorResponse(11, DubboStatus.SERVER_ERROR, 'boom').equals(error));
   assert.deepEqual(decodeResult(DubboStatus.SERVER_ERROR, error.subarray(16)), { kind: 'error', status: 80, message: 'boom' });
 });
 
 test('results with and without attachments, null and exceptions decode on both sides', async () => {
   const att = { traceid: 't' };
   const cases: [Buffer, unknown][] = [
-    [valueResponse(1n, { a: 1 }), { kind: 'value', value: { a: 1 }, attachments: {} }],
-    [valueResponse(2n, 'x', att), { kind: 'value', value: 'x', attachments: att }],
-    [valueResponse(3n, null), { kind: 'null', attachments: {} }],
-    [valueResponse(4n, null, att), { kind: 'null', attachments: att }],
+    [valueResponse(1, { a: 1 }), { kind: 'value', value: { a: 1 }, attachments: {} }],
+    [valueResponse(2, 'x', att), { kind: 'value', value: 'x', attachments: att }],
+    [valueResponse(3, null), { kind: 'null', attachments: {} }],
+    [valueResponse(4, null, att), { kind: 'null', attachments: att }],
   ];
   for (const [bytes, want] of cases) assert.deepEqual(decodeResult(bytes[3]!, bytes.subarray(16)), want);
   const packets = await remotingReads(Buffer.concat(cases.map((c) => c[0])));
@@ -188,7 +184,7 @@ test('results with and without attachments, null and exceptions decode on both s
     [3, null, null],
     [4, null, att],
   ]);
-  const ex = exceptionResponse(5n, { $class: 'java.lang.IllegalStateException', $: { detailMessage: 'nope' } });
+  const ex = exceptionResponse(5, { $class: 'java.lang.IllegalStateException', $: { detailMessage: 'nope' } });
   const r = decodeResult(ex[3]!, ex.subarray(16));
   assert.equal(r.kind, 'exception');
   const [p] = await remotingReads(ex);
@@ -207,68 +203,63 @@ test("dubbo-remoting's bare falsy results (it writes 0, false and null without a
   }
 });
 
-test('frames split anywhere or coalesced come out whole; ids use the whole u64 range and rewrite in place', () => {
-  const a = valueResponse(0xffff_ffff_ffff_fffen, 'x'.repeat(300));
-  const b = heartbeatRequest(1n);
+test('frames split anywhere or coalesced come out whole; u64 ids up to 2^53 - 1 read exactly, past that is refused', () => {
+  const big = Number.MAX_SAFE_INTEGER;
+  const a = valueResponse(big, 'x'.repeat(300));
+  const b = heartbeatRequest(1);
   const all = Buffer.concat([a, b, a]);
   for (const cut of [1, 2, 15, 16, 17, a.length - 1, a.length, a.length + 3]) {
     const got = frames([all.subarray(0, cut), all.subarray(cut)]);
     assert.deepEqual(got.faults, []);
-    assert.deepEqual(got.frames.map((f) => f.id), [0xffff_ffff_ffff_fffen, 1n, 0xffff_ffff_ffff_fffen], `cut at ${cut}`);
-    assert.ok(got.frames[2]!.bytes.equals(a));
+    assert.deepEqual(got.frames.map((f) => f.requestId), [big, 1, big], `cut at ${cut}`);
+    assert.equal((got.frames[1] as DubboRequest).command, XCommand.Heartbeat);
+    assert.ok(dubboCodec.encode(got.frames[2]!).equals(a));
   }
-  const copy = Buffer.from(a);
-  rewriteId(copy, 77n);
-  assert.equal(readId(copy), 77n);
-  assert.ok(copy.subarray(12).equals(a.subarray(12)), 'length and body untouched');
+  const past = Buffer.from(a);
+  past.writeUInt32BE(0xffffffff, 4);
+  const refused = frames([past]);
+  assert.equal(refused.frames.length, 0);
+  assert.match(refused.faults[0]!.error.message, /past 2\^53/);
 });
 
-test('a wrong magic is refused on its first byte; a body past the limit is refused from the header, before it arrives', () => {
+test('a wrong magic is refused on its first byte; a body past the limit from the header, before it arrives', () => {
   const garbage = frames([Buffer.from('GET / HTTP/1.1\r\n')]);
   assert.equal(garbage.frames.length, 0);
   assert.equal(garbage.faults.length, 1);
-  assert.equal(garbage.faults[0]!.kind, 'bad-magic');
-  assert.equal(garbage.faults[0]!.id, undefined);
+  assert.match(garbage.faults[0]!.error.message, /bad magic/);
+  assert.equal(garbage.faults[0]!.requestId, undefined);
   const secondByte = frames([Buffer.from([0xda]), Buffer.from([0x00])]);
-  assert.equal(secondByte.faults[0]?.kind, 'bad-magic');
+  assert.match(secondByte.faults[0]!.error.message, /bad magic/);
 
-  const header = valueResponse(5n, 'y'.repeat(2000)).subarray(0, 16);
+  const header = encodeInvocation({ id: 5, twoWay: true, service: 's', version: '', method: 'm', descriptor: 'Ljava/lang/String;', args: ['z'.repeat(4096)], attachments: {} }).subarray(0, 16);
   const tooLong = frames([header], 1024);
   assert.equal(tooLong.faults.length, 1);
-  assert.equal(tooLong.faults[0]!.kind, 'too-long');
-  assert.equal(tooLong.faults[0]!.id, 5n);
-  assert.match(tooLong.faults[0]!.message, /over the limit of 1024/);
-
-  const errors: RingsideError[] = [];
-  const dec = createDubboRequestDecoder({ onHead: () => {}, onBody: () => {}, onComplete: () => {}, onError: (e) => void errors.push(e) }, { limits: { maxBodyBytes: 1024 } });
-  dec.execute(encodeInvocation({ id: 3n, twoWay: true, service: 's', version: '', method: 'm', descriptor: 'Ljava/lang/String;', args: ['z'.repeat(4096)], attachments: {} }));
-  assert.equal(errors.length, 1);
-  assert.equal(errors[0]!.code, 'LIMIT_EXCEEDED');
-  assert.equal(dec.lastFaultId, 3n);
+  assert.equal(tooLong.faults[0]!.error.code, 'LIMIT_EXCEEDED');
+  assert.equal(tooLong.faults[0]!.requestId, 5);
+  assert.equal(tooLong.faults[0]!.request, true);
+  assert.match(tooLong.faults[0]!.error.message, /passes the limit of 1024/);
 });
 
-test('a request body that is not a dubbo invocation is a BAD_REQUEST; a response on a request stream too', () => {
-  const bad: RingsideError[] = [];
-  const cb = { onHead: () => {}, onBody: () => {}, onComplete: () => {}, onError: (e: RingsideError) => void bad.push(e) };
-  const notHessian = Buffer.from(heartbeatRequest(1n));
+test('a request body that is not a dubbo invocation is bad bytes under its id; READONLY is a goaway', () => {
+  const notHessian = Buffer.from(heartbeatRequest(1));
   notHessian[2] = 0xc2; // a two-way request (not an event) whose body is a lone null
-  createDubboRequestDecoder(cb).execute(notHessian);
-  createDubboRequestDecoder(cb).execute(valueResponse(2n, 1));
-  assert.deepEqual(bad.map((e) => [e.code, e.source]), [
-    ['BAD_REQUEST', 'downstream'],
-    ['BAD_REQUEST', 'downstream'],
-  ]);
+  const bad = frames([notHessian]);
+  assert.equal(bad.faults[0]!.error.code, 'BAD_REQUEST');
+  assert.equal(bad.faults[0]!.requestId, 1);
+  const readonly = frames([dubboCodec.encode(dubboCodec.goAway()!)]);
+  assert.equal((readonly.frames[0] as DubboRequest).command, XCommand.GoAway);
 });
 
-test('the response decoder hands on each response by id with its bytes; heartbeat answers are marked', () => {
-  const seen: DubboResponse[] = [];
-  const dec = createDubboResponseDecoder({ onHead: (h) => void seen.push(h), onBody: () => {}, onComplete: () => {}, onError: assert.fail });
-  dec.execute(Buffer.concat([valueResponse(9n, 3), heartbeatResponse(4n), errorResponse(2n, 60, 'no')]));
-  assert.deepEqual(seen.map((r) => [r.streamId, r.status, r.heartbeat]), [
-    [9n, 20, false],
-    [4n, 20, true],
-    [2n, 60, false],
+test('responses come out by id with their status; heartbeat answers are marked and answer heartbeats byte for byte', async () => {
+  const got = frames([Buffer.concat([valueResponse(9, 3), heartbeatResponse(4), errorResponse(2, 60, 'no')])]);
+  assert.deepEqual(got.frames.map((r) => [r.requestId, (r as DubboResponse).status, (r as DubboResponse).heartbeat]), [
+    [9, 20, false],
+    [4, 20, true],
+    [2, 60, false],
   ]);
+  const hb = frames([await remotingBytes((enc) => enc.writeHeartbeat(8, {}))]).frames[0] as DubboRequest;
+  assert.ok(dubboCodec.encode(dubboCodec.heartbeatReply(hb)).equals(heartbeatResponse(8)));
+  assert.ok(dubboCodec.encode(dubboCodec.heartbeat(8)).equals(heartbeatRequest(8)));
 });
 
 test('detect answers from the magic; proxy errors become the status and message MOSN answers with, which dubbo clients read', async () => {
@@ -283,9 +274,12 @@ test('detect answers from the magic; proxy errors become the status and message 
     [new RError('BAD_REQUEST', 'downstream', 'x'), 70, '0|codec exception'],
   ];
   for (const [err, status, message] of table) {
-    const reply = dubboReplyOf(err);
-    assert.deepEqual(reply, { status, message });
-    const [p] = await remotingReads(errorResponse(1n, reply.status, reply.message));
+    assert.deepEqual(dubboReplyOf(err), { status, message });
+    const reply = dubboCodec.errorReply!(null, err);
+    reply.requestId = 1;
+    const bytes = dubboCodec.encode(reply);
+    assert.equal(bytes[3], status);
+    const [p] = await remotingReads(bytes);
     assert.equal(p!.data.error.message, message);
   }
 });

@@ -1,48 +1,49 @@
 /**
- * Dubbo request and response heads as the stream and proxy layers see them (RequestFrame /
- * ResponseFrame). A request keeps the frame's bytes as received so the proxy forwards them with only
- * the id rewritten; its headers hold what routing reads — `dubbo`, `service`, `version`, `method` from
- * the body's head — and the attachments (`group`, `interface`, `timeout` …), decoded on first lookup of
- * any other name because they sit behind the arguments.
+ * Dubbo frames as the X-protocol stream layer and the proxy see them (XRequest / XResponse). A
+ * decoded frame keeps its own copy of the bytes it came in (`raw`); `content` is the body, a view of
+ * that copy. Forwarding an unchanged frame sends `raw` with the id (and a response's status) patched:
+ * arguments and results are never re-encoded on the proxy path.
+ *
+ * A request's header map holds what routing reads — `dubbo`, `service`, `version`, `method` from the
+ * body's head at once — and the attachments (`group`, `interface`, `timeout` …), decoded on the first
+ * lookup of any other name because they sit behind the arguments. An edited map (a route's header
+ * mutations) is written back as the attachments: the head strings and the argument bytes stay as they
+ * came, the attachments map is encoded again.
  */
+import { XCommand, type XRequest, type XResponse } from '../../types/xprotocol.js';
+import { XHeaders } from '../xprotocol/headers.js';
 import { Headers } from '../headers.js';
-import type { HeaderMap, RequestFrame, ResponseFrame } from '../../types/protocol.js';
+import type { HeaderMap } from '../../types/protocol.js';
 import { DubboHeader, HEADER_BYTES } from './constants.js';
 import { decodeRequestRest, type DubboRequestHead } from './head.js';
-import { isEvent, isTwoWay } from './framing.js';
 
 export const DUBBO = 'dubbo';
 
-/** The frame's u64 id as a JS number where it fits (RequestFrame.requestId), else -1. */
-export function numericId(id: bigint): number {
-  return id <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(id) : -1;
-}
-
 const EAGER = new Set<string>([DubboHeader.FRAMEWORK_VERSION, DubboHeader.SERVICE, DubboHeader.VERSION, DubboHeader.METHOD]);
+/** Head fields that are not attachments: an edit to them does not reach the invocation's head strings. */
+const HEAD_ONLY = new Set<string>([DubboHeader.FRAMEWORK_VERSION, DubboHeader.METHOD]);
 
 /**
- * The request's header map: the four head fields at once, the attachments when first needed. A
- * decode failure of the attachments leaves them out (the frame itself is still forwarded unchanged;
- * the upstream judges its own bytes).
+ * The request's header map: the four head fields at once, the attachments when first needed. When the
+ * attachments cannot be decoded the map holds the head fields only (the frame itself is still
+ * forwarded as received; the provider judges its own bytes).
  */
-class DubboRequestHeaders implements HeaderMap {
+export class DubboRequestHeaders implements HeaderMap {
   readonly #base: Headers;
   #body: Buffer | null;
-  readonly #head: DubboRequestHead;
+  readonly #head: DubboRequestHead | null;
+  /** Set by any edit: the attachments are written again when the request is encoded. */
+  dirty = false;
+  /** Where the attachments map starts in the body; -1 until decoded, or when it cannot be. */
+  attachmentsAt = -1;
 
-  constructor(head: DubboRequestHead, body: Buffer) {
+  constructor(head: DubboRequestHead | null, body: Buffer | null, init: string[] = []) {
     this.#head = head;
-    this.#body = body;
-    this.#base = new Headers([
-      DubboHeader.FRAMEWORK_VERSION,
-      head.dubboVersion,
-      DubboHeader.SERVICE,
-      head.service,
-      DubboHeader.VERSION,
-      head.version,
-      DubboHeader.METHOD,
-      head.method,
-    ]);
+    this.#body = head === null ? null : body;
+    this.#base =
+      head === null
+        ? new Headers(init)
+        : new Headers([DubboHeader.FRAMEWORK_VERSION, head.dubboVersion, DubboHeader.SERVICE, head.service, DubboHeader.VERSION, head.version, DubboHeader.METHOD, head.method, ...init]);
   }
 
   #all(): Headers {
@@ -50,7 +51,8 @@ class DubboRequestHeaders implements HeaderMap {
     if (body !== null) {
       this.#body = null;
       try {
-        const { attachments } = decodeRequestRest(body, this.#head);
+        const { attachments, attachmentsAt } = decodeRequestRest(body, this.#head!);
+        this.attachmentsAt = attachmentsAt;
         for (const k in attachments) {
           if (EAGER.has(k)) continue;
           this.#base.add(k, attachments[k]!);
@@ -71,13 +73,17 @@ class DubboRequestHeaders implements HeaderMap {
     return this.get(name) !== undefined;
   }
   set(name: string, value: string): void {
+    this.dirty = true;
     this.#all().set(name, value);
   }
   add(name: string, value: string): void {
+    this.dirty = true;
     this.#all().add(name, value);
   }
   remove(name: string): boolean {
-    return this.#all().remove(name);
+    const removed = this.#all().remove(name);
+    if (removed) this.dirty = true;
+    return removed;
   }
   forEach(fn: (name: string, value: string) => void): void {
     this.#all().forEach(fn);
@@ -88,68 +94,75 @@ class DubboRequestHeaders implements HeaderMap {
   get raw(): string[] {
     return this.#all().raw;
   }
+
+  /** The attachments to write back after an edit: every entry but the head-only fields. */
+  attachments(): Record<string, string> {
+    const out: Record<string, string> = {};
+    const raw = this.raw;
+    for (let i = 0; i < raw.length; i += 2) {
+      const k = raw[i]!;
+      // `service` is Ringside's routing name; Dubbo's attachments for it are `path` and `interface`.
+      if (HEAD_ONLY.has(k) || k === DubboHeader.SERVICE) continue;
+      out[k] = raw[i + 1]!;
+    }
+    return out;
+  }
 }
 
-export class DubboRequest implements RequestFrame {
+/** Where a decoded frame sits: Ringside's own copy of it, and the body view taken from it. */
+export interface DubboRaw {
+  readonly raw: Buffer;
+  readonly content: Buffer;
+}
+
+export class DubboRequest implements XRequest {
+  readonly kind = 'request';
   readonly protocol = DUBBO;
-  readonly requestId: number;
-  /** The id on the wire. */
-  readonly streamId: bigint;
-  readonly flag: number;
-  /** The whole frame as received (a copy the request owns). */
-  readonly bytes: Buffer;
-  readonly head: DubboRequestHead | null;
   method: string;
   path: string;
-  readonly headers: HeaderMap;
-
-  constructor(streamId: bigint, flag: number, bytes: Buffer, head: DubboRequestHead | null) {
-    this.streamId = streamId;
-    this.requestId = numericId(streamId);
-    this.flag = flag;
-    this.bytes = bytes;
-    this.head = head;
+  /** Dubbo consumers put their timeout in the attachments, behind the arguments: the route's timeout applies. */
+  readonly timeoutMs = 0;
+  constructor(
+    public requestId: number,
+    readonly command: XCommand,
+    /** The flag byte (request, two-way, event, serialization id). */
+    readonly flag: number,
+    readonly head: DubboRequestHead | null,
+    readonly headers: DubboRequestHeaders,
+    public content: Buffer,
+    readonly layout: DubboRaw | null,
+  ) {
     this.method = head?.method ?? '';
-    this.path = head?.service ?? '';
-    this.headers = head === null ? new Headers() : new DubboRequestHeaders(head, bytes.subarray(HEADER_BYTES));
+    this.path = headers.get(DubboHeader.SERVICE) ?? head?.service ?? '';
   }
 
-  get twoWay(): boolean {
-    return isTwoWay(this.flag);
+  get oneway(): boolean {
+    return this.command === XCommand.Oneway;
   }
+
+}
+
+export class DubboResponse implements XResponse {
+  readonly kind = 'response';
+  readonly protocol = DUBBO;
+  reason = '';
+  constructor(
+    public requestId: number,
+    readonly flag: number,
+    /** The status byte (20 OK …). */
+    public status: number,
+    /** Not on the wire (a dubbo response has no header map outside its body): for filters and the sidecar's own marks. */
+    readonly headers: XHeaders,
+    public content: Buffer,
+    readonly layout: DubboRaw | null,
+  ) {}
+
   get heartbeat(): boolean {
-    return isEvent(this.flag);
-  }
-  get body(): Buffer {
-    return this.bytes.subarray(HEADER_BYTES);
+    return (this.flag & 0x20) !== 0;
   }
 }
 
-export class DubboResponse implements ResponseFrame {
-  readonly protocol = DUBBO;
-  readonly requestId: number;
-  readonly streamId: bigint;
-  flag: number;
-  /** The dubbo status byte (20 OK …). */
-  status: number;
-  reason = '';
-  readonly headers: HeaderMap;
-  /** The whole frame as received, or null for a response Ringside builds. */
-  readonly bytes: Buffer | null;
-
-  constructor(streamId: bigint, flag: number, status: number, bytes: Buffer | null, headers: HeaderMap = new Headers()) {
-    this.streamId = streamId;
-    this.requestId = numericId(streamId);
-    this.flag = flag;
-    this.status = status;
-    this.bytes = bytes;
-    this.headers = headers;
-  }
-
-  get heartbeat(): boolean {
-    return isEvent(this.flag);
-  }
-  get body(): Buffer {
-    return this.bytes === null ? Buffer.alloc(0) : this.bytes.subarray(HEADER_BYTES);
-  }
+/** The body of a raw frame. */
+export function bodyOf(raw: Buffer): Buffer {
+  return raw.subarray(HEADER_BYTES);
 }

@@ -48,20 +48,22 @@ export function decodeRequestHead(body: Buffer): DubboRequestHead {
 }
 
 /** The body's arguments as JS values and its attachments (string entries only, as MOSN keeps them). */
-export function decodeRequestRest(body: Buffer, head: DubboRequestHead): { args: unknown[]; attachments: Record<string, string> } {
+export function decodeRequestRest(body: Buffer, head: DubboRequestHead): { args: unknown[]; attachments: Record<string, string>; attachmentsAt: number } {
   const count = countArguments(head.descriptor);
   if (count < 0) throw badRequest(`dubbo request: bad parameter descriptor ${JSON.stringify(head.descriptor)}`);
   const dec = hessianDecoder(body);
   dec.byteBuffer.position(head.argsAt);
   const args: unknown[] = [];
   let map: unknown;
+  let attachmentsAt: number;
   try {
     for (let i = 0; i < count; i++) args.push(dec.read());
-    map = dec.byteBuffer.position() < body.length ? dec.read() : null;
+    attachmentsAt = dec.byteBuffer.position();
+    map = attachmentsAt < body.length ? dec.read() : null;
   } catch (err) {
     throw badRequest(`dubbo request: cannot decode the arguments or attachments: ${(err as Error).message}`, err);
   }
-  return { args, attachments: stringEntries(map) };
+  return { args, attachments: stringEntries(map), attachmentsAt };
 }
 
 /** String keys with string values of a decoded hessian map (a plain object or a Map). */

@@ -1,6 +1,6 @@
 /** The dubbo codec's public surface. */
 export * from './constants.js';
-export { FrameReader, detectDubbo, frame, rewriteId, readId, writeHeader, isRequest, isTwoWay, isEvent, serializationOf, type DubboRawFrame, type FramingFault } from './framing.js';
+export { detectDubbo, frame, readId, writeId, writeHeader, isRequest, isTwoWay, isEvent, serializationOf, MAX_ID } from './framing.js';
 export { decodeRequestHead, decodeRequestRest, type DubboRequestHead } from './head.js';
 export { countArguments, descriptorOf, inferJavaType, toJavaArgument } from './descriptor.js';
 export {
@@ -18,6 +18,5 @@ export {
   type DubboResult,
 } from './messages.js';
 export { dubboReplyOf, httpClassOfDubboStatus, type DubboErrorReply } from './status.js';
-export { DUBBO, DubboRequest, DubboResponse, numericId } from './frames.js';
-export { dubboCodec, registerDubbo, createDubboRequestDecoder, createDubboResponseDecoder, faultReply, DEFAULT_MAX_DUBBO_BODY } from './codec.js';
-export { dubboProxyHooks } from './proxy-hooks.js';
+export { DUBBO, DubboRequest, DubboResponse, DubboRequestHeaders } from './frames.js';
+export { dubboCodec } from './codec.js';

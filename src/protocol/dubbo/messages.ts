@@ -24,7 +24,7 @@ export interface DubboInvocationBody {
 }
 
 export interface DubboInvocation extends DubboInvocationBody {
-  id: bigint;
+  id: number;
   /** false: oneway (no answer expected). */
   twoWay: boolean;
 }
@@ -51,28 +51,28 @@ export function encodeInvocation(inv: DubboInvocation): Buffer {
 }
 
 /** A request frame around an already-encoded body (Layotto's opaque `data`). */
-export function requestFrame(id: bigint, twoWay: boolean, body: Buffer): Buffer {
+export function requestFrame(id: number, twoWay: boolean, body: Buffer): Buffer {
   return frame(FLAG_REQUEST | (twoWay ? FLAG_TWO_WAY : 0) | HESSIAN2, 0, id, body);
 }
 
-export function heartbeatRequest(id: bigint): Buffer {
+export function heartbeatRequest(id: number): Buffer {
   return frame(FLAG_REQUEST | FLAG_TWO_WAY | FLAG_EVENT | HESSIAN2, 0, id, NULL_BODY);
 }
 
 /** The answer to a heartbeat, in the serialization the heartbeat came in. */
-export function heartbeatResponse(id: bigint, serialization: number = HESSIAN2): Buffer {
+export function heartbeatResponse(id: number, serialization: number = HESSIAN2): Buffer {
   return frame(FLAG_EVENT | serialization, DubboStatus.OK, id, NULL_BODY);
 }
 
 /** An error response: a status other than OK and a hessian2 string message (what Dubbo's clients read). */
-export function errorResponse(id: bigint, status: number, message: string): Buffer {
+export function errorResponse(id: number, status: number, message: string): Buffer {
   const enc = hessianEncoder();
   enc.writeString(message);
   return frame(HESSIAN2, status, id, enc.get());
 }
 
 /** An OK response carrying `value` (null: the NULL_VALUE flag) and optional attachments. */
-export function valueResponse(id: bigint, value: unknown, attachments?: Record<string, string>): Buffer {
+export function valueResponse(id: number, value: unknown, attachments?: Record<string, string>): Buffer {
   const enc = hessianEncoder();
   const withAtt = attachments !== undefined;
   if (value === null || value === undefined) {
@@ -86,7 +86,7 @@ export function valueResponse(id: bigint, value: unknown, attachments?: Record<s
 }
 
 /** An OK response whose result is an exception thrown by the service. */
-export function exceptionResponse(id: bigint, exception: unknown, attachments?: Record<string, string>): Buffer {
+export function exceptionResponse(id: number, exception: unknown, attachments?: Record<string, string>): Buffer {
   const enc = hessianEncoder();
   enc.writeInt(attachments !== undefined ? ResultFlag.WITH_EXCEPTION_WITH_ATTACHMENTS : ResultFlag.WITH_EXCEPTION);
   enc.write(exception);

@@ -44,17 +44,32 @@ export function xLimitsOf(limits: DecoderOptions['limits']): XDecodeLimits {
   return { maxHeaderBytes: limits?.maxHeaderBytes ?? 64 * 1024, maxContentBytes: limits?.maxBodyBytes ?? 4 * MiB };
 }
 
+/**
+ * The codec's answer to an error of Ringside's own, marked with `x-ringside-error: <code>` in its
+ * header map (where the protocol has one on the wire) so a runtime channel tells the sidecar's failure
+ * from the service's answer.
+ */
+export function xErrorReply(codec: XProtocolCodec, request: XRequest | null, err: RingsideError): XResponse {
+  const head = codec.errorReply !== undefined ? codec.errorReply(request, err) : codec.reply(request, codec.statusOfError(err));
+  head.headers.set(SIDECAR_ERROR_HEADER, err.code);
+  return head;
+}
+
+/** A route's direct response (or a filter's local reply) in the codec's form. */
+export function xDirectReply(codec: XProtocolCodec, request: XRequest, status: number, body: string | Buffer): XResponse {
+  if (codec.directReply !== undefined) return codec.directReply(request, status, typeof body === 'string' ? body : body.toString('utf8'));
+  const head = codec.reply(request, codec.statusOfHttp(status));
+  if (body.length > 0) head.content = Buffer.from(body);
+  return head;
+}
+
 export function xprotocolProxyHooks(codec: XProtocolCodec): ProxyHooks {
   return {
     errorReply(request: RequestFrame, err: RingsideError, _factory: ResponseHeadFactory): LocalReply {
-      const head = codec.reply(request as XRequest, codec.statusOfError(err));
-      head.headers.set(SIDECAR_ERROR_HEADER, err.code);
-      return { head, body: null };
+      return { head: xErrorReply(codec, request as XRequest, err), body: null };
     },
     directReply(request: RequestFrame, status: number, body: string, _factory: ResponseHeadFactory): LocalReply {
-      const head = codec.reply(request as XRequest, codec.statusOfHttp(status));
-      if (body !== '') head.content = Buffer.from(body);
-      return { head, body: null };
+      return { head: xDirectReply(codec, request as XRequest, status, body), body: null };
     },
     retryStatus(response: ResponseFrame): number | undefined {
       const http = codec.httpStatusOf(response as XResponse);

@@ -16,20 +16,17 @@
  */
 import { RingsideError } from '../../common/errors.js';
 import { DubboStatus, dubboStatusName } from '../../protocol/dubbo/constants.js';
-import { FrameReader, isEvent, isRequest } from '../../protocol/dubbo/framing.js';
-import { heartbeatRequest, heartbeatResponse, requestFrame } from '../../protocol/dubbo/messages.js';
+import { dubboCodec } from '../../protocol/dubbo/codec.js';
+import { heartbeatRequest, requestFrame } from '../../protocol/dubbo/messages.js';
+import type { XResponse } from '../../types/xprotocol.js';
 import type { OffloadRunner } from '../../types/offload.js';
 import type { Channel, ChannelEnv, RpcResponse } from '../../types/runtime.js';
 import type { ChannelConfig, ChannelFactory } from './factory.js';
 import type { XAnswer, XAnswerReader, XCall, XChannelProtocol } from '../../types/xchannel.js';
 import { dubboJsonBody, dubboResultOutcome, Outcome } from './dubbo-json.js';
 import { XChannel } from './xchannel.js';
+import { codecAnswerReader } from './codec-reader.js';
 import { decodeOutcome, offloadError, type JsonChannelOptions } from './x-json.js';
-
-interface DubboAnswer {
-  readonly status: number;
-  readonly body: Buffer;
-}
 
 class DubboChannelProtocol implements XChannelProtocol {
   readonly name = 'dubbo';
@@ -55,47 +52,28 @@ class DubboChannelProtocol implements XChannelProtocol {
   }
 
   frame(call: XCall, id: number, body: Buffer): Buffer {
-    return requestFrame(BigInt(id), !call.oneway, body);
+    return requestFrame(id, !call.oneway, body);
   }
 
   reader(onAnswer: (a: XAnswer) => void, onError: (err: RingsideError) => void, maxBytes: number, reply: (b: Buffer) => void): XAnswerReader {
-    const reader: FrameReader = new FrameReader(
-      {
-        onFrame: (f) => {
-          if (isRequest(f.flag)) {
-            // The provider's own heartbeat: answered here, as Dubbo's HeartbeatHandler does.
-            if (isEvent(f.flag)) return void reply(heartbeatResponse(f.id, f.flag & 0x1f));
-            reader.destroy();
-            onError(new RingsideError('UPSTREAM_BAD_RESPONSE', 'upstream', 'dubbo: a request frame where a response was expected'));
-            return false;
-          }
-          // Ids are the channel's own u32 counter; anything wider answers no call.
-          const id = f.id <= 0xffffffffn ? Number(f.id) : -1;
-          const answer: DubboAnswer = { status: f.status, body: Buffer.from(f.body) };
-          onAnswer({ id, heartbeat: isEvent(f.flag), frame: answer });
-          return undefined;
-        },
-        onFault: (fault) => onError(new RingsideError(fault.kind === 'too-long' ? 'LIMIT_EXCEEDED' : 'UPSTREAM_BAD_RESPONSE', 'upstream', fault.message)),
-      },
-      maxBytes,
-    );
-    return { push: (c) => reader.push(c), destroy: () => reader.destroy() };
+    // The provider's own heartbeats are answered by the reader, as Dubbo's HeartbeatHandler does.
+    return codecAnswerReader(dubboCodec, onAnswer, onError, maxBytes, reply);
   }
 
   toResponse(frame: unknown, call: XCall): RpcResponse | Promise<RpcResponse> {
-    const a = frame as DubboAnswer;
+    const a = frame as XResponse;
     if (a.status !== DubboStatus.OK) {
       throw new RingsideError('UPSTREAM_STATUS', 'upstream', `dubbo error code ${a.status} (${dubboStatusName(a.status)})`, { status: a.status, retryable: false });
     }
-    if (!call.json) return { status: 200, contentType: '', data: a.body, headers: {} };
-    if (this.#offload !== undefined && a.body.length >= this.#offloadMin) {
-      return this.#offload.run({ kind: 'dubbo.decode_json', data: a.body, status: a.status }).then((b) => decodeOutcome(b, 'dubbo'));
+    if (!call.json) return { status: 200, contentType: '', data: a.content, headers: {} };
+    if (this.#offload !== undefined && a.content.length >= this.#offloadMin) {
+      return this.#offload.run({ kind: 'dubbo.decode_json', data: a.content, status: a.status }).then((b) => decodeOutcome(b, 'dubbo'));
     }
-    return decodeOutcome(dubboResultOutcome(a.status, a.body), 'dubbo');
+    return decodeOutcome(dubboResultOutcome(a.status, a.content), 'dubbo');
   }
 
   heartbeat(id: number): Buffer {
-    return heartbeatRequest(BigInt(id));
+    return heartbeatRequest(id);
   }
 }
 

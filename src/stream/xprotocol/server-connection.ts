@@ -25,7 +25,7 @@ import {
 } from '../../types/stream.js';
 import { XCommand, type XFrame, type XProtocolCodec, type XResponse } from '../../types/xprotocol.js';
 import { FrameReader, type FrameErrorResult } from '../../protocol/xprotocol/frame-reader.js';
-import { xLimitsOf } from '../../protocol/xprotocol/codec.js';
+import { xErrorReply, xLimitsOf } from '../../protocol/xprotocol/codec.js';
 import { XServerStream, type XStreamOwner } from './server-stream.js';
 
 const heartbeatsAnswered = counter('xprotocol.downstream.heartbeats');
@@ -109,7 +109,7 @@ class XServerConnection implements ServerStreamConnection, XStreamOwner {
     this.#reader.destroy();
     // Every request in flight gets the internal-error status; then the connection closes.
     for (const s of [...this.#streams]) {
-      if (!s.headersSent) this.write(this.codec.reply(s.request, this.codec.statusOfError(error)), s.downstreamId);
+      if (!s.headersSent) this.write(xErrorReply(this.codec, s.request, error), s.downstreamId);
     }
     this.#close(`aborted: ${error.message}`);
   }
@@ -152,7 +152,7 @@ class XServerConnection implements ServerStreamConnection, XStreamOwner {
       if (budget !== undefined && budget.held >= budget.max) budget.refused++;
       if (frame.command !== XCommand.Oneway) {
         const why = this.#draining ? 'the listener is draining' : `${this.#streams.size} requests in flight on this connection`;
-        const reply = this.codec.reply(frame, this.codec.statusOfError(new RingsideError('OVERFLOW', 'internal', why)));
+        const reply = xErrorReply(this.codec, frame, new RingsideError('OVERFLOW', 'internal', why));
         this.write(reply);
       }
       return;
@@ -169,7 +169,7 @@ class XServerConnection implements ServerStreamConnection, XStreamOwner {
   #onDecodeError(r: FrameErrorResult): void {
     codecErrors.inc();
     if (r.requestId !== undefined && r.request) {
-      const reply = this.codec.reply(null, this.codec.statusOfError(r.error));
+      const reply = xErrorReply(this.codec, null, r.error);
       this.write(reply, r.requestId);
     }
     this.#close(`${this.codec.name}: ${r.error.message}`);

@@ -23,6 +23,7 @@ import {
 } from '../../types/stream.js';
 import { XCommand, type XProtocolCodec, type XRequest, type XResponse } from '../../types/xprotocol.js';
 import { EventKind, FilterChain, type ChainEvent } from '../filter-chain.js';
+import { xDirectReply } from '../../protocol/xprotocol/codec.js';
 
 /** What a stream needs from its connection. */
 export interface XStreamOwner {
@@ -172,10 +173,8 @@ export class XServerStream implements StreamInfo, ResponseSender, StreamReceiver
     const handler = this.#handler;
     this.#handler = null;
     handler?.onReset(StreamResetReason.LocalReply);
-    const codec = this.#owner.codec;
-    const head = codec.reply(this.request, codec.statusOfHttp(status));
+    const head = xDirectReply(this.#owner.codec, this.request, status, body ?? '');
     if (headers !== undefined) for (const [k, v] of Object.entries(headers)) head.headers.set(k, v);
-    if (body !== undefined && body.length > 0) head.content = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body);
     this.sendHeaders(head, true);
   }
 
