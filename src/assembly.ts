@@ -28,6 +28,7 @@ import { buildRouting } from './routing.js';
 import type { ProxyServices } from './proxy/proxy-filter.js';
 import { DownstreamDrain } from './stream/drain.js';
 import { applyReload } from './network/listeners/reload.js';
+import { UpstreamTlsTable } from './network/tls/upstream.js';
 import { RuntimeHost, daprListeners, startDemoUpstream, type DemoUpstream } from './runtime/index.js';
 
 const log = logger('assembly');
@@ -79,11 +80,14 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
   const { routers, clusterManager } = buildRouting(config, ext);
   const upstreamClients = new Registry<StreamClientFactory>('upstream client');
   const http2 = http2SettingsOf(config);
+  // Each cluster with a tls_context: its client SecureContext on this worker, re-read on rotation.
+  const upstreamTls = new UpstreamTlsTable(config.cluster_manager.clusters, settings.tls.certificate_check_interval);
   const clientOptions = {
     connectTimeoutMs: (h: Host) => clusterManager.getCluster(h.clusterName)?.connectTimeoutMs ?? 0,
     limits,
     http2,
     runLoop: ctx.worker.runLoop,
+    tls: (h: Host, alpn?: readonly string[]) => upstreamTls.options(h.clusterName, alpn),
   };
   for (const name of ext.upstreamClients.names()) upstreamClients.register(name, ext.upstreamClients.require(name)(clientOptions));
 
@@ -152,7 +156,7 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
       idleTimeoutMs: settings.limits.idle_timeout,
     },
   };
-  const services: DataplaneDeps = { ...proxyServices, runtime, runLoop: ctx.worker.runLoop };
+  const services: DataplaneDeps = { ...proxyServices, runtime, runLoop: ctx.worker.runLoop, upstreamTls };
   network = new WorkerNetwork({
     workerIndex: ctx.workerIndex,
     workerCount: ctx.workerCount,
@@ -161,21 +165,35 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
     services,
     runLoop: ctx.worker.runLoop,
     maxConnections: settings.limits.max_connections,
+    tls: { handshakeTimeoutMs: settings.tls.handshake_timeout, checkIntervalMs: settings.tls.certificate_check_interval },
   });
   const net = network;
 
   // A reload: everything is built and bound before anything is swapped (src/network/listeners/reload.ts).
   let current = config;
-  const reload = (next: RingsideConfig, bound: readonly ListenerReady[]) =>
-    applyReload(
+  const reload = (next: RingsideConfig, bound: readonly ListenerReady[]) => {
+    // New dials to a changed cluster use its new tls_context; a failed reload puts the old ones back.
+    try {
+      upstreamTls.update(next.cluster_manager.clusters);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return applyReload(
       { routers, clusterManager, network: net, listenerStreamFilters, accessLogs, streamFiltersOf, accessLogOf, listenersOf: (c) => listenersOf(c, dapr) },
       current,
       next,
       bound,
-    ).then((ready) => {
-      current = next;
-      return ready;
-    });
+    ).then(
+      (ready) => {
+        current = next;
+        return ready;
+      },
+      (err: unknown) => {
+        upstreamTls.update(current.cluster_manager.clusters);
+        throw err;
+      },
+    );
+  };
 
   // The demo upstream binds one port, so one worker serves it (node:http, outside the data plane).
   let demo: DemoUpstream | null = null;

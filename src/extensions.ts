@@ -24,7 +24,7 @@
 import { z } from 'zod';
 import { Registry } from './common/registry.js';
 import type { ConfigCatalog, ConfigIssue, ConfigSpec, NameSet } from './types/extension.js';
-import type { ListenerFilter, NetworkFilterFactory } from './types/network.js';
+import type { ClientTlsOptions, ListenerFilter, NetworkFilterFactory } from './types/network.js';
 import type { CodecLimits, ProtocolCodec } from './types/protocol.js';
 import type { ServerStreamConnectionFactory, StreamFilterFactory } from './types/stream.js';
 import type { StreamClientFactory } from './types/proxy.js';
@@ -69,6 +69,8 @@ export type UpstreamClientMaker = (opts: {
   runLoop?: RunLoop;
   /** ringside.http2, for clients that speak HTTP/2. */
   http2?: Partial<Http2Settings>;
+  /** TLS toward a host (its cluster's tls_context), with the ALPN ids the client would offer; undefined: plaintext. */
+  tls?: (host: Host, alpn?: readonly string[]) => ClientTlsOptions | undefined;
 }) => StreamClientFactory;
 
 /**

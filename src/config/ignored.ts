@@ -4,8 +4,6 @@
  */
 import type { IgnoredKey, IgnoredTable } from './kit.js';
 
-const tls: IgnoredKey = { reason: 'ignored: TLS is not supported yet', quietWhenEmpty: true };
-
 function same(keys: string[], rule: IgnoredKey): Record<string, IgnoredKey> {
   return Object.fromEntries(keys.map((k) => [k, rule]));
 }
@@ -34,12 +32,10 @@ export const CONFIG_IGNORED: IgnoredTable = {
     inspector: { reason: 'ignored: TLS inspection is not supported', quietWhenEmpty: true },
   },
   'servers[].listeners[].filter_chains[]': {
-    match: { reason: 'ignored: filter chain matching is not supported', quietWhenEmpty: true },
-    tls_context: tls,
-    tls_context_set: tls,
+    match: { reason: "ignored: MOSN's match string is informational; Ringside matches chains on filter_chain_match.server_names (SNI)", quietWhenEmpty: true },
   },
   'servers[].routers[]': { router_configs: { reason: 'ignored: list virtual_hosts inline' } },
-  'servers[].routers[].virtual_hosts[]': { require_tls: { reason: 'ignored: TLS is not supported yet', quietWhenEmpty: true } },
+  'servers[].routers[].virtual_hosts[]': { require_tls: { reason: 'ignored: a virtual host cannot demand TLS; put tls_context on the listener', quietWhenEmpty: true } },
   [route]: same(['redirect', 'metadata', 'per_filter_config', 'request_mirror_policies'], { reason: 'ignored: not supported by Ringside', quietWhenEmpty: true }),
   [`${route}.route`]: same(
     ['cluster_header', 'metadata_match', 'regex_rewrite', 'auto_host_rewrite', 'auto_host_rewrite_header', 'request_mirror_policies'],
@@ -49,7 +45,7 @@ export const CONFIG_IGNORED: IgnoredTable = {
   [`${route}.route.weighted_clusters[].cluster`]: { metadata_match: { reason: 'ignored: subset load balancing is not supported', quietWhenEmpty: true } },
   [`${route}.route.weighted_clusters.clusters[].cluster`]: { metadata_match: { reason: 'ignored: subset load balancing is not supported', quietWhenEmpty: true } },
   cluster_manager: {
-    tls_context: tls,
+    tls_context: { reason: "ignored: set tls_context on each cluster", quietWhenEmpty: true },
     clusters_configs: { reason: 'ignored: list clusters inline' },
     ...same(['auto_discovery', 'registry_use_health_check'], { reason: 'ignored: service discovery is not supported', quietWhenEmpty: true }),
   },
@@ -59,7 +55,6 @@ export const CONFIG_IGNORED: IgnoredTable = {
   'static_resources.clusters[].load_assignment': { cluster_name: { reason: 'ignored: the cluster is named by its name', quietWhenEmpty: true } },
   'dynamic_resources.ads_config.grpc_services[]': { timeout: { reason: 'ignored: the ADS stream has no deadline; it is re-opened with backoff when it ends' } },
   'cluster_manager.clusters[]': {
-    tls_context: tls,
     conn_buffer_limit_bytes: { reason: "ignored: upstream connections use the socket's own backpressure (Node's write high watermark)", quietWhenEmpty: true },
     ...same(['sub_type', 'spec', 'lb_subset_config', 'original_dst_lb_config', 'lbconfig', 'cluster_manager_tls'], { reason: 'ignored: not supported by Ringside', quietWhenEmpty: true }),
     ...same(['respect_dns_ttl', 'dns_resolvers', 'dns_resolver_file', 'dns_resolver_port'], {
@@ -68,7 +63,7 @@ export const CONFIG_IGNORED: IgnoredTable = {
     }),
   },
   'cluster_manager.clusters[].hosts[]': {
-    tls_disable: { reason: 'ignored: TLS is not supported yet', quietWhenEmpty: true },
+    tls_disable: { reason: "ignored: every host of a cluster with tls_context is dialed with TLS", quietWhenEmpty: true },
     metadata: { reason: 'ignored: subset load balancing is not supported', quietWhenEmpty: true },
   },
   'cluster_manager.clusters[].health_check': {

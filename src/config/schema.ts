@@ -9,8 +9,9 @@ import type { ConfigCatalog, NameSet } from '../types/extension.js';
 import { kit, regexIssue, type Kit } from './kit.js';
 import { resiliencySchema } from '../runtime/resiliency/schema.js';
 import { DEFAULT_ACCESS_LOG_FORMAT, compileAccessLogFormat } from '../accesslog/format.js';
-import { addressString, duration, endpointOf, nonNegativeInt, port, positiveInt } from './primitives.js';
+import { addressString, duration, endpointOf, nonNegativeInt, parseAddress, port, positiveInt } from './primitives.js';
 import { ADMIN_ADDRESS, CHANNEL_ADDRESS, HOST_ADDRESS, LISTENER_ADDRESS, TCP_ADDRESS } from '../common/address.js';
+import { checkListenerTls, filterChainMatchSchema, tlsContextSchema } from '../network/tls/schema.js';
 
 export { LISTENER_ADDRESS, HOST_ADDRESS } from '../common/address.js';
 
@@ -235,13 +236,29 @@ function listener(k: Kit) {
       access_logs: z.array(accessLog(k)).default([]),
       listener_filters: filters.default([]),
       filter_chains: z
-        .array(k.obj({ filters: filters.min(1, { error: 'a filter chain needs at least one filter' }) }))
+        .array(
+          k.obj({
+            filters: filters.min(1, { error: 'a filter chain needs at least one filter' }),
+            /** TLS on the accepted connections (src/network/tls). */
+            tls_context: tlsContextSchema(k, 'server').optional(),
+            /** Several certificates on one chain; the SNI picks the one whose names match, the first is the default. */
+            tls_context_set: z.array(tlsContextSchema(k, 'server')).min(1).optional(),
+            /** Envoy's chain match: this chain serves these SNI server names ("*.example.com" too). */
+            filter_chain_match: filterChainMatchSchema(k).optional(),
+          }),
+        )
         .min(1, { error: 'a listener needs a filter chain' }),
       stream_filters: filters.default([]),
       /** Close a connection with no traffic for this long (ms); absent = never. */
       connection_idle_timeout: duration().optional(),
       /** Older spelling of connection_idle_timeout. */
       idle_timeout: duration().optional(),
+    })
+    .superRefine((l, ctx) => {
+      const parsed = parseAddress(l.address, { ...LISTENER_ADDRESS, network: l.network });
+      if (!parsed.ok) return; // reported at address
+      const inProcess = !l.bind_port || parsed.value.kind === 'inprocess';
+      checkListenerTls(l.filter_chains, inProcess, (message, path) => ctx.addIssue({ code: 'custom', message, path }));
     })
     .transform(({ idle_timeout, ...l }) => ({
       ...l,
@@ -323,6 +340,12 @@ function cluster(k: Kit, catalog: ConfigCatalog) {
       .transform((list) => list[0] ?? {}),
     health_check: healthCheck(k).optional(),
     hosts: z.array(host).default([]),
+    /** TLS toward every host of the cluster (src/network/tls). */
+    tls_context: tlsContextSchema(k, 'client').optional(),
+  }).superRefine((c, ctx) => {
+    if (c.tls_context?.status === true && c.health_check?.kind === 'http') {
+      ctx.addIssue({ code: 'custom', message: 'an HTTP health check is sent in plaintext, which a TLS host refuses; use a tcp check (protocol "tcp") on a cluster with tls_context', path: ['health_check'], input: c.health_check });
+    }
   });
 }
 
@@ -377,6 +400,15 @@ function settings(k: Kit, d: SettingsDefaults) {
     /** How long a drain waits for in-flight work before closing connections (ms). */
     drain_timeout: duration().default(15_000),
     offload: k.obj({ threads: positiveInt().default(1) }).prefault({}),
+    /** TLS settings every listener and cluster with a tls_context shares. */
+    tls: k
+      .obj({
+        /** A client must finish its handshake this long after connecting (ms); 0 = no limit. */
+        handshake_timeout: duration().default(10_000),
+        /** How often certificate, key and CA files are checked for changes (ms); 0 = never re-read. */
+        certificate_check_interval: duration().default(5_000),
+      })
+      .prefault({}),
     limits: k
       .obj({
         /** Open connections per listener on each worker; more are refused at accept. */

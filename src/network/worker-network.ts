@@ -28,6 +28,8 @@ import { TcpListener } from './listeners/tcp-listener.js';
 import { UnixListener } from './listeners/unix-listener.js';
 import type { ReusePortMode } from './listeners/reuseport.js';
 import type { ReadMode } from './connection/wire.js';
+import { DownstreamTls } from './tls/downstream.js';
+import type { TlsContextConfig } from './tls/schema.js';
 
 const log = logger('network');
 
@@ -51,7 +53,12 @@ export interface ListenerConfigInput {
     | { kind: 'inprocess'; name: string };
   /** false: no socket; reachable in-process by name only. */
   bind_port?: boolean;
-  filter_chains: readonly { filters: readonly FilterConfigInput[] }[];
+  filter_chains: readonly {
+    filters: readonly FilterConfigInput[];
+    tls_context?: TlsContextConfig | undefined;
+    tls_context_set?: readonly TlsContextConfig[] | undefined;
+    filter_chain_match?: { server_names: readonly string[] } | undefined;
+  }[];
   listener_filters?: readonly FilterConfigInput[];
   idle_timeout_ms?: number;
   /** The schema's spelling of the idle timeout, in ms. */
@@ -95,6 +102,8 @@ export interface WorkerNetworkOptions<D> {
   maxConnections?: number;
   readMode?: ReadMode;
   reusePort?: ReusePortMode;
+  /** ringside.tls: handshake timeout and how often certificate files are checked (ms). */
+  tls?: { handshakeTimeoutMs: number; checkIntervalMs: number };
 }
 
 export interface WorkerNetworkStats {
@@ -405,7 +414,12 @@ function buildEntry<D>(opts: WorkerNetworkOptions<D>, inProcess: InProcessListen
   }
   const chain = l.filter_chains[0];
   if (chain === undefined) throw new Error(`${path}.filter_chains: a listener needs a filter chain`);
-  if (l.filter_chains.length > 1) log.warn(`listener ${l.name}: only the first filter chain is used`);
+  const tlsChains = l.filter_chains.map((c) => ({
+    serverNames: c.filter_chain_match?.server_names ?? [],
+    contexts: [...(c.tls_context !== undefined ? [c.tls_context] : []), ...(c.tls_context_set ?? [])].filter((t) => t.status),
+  }));
+  const withTls = tlsChains.some((c) => c.contexts.length > 0);
+  if (l.filter_chains.length > 1 && !withTls) log.warn(`listener ${l.name}: only the first filter chain is used (several chains are told apart by the TLS SNI)`);
   const drains = (opts.services as { downstreamDrain?: DrainScopes } | null)?.downstreamDrain;
   const drain = typeof drains?.scope === 'function' ? drains.scope() : undefined;
   // Each listener's connections get their own go-away scope, so a reload can retire one listener.
@@ -414,8 +428,9 @@ function buildEntry<D>(opts: WorkerNetworkOptions<D>, inProcess: InProcessListen
   const filterPath = (j: number): string => chain.filters[j]!.path || `${path}.filter_chains[0].filters[${j}].config`;
   const planned: Planned[] = [];
   try {
-    const filterChain: ChainInstaller[] =
-      where.kind === 'drpc' ? [] : chain.filters.map((f, j) => opts.networkFilters.require(f.type).create(f.config ?? {}, filterPath(j), factoryCtx));
+    const installers = (c: (typeof l.filter_chains)[number], ci: number): ChainInstaller[] =>
+      c.filters.map((f, j) => opts.networkFilters.require(f.type).create(f.config ?? {}, f.path || `${path}.filter_chains[${ci}].filters[${j}].config`, factoryCtx));
+    const filterChain: ChainInstaller[] = where.kind === 'drpc' ? [] : installers(chain, 0);
     const listenerFilters = (l.listener_filters ?? []).map((f, j) => {
       if (opts.listenerFilters === undefined) throw new Error(`${path}.listener_filters[${j}]: no listener filters are registered`);
       return opts.listenerFilters.require(f.type).create(f.config ?? {}, f.path || `${path}.listener_filters[${j}].config`);
@@ -434,12 +449,30 @@ function buildEntry<D>(opts: WorkerNetworkOptions<D>, inProcess: InProcessListen
     };
     const twin = (): void => {
       // Layotto configs let a channel dial a socket listener by its name (its egress listener listens
-      // on TCP and is reached through net.Pipe); the twin serves those dials with the same chain.
+      // on TCP and is reached through net.Pipe); the twin serves those dials with the same (default)
+      // chain, without TLS: those bytes never leave the process.
       planned.push({ listener: new InProcessListener(settings, inProcess, [l.name]), ephemeral: false, twin: true });
     };
+    // The socket listener's settings: with TLS, the handshake engine and every chain's installers.
+    let socketSettings: ListenerSettings = settings;
+    if (withTls && (where.kind === 'tcp' || where.kind === 'unix')) {
+      let downstream: DownstreamTls;
+      try {
+        downstream = new DownstreamTls({
+          listenerName: l.name,
+          chains: tlsChains,
+          handshakeTimeoutMs: opts.tls?.handshakeTimeoutMs ?? 10_000,
+          checkIntervalMs: opts.tls?.checkIntervalMs ?? 5_000,
+        });
+      } catch (err) {
+        throw new Error(`${path}.filter_chains: cannot load the TLS certificates: ${(err as Error).message}`, { cause: err });
+      }
+      const chains = l.filter_chains.map((c, ci) => (ci === 0 ? filterChain : installers(c, ci)));
+      socketSettings = { ...settings, tls: { downstream, chains } };
+    }
     if (where.kind === 'tcp') {
       const tcp = new TcpListener({
-        ...settings,
+        ...socketSettings,
         host: where.host,
         port: where.port,
         ...(opts.reusePort !== undefined ? { reusePort: opts.reusePort } : {}),
@@ -447,7 +480,7 @@ function buildEntry<D>(opts: WorkerNetworkOptions<D>, inProcess: InProcessListen
       planned.push({ listener: tcp, ephemeral: where.port === 0 });
       twin();
     } else if (where.kind === 'unix') {
-      planned.push({ listener: new UnixListener({ ...settings, path: where.path }), ephemeral: false });
+      planned.push({ listener: new UnixListener({ ...socketSettings, path: where.path }), ephemeral: false });
       twin();
     } else if (where.kind === 'drpc') {
       const only = chain.filters.length === 1 ? opts.networkFilters.require(chain.filters[0]!.type) : undefined;

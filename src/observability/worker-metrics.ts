@@ -10,6 +10,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { MetricFamily, UpstreamClusterSample, WorkerMetricsSources } from '../types/observability.js';
 import type { RunLoopStats } from '../types/actor.js';
 import { recorder } from './index.js';
+import { handshakeSamples } from '../network/tls/stats.js';
 
 /**
  * A prom-client Counter whose value is read from a cumulative source at scrape time: the source
@@ -74,6 +75,13 @@ export class WorkerMetrics {
         [{ decision: 'moved' }, s.moved],
       ];
     });
+    pulledCounter(
+      r,
+      'ringside_tls_handshakes_total',
+      'TLS handshakes by side (downstream: a listener accepting; upstream: dialing a cluster), listener or cluster name, and result: ok, or why it failed (an OpenSSL / Node error code, NO_CLIENT_CERTIFICATE, a certificate verification code such as CERT_HAS_EXPIRED).',
+      ['side', 'name', 'result'],
+      () => handshakeSamples().map((s) => [{ side: s.side, name: s.name, result: s.result }, s.count]),
+    );
     pulledGauge(r, 'ringside_offload_threads', 'piscina offload threads.', [], () => [[{}, src.offload().threads]]);
     pulledGauge(r, 'ringside_offload_queued', 'Offload tasks waiting for a thread.', [], () => [[{}, src.offload().queued]]);
     pulledCounter(r, 'ringside_offload_completed_total', 'Offload tasks completed.', [], () => [[{}, src.offload().completed]]);

@@ -44,6 +44,8 @@ const log = logger('proxy');
 const AUTO = 'Auto';
 /** Bytes Auto detection waits for at most before it gives up on a connection. */
 const MAX_DETECT_BYTES = 64;
+/** The codec each ALPN protocol id names. */
+const ALPN_CODECS: Readonly<Record<string, string>> = { h2: 'Http2', 'http/1.1': 'Http1' };
 
 /** What the proxy filter needs from the worker (the composition root, src/assembly.ts, builds it). */
 export interface ProxyServices {
@@ -166,7 +168,17 @@ class ProxyReadFilter implements ReadFilter {
     connection.enableHalfClose?.(true);
     // A keep-alive client that never sends again must not hold its connection forever.
     if (this.#defaultIdleMs > 0 && (connection.idleTimeoutMs ?? 0) === 0) connection.setIdleTimeout?.(this.#defaultIdleMs);
-    if (this.#protocol !== AUTO) this.#streams = this.#build(this.#protocol);
+    // A TLS client that agreed on a protocol through ALPN speaks it: Auto takes it without looking at
+    // bytes; a fixed protocol that differs cannot serve the connection.
+    const alpn = ALPN_CODECS[connection.alpnProtocol ?? ''];
+    if (alpn !== undefined && this.#protocol === AUTO && this.#detectable.includes(alpn)) {
+      this.#streams = this.#build(alpn);
+    } else if (alpn !== undefined && this.#protocol !== AUTO && alpn !== this.#protocol) {
+      log.debug(`connection ${connection.id}: ALPN chose ${connection.alpnProtocol ?? ''} but the proxy serves ${this.#protocol}; closing`);
+      connection.close(CloseMode.NoFlush, `ALPN ${connection.alpnProtocol ?? ''} does not match downstream_protocol ${this.#protocol}`);
+    } else if (this.#protocol !== AUTO) {
+      this.#streams = this.#build(this.#protocol);
+    }
     return FilterStatus.Continue;
   }
 

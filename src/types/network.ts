@@ -101,6 +101,8 @@ export interface Connection {
   takeTransport(): Transport;
   /** Per-connection state a filter chain shares (e.g. the codec picked by protocol detection). */
   readonly context: Map<string, unknown>;
+  /** The protocol ALPN settled on for a TLS connection ('h2', 'http/1.1'); undefined without TLS or ALPN. */
+  readonly alpnProtocol?: string | undefined;
 }
 
 export interface ReadFilterCallbacks {

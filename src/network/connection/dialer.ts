@@ -19,6 +19,7 @@ import type { RingEndpoint } from '../../types/ring.js';
 import { RingsideError } from '../../common/errors.js';
 import { CHANNEL_ADDRESS, parseAddress } from '../../common/address.js';
 import { ConnectionImpl } from './connection.js';
+import { countHandshake, reasonOf } from '../tls/stats.js';
 
 export interface DialOptions {
   readonly target: DialTarget;
@@ -114,7 +115,12 @@ export function dial(opts: DialOptions): ConnectionImpl {
     conn.emitEvent(ConnectionEvent.ConnectFailed, reason);
     socket.destroy();
   };
-  socket.once('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message));
+  // A TLS dial that reached the peer and then failed failed in the handshake (or its verification).
+  let tcpConnected = false;
+  socket.once('error', (err: NodeJS.ErrnoException) => {
+    if (opts.tls !== undefined && tcpConnected && !settled) countHandshake('upstream', opts.name, reasonOf(err));
+    fail(err.code ?? err.message);
+  });
   const onConnected = (): void => {
     if (settled) return;
     settled = true;
@@ -124,11 +130,20 @@ export function dial(opts: DialOptions): ConnectionImpl {
   };
   const ms = opts.connectTimeoutMs ?? 0;
   if (ms > 0) {
-    timer = setTimeout(() => fail(`connect timeout after ${ms} ms`), ms);
+    timer = setTimeout(() => {
+      if (opts.tls !== undefined && tcpConnected && !settled) countHandshake('upstream', opts.name, 'ERR_TLS_HANDSHAKE_TIMEOUT');
+      fail(`connect timeout after ${ms} ms`);
+    }, ms);
     timer.unref();
   }
   if (opts.tls !== undefined) {
-    (socket as tls.TLSSocket).once('secureConnect', onConnected);
+    socket.once('connect', () => {
+      tcpConnected = true;
+    });
+    (socket as tls.TLSSocket).once('secureConnect', () => {
+      if (!settled) countHandshake('upstream', opts.name, 'ok');
+      onConnected();
+    });
   } else {
     socket.once('connect', onConnected);
     socket.connect(connectOpts);

@@ -12,6 +12,7 @@
  * A refused or failed upstream connect closes the downstream.
  */
 import { CloseMode, ConnectionEvent, FilterStatus } from '../../types/network.js';
+import type { ClientTlsOptions } from '../../types/network.js';
 import type {
   Connection,
   FactoryContext,
@@ -51,15 +52,17 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 export interface TcpProxyDeps {
   readonly clusterManager: TcpProxyClusterManager;
   readonly runLoop: RunLoop;
+  /** TLS toward a cluster's hosts (its tls_context); absent or undefined: plain TCP. */
+  readonly upstreamTls?: { options(cluster: string): ClientTlsOptions | undefined };
 }
 
 export const tcpProxyFactory: NetworkFilterFactory<TcpProxyDeps> = {
   create(config: unknown, path: string, ctx: FactoryContext<TcpProxyDeps>) {
     const cfg = parseTcpProxyConfig(config, path);
     for (const w of cfg.warnings) log.warn(w);
-    const { clusterManager, runLoop } = ctx.services;
+    const { clusterManager, runLoop, upstreamTls } = ctx.services;
     return (connection: Connection, chain: FilterChainBuilder) => {
-      chain.addReadFilter(new TcpProxyFilter(cfg, clusterManager, runLoop, connection));
+      chain.addReadFilter(new TcpProxyFilter(cfg, clusterManager, runLoop, connection, upstreamTls));
     };
   },
 };
@@ -77,9 +80,11 @@ export class TcpProxyFilter implements ReadFilter {
   #attempts = 0;
   #cluster = '';
   #host: TcpProxyHost | undefined;
+  readonly #tls: TcpProxyDeps['upstreamTls'];
 
-  constructor(cfg: TcpProxyConfig, clusters: TcpProxyClusterManager, runLoop: RunLoop, downstream: Connection) {
+  constructor(cfg: TcpProxyConfig, clusters: TcpProxyClusterManager, runLoop: RunLoop, downstream: Connection, tls?: TcpProxyDeps['upstreamTls']) {
     this.#cfg = cfg;
+    this.#tls = tls;
     this.#clusters = clusters;
     this.#runLoop = runLoop;
     this.#downstream = downstream;
@@ -128,6 +133,7 @@ export class TcpProxyFilter implements ReadFilter {
       name: cluster,
       runLoop: this.#runLoop,
       connectTimeoutMs: this.#clusters.connectTimeoutMs?.(cluster) ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      tls: this.#tls?.options(cluster),
       init: (up, chain) => {
         up.enableHalfClose(true);
         chain.addReadFilter(new UpstreamReader(this));

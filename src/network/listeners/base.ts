@@ -18,6 +18,7 @@ import { logger } from '../../common/log.js';
 import { ConnectionImpl } from '../connection/connection.js';
 import type { ConnectionOptions } from '../connection/connection.js';
 import type { ReadMode } from '../connection/wire.js';
+import type { DownstreamTls } from '../tls/downstream.js';
 
 const log = logger('network');
 
@@ -38,6 +39,11 @@ export interface ListenerSettings {
   maxConnections?: number;
   /** Sockets only: 'onread' static buffers (default) or 'data' events. */
   readMode?: ReadMode;
+  /**
+   * TLS on accepted sockets: the handshake runs before the connection is built, and the SNI picks
+   * one of `chains` (one installer list per configured filter chain; `filterChain` is then unused).
+   */
+  tls?: { downstream: DownstreamTls; chains: ChainInstaller[][] };
 }
 
 export type AcceptResult = { ok: true; connection: ConnectionImpl } | { ok: false; refused: string };
@@ -57,6 +63,20 @@ export abstract class ListenerBase implements Listener {
     this.#settings = settings;
     this.#listenerFilters = [...(settings.listenerFilters ?? [])];
     this.#eventListeners = [...(settings.eventListeners ?? [])];
+    const tls = settings.tls;
+    if (tls !== undefined) {
+      // node:tls decrypts into its own buffers, so a TLS connection reads through 'data' events.
+      tls.downstream.onSecure((socket, chain) => this.#install(ConnectionImpl.fromAcceptedSocket(socket, { ...this.#connectionOptions(), readMode: 'data' }), tls.chains[chain]));
+    }
+  }
+
+  /** Subclasses call these when they start and stop accepting: certificate files are watched meanwhile. */
+  protected startTls(): void {
+    this.#settings.tls?.downstream.start();
+  }
+
+  protected stopTls(): void {
+    this.#settings.tls?.downstream.stop();
   }
 
   abstract get address(): string;
@@ -124,7 +144,8 @@ export abstract class ListenerBase implements Listener {
       }
     }
     const max = this.#settings.maxConnections ?? 0;
-    if (max > 0 && this.#active.size >= max) {
+    // Handshakes in progress hold a socket too.
+    if (max > 0 && this.#active.size + (this.#settings.tls?.downstream.pending ?? 0) >= max) {
       this.#rejected++;
       return `max_connections (${max}) reached`;
     }
@@ -141,7 +162,9 @@ export abstract class ListenerBase implements Listener {
       socket.destroy();
       return;
     }
-    this.#install(ConnectionImpl.fromAcceptedSocket(socket, this.#connectionOptions()));
+    const tls = this.#settings.tls;
+    if (tls !== undefined) tls.downstream.accept(socket);
+    else this.#install(ConnectionImpl.fromAcceptedSocket(socket, this.#connectionOptions()));
   }
 
   protected acceptRing(endpoint: RingEndpoint): AcceptResult {
@@ -163,7 +186,7 @@ export abstract class ListenerBase implements Listener {
     };
   }
 
-  #install(conn: ConnectionImpl): void {
+  #install(conn: ConnectionImpl, chain: readonly ChainInstaller[] = this.#settings.filterChain): void {
     this.#active.add(conn);
     this.#total++;
     for (const l of this.#eventListeners) {
@@ -174,7 +197,7 @@ export abstract class ListenerBase implements Listener {
       }
     }
     try {
-      for (const install of this.#settings.filterChain) install(conn, conn.filters);
+      for (const install of chain) install(conn, conn.filters);
       conn.initializeFilters();
     } catch (err) {
       // A filter that throws while setting up fails this connection only.

@@ -98,12 +98,14 @@ export class TcpListener extends ListenerBase {
     this.#host = host;
     this.#boundPort = (server.address() as net.AddressInfo).port;
     this.accepting = true;
+    this.startTls();
     log.debug(`listener ${this.name} accepting on ${this.address} (fd ${this.fd}, ${mode})`);
   }
 
   async stopAccepting(): Promise<void> {
     const server = this.#server;
     this.accepting = false;
+    this.stopTls();
     if (server === null) return;
     this.#server = null;
     // libuv closes the fd inside close(): from here the kernel sends new connections to other workers.

@@ -46,11 +46,13 @@ export class UnixListener extends ListenerBase {
     server.on('error', (err) => log.error(`listener ${this.name}: accept failed`, err));
     this.#server = server;
     this.accepting = true;
+    this.startTls();
   }
 
   async stopAccepting(): Promise<void> {
     const server = this.#server;
     this.accepting = false;
+    this.stopTls();
     if (server === null) return;
     this.#server = null;
     server.close(); // libuv unlinks the socket file

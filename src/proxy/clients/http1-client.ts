@@ -36,13 +36,14 @@ const EMPTY = Buffer.alloc(0);
 const EOF: UpstreamPhaseMsg = { k: 'eof' };
 const connectFailures = counter('upstream.cx_connect_fail');
 const connects = counter('upstream.cx_total');
+const HTTP1_ALPN: readonly string[] = ['http/1.1'];
 
 export interface Http1ClientFactoryOptions {
   /** Connect timeout for a host, in ms (the cluster's connect_timeout); 0 for the OS's. */
   connectTimeoutMs(host: Host): number;
   limits?: Partial<CodecLimits>;
-  /** TLS toward a host (its cluster's tls_context); undefined: plain TCP. */
-  tls?(host: Host): ClientTlsOptions | undefined;
+  /** TLS toward a host (its cluster's tls_context), offering these ALPN ids unless it names its own; undefined: plain TCP. */
+  tls?(host: Host, alpn?: readonly string[]): ClientTlsOptions | undefined;
   /** Defaults to this thread's run loop. */
   runLoop?: RunLoop;
 }
@@ -64,7 +65,7 @@ export class Http1ClientFactory implements StreamClientFactory {
         name: host.clusterName,
         runLoop,
         connectTimeoutMs: this.#opts.connectTimeoutMs(host),
-        tls: this.#opts.tls?.(host),
+        tls: this.#opts.tls?.(host, HTTP1_ALPN),
         init: (conn, chain) => client.bind(conn, chain),
       },
       (err, conn) => {

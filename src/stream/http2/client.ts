@@ -16,7 +16,7 @@ import type { ConnectionImpl } from '../../network/connection/connection.js';
 import { threadRunLoop } from '../../actor/run-loop.js';
 import { CloseMode, ConnectionEvent, FilterStatus } from '../../types/network.js';
 import type { RunLoop } from '../../types/actor.js';
-import type { ReadFilter } from '../../types/network.js';
+import type { ClientTlsOptions, ReadFilter } from '../../types/network.js';
 import { Headers } from '../../protocol/headers.js';
 import { CONNECTION_GONE, Http2Connection } from '../../protocol/http2/connection.js';
 import { errorCodeName } from '../../protocol/http2/errors.js';
@@ -30,6 +30,7 @@ import type { StreamFlowControl } from '../../types/stream.js';
 const connectFailures = counter('upstream.cx_connect_fail');
 const connects = counter('upstream.cx_total');
 const refused = counter('upstream.http2.refused_streams');
+const H2_ALPN: readonly string[] = ['h2'];
 
 export interface Http2ClientFactoryOptions {
   connectTimeoutMs(host: Host): number;
@@ -38,6 +39,8 @@ export interface Http2ClientFactoryOptions {
   runLoop?: RunLoop;
   /** ringside.http2 (our side's limits and windows toward upstreams). */
   http2?: Partial<Http2Settings>;
+  /** TLS toward a host (its cluster's tls_context), offering ALPN h2 unless it names its own. */
+  tls?(host: Host, alpn?: readonly string[]): ClientTlsOptions | undefined;
 }
 
 export class Http2ClientFactory implements StreamClientFactory {
@@ -67,7 +70,7 @@ export class Http2ClientFactory implements StreamClientFactory {
         if (event === ConnectionEvent.LocalClose || event === ConnectionEvent.RemoteClose) client?.engine.transportClosed(`upstream connection closed${reason !== undefined ? `: ${reason}` : ''}`);
       });
     };
-    dialClient({ target: { kind: 'tcp', host: host.host, port: host.port }, name: host.clusterName, runLoop: this.#opts.runLoop ?? threadRunLoop(), connectTimeoutMs: timeoutMs, init }, (err, socket) => {
+    dialClient({ target: { kind: 'tcp', host: host.host, port: host.port }, name: host.clusterName, runLoop: this.#opts.runLoop ?? threadRunLoop(), connectTimeoutMs: timeoutMs, tls: this.#opts.tls?.(host, H2_ALPN), init }, (err, socket) => {
       if (err !== undefined || socket === undefined) {
         connectFailures.inc();
         done(err ?? new RingsideError('CONNECT_FAILED', 'upstream', `connect to ${host.address} failed`), undefined);

@@ -9,7 +9,7 @@ import { counter } from '../../common/counters.js';
 import { dialClient } from '../../network/connection/dialer.js';
 import type { ConnectionImpl } from '../../network/connection/connection.js';
 import { threadRunLoop } from '../../actor/run-loop.js';
-import { CloseMode, ConnectionEvent, FilterStatus, type ReadFilter } from '../../types/network.js';
+import { CloseMode, ConnectionEvent, FilterStatus, type ClientTlsOptions, type ReadFilter } from '../../types/network.js';
 import type { RunLoop } from '../../types/actor.js';
 import type { CodecLimits } from '../../types/protocol.js';
 import type { StreamClientFactory } from '../../types/proxy.js';
@@ -35,6 +35,8 @@ export interface XClientFactoryOptions {
   keepalive?: XKeepalive;
   /** Tests: the id the first request of each connection takes. */
   firstRequestId?: number;
+  /** TLS toward a host (its cluster's tls_context); undefined: plain TCP. */
+  tls?(host: Host): ClientTlsOptions | undefined;
 }
 
 export class XClientFactory implements StreamClientFactory {
@@ -67,7 +69,7 @@ export class XClientFactory implements StreamClientFactory {
       });
     };
     const target = { kind: 'tcp' as const, host: host.host, port: host.port };
-    dialClient({ target, name: host.clusterName, runLoop: this.#opts.runLoop ?? threadRunLoop(), connectTimeoutMs: this.#opts.connectTimeoutMs(host), init }, (err, socket) => {
+    dialClient({ target, name: host.clusterName, runLoop: this.#opts.runLoop ?? threadRunLoop(), connectTimeoutMs: this.#opts.connectTimeoutMs(host), tls: this.#opts.tls?.(host), init }, (err, socket) => {
       if (err !== undefined || socket === undefined) {
         connectFailures.inc();
         done(err ?? new RingsideError('CONNECT_FAILED', 'upstream', `connect to ${host.address} failed`), undefined);
