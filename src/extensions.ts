@@ -45,7 +45,10 @@ import { dubboCodec } from './protocol/dubbo/codec.js';
 import { registerBuiltinStreamFilters, registerServerStreamConnections, StreamFilterConfigError } from './stream/index.js';
 import { registerBuiltinLoadBalancers } from './upstream/load-balancers.js';
 import { registerBuiltinClusterTypes, type ClusterTypeFactory } from './upstream/cluster-types.js';
-import { newInvokerFilterRegistries, registerBuiltinChannels, registerBuiltinInvokerFilters } from './runtime/index.js';
+// Not the runtime barrel: the main thread builds these registries to validate configs and must not
+// load the runtime's gRPC server with them.
+import { newInvokerFilterRegistries, registerBuiltinInvokerFilters } from './runtime/invoker/filters.js';
+import { registerBuiltinChannels } from './runtime/channels.js';
 import { drpcFilterFactory } from './runtime/drpc/filter.js';
 import { drpcFilterSpec } from './runtime/drpc/config.js';
 import type { XProtocolCodec } from './types/xprotocol.js';

@@ -11,7 +11,6 @@ import { configureLogging, logger } from '../common/log.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { ConfigError, formatIssue } from '../config/index.js';
 import { ConfigSource, loadStartConfig, type LoadedConfig } from '../supervisor/config-source.js';
-import { startXds } from '../supervisor/xds-link.js';
 import { xdsBootstrapOf, type XdsBootstrap } from '../xds/bootstrap.js';
 import type { RingsideConfig } from '../config/types.js';
 
@@ -134,7 +133,11 @@ export async function runStart(argv: string[]): Promise<number> {
     const ready = await supervisor.start();
     const listeners = ready.listeners.map((l) => `${l.name}@${l.address}`).join(',');
     process.stdout.write(`ringside ready: workers=${ready.workers} listeners=${listeners}\n`);
-    if (bootstrap !== null) await startXds(bootstrap, source, supervisor);
+    if (bootstrap !== null) {
+      // Loaded only for an xDS bootstrap: the ADS client brings grpc-js and the Envoy protos.
+      const { startXds } = await import('../supervisor/xds-link.js');
+      await startXds(bootstrap, source, supervisor);
+    }
   } catch (err) {
     process.stderr.write(`ringside: start failed: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;

@@ -27,7 +27,8 @@ import type { RingEndpoint } from '../types/ring.js';
 import type { PlacementAdvisor } from '../types/actor.js';
 import { emptyNetwork, type NetworkFactory, type WorkerNetwork } from './network-port.js';
 import { exposeOn } from './comlink-endpoint.js';
-import { WorkerMetrics } from '../observability/worker-metrics.js';
+import type { WorkerMetrics } from '../observability/worker-metrics.js';
+import type { WorkerMetricsSources } from '../types/observability.js';
 import { threadCpuSeconds } from '../observability/proc-cpu.js';
 
 const log = logger('worker');
@@ -64,7 +65,9 @@ export class DataplaneWorker {
   readonly services: DataplaneServices;
   readonly #network: WorkerNetwork;
   readonly #loadTimer: NodeJS.Timeout;
-  readonly #metrics: WorkerMetrics;
+  readonly #metricsSources: WorkerMetricsSources;
+  /** Built on the first scrape: prom-client is loaded only on a worker whose metrics are read. */
+  #metrics: Promise<WorkerMetrics> | null = null;
   /** Smoothed event-loop utilization, as published on the load board. */
   #elu = 0;
   #draining = false;
@@ -120,7 +123,7 @@ export class DataplaneWorker {
       board.setUtilization(boot.workerIndex, this.#elu);
     }, loadPublishMs);
     this.#loadTimer.unref();
-    this.#metrics = new WorkerMetrics({
+    this.#metricsSources = {
       workerIndex: boot.workerIndex,
       listeners: () => this.#network.listenerStats(),
       actors: () => this.services.runLoop.stats(),
@@ -129,7 +132,7 @@ export class DataplaneWorker {
       eventLoopUtilization: () => this.#elu,
       clusters: () => this.#network.clusterStats?.() ?? [],
       counters: () => snapshotCounters(),
-    });
+    };
   }
 
   /** The comlink API; test hooks are added only when RINGSIDE_TEST_HOOKS=1. */
@@ -139,7 +142,11 @@ export class DataplaneWorker {
       apply: (config, bound) => this.#apply(config, bound),
       drain: (timeoutMs) => this.#drain(timeoutMs),
       stats: async () => this.#stats(),
-      metrics: () => this.#metrics.collect(),
+      metrics: async () => {
+        const sources = this.#metricsSources;
+        this.#metrics ??= import('../observability/worker-metrics.js').then(({ WorkerMetrics }) => new WorkerMetrics(sources));
+        return (await this.#metrics).collect();
+      },
       resizeOffloadPool: (threads) => this.services.offload.resize(threads),
     };
     if (testHooks) {

@@ -5,8 +5,9 @@
  * Every fragment remembers which resource it came from, so a validation issue is reported against
  * the resource (and the NACK names it).
  */
-import type { EnvoyProtos, ResourceType } from './protos.js';
-import { TYPE } from './protos.js';
+import type { EnvoyProtos } from './protos.js';
+import type { ResourceType } from './type-urls.js';
+import { TYPE } from './type-urls.js';
 import { XdsFieldError, convertCluster, convertListener, convertRouteConfiguration, hostsOf } from './convert.js';
 
 type Obj = Record<string, unknown>;

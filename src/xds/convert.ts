@@ -6,7 +6,7 @@
  * gets exactly the checks a hand-written one gets.
  */
 import type { EnvoyProtos } from './protos.js';
-import { HCM_TYPE, ROUTER_TYPE, TCP_PROXY_TYPE } from './protos.js';
+import { HCM_TYPE, ROUTER_TYPE, TCP_PROXY_TYPE } from './type-urls.js';
 
 type Obj = Record<string, unknown>;
 

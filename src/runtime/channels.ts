@@ -1,0 +1,17 @@
+/**
+ * The built-in Layotto channel protocols, registered by the composition root. A module of its own so
+ * that the main thread, which only validates configs, reaches the channels' config specs without the
+ * runtime's gRPC server (grpc-js, protobufjs) behind the runtime barrel (index.ts).
+ */
+import type { Registry } from '../common/registry.js';
+import type { ProtocolCodec } from '../types/protocol.js';
+import type { ChannelFactory } from './channel/factory.js';
+import { HttpChannelFactory } from './channel/http-channel.js';
+import { DubboChannelFactory } from './channel/dubbo-channel.js';
+import { channelExt, dubboChannelSpec, httpChannelSpec } from './channel/specs.js';
+
+/** Registers the built-in channel protocols with the spec of their `ext`: "http" (on the HTTP/1.1 codec), "dubbo". */
+export function registerBuiltinChannels(channels: Registry<ChannelFactory>, http1: ProtocolCodec): void {
+  channels.register('http', new HttpChannelFactory(http1), httpChannelSpec);
+  channels.register('dubbo', new DubboChannelFactory((config, path) => channelExt(dubboChannelSpec, config, path)), dubboChannelSpec);
+}
