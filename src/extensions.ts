@@ -6,7 +6,8 @@
  *   networkFilters     tcp_proxy, proxy, grpc, dapr_http,  (src/network, src/proxy, src/runtime)
  *                      drpc (the runtime API on a drpc:/path.sock listener)
  *   listenerFilters    none yet: any listener_filters entry is a config error
- *   codecs             Http1, Http2, dubbo, bolt, boltv2   (src/protocol)
+ *   codecs             Http1, Http2, dubbo, bolt, boltv2,  (src/protocol)
+ *                      drpc (registerDrpc: codec, packet stream connection, upstream client)
  *   xprotocols         bolt, boltv2, dubbo: request-id codecs; registerXProtocol also registers each one's
  *                      codec, server stream connection and upstream client under its name
  *   streamConnections  the server side of each codec      (src/stream)
@@ -57,6 +58,9 @@ import { boltCodec, boltv2Codec } from './protocol/bolt/codec.js';
 import { xprotocolServerFactory } from './stream/xprotocol/server-connection.js';
 import { XClientFactory } from './stream/xprotocol/client-factory.js';
 import { routingIssues } from './routing.js';
+import { drpcCodec } from './protocol/drpc/codec.js';
+import { drpcServerFactory, maxMessageBytesOf } from './stream/drpc/server-connection.js';
+import { DrpcClientFactory } from './stream/drpc/client.js';
 import type { RingsideConfig } from './config/types.js';
 
 /** What a listener filter factory makes from its validated config (none are built in yet). */
@@ -156,6 +160,7 @@ export function createExtensions(): Extensions {
   registerXProtocol(ext, boltCodec);
   registerXProtocol(ext, boltv2Codec);
   registerXProtocol(ext, dubboCodec);
+  registerDrpc(ext);
   registerBuiltinStreamFilters(ext.streamFilters);
   registerBuiltinLoadBalancers(ext.loadBalancers);
   registerBuiltinClusterTypes(ext.clusterTypes);
@@ -173,6 +178,17 @@ export function registerXProtocol(ext: Extensions, codec: XProtocolCodec): void 
   ext.codecs.register(codec.name, asProtocolCodec(codec));
   ext.streamConnections.register(codec.name, xprotocolServerFactory(codec));
   ext.upstreamClients.register(codec.name, (opts) => new XClientFactory(codec, opts));
+}
+
+/**
+ * dRPC on the data plane: its codec (proxy hooks), the stream connection of drpc:/path listeners
+ * (one call at a time per session) and the upstream client for drpc:/path hosts. Its messages are
+ * bounded by ringside.limits.max_body_bytes both ways.
+ */
+export function registerDrpc(ext: Extensions): void {
+  ext.codecs.register(drpcCodec.name, drpcCodec);
+  ext.streamConnections.register(drpcCodec.name, drpcServerFactory);
+  ext.upstreamClients.register(drpcCodec.name, (opts) => new DrpcClientFactory({ maxMessageBytes: maxMessageBytesOf(opts.limits) }));
 }
 
 /** Auto (protocol detection) is served whenever at least one codec is. */

@@ -1,7 +1,7 @@
 /**
  * The one address grammar of Ringside, as MOSN/Layotto configs write addresses: `host:port`
  * (`[v6]:port`, `:port` = every interface), a Unix socket path (`/…`, `./…`, `unix:…`), a dRPC socket
- * (`drpc:/…`, listeners only) or a bare name (an in-process listener). Listener, host, admin, demo
+ * (`drpc:/…`, listeners and upstream hosts) or a bare name (an in-process listener). Listener, host, admin, demo
  * upstream and channel addresses are all read here; `splitHostPort` is the lenient core for
  * addresses Ringside formatted itself (peer addresses). (geerpc's `tcp@host:port` is its own wire
  * format: src/geerpc/address.ts.)
@@ -12,7 +12,7 @@ import type { Parsed } from './duration.js';
 export type Endpoint =
   | { kind: 'tcp'; host: string; port: number }
   | { kind: 'unix'; path: string }
-  /** A dRPC (SOCK_SEQPACKET) socket path, written `drpc:/path/to.sock` (listeners only). */
+  /** A dRPC (SOCK_SEQPACKET) socket path, written `drpc:/path/to.sock` (listeners and upstream hosts). */
   | { kind: 'drpc'; path: string }
   /** Reached only through a RingPipe dialed by name (Layotto's channel → egress listener). */
   | { kind: 'inprocess'; name: string };
@@ -21,7 +21,7 @@ export interface AddressRules {
   /** A bare name is an in-process listener (listeners only). */
   inprocess: boolean;
   unix: boolean;
-  /** `drpc:/path` is a dRPC listener's SOCK_SEQPACKET socket (listeners only). */
+  /** `drpc:/path` is a dRPC SOCK_SEQPACKET socket (a listener's, or an upstream dRPC server's). */
   drpc?: boolean;
   /** Listeners may bind port 0 (any free port, used by tests); upstream hosts may not. */
   minPort: 0 | 1;
@@ -31,8 +31,8 @@ export interface AddressRules {
 
 /** A listener: any form; port 0 binds a free port. */
 export const LISTENER_ADDRESS: AddressRules = { inprocess: true, unix: true, drpc: true, minPort: 0 };
-/** An upstream host of a cluster: host:port, a real port (the clients dial TCP). */
-export const HOST_ADDRESS: AddressRules = { inprocess: false, unix: false, minPort: 1 };
+/** An upstream host of a cluster: host:port, a real port (the clients dial TCP), or a dRPC server's drpc:/path. */
+export const HOST_ADDRESS: AddressRules = { inprocess: false, unix: false, drpc: true, minPort: 1 };
 /** A Layotto channel's `listener`: an in-process listener name, host:port (TCP) or a socket path. */
 export const CHANNEL_ADDRESS: AddressRules = { inprocess: true, unix: true, minPort: 1 };
 export const TCP_ADDRESS: AddressRules = { inprocess: false, unix: false, minPort: 1 };

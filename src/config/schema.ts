@@ -12,6 +12,7 @@ import { DEFAULT_ACCESS_LOG_FORMAT, compileAccessLogFormat } from '../accesslog/
 import { addressString, duration, endpointOf, nonNegativeInt, parseAddress, port, positiveInt } from './primitives.js';
 import { ADMIN_ADDRESS, CHANNEL_ADDRESS, HOST_ADDRESS, LISTENER_ADDRESS, TCP_ADDRESS } from '../common/address.js';
 import { checkListenerTls, filterChainMatchSchema, tlsContextSchema } from '../network/tls/schema.js';
+import { socketMode } from '../runtime/drpc/config.js';
 
 export { LISTENER_ADDRESS, HOST_ADDRESS } from '../common/address.js';
 
@@ -253,6 +254,8 @@ function listener(k: Kit) {
       connection_idle_timeout: duration().optional(),
       /** Older spelling of connection_idle_timeout. */
       idle_timeout: duration().optional(),
+      /** File mode of a drpc:/path listener's socket file when it runs the proxy filter (default "0600"). */
+      socket_mode: socketMode().optional(),
     })
     .superRefine((l, ctx) => {
       const parsed = parseAddress(l.address, { ...LISTENER_ADDRESS, network: l.network });

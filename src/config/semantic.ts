@@ -11,6 +11,7 @@ import { known } from './filters.js';
 import { CHANNEL_ADDRESS, parseAddress } from '../common/address.js';
 import { specPair } from './kit.js';
 import { validate, valueAt } from './validate.js';
+import { checkDrpcConfig } from '../protocol/drpc/config-rules.js';
 
 export interface SemanticResult {
   errors: ConfigIssue[];
@@ -125,6 +126,8 @@ export function checkSemantics(config: RingsideConfig, raw: unknown, catalog: Co
       errors.push({ path: 'ringside.dapr.grpc_proxy.listener', message: `no listener named "${proxyTarget}" (${known(listeners)})` });
     }
   }
+
+  errors.push(...checkDrpcConfig(config));
 
   const refs: ConfigRefs = { routers, clusters, listeners, catalog };
   const out = { errors, warnings };

@@ -6,7 +6,7 @@ export { DomainSocketServer, Module, DrpcFailure, DEFAULT_SOCKET_MODE, DEFAULT_M
 export type { CallContext, CallCancel, SessionInfo, MethodHandler, DomainSocketServerOptions, DomainSocketServerStats } from './server.js';
 export { ClientConnection, DrpcClientError, DEFAULT_CALL_TIMEOUT_MS } from './client.js';
 export type { ClientConnectionOptions, CallInput } from './client.js';
-export { Status, MODULE_METHOD_OFFSET, methodIdRange, checkIds, encodeCall, decodeCall, encodeResponse, decodeResponse, CallType, ResponseType } from './messages.js';
+export { Status, MODULE_METHOD_OFFSET, methodIdRange, checkIds, encodeCall, decodeCall, encodeResponse, decodeResponse, CallType, ResponseType, RpcStatusType, encodeRpcStatus, decodeRpcStatus } from './messages.js';
 export type { Call, Response } from './messages.js';
 export { ChunkAssembler, FramingError, toPackets, chunkCount, readHeader, writeHeader, HEADER_BYTES, MAX_PACKET_BYTES, MAX_CHUNK_DATA_BYTES } from './framing.js';
 export { SocketFileInUseError } from './sockets.js';

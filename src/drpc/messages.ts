@@ -148,3 +148,20 @@ export function checkIds(moduleId: number, methodId?: number): string | undefine
   if (!Number.isInteger(methodId) || methodId < first || methodId > last) return `method id ${methodId} of module ${moduleId} must be in ${first}…${last}`;
   return undefined;
 }
+
+/**
+ * google.rpc.Status without `details`: the body Ringside puts on a FAILURE it answers itself (an
+ * invoker error, a proxy error), so the caller learns why where DAOS would send an empty body.
+ */
+const rpcStatusRoot = protobuf.parse('syntax = "proto3"; package google.rpc; message Status { int32 code = 1; string message = 2; }', { keepCase: true }).root;
+export const RpcStatusType = rpcStatusRoot.lookupType('google.rpc.Status');
+
+export function encodeRpcStatus(code: number, message: string): Buffer {
+  const bytes = RpcStatusType.encode({ code, message }).finish();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export function decodeRpcStatus(body: Uint8Array): { code: number; message: string } {
+  const o = RpcStatusType.toObject(RpcStatusType.decode(body), { defaults: true }) as { code: number; message: string };
+  return { code: o.code, message: o.message };
+}

@@ -19,6 +19,8 @@ export interface PacketSocketEvents {
   onPacket(packet: Buffer): void;
   /** Called once, when the socket closed (by either side or on an error). */
   onClose(reason: string, error: Error | undefined): void;
+  /** Called when packets queued for a peer that was not reading have all been sent. */
+  onDrain?(): void;
 }
 
 export class PacketSocket implements ReactorHandler {
@@ -31,6 +33,8 @@ export class PacketSocket implements ReactorHandler {
   /** Paused and the peer sent something: POLLIN was dropped from the interest set. */
   #parked = false;
   #closed = false;
+  /** closeAfterFlush was called: close once the queue is empty. */
+  #closing: string | null = null;
 
   constructor(fd: number, reactor: Reactor, events: PacketSocketEvents) {
     this.fd = fd;
@@ -81,6 +85,17 @@ export class PacketSocket implements ReactorHandler {
       for (; i < packets.length; i++) this.#queue.push(packets[i]!);
       this.#updateInterest();
     }
+  }
+
+  /** Closes once every queued packet is sent (at once when none is queued); reading stops now. */
+  closeAfterFlush(reason: string): void {
+    if (this.#closed) return;
+    if (this.#queue.length === 0) {
+      this.close(reason);
+      return;
+    }
+    this.#closing = reason;
+    this.pauseReading();
   }
 
   close(reason: string, error?: Error): void {
@@ -166,5 +181,8 @@ export class PacketSocket implements ReactorHandler {
       this.#queue.shift();
     }
     this.#updateInterest();
+    if (this.#queue.length > 0) return;
+    if (this.#closing !== null) this.close(this.#closing);
+    else this.#events.onDrain?.();
   }
 }

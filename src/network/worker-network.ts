@@ -4,6 +4,7 @@
  *
  *   config.servers[].listeners[] ─▶ WorkerNetwork ─┬─ TcpListener (own SO_REUSEPORT fd per worker)
  *                                                  ├─ UnixListener (worker 0 only)
+ *                                                  ├─ DrpcListener / the drpc filter's (worker 0 only)
  *                                                  └─ InProcessListener (by name; RingPipe ends)
  *
  * Filter configs are validated when the WorkerNetwork is built (each factory's create), so a bad
@@ -26,6 +27,8 @@ import type { ChainInstaller, ListenerBase, ListenerSettings } from './listeners
 import { InProcessListener, InProcessListeners } from './listeners/inprocess.js';
 import { TcpListener } from './listeners/tcp-listener.js';
 import { UnixListener } from './listeners/unix-listener.js';
+import { DrpcListener } from './listeners/drpc-listener.js';
+import { DEFAULT_SOCKET_MODE } from '../drpc/server.js';
 import type { ReusePortMode } from './listeners/reuseport.js';
 import type { ReadMode } from './connection/wire.js';
 import { DownstreamTls } from './tls/downstream.js';
@@ -64,6 +67,8 @@ export interface ListenerConfigInput {
   /** The schema's spelling of the idle timeout, in ms. */
   connection_idle_timeout?: number;
   max_connections?: number;
+  /** File mode of a drpc: listener's socket file when it runs the proxy filter (default 0600). */
+  socket_mode?: number;
 }
 
 /** Listener filters are registered by name like network filters. */
@@ -430,7 +435,14 @@ function buildEntry<D>(opts: WorkerNetworkOptions<D>, inProcess: InProcessListen
   try {
     const installers = (c: (typeof l.filter_chains)[number], ci: number): ChainInstaller[] =>
       c.filters.map((f, j) => opts.networkFilters.require(f.type).create(f.config ?? {}, f.path || `${path}.filter_chains[${ci}].filters[${j}].config`, factoryCtx));
-    const filterChain: ChainInstaller[] = where.kind === 'drpc' ? [] : installers(chain, 0);
+    // A drpc: listener is either the runtime's (its one filter, drpc, builds the listener) or runs a
+    // proxy filter chain on its packet sessions.
+    const provider = where.kind === 'drpc' && chain.filters.length === 1 ? opts.networkFilters.require(chain.filters[0]!.type) : undefined;
+    const ownListener = provider !== undefined && providesListener(provider) ? provider : undefined;
+    if (where.kind === 'drpc' && ownListener === undefined && (chain.filters.length !== 1 || chain.filters[0]!.type !== 'proxy')) {
+      throw new Error(`${path}.filter_chains[0].filters: a drpc: listener takes exactly one filter, "drpc" (the runtime API) or "proxy" (got ${chain.filters.map((f) => f.type).join(', ') || 'none'})`);
+    }
+    const filterChain: ChainInstaller[] = ownListener !== undefined ? [] : installers(chain, 0);
     const listenerFilters = (l.listener_filters ?? []).map((f, j) => {
       if (opts.listenerFilters === undefined) throw new Error(`${path}.listener_filters[${j}]: no listener filters are registered`);
       return opts.listenerFilters.require(f.type).create(f.config ?? {}, f.path || `${path}.listener_filters[${j}].config`);
@@ -483,12 +495,12 @@ function buildEntry<D>(opts: WorkerNetworkOptions<D>, inProcess: InProcessListen
       planned.push({ listener: new UnixListener({ ...socketSettings, path: where.path }), ephemeral: false });
       twin();
     } else if (where.kind === 'drpc') {
-      const only = chain.filters.length === 1 ? opts.networkFilters.require(chain.filters[0]!.type) : undefined;
-      if (only === undefined || !providesListener(only)) {
-        throw new Error(`${path}.filter_chains[0].filters: a drpc: listener takes exactly one filter, "drpc" (got ${chain.filters.map((f) => f.type).join(', ') || 'none'})`);
+      if (ownListener !== undefined) {
+        const listener = ownListener.createListener(chain.filters[0]!.config ?? {}, filterPath(0), factoryCtx, { ...settings, socketPath: where.path, listenerPath: path });
+        planned.push({ listener, ephemeral: false });
+      } else {
+        planned.push({ listener: new DrpcListener({ ...settings, socketPath: where.path, socketMode: l.socket_mode ?? DEFAULT_SOCKET_MODE }), ephemeral: false });
       }
-      const listener = only.createListener(chain.filters[0]!.config ?? {}, filterPath(0), factoryCtx, { ...settings, socketPath: where.path, listenerPath: path });
-      planned.push({ listener, ephemeral: false });
     } else {
       const names = where.name === l.name ? [l.name] : [l.name, where.name];
       planned.push({ listener: new InProcessListener(settings, inProcess, names), ephemeral: false });

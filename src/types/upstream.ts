@@ -32,9 +32,12 @@ export interface Host {
   readonly clusterName: string;
   /** "host:port" as configured. */
   readonly address: string;
-  /** Host part of the address, without IPv6 brackets (what net.connect wants). */
+  /** Host part of the address, without IPv6 brackets (what net.connect wants); '' for a socket host. */
   readonly host: string;
+  /** 0 for a socket host. */
   readonly port: number;
+  /** A dRPC host (`drpc:/path.sock`): the SOCK_SEQPACKET socket the drpc upstream client dials. */
+  readonly socketPath?: string | undefined;
   /** config `hostname`, else the address; for logs and Host headers of health checks. */
   readonly hostname: string;
   readonly weight: number;

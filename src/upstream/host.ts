@@ -11,6 +11,7 @@ export class UpstreamHost implements Host {
   readonly address: string;
   readonly host: string;
   readonly port: number;
+  readonly socketPath: string | undefined;
   readonly hostname: string;
   readonly weight: number;
   readonly stats: HostStats = {
@@ -25,11 +26,19 @@ export class UpstreamHost implements Host {
   constructor(clusterName: string, cfg: HostConfig, path: string) {
     this.clusterName = clusterName;
     this.address = cfg.address;
-    // The loader parsed the address (src/common/address.ts); a host is always TCP.
+    // The loader parsed the address (src/common/address.ts): host:port, or a dRPC socket path.
     const ep = cfg.endpoint;
-    if (ep.kind !== 'tcp') throw new Error(`${path}.address: expected host:port, got "${cfg.address}"`);
-    this.host = ep.host;
-    this.port = ep.port;
+    if (ep.kind === 'drpc') {
+      this.host = '';
+      this.port = 0;
+      this.socketPath = ep.path;
+    } else if (ep.kind === 'tcp') {
+      this.host = ep.host;
+      this.port = ep.port;
+      this.socketPath = undefined;
+    } else {
+      throw new Error(`${path}.address: expected host:port or drpc:/path, got "${cfg.address}"`);
+    }
     this.hostname = cfg.hostname ?? cfg.address;
     const weight = cfg.weight ?? 1;
     // MOSN's bounds: weights are small integers so weighted balancers stay cheap and fair.

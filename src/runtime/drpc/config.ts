@@ -13,7 +13,8 @@
 import { z } from 'zod';
 import type { ConfigKit, ConfigSpec } from '../../types/extension.js';
 
-function socketMode() {
+/** A socket file mode: an octal string ("0600", "660") or a number, in 1…0777. */
+export function socketMode() {
   return z
     .union([z.string(), z.number()], { error: 'expected a file mode: an octal string like "0600" or a number' })
     .transform((v, ctx): number => {

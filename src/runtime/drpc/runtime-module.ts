@@ -9,10 +9,9 @@
  * returned. An error answers FAILURE with a google.rpc.Status body (code, message) so the app learns
  * why, where DAOS would send an empty body.
  */
-import protobuf from 'protobufjs';
 import { RingsideError, asRingsideError, grpcCodeOf } from '../../common/errors.js';
 import { logger } from '../../common/log.js';
-import { DrpcFailure, Module, Status, type CallContext } from '../../drpc/index.js';
+import { DrpcFailure, Module, Status, encodeRpcStatus, type CallContext } from '../../drpc/index.js';
 import type { GrpcCallInfo, GrpcStreamFilter, Invoker, RpcCancel, RpcRequest } from '../../types/runtime.js';
 import { LAYOTTO_SERVICE, VERB_NAMES, messageType, type InvokeServiceRequestMessage, type SayHelloRequestMessage, type SayHelloResponseMessage } from '../proto.js';
 import { UpstreamStatusError } from '../channel/http-channel.js';
@@ -24,9 +23,7 @@ export const RUNTIME_MODULE_ID = 10;
 export const METHOD_INVOKE_SERVICE = 1001;
 export const METHOD_SAY_HELLO = 1002;
 
-/** google.rpc.Status without `details` (Ringside sends none; a reader that knows details skips nothing). */
-const rpcStatusRoot = protobuf.parse('syntax = "proto3"; package google.rpc; message Status { int32 code = 1; string message = 2; }', { keepCase: true }).root;
-export const RpcStatusType = rpcStatusRoot.lookupType('google.rpc.Status');
+export { RpcStatusType } from '../../drpc/messages.js';
 
 export interface RuntimeModuleDeps {
   serverName: string;
@@ -38,8 +35,7 @@ export interface RuntimeModuleDeps {
 }
 
 function failure(err: RingsideError): DrpcFailure {
-  const body = RpcStatusType.encode({ code: grpcCodeOf(err), message: err.message }).finish();
-  return new DrpcFailure(Status.FAILURE, err.message, body);
+  return new DrpcFailure(Status.FAILURE, err.message, encodeRpcStatus(grpcCodeOf(err), err.message));
 }
 
 /** Runs the stream filters around `handler` as the gRPC API's unary interceptor does. */
