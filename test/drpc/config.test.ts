@@ -75,6 +75,7 @@ test('dRPC misuse fails the load with its JSON path', () => {
     [(c) => (c.servers[0].listeners[n].filter_chains[0].filters[0].config.downstream_protocol = 'Http1'), `${dp}.filter_chains[0].filters[0].config.downstream_protocol`, /must be "drpc"/],
     [(c) => (c.servers[0].listeners[0].filter_chains[0].filters[0].config.downstream_protocol = 'drpc'), 'servers[0].listeners[0].filter_chains[0].filters[0].config.downstream_protocol', /served on a drpc:\/path listener/],
     [(c) => (c.servers[0].listeners[n].filter_chains[0].filters[0].config.upstream_protocol = 'Http1'), `${dp}.filter_chains[0].filters[0].config.upstream_protocol`, /no transcoding/],
+    [(c) => (c.servers[0].listeners[n].filter_chains[0].tls_context = { status: false }), `${dp}.filter_chains[0].tls_context`, /TLS does not apply to a drpc: listener/],
     [(c) => (c.servers[0].listeners[0].socket_mode = '0600'), 'servers[0].listeners[0].socket_mode', /drpc:\/path listeners only/],
     [(c) => (c.servers[0].listeners[n].socket_mode = '0800'), `${dp}.socket_mode`, /invalid socket mode/],
     [(c) => c.cluster_manager.clusters[1].hosts.push({ address: '127.0.0.1:9001' }), 'cluster_manager.clusters[1].hosts[1].address', /every host must be one/],
