@@ -59,8 +59,7 @@ import { xprotocolServerFactory } from './stream/xprotocol/server-connection.js'
 import { XClientFactory } from './stream/xprotocol/client-factory.js';
 import { routingIssues } from './routing.js';
 import { drpcCodec } from './protocol/drpc/codec.js';
-import { drpcServerFactory, maxMessageBytesOf } from './stream/drpc/server-connection.js';
-import { DrpcClientFactory } from './stream/drpc/client.js';
+import { LazyDrpcClientFactory, drpcServerFactory, maxMessageBytesOf } from './stream/drpc/index.js';
 import type { RingsideConfig } from './config/types.js';
 
 /** What a listener filter factory makes from its validated config (none are built in yet). */
@@ -188,7 +187,7 @@ export function registerXProtocol(ext: Extensions, codec: XProtocolCodec): void 
 export function registerDrpc(ext: Extensions): void {
   ext.codecs.register(drpcCodec.name, drpcCodec);
   ext.streamConnections.register(drpcCodec.name, drpcServerFactory);
-  ext.upstreamClients.register(drpcCodec.name, (opts) => new DrpcClientFactory({ maxMessageBytes: maxMessageBytesOf(opts.limits) }));
+  ext.upstreamClients.register(drpcCodec.name, (opts) => new LazyDrpcClientFactory({ maxMessageBytes: maxMessageBytesOf(opts.limits) }));
 }
 
 /** Auto (protocol detection) is served whenever at least one codec is. */

@@ -30,17 +30,9 @@ message Response {
 }
 `;
 
-/** drpc.Status values. */
-export enum Status {
-  SUCCESS = 0,
-  SUBMITTED = 1,
-  FAILURE = 2,
-  UNKNOWN_MODULE = 3,
-  UNKNOWN_METHOD = 4,
-  FAILED_UNMARSHAL_CALL = 5,
-  FAILED_UNMARSHAL_PAYLOAD = 6,
-  FAILED_MARSHAL = 7,
-}
+import { Status } from './status.js';
+
+export { Status };
 
 export interface Call {
   module: number;
@@ -156,10 +148,7 @@ export function checkIds(moduleId: number, methodId?: number): string | undefine
 const rpcStatusRoot = protobuf.parse('syntax = "proto3"; package google.rpc; message Status { int32 code = 1; string message = 2; }', { keepCase: true }).root;
 export const RpcStatusType = rpcStatusRoot.lookupType('google.rpc.Status');
 
-export function encodeRpcStatus(code: number, message: string): Buffer {
-  const bytes = RpcStatusType.encode({ code, message }).finish();
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
+export { encodeRpcStatus } from './status.js';
 
 export function decodeRpcStatus(body: Uint8Array): { code: number; message: string } {
   const o = RpcStatusType.toObject(RpcStatusType.decode(body), { defaults: true }) as { code: number; message: string };

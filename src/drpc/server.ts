@@ -20,8 +20,9 @@ import { acceptSeqpacket, listenSeqpacket } from './sockets.js';
 
 const log = logger('drpc');
 
-export const DEFAULT_SOCKET_MODE = 0o600;
-export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SOCKET_MODE } from './status.js';
+
+export { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SOCKET_MODE };
 
 /** Set when the session's peer goes away while its call runs (same shape as the invoker's RpcCancel). */
 export interface CallCancel {

@@ -28,7 +28,7 @@ import { InProcessListener, InProcessListeners } from './listeners/inprocess.js'
 import { TcpListener } from './listeners/tcp-listener.js';
 import { UnixListener } from './listeners/unix-listener.js';
 import { DrpcListener } from './listeners/drpc-listener.js';
-import { DEFAULT_SOCKET_MODE } from '../drpc/server.js';
+import { DEFAULT_SOCKET_MODE } from '../drpc/status.js';
 import type { ReusePortMode } from './listeners/reuseport.js';
 import type { ReadMode } from './connection/wire.js';
 import { DownstreamTls } from './tls/downstream.js';

@@ -17,6 +17,7 @@ import { threadReactor, type Reactor } from '../../drpc/reactor.js';
 import { acceptSeqpacket, listenSeqpacket } from '../../drpc/sockets.js';
 import { ListenerBase, type ListenerSettings } from './base.js';
 import { PacketConnection } from './packet-connection.js';
+import { loadDrpcStream } from '../../stream/drpc/index.js';
 
 const log = logger('network');
 
@@ -46,16 +47,17 @@ export class DrpcListener extends ListenerBase {
     return `drpc:${this.#opts.socketPath}`;
   }
 
-  start(): Promise<void> {
-    if (this.#fd >= 0) return Promise.resolve();
+  async start(): Promise<void> {
+    if (this.#fd >= 0) return;
+    // The dRPC stream connection (and protobufjs with it) loads here, on the worker that serves the socket.
+    await loadDrpcStream();
     try {
       this.#fd = listenSeqpacket(this.#opts.socketPath, this.#opts.socketMode, this.#opts.backlog ?? 128);
     } catch (err) {
-      return Promise.reject(new Error(`listener ${this.name}: ${(err as Error).message}`, { cause: err }));
+      throw new Error(`listener ${this.name}: ${(err as Error).message}`, { cause: err });
     }
     this.#reactor.add(this.#fd, POLLIN, { onReady: () => this.#acceptAll() });
     this.accepting = true;
-    return Promise.resolve();
   }
 
   stopAccepting(): Promise<void> {

@@ -21,7 +21,7 @@
  */
 import { RingsideError, grpcCodeOf } from '../../common/errors.js';
 import type { DetectResult, HeaderMap, LocalReply, ProtocolCodec, ProxyHooks, RequestFrame, ResponseFrame } from '../../types/protocol.js';
-import { Status, encodeRpcStatus } from '../../drpc/messages.js';
+import { Status, encodeRpcStatus } from '../../drpc/status.js';
 import { DRPC_PROTOCOL, MODULE_HEADER, callFrame, isReplyFrame, replyFrame, type DrpcCallFrame, type DrpcReplyFrame } from './frames.js';
 
 /** The HTTP class of a dRPC status (metrics, retry policies). */

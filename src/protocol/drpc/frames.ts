@@ -9,7 +9,7 @@
  */
 import { Headers } from '../headers.js';
 import type { RequestFrame, ResponseFrame } from '../../types/protocol.js';
-import type { Status } from '../../drpc/messages.js';
+import type { Status } from '../../drpc/status.js';
 
 export const DRPC_PROTOCOL = 'drpc';
 /** Header names the router reads (route `match.headers`). */

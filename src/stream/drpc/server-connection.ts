@@ -26,12 +26,12 @@ import {
   type StreamHandlerFactory,
 } from '../../types/stream.js';
 import { ChunkAssembler, FramingError, toPackets } from '../../drpc/framing.js';
-import { DEFAULT_MAX_MESSAGE_BYTES } from '../../drpc/server.js';
 import { Status, decodeCall, encodeResponse, type Call } from '../../drpc/messages.js';
 import { DRPC_PROTOCOL, callFrame, replyFrame, type DrpcReplyFrame } from '../../protocol/drpc/frames.js';
 import { replyOfError } from '../../protocol/drpc/codec.js';
 import { PacketConnection } from '../../network/listeners/packet-connection.js';
 import { DrpcServerStream, type DrpcStreamOwner } from './server-stream.js';
+import { maxMessageBytesOf } from './index.js';
 
 const log = logger('stream.drpc');
 const calls = counter('drpc.downstream.calls');
@@ -39,11 +39,6 @@ const badSessions = counter('drpc.downstream.framing_errors');
 const undecodable = counter('drpc.downstream.undecodable_calls');
 const busy = counter('drpc.downstream.busy');
 
-/** The largest message a session takes: ringside.limits.max_body_bytes when finite, else 4 MiB. */
-export function maxMessageBytesOf(limits: ServerStreamConnectionOptions['limits']): number {
-  const n = limits?.maxBodyBytes;
-  return n !== undefined && Number.isFinite(n) && n > 0 ? n : DEFAULT_MAX_MESSAGE_BYTES;
-}
 
 class DrpcServerConnection implements ServerStreamConnection, DrpcStreamOwner {
   readonly connection: Connection;
@@ -186,8 +181,8 @@ class DrpcServerConnection implements ServerStreamConnection, DrpcStreamOwner {
   }
 }
 
-/** The stream connection factory registered as `drpc`: it serves PacketConnections only. */
-export function drpcServerFactory(connection: Connection, options: ServerStreamConnectionOptions): ServerStreamConnection {
+/** The stream connection of a dRPC session: it serves PacketConnections only. */
+export function drpcServerConnection(connection: Connection, options: ServerStreamConnectionOptions): ServerStreamConnection {
   if (!(connection instanceof PacketConnection)) {
     // The config loader refuses downstream_protocol drpc on any but a drpc: listener; this is the
     // last word should a filter chain be built some other way.

@@ -21,7 +21,7 @@ import {
 import { EventKind, FilterChain, type ChainEvent } from '../filter-chain.js';
 import { DRPC_PROTOCOL, isReplyFrame, replyFrame, type DrpcCallFrame, type DrpcReplyFrame } from '../../protocol/drpc/frames.js';
 import { replyOfHttp } from '../../protocol/drpc/codec.js';
-import { Status } from '../../drpc/messages.js';
+import { Status } from '../../drpc/status.js';
 
 /** What a stream needs from its session. */
 export interface DrpcStreamOwner {
