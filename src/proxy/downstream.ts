@@ -31,6 +31,7 @@ import { StreamResetReason } from '../types/stream.js';
 import type { RouteMatch, RouteMatchContext } from '../types/router.js';
 import type { Cluster, ConnectionPool, Host, PoolWaiter, UpstreamClient } from '../types/upstream.js';
 import type { StreamClient, UpstreamResponseReceiver, UpstreamStream } from '../types/proxy.js';
+import { SIDECAR_ERROR_HEADER } from '../types/proxy.js';
 import { Phase, phaseNames } from './phase.js';
 import { mutableView } from './headers.js';
 import type { ProxyRuntime } from './runtime.js';
@@ -209,6 +210,9 @@ export class DownstreamRequest
     }
     this.#enter(Phase.UpRecvHeader);
     this.#status = status;
+    // Ringside's error marker comes only from Ringside: an upstream's copy would pass its answer off
+    // as the sidecar's failure to a runtime channel downstream.
+    head.headers.remove(SIDECAR_ERROR_HEADER);
     const route = this.#match!.route;
     if (route.responseHeaders.length > 0) applyHeaderMutation(route.responseHeaders, mutableView(head.headers));
     this.#log?.responseStarted(head.status, head.headers);

@@ -164,7 +164,9 @@ class HttpCall {
     const conn = this.#conn;
     this.#conn = undefined;
     if (conn !== undefined) this.#channel.pool.release(conn, !keepAlive);
-    const sidecarError = sidecarErrorOf(status, headers, body);
+    // Only Ringside's own proxy, reached in-process, marks its replies; the proxy strips the marker
+    // from what upstreams send. A peer dialed over a socket may be the app itself: its status is its answer.
+    const sidecarError = conn?.transport.kind === 'ring' ? sidecarErrorOf(status, headers, body) : undefined;
     if (sidecarError !== undefined) return this.#fail(sidecarError);
     const out: RpcResponseHeaders = {};
     headers.forEach((k, v) => {
@@ -218,8 +220,9 @@ const SIDECAR_CODES = new Set<string>([
 ]);
 
 /**
- * A reply the data plane's proxy made itself (it carries SIDECAR_ERROR_HEADER) is the sidecar's own
- * failure, not the app's answer: each API reports it as its error (Dapr: ERR_DIRECT_INVOKE).
+ * A reply the data plane's proxy made itself (it carries SIDECAR_ERROR_HEADER, which the proxy removes
+ * from every upstream response, so only Ringside sets it) is the sidecar's own failure, not the app's
+ * answer: each API reports it as its error (Dapr: ERR_DIRECT_INVOKE).
  */
 function sidecarErrorOf(status: number, headers: HeaderMap, body: Buffer): RingsideError | undefined {
   const code = headers.get(SIDECAR_ERROR_HEADER);
