@@ -10,12 +10,11 @@
  */
 import { crc32 } from 'node:zlib';
 import { boltCodec, boltv2Codec } from '../../../src/protocol/bolt/codec.js';
-import { FrameReader } from '../../../src/protocol/xprotocol/frame-reader.js';
-import type { XDecodeLimits, XFrame, XProtocolCodec } from '../../../src/types/xprotocol.js';
+import type { XDecodeLimits, XProtocolCodec } from '../../../src/types/xprotocol.js';
 import type { CheckResult, FuzzTarget } from '../engine/target.js';
-import { randomSplit } from '../engine/mutate.js';
 import type { Rng } from '../engine/rng.js';
-import { diffTraces, digest, outcomeOf, type Trace } from './stream-oracle.js';
+import { outcomeOf } from './stream-oracle.js';
+import { checkXCodec, type Layout } from './xprotocol-check.js';
 
 const LIMITS: XDecodeLimits = { maxHeaderBytes: 256, maxContentBytes: 512 };
 /** The most any frame within LIMITS can take: the largest fixed part, both sections, a CRC. */
@@ -23,14 +22,9 @@ const MAX_FRAME = 24 + LIMITS.maxHeaderBytes + LIMITS.maxContentBytes + 4;
 
 // ── an independent reading of SOFABolt's layout: sizes and the checks a fixed part allows ──────────
 
-interface RefFrame {
-  total: number;
-}
-type RefEnd = { kind: 'clean' } | { kind: 'incomplete' } | { kind: 'error'; reason: string };
-
 /** Frame sizes by the protocol's own field positions (RpcProtocol / RpcProtocolV2). */
-function boltLayout(input: Buffer, v2Allowed: boolean): { frames: RefFrame[]; end: RefEnd } {
-  const frames: RefFrame[] = [];
+function boltLayout(input: Buffer, v2Allowed: boolean): Layout {
+  const frames: number[] = [];
   let at = 0;
   while (at < input.length) {
     const b = input.subarray(at);
@@ -57,101 +51,10 @@ function boltLayout(input: Buffer, v2Allowed: boolean): { frames: RefFrame[]; en
     const crc = v2 && (b[11]! & 1) !== 0 ? 4 : 0;
     const total = fixed + classLen + headerLen + contentLen + crc;
     if (b.length < total) return { frames, end: { kind: 'incomplete' } };
-    frames.push({ total });
+    frames.push(total);
     at += total;
   }
   return { frames, end: { kind: 'clean' } };
-}
-
-// ── decoding through the real reader ───────────────────────────────────────────────────────────
-
-function describe(f: XFrame): string {
-  const what = f.kind === 'request' ? `req cmd=${f.command} timeout=${f.timeoutMs} path=${JSON.stringify(f.path)}` : `res status=${f.status} hb=${f.heartbeat}`;
-  return `${what} id=${f.requestId} headers=${JSON.stringify(f.headers.raw)} content=${digest(f.content)}`;
-}
-
-interface Decoded {
-  trace: Trace;
-  sizes: number[];
-  /** Set when decode asked to buffer more than any frame within the limits can take. */
-  overAsk: number;
-  frames: XFrame[];
-}
-
-function read(codec: XProtocolCodec, pieces: Buffer[]): Decoded {
-  const out: Decoded = { trace: { items: [], end: 'clean' }, sizes: [], overAsk: 0, frames: [] };
-  // decode() as the reader calls it, watched: the sizes it reports and what it asks to hold.
-  const watched = Object.create(codec) as XProtocolCodec;
-  watched.decode = (buf, limits) => {
-    const r = codec.decode(buf, limits);
-    if (r.kind === 'frame') out.sizes.push(r.bytes);
-    if (r.kind === 'need' && r.bytes > MAX_FRAME) out.overAsk = r.bytes;
-    return r;
-  };
-  const reader = new FrameReader(watched, LIMITS, {
-    onFrame: (f) => {
-      out.trace.items.push(describe(f));
-      out.frames.push(f);
-    },
-    onDecodeError: (r) => {
-      if (!r.error.code) out.trace.end = `crash error result without a code: ${r.error.message}`;
-      else if (out.trace.end === 'clean') out.trace.end = `error ${r.error.code} id=${r.requestId} request=${r.request}`;
-      else out.trace.end = 'crash a second decode error';
-    },
-  });
-  try {
-    for (const p of pieces) reader.feed(Buffer.from(p));
-  } catch (err) {
-    out.trace.end = `crash ${(err as Error)?.stack ?? String(err)}`;
-    return out;
-  }
-  if (out.trace.end === 'clean' && !reader.idle) out.trace.end = 'incomplete';
-  return out;
-}
-
-/** A decoded frame with one header added (a route's header edit) encodes and decodes back to itself. */
-function roundTrip(codec: XProtocolCodec, f: XFrame): string | null {
-  try {
-    f.headers.set('x-fuzz-hop', '1');
-    const want = describe(f);
-    const bytes = codec.encode(f);
-    const r = codec.decode(bytes, { maxHeaderBytes: 1 << 20, maxContentBytes: 1 << 20 });
-    if (r.kind !== 'frame') return `re-encoded frame does not decode: ${r.kind === 'error' ? r.error.message : 'need more'}`;
-    if (r.bytes !== bytes.length) return `re-encoded frame is ${bytes.length} bytes, decode used ${r.bytes}`;
-    const got = describe(r.frame);
-    return got === want ? null : `re-encoded frame decodes as ${got}, was ${want}`;
-  } catch (err) {
-    return `re-encoding threw: ${(err as Error)?.stack ?? String(err)}`;
-  }
-}
-
-function checkCodec(codec: XProtocolCodec, v2Allowed: boolean, input: Buffer, rng: Rng): { trace: Trace; failure: string | null } {
-  const whole = read(codec, [input]);
-  const label = codec.name;
-  const split = read(codec, randomSplit(rng, input));
-  const diff = diffTraces(whole.trace, split.trace);
-  if (diff !== null) return { trace: whole.trace, failure: `${label}: ${diff}` };
-  if (whole.overAsk > 0 || split.overAsk > 0) return { trace: whole.trace, failure: `${label}: decode asked to buffer ${Math.max(whole.overAsk, split.overAsk)} bytes, past the ${MAX_FRAME} any frame within the limits takes` };
-  const ref = boltLayout(input, v2Allowed);
-  for (let i = 0; i < whole.sizes.length; i++) {
-    const want = ref.frames[i]?.total;
-    if (whole.sizes[i] !== want) return { trace: whole.trace, failure: `${label}: frame ${i} is ${whole.sizes[i]} bytes, the layout says ${want ?? 'no frame'}` };
-  }
-  const end = whole.trace.end;
-  if (ref.end.kind === 'error' && whole.sizes.length === ref.frames.length && !end.startsWith('error')) {
-    return { trace: whole.trace, failure: `${label}: accepted a frame whose fixed part is invalid (${ref.end.reason}); ended ${end}` };
-  }
-  if (end === 'incomplete' && (ref.end.kind !== 'incomplete' || whole.sizes.length !== ref.frames.length)) {
-    return { trace: whole.trace, failure: `${label}: waits for more where the layout says ${ref.end.kind} after ${ref.frames.length} frames` };
-  }
-  if (end === 'clean' && (ref.end.kind !== 'clean' || whole.sizes.length !== ref.frames.length)) {
-    return { trace: whole.trace, failure: `${label}: ended clean after ${whole.sizes.length} frames, the layout says ${ref.end.kind} after ${ref.frames.length}` };
-  }
-  for (const f of whole.frames) {
-    const rt = roundTrip(codec, f);
-    if (rt !== null) return { trace: whole.trace, failure: `${label}: ${rt}` };
-  }
-  return { trace: whole.trace, failure: null };
 }
 
 // ── seeds ──────────────────────────────────────────────────────────────────────────────────────
@@ -197,9 +100,9 @@ export const boltTarget: FuzzTarget = {
   requiredOutcomes: [/2\+ then clean/, /then error/, /then incomplete/],
   check(input: Buffer, rng: Rng): CheckResult {
     // boltv2's codec reads protocol 1 and 2 frames; bolt's only 1.
-    const a = checkCodec(boltCodec, false, input, rng);
+    const a = checkXCodec(boltCodec, LIMITS, MAX_FRAME, (b) => boltLayout(b, false), input, rng);
     if (a.failure !== null) return { outcome: outcomeOf(a.trace), failure: a.failure };
-    const b = checkCodec(boltv2Codec, true, input, rng);
+    const b = checkXCodec(boltv2Codec, LIMITS, MAX_FRAME, (b) => boltLayout(b, true), input, rng);
     return { outcome: `v1 ${outcomeOf(a.trace)}; v2 ${outcomeOf(b.trace)}`, failure: b.failure };
   },
 };

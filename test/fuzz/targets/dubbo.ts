@@ -1,123 +1,61 @@
 /**
- * Fuzz target: the dubbo request and response decoders (framing, and the hessian2 head fields the
- * router reads), and the result decoding the dubbo channel does on an answer.
+ * Fuzz target: the dubbo codec (framing, and the hessian2 head fields the router reads) through the
+ * X-protocol frame reader, and the result decoding the dubbo channel does on an answer.
  *
- * Checked: nothing but a RingsideError leaves a decoder or decodeResult (hessian.js throwing on bad
- * bytes is caught there); each decoder reports the same frames and the same end in one read and in
- * random pieces; frame sizes and ends agree with an independent reading of the 16-byte header; a frame
- * whose header announces a body past the limit is refused from the header alone (nothing is buffered
- * for it: bounded memory); a frame the header reader finds complete is either decoded or refused, and
- * the input is never reported unfinished where the header reader finds it whole.
+ * The X-protocol checks (xprotocol-check.ts) run against an independent reading of the 16-byte
+ * header: magic 0xdabb, flag, status, u64 id (at most 2^53 − 1, so it can be answered exactly), u32
+ * body length (refused past the limit from the header alone: nothing is buffered for it). Every
+ * complete response frame's body also goes through decodeResult, from which only a RingsideError may
+ * leave (hessian.js throwing on bad bytes is caught there).
  */
 import { RingsideError } from '../../../src/common/errors.js';
-import { createDubboRequestDecoder, createDubboResponseDecoder } from '../../../src/protocol/dubbo/codec.js';
-import { DubboRequest, DubboResponse } from '../../../src/protocol/dubbo/frames.js';
-import { decodeResult, encodeInvocation, errorResponse, heartbeatRequest, heartbeatResponse, valueResponse, exceptionResponse } from '../../../src/protocol/dubbo/messages.js';
-import type { MessageDecoder } from '../../../src/types/protocol.js';
+import { dubboCodec } from '../../../src/protocol/dubbo/codec.js';
+import { decodeResult, encodeInvocation, errorResponse, exceptionResponse, heartbeatRequest, heartbeatResponse, valueResponse } from '../../../src/protocol/dubbo/messages.js';
+import type { XDecodeLimits } from '../../../src/types/xprotocol.js';
 import type { CheckResult, FuzzTarget } from '../engine/target.js';
-import { randomSplit } from '../engine/mutate.js';
 import type { Rng } from '../engine/rng.js';
-import { diffTraces, digest, outcomeOf, type Trace } from './stream-oracle.js';
+import { outcomeOf } from './stream-oracle.js';
+import { checkXCodec, type Layout } from './xprotocol-check.js';
 
-const MAX_BODY = 400;
+const LIMITS: XDecodeLimits = { maxHeaderBytes: 256, maxContentBytes: 400 };
+const MAX_FRAME = 16 + LIMITS.maxContentBytes;
+const MAX_SAFE_ID = BigInt(Number.MAX_SAFE_INTEGER);
 
-// ── the header reader: magic 0xdabb, flag, status, u64 id, u32 body length ───────────────────────
-
-type RefEnd = 'clean' | 'incomplete' | 'bad-magic' | 'too-long';
-
-function headerLayout(input: Buffer): { sizes: number[]; end: RefEnd } {
-  const sizes: number[] = [];
+function headerLayout(input: Buffer): Layout {
+  const frames: number[] = [];
   let at = 0;
   while (at < input.length) {
     const left = input.length - at;
-    if (input[at] !== 0xda || (left >= 2 && input[at + 1] !== 0xbb)) return { sizes, end: 'bad-magic' };
-    if (left < 16) return { sizes, end: 'incomplete' };
+    if (input[at] !== 0xda || (left >= 2 && input[at + 1] !== 0xbb)) return { frames, end: { kind: 'error', reason: 'bad magic' } };
+    if (left < 16) return { frames, end: { kind: 'incomplete' } };
+    if (input.readBigUInt64BE(at + 4) > MAX_SAFE_ID) return { frames, end: { kind: 'error', reason: 'id past 2^53 - 1' } };
     const len = input.readUInt32BE(at + 12);
-    if (len > MAX_BODY) return { sizes, end: 'too-long' };
-    if (left < 16 + len) return { sizes, end: 'incomplete' };
-    sizes.push(16 + len);
+    if (len > LIMITS.maxContentBytes) return { frames, end: { kind: 'error', reason: 'body past the limit' } };
+    if (left < 16 + len) return { frames, end: { kind: 'incomplete' } };
+    frames.push(16 + len);
     at += 16 + len;
   }
-  return { sizes, end: 'clean' };
+  return { frames, end: { kind: 'clean' } };
 }
 
-// ── the decoders ───────────────────────────────────────────────────────────────────────────────
-
-interface Run {
-  trace: Trace;
-  sizes: number[];
-  results: string[];
-}
-
-function run(kind: 'request' | 'response', pieces: Buffer[]): Run {
-  const out: Run = { trace: { items: [], end: 'clean' }, sizes: [], results: [] };
-  let dead = false;
-  const cb = {
-    onHead: (h: DubboRequest | DubboResponse) => {
-      if (dead) out.trace.end = 'crash a head after the error';
-      if (h instanceof DubboRequest) {
-        const hd = h.head;
-        out.trace.items.push(`req id=${h.streamId} flag=${h.flag} head=${hd === null ? 'event' : JSON.stringify([hd.dubboVersion, hd.service, hd.version, hd.method, hd.descriptor, hd.argsAt])} frame=${digest(h.bytes)}`);
-        out.sizes.push(h.bytes.length);
-      } else {
-        out.trace.items.push(`res id=${h.streamId} flag=${h.flag} status=${h.status} frame=${digest(h.bytes!)}`);
-        out.sizes.push(h.bytes!.length);
-        // What the dubbo channel does with an answer: decode its result; only a RingsideError may leave.
-        try {
-          const r = decodeResult(h.status, h.bytes!.subarray(16));
-          out.results.push(r.kind);
-        } catch (err) {
-          out.results.push(err instanceof RingsideError ? `error ${err.code}` : `crash decodeResult: ${(err as Error)?.stack ?? String(err)}`);
-        }
-      }
-    },
-    onBody: () => undefined,
-    onComplete: () => undefined,
-    onError: (err: RingsideError) => {
-      if (!(err instanceof RingsideError)) out.trace.end = `crash onError with ${String(err)}`;
-      else if (dead) out.trace.end = 'crash a second onError';
-      else out.trace.end = `error ${err.code}`;
-      dead = true;
-    },
-  };
-  const decoder: MessageDecoder =
-    kind === 'request' ? createDubboRequestDecoder(cb, { limits: { maxBodyBytes: MAX_BODY } }) : createDubboResponseDecoder(cb, { limits: { maxBodyBytes: MAX_BODY } });
-  try {
-    for (const p of pieces) {
-      decoder.execute(Buffer.from(p));
+/** decodeResult on each complete response frame; the first escape that is not a RingsideError. */
+function results(input: Buffer): string | null {
+  let at = 0;
+  for (const size of headerLayout(input).frames) {
+    const f = input.subarray(at, at + size);
+    at += size;
+    if ((f[2]! & 0x80) !== 0) continue;
+    try {
+      decodeResult(f[3]!, f.subarray(16));
+    } catch (err) {
+      if (!(err instanceof RingsideError)) return `decodeResult threw ${(err as Error)?.stack ?? String(err)}`;
     }
-    if (!dead && !decoder.idle) out.trace.end = 'incomplete';
-  } catch (err) {
-    out.trace.end = `crash ${(err as Error)?.stack ?? String(err)}`;
   }
-  return out;
+  return null;
 }
-
-function checkOneKind(kind: 'request' | 'response', input: Buffer, rng: Rng): { trace: Trace; failure: string | null } {
-  const whole = run(kind, [input]);
-  const split = run(kind, randomSplit(rng, input));
-  const diff = diffTraces(whole.trace, split.trace);
-  if (diff !== null) return { trace: whole.trace, failure: `${kind}: ${diff}` };
-  const crash = whole.results.find((r) => r.startsWith('crash'));
-  if (crash !== undefined) return { trace: whole.trace, failure: `${kind}: ${crash}` };
-  const ref = headerLayout(input);
-  for (let i = 0; i < whole.sizes.length; i++) {
-    if (whole.sizes[i] !== ref.sizes[i]) return { trace: whole.trace, failure: `${kind}: frame ${i} is ${whole.sizes[i]} bytes, the header says ${ref.sizes[i] ?? 'no frame'}` };
-  }
-  const end = whole.trace.end;
-  const allFrames = whole.sizes.length === ref.sizes.length;
-  if ((ref.end === 'bad-magic' || ref.end === 'too-long') && allFrames && !end.startsWith('error')) {
-    return { trace: whole.trace, failure: `${kind}: ${ref.end} header not refused (ended ${end})` };
-  }
-  if (end === 'incomplete' && !(ref.end === 'incomplete' && allFrames)) return { trace: whole.trace, failure: `${kind}: waits for more where the header says ${ref.end} after ${ref.sizes.length} frames` };
-  if (end === 'clean' && !(ref.end === 'clean' && allFrames)) return { trace: whole.trace, failure: `${kind}: ended clean after ${whole.sizes.length} frames, the header says ${ref.end} after ${ref.sizes.length}` };
-  return { trace: whole.trace, failure: null };
-}
-
-// ── seeds ──────────────────────────────────────────────────────────────────────────────────────
 
 const call = encodeInvocation({
-  id: 5n,
+  id: 5,
   twoWay: true,
   service: 'org.apache.dubbo.samples.UserProvider',
   version: '1.0.0',
@@ -126,38 +64,37 @@ const call = encodeInvocation({
   args: ['A003'],
   attachments: { trace: 'x' },
 });
-const oneway = encodeInvocation({ id: 6n, twoWay: false, service: 'S', version: '', method: 'fire', descriptor: 'IJ', args: [1, 2], attachments: {} });
+const oneway = encodeInvocation({ id: 6, twoWay: false, service: 'S', version: '', method: 'fire', descriptor: 'IJ', args: [1, 2], attachments: {} });
 const seeds = [
   call,
   oneway,
-  heartbeatRequest(7n),
-  heartbeatResponse(7n),
-  valueResponse(5n, { id: 'A003', name: 'Moorse', age: 30 }),
-  valueResponse(8n, 42, { k: 'v' }),
-  valueResponse(9n, null),
-  exceptionResponse(10n, new Error('boom')),
-  errorResponse(11n, 70, 'service error'),
-  Buffer.concat([call, heartbeatRequest(12n), oneway]),
-  Buffer.concat([valueResponse(5n, 'a'), heartbeatResponse(13n)]),
+  heartbeatRequest(7),
+  heartbeatResponse(7),
+  valueResponse(5, { id: 'A003', name: 'Moorse', age: 30 }),
+  valueResponse(8, 42, { k: 'v' }),
+  valueResponse(9, null),
+  exceptionResponse(10, new Error('boom')),
+  errorResponse(11, 70, 'service error'),
+  Buffer.concat([call, heartbeatRequest(12), oneway]),
+  Buffer.concat([valueResponse(5, 'a'), heartbeatResponse(13)]),
 ];
 
 const dictionary = [
   '\xda\xbb', '\xc2', '\xe2', '\x82', '\x22', '\x14', '\x1e', '\x46', '\x00\x00\x00\x00', '\x00\x00\x01\x90', '\x00\x00\x01\x91', '\xff\xff\xff\xff',
-  'N', 'T', 'F', 'H', 'Z', 'M', 'C', 'O', '\x91', '\x04A003', '\x0b2.0.2', '\x30\x04path', 'Ljava/lang/String;',
+  '\x00\x20\x00\x00\x00\x00\x00\x00', 'N', 'T', 'F', 'H', 'Z', 'M', 'C', 'O', '\x91', '\x04A003', '\x0b2.0.2', '\x30\x04path', 'Ljava/lang/String;',
 ];
 
 export const dubboTarget: FuzzTarget = {
   name: 'dubbo',
-  // hessian2 head decoding (dubbo) and value decoding (gob) cost more per case: 15,000 keep CI lean.
+  // hessian2 head decoding costs more per case: 15,000 keep CI lean.
   ciCases: 15_000,
   seeds,
   dictionary,
   maxBytes: 1200,
   requiredOutcomes: [/2\+ then clean/, /then error/, /then incomplete/],
   check(input: Buffer, rng: Rng): CheckResult {
-    const req = checkOneKind('request', input, rng);
-    if (req.failure !== null) return { outcome: `req ${outcomeOf(req.trace)}`, failure: req.failure };
-    const res = checkOneKind('response', input, rng);
-    return { outcome: `req ${outcomeOf(req.trace)}; res ${outcomeOf(res.trace)}`, failure: res.failure };
+    const r = checkXCodec(dubboCodec, LIMITS, MAX_FRAME, headerLayout, input, rng, false);
+    const outcome = outcomeOf(r.trace);
+    return { outcome, failure: r.failure ?? results(input) };
   },
 };
