@@ -7,7 +7,10 @@
  * idle worker, so the egress proxy work runs there. Prints JSON: req/s, CPU µs per request (every
  * thread of the sidecar), and the scheduler and actor counters from the admin /stats.
  *
- *   node dist/bench/invoke-one-connection.js [--duration 8] [--streams 64] [--rounds 2] [--upstream 127.0.0.1:19000]
+ *   node dist/bench/invoke-one-connection.js [--duration 8] [--streams 64] [--rounds 2] [--upstream 127.0.0.1:19000] [--cpu-prof DIR]
+ *
+ * --cpu-prof DIR starts the sidecars under `node --cpu-prof` (each thread writes its own profile to DIR;
+ * the CPU figures then include the profiler's cost).
  *
  * Start the anchors first (/work/shared/bench/anchors.sh start); run under the machine's exclusive lock.
  */
@@ -89,7 +92,9 @@ interface Sidecar {
 
 function startSidecar(cli: string, cfg: string, workers: number): Promise<Sidecar> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'start', '-c', cfg, '--workers', String(workers)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const profDir = opt('cpu-prof', '');
+    const nodeArgs = profDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`];
+    const child = spawn(process.execPath, [...nodeArgs, cli, 'start', '-c', cfg, '--workers', String(workers)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const timer = setTimeout(() => {

@@ -8,13 +8,14 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defaultConfigJson } from '../config/default.js';
-import { loadOptionSpec, loadOptionsHelp, parseDuration, toLoadOptions } from '../loadgen/options.js';
+import { loadOptionSpec, loadOptionsHelp, parseDuration, parsePositive, toLoadOptions } from '../loadgen/options.js';
 import { progressDisplay, type ProgressDisplay } from '../loadgen/progress.js';
 import { BenchError, type LoadOptions } from '../loadgen/runner.js';
 import { renderHtml } from '../loadgen/tune/html.js';
 import { parseParam, type ParamSweep } from '../loadgen/tune/param.js';
 import type { StepResult } from '../loadgen/tune/recommend.js';
 import { runTuneSteps, type TuneResult } from '../loadgen/tune/run.js';
+import { parseSlo, type Slo } from '../loadgen/tune/slo.js';
 import { stopAllSidecars } from '../loadgen/tune/sidecar.js';
 
 const usage = `usage: ringside tune [-c CONFIG] [--workers 1,2,4 | --auto] [options]
@@ -40,6 +41,14 @@ config is used.
       --sidecar SCRIPT   the Ringside entry to run (default: this package's dist/src/cli/main.js)
       --json             print one JSON object instead of the table
       --report FILE      write a self-contained HTML report with charts
+      --slo P=T          latency objective, e.g. p99=5ms (p50, p90, p99, p999): after each
+                         closed-loop step, short open-loop steps search the highest rate whose
+                         percentile stays within T (latency from each request's intended send
+                         time); the recommendation is by that rate, the report plots the curve
+                         With --slo, -R R is the rate to hold: each setting gets one open-loop
+                         step at R and the smallest setting that holds R is recommended
+      --step-duration T  measured time of each open-loop step of --slo (default 2s)
+      --max-steps N      open-loop steps per setting in the --slo search (default 6)
   -h, --help
 ${loadOptionsHelp.replace('(bench also takes -c N; default 10)', '(default 32)')}
 `;
@@ -64,6 +73,9 @@ export async function runTune(argv: string[]): Promise<number> {
         sidecar: { type: 'string' },
         json: { type: 'boolean' },
         report: { type: 'string' },
+        slo: { type: 'string' },
+        'step-duration': { type: 'string' },
+        'max-steps': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -83,6 +95,10 @@ export async function runTune(argv: string[]): Promise<number> {
   let p99Guard: number;
   let warmupMs: number;
   let readyTimeoutMs: number;
+  let slo: Slo | undefined;
+  let holdRate: number | undefined;
+  let sloStepMs = 2000;
+  let sloMaxSteps = 6;
   try {
     if (values.config !== undefined) {
       try {
@@ -108,6 +124,17 @@ export async function runTune(argv: string[]): Promise<number> {
     readyTimeoutMs = parseDuration('ready-timeout', values['ready-timeout'] ?? '30s');
     load = toLoadOptions(values.target ?? '', { ...values, warmup: undefined }, values.connections ?? '32');
     if (values.target !== undefined) new URL(values.target);
+    if (values.slo !== undefined) {
+      slo = parseSlo(values.slo);
+      // With an objective, -R is the rate to hold; the closed-loop step before the search stays closed.
+      holdRate = load.rate;
+      load = { ...load, rate: undefined };
+      sloStepMs = parseDuration('step-duration', values['step-duration'] ?? '2s');
+      sloMaxSteps = parsePositive('max-steps', values['max-steps'], 6);
+      if (!Number.isInteger(sloMaxSteps)) throw new BenchError(`bad --max-steps "${values['max-steps']}": expected a whole number`);
+    } else if (values['step-duration'] !== undefined || values['max-steps'] !== undefined) {
+      throw new BenchError('--step-duration and --max-steps belong to --slo');
+    }
   } catch (err) {
     return usageError((err as Error).message);
   }
@@ -144,6 +171,8 @@ export async function runTune(argv: string[]): Promise<number> {
       explicitTarget: values.target !== undefined,
       warmupMs,
       readyTimeoutMs,
+      ...(slo !== undefined ? { slo, sloStepMs, sloMaxSteps } : {}),
+      ...(holdRate !== undefined ? { holdRate } : {}),
       onStep: step,
       onLoadProgress: (p) => {
         display ??= progressDisplay('tune', { durationMs: load.durationMs, requests: load.requests });
@@ -160,8 +189,8 @@ export async function runTune(argv: string[]): Promise<number> {
   }
   display?.stop();
   const rec = result.results[result.recommendedIndex];
-  if (values.json === true) process.stdout.write(JSON.stringify(toJson(result, rec, param)) + '\n');
-  else process.stdout.write(renderTable(result, param));
+  if (values.json === true) process.stdout.write(JSON.stringify(toJson(result, rec, param, slo, holdRate)) + '\n');
+  else process.stdout.write(renderTable(result, param, slo));
   if (values.report !== undefined) {
     writeFileSync(
       values.report,
@@ -171,7 +200,10 @@ export async function runTune(argv: string[]): Promise<number> {
         results: result.results,
         recommendedIndex: result.recommendedIndex,
         reason: result.reason,
-        load: `${load.protocol} ${result.target}, ${load.connections} connections × ${load.concurrency}, ${(load.durationMs ?? 0) / 1000}s per step`,
+        load:
+          `${load.protocol} ${result.target}, ${load.connections} connections × ${load.concurrency}, ${(load.durationMs ?? 0) / 1000}s per step` +
+          (slo === undefined ? '' : `; ${slo.text}: open-loop steps of ${sloStepMs / 1000}s` + (holdRate === undefined ? '' : ` at ${holdRate} req/s`)),
+        ...(slo !== undefined ? { slo } : {}),
         generatedAt: new Date().toISOString(),
       }),
     );
@@ -192,27 +224,39 @@ function parseFraction(flag: string, v: string): number {
   return pct ? n / 100 : n;
 }
 
-function toJson(r: TuneResult, rec: StepResult | undefined, param: ParamSweep | undefined): Record<string, unknown> {
+function toJson(r: TuneResult, rec: StepResult | undefined, param: ParamSweep | undefined, slo: Slo | undefined, holdRate: number | undefined): Record<string, unknown> {
   const row = (s: StepResult): Record<string, unknown> => {
     const o: Record<string, unknown> = { workers: s.workers, rps: s.rps, p50_us: s.p50_us, p99_us: s.p99_us, cpu_cores: s.cpu_cores, errors: s.errors };
     if (param !== undefined) o[param.path] = s.value;
+    if (slo !== undefined) {
+      o.slo_max_rps = s.slo_max_rps ?? 0;
+      if (holdRate !== undefined) o.holds_rate = s.holds_rate === true;
+      o.curve = s.curve ?? [];
+    }
     return o;
   };
   const recommended: Record<string, unknown> = { workers: rec?.workers ?? null, reason: r.reason };
   if (param !== undefined) recommended[param.path] = rec?.value ?? null;
-  return { results: r.results.map(row), recommended, target: r.target };
+  const out: Record<string, unknown> = { results: r.results.map(row), recommended, target: r.target };
+  if (slo !== undefined) out.slo = { percentile: slo.percentile, limit_us: slo.limitUs, ...(holdRate !== undefined ? { rate: holdRate } : {}) };
+  return out;
 }
 
-function renderTable(r: TuneResult, param: ParamSweep | undefined): string {
+function renderTable(r: TuneResult, param: ParamSweep | undefined, slo: Slo | undefined): string {
   const head = [param?.path ?? 'workers', 'req/s', 'p50 µs', 'p99 µs', 'CPU cores', 'errors'];
-  const rows = r.results.map((s, i) => [
-    (param === undefined ? String(s.workers) : String(s.value)) + (i === r.recommendedIndex ? ' *' : ''),
-    String(Math.round(s.rps)),
-    String(s.p50_us),
-    String(s.p99_us),
-    s.cpu_cores.toFixed(2),
-    String(s.errors),
-  ]);
+  if (slo !== undefined) head.push(`req/s within ${slo.text}`);
+  const rows = r.results.map((s, i) => {
+    const cells = [
+      (param === undefined ? String(s.workers) : String(s.value)) + (i === r.recommendedIndex ? ' *' : ''),
+      String(Math.round(s.rps)),
+      String(s.p50_us),
+      String(s.p99_us),
+      s.cpu_cores.toFixed(2),
+      String(s.errors),
+    ];
+    if (slo !== undefined) cells.push(String(s.slo_max_rps ?? 0));
+    return cells;
+  });
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
   const fmt = (cells: string[]): string => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   const rec = r.results[r.recommendedIndex];

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { recommend, type StepResult } from '../../src/loadgen/tune/recommend.js';
+import { parseSlo, searchRate, type StepMeasure } from '../../src/loadgen/tune/slo.js';
+import { renderHtml } from '../../src/loadgen/tune/html.js';
 import { fixturePath, runCli } from './fixtures/servers.js';
 
 const fake = fileURLToPath(new URL('./fixtures/fake-sidecar.js', import.meta.url));
@@ -42,6 +44,47 @@ describe('ringside tune with a fake sidecar', () => {
     assert.equal((html.match(/<svg /g) ?? []).length, 2);
     assert.doesNotMatch(html, /<script|<link|<img|<iframe|src=|href=|url\(|@import/i);
     assert.match(html, /Recommended: workers = 2/);
+    assert.equal((html.match(/<th>workers<\/th>/g) ?? []).length, 1, 'one workers column when workers is what was swept');
+  });
+
+  it('with --slo searches each pool size for the highest open-loop rate within the objective and plots the curves', async () => {
+    // A serial server: 20/N ms per response, one at a time (capacity about 48 and 95 req/s). Below
+    // capacity p99 stays near the service time; past it the queue grows for the whole step and the
+    // server answers less than is offered. The objective is far above the service time, so timer
+    // delays on a loaded machine do not decide the outcome.
+    const cfg = join(dir, 'serial.json');
+    writeFileSync(cfg, JSON.stringify({ ...JSON.parse(readFileSync(fixturePath('fake-sidecar.json'), 'utf8')), fake: { delay_ms: 20, serial: true } }));
+    const report = join(dir, 'slo.html');
+    const r = await runCli(['tune', '-c', cfg, '--sidecar', fake, '--workers', '1,2', '--duration', '400ms', '--warmup', '0', '--connections', '16',
+      '-t', '1', '--slo', 'p99=500ms', '--step-duration', '600ms', '--max-steps', '2', '--json', '--report', report]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { results: { workers: number; rps: number; slo_max_rps: number; curve: { offered_rps: number; slo_us: number; holds: boolean }[] }[]; recommended: { workers: number; reason: string }; slo: unknown };
+    assert.deepEqual(out.slo, { percentile: 'p99', limit_us: 500_000 });
+    for (const s of out.results) {
+      assert.equal(s.curve.length, 2, JSON.stringify(s));
+      // The first probe is half the closed-loop throughput, well inside capacity: it holds.
+      assert.ok(Math.abs(s.curve[0]!.offered_rps - Math.round(s.rps / 2)) <= 1 && s.curve[0]!.holds, JSON.stringify(s));
+      const held = s.curve.filter((p) => p.holds).map((p) => p.offered_rps);
+      assert.equal(s.slo_max_rps, Math.max(...held));
+      for (const p of s.curve) if (p.holds) assert.ok(p.slo_us <= 500_000, JSON.stringify(p));
+    }
+    assert.ok(out.results[1]!.slo_max_rps > out.results[0]!.slo_max_rps * 1.3, JSON.stringify(out.results.map((s) => s.slo_max_rps)));
+    assert.equal(out.recommended.workers, 2);
+    assert.match(out.recommended.reason, /rate within p99=500ms/);
+    const html = readFileSync(report, 'utf8');
+    assert.match(html, /p99 latency under open-loop load \(objective p99=500ms\)/);
+    assert.equal((html.match(/<polyline points=[^>]*stroke="#/g) ?? []).length, 2, 'one curve per pool size');
+    assert.match(html, /<th>req\/s within p99=500ms<\/th>/);
+
+    // --rate: the smallest pool that holds the rate, and larger pools are not measured.
+    const held = Math.round(out.results[0]!.slo_max_rps * 0.6);
+    const r2 = await runCli(['tune', '-c', cfg, '--sidecar', fake, '--workers', '1,2', '--duration', '300ms', '--warmup', '0', '--connections', '16',
+      '-t', '1', '--slo', 'p99=500ms', '-R', String(held), '--step-duration', '600ms', '--json']);
+    assert.equal(r2.code, 0, r2.stderr);
+    const out2 = JSON.parse(r2.stdout) as { results: { workers: number; holds_rate: boolean }[]; recommended: { workers: number; reason: string } };
+    assert.deepEqual(out2.results.map((s) => [s.workers, s.holds_rate]), [[1, true]]);
+    assert.equal(out2.recommended.workers, 1);
+    assert.match(out2.recommended.reason, new RegExp(`1 workers holds it \\(rule: the smallest setting that holds ${held} req/s with p99=500ms\\)`));
   });
 
   it('sweeps another setting through temp configs with --param', async () => {
@@ -60,5 +103,40 @@ describe('ringside tune with a fake sidecar', () => {
     const r = await runCli(['tune', '-c', cfg, '--sidecar', fake, '--workers', '1', '--duration', '500ms']);
     assert.equal(r.code, 1);
     assert.match(r.stderr.trim(), /^ringside tune: sidecar with --workers 1 exited with code 3 before it was ready: fake sidecar: refusing to start \(fake\.fail\)$/);
+  });
+});
+
+describe('the --slo rate search', () => {
+  const slo = parseSlo('p99=5ms');
+  // A target whose p99 stays at 1 ms up to 1,000 req/s and explodes past it.
+  const knee = async (rate: number): Promise<StepMeasure> => {
+    const over = rate > 1000;
+    const latency = over ? 50_000 : 1000;
+    return { rps: over ? 1000 : rate, duration_s: 2, errors: 0, requests: 2 * Math.min(rate, 1000), latency_us: { min: 1, p50: latency / 2, p90: latency, p99: latency, p999: latency, max: latency } };
+  };
+
+  it('brackets the knee from half the capacity by bisection', async () => {
+    const found = await searchRate({ slo, capacityRps: 1500, maxSteps: 8, measure: knee });
+    assert.deepEqual(found.points.map((p) => [p.offered_rps, p.holds]).slice(0, 3), [[750, true], [1200, false], [975, true]]);
+    assert.ok(found.maxRate <= 1000 && found.maxRate > 940, String(found.maxRate));
+    assert.ok(found.points.length < 8, 'stops once the bracket is within 5%');
+  });
+
+  it('does not count a rate the target answers only in part, nor one with errors', async () => {
+    const slow = async (rate: number): Promise<StepMeasure> => ({ ...(await knee(Math.min(rate, 1000))), rps: Math.min(rate, 1000) * 0.9 });
+    assert.equal((await searchRate({ slo, capacityRps: 1500, maxSteps: 4, measure: slow })).maxRate, 0);
+    const failing = async (rate: number): Promise<StepMeasure> => ({ ...(await knee(rate)), errors: rate });
+    assert.equal((await searchRate({ slo, capacityRps: 1500, maxSteps: 3, measure: failing })).maxRate, 0);
+  });
+
+  it('reads PERCENTILE=DURATION and refuses anything else', () => {
+    assert.deepEqual(parseSlo('p999=250us'), { percentile: 'p999', limitUs: 250, text: 'p999=250us' });
+    assert.throws(() => parseSlo('p98=5ms'), /bad --slo "p98=5ms": expected PERCENTILE=DURATION/);
+    assert.throws(() => parseSlo('p99=0s'), /must be above 0/);
+  });
+
+  it('the report of a --param sweep keeps the workers column beside the swept one', () => {
+    const html = renderHtml({ title: 't', sweptLabel: 'ringside.offload.threads', results: [{ workers: 2, rps: 1, p50_us: 1, p99_us: 1, cpu_cores: 0, requests: 1, errors: 0, value: '1' }], recommendedIndex: 0, reason: 'r', load: 'l', generatedAt: 'g' });
+    assert.match(html, /<th>ringside\.offload\.threads<\/th><th>workers<\/th>/);
   });
 });

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BenchError, runLoad, type LoadOptions } from '../runner.js';
 import { withParam, type ParamSweep } from './param.js';
-import { judge, recommend, type StepResult } from './recommend.js';
+import { judge, judgeSlo, recommend, recommendSlo, type StepResult } from './recommend.js';
+import { holdsRate, searchRate, type CurvePoint, type Slo, type StepMeasure } from './slo.js';
 import { startSidecar } from './sidecar.js';
 import { deriveTarget } from './target.js';
 
@@ -31,6 +32,14 @@ export interface TuneOptions {
   explicitTarget: boolean;
   warmupMs: number;
   readyTimeoutMs: number;
+  /** --slo: search each setting for the highest open-loop rate within the objective. */
+  slo?: Slo;
+  /** --slo with --rate R: only ask whether each setting holds R (the smallest that does wins). */
+  holdRate?: number;
+  /** Measured time of each open-loop step of the rate search. */
+  sloStepMs?: number;
+  /** Open-loop steps per setting at most. */
+  sloMaxSteps?: number;
   onStep?: (msg: string) => void;
   onLoadProgress?: LoadOptions['onProgress'];
 }
@@ -68,8 +77,14 @@ export async function runTuneSteps(opts: TuneOptions): Promise<TuneResult> {
         `${label(r)}: ${Math.round(r.rps)} req/s  p50 ${r.p50_us} µs  p99 ${r.p99_us} µs  sidecar CPU ${r.cpu_cores.toFixed(2)} cores` +
           (r.errors > 0 ? `  errors ${r.errors}` : ''),
       );
-      if (opts.auto && results.length > 1) {
-        const v = judge(results[best]!, r, opts.minGain, opts.p99Guard, label);
+      if (opts.slo !== undefined) {
+        const held = opts.holdRate !== undefined ? (r.holds_rate === true ? `holds ${opts.holdRate} req/s` : `does not hold ${opts.holdRate} req/s`) : `${r.slo_max_rps} req/s`;
+        opts.onStep?.(`${label(r)}: within ${opts.slo.text}: ${held}`);
+        // --rate R: the smallest setting that holds R is the answer; larger ones cannot beat it.
+        if (opts.holdRate !== undefined && r.holds_rate === true) break;
+      }
+      if (opts.auto && results.length > 1 && opts.holdRate === undefined) {
+        const v = opts.slo !== undefined ? judgeSlo(results[best]!, r, opts.minGain, opts.slo, label) : judge(results[best]!, r, opts.minGain, opts.p99Guard, label);
         if (!v.accept) {
           opts.onStep?.(`stop climbing: ${v.why}`);
           break;
@@ -80,7 +95,7 @@ export async function runTuneSteps(opts: TuneOptions): Promise<TuneResult> {
   } finally {
     if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
   }
-  const rec = recommend(results, opts.minGain, opts.p99Guard, label);
+  const rec = opts.slo !== undefined ? recommendSlo(results, opts.minGain, opts.slo, opts.holdRate, label) : recommend(results, opts.minGain, opts.p99Guard, label);
   return { results, recommendedIndex: rec.index, reason: rec.reason, sweptLabel, target };
 }
 
@@ -140,7 +155,7 @@ async function measureStep(opts: TuneOptions, workers: number, configPath: strin
     if (report.requests === 0 || report.errors === report.requests) {
       throw new BenchError(`${workers} workers: every request failed (${JSON.stringify(report.errors_by_status)}); is the target right? (${load.target})`);
     }
-    return {
+    const result: StepResult = {
       workers,
       rps: report.rps,
       p50_us: report.latency_us.p50,
@@ -149,6 +164,25 @@ async function measureStep(opts: TuneOptions, workers: number, configPath: strin
       requests: report.requests,
       errors: report.errors,
     };
+    const slo = opts.slo;
+    if (slo !== undefined) {
+      const openLoop = (rate: number): Promise<StepMeasure> =>
+        runLoad({ ...load, rate, durationMs: opts.sloStepMs ?? 2000, requests: undefined, warmupMs: 0, onProgress: opts.onLoadProgress });
+      const note = (p: CurvePoint): void =>
+        opts.onStep?.(`  ${workers} workers at ${p.offered_rps} req/s offered: ${p.rps} req/s, ${slo.percentile} ${p.slo_us} µs → ${p.holds ? 'holds' : 'does not hold'} ${slo.text}`);
+      if (opts.holdRate !== undefined) {
+        const p = await holdsRate(opts.holdRate, slo, openLoop);
+        note(p);
+        result.curve = [p];
+        result.holds_rate = p.holds;
+        result.slo_max_rps = p.holds ? p.offered_rps : 0;
+      } else {
+        const found = await searchRate({ slo, capacityRps: report.rps, maxSteps: opts.sloMaxSteps ?? 6, measure: openLoop, onPoint: note });
+        result.curve = found.points;
+        result.slo_max_rps = found.maxRate;
+      }
+    }
+    return result;
   } finally {
     await sidecar.stop();
   }
