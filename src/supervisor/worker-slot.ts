@@ -14,16 +14,6 @@ import { logger, logSettings } from '../common/log.js';
 
 const log = logger('supervisor');
 
-/**
- * V8 heap settings of a data-plane thread. A sidecar's memory is paid per pod, and V8's default young
- * generation (16 MiB semi-spaces) is sized for throughput of allocation-heavy apps: a worker that has
- * once been busy keeps those pages resident. The data plane's garbage is short-lived (per-request
- * heads and messages), so a 6 MiB young generation (2 MiB semi-spaces) still scavenges almost only
- * dead objects; measured: about 10 MiB less idle RSS per worker, CPU per request within run-to-run
- * noise (npm run bench:footprint, npm run bench:http).
- */
-const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 6 };
-
 export type SlotControl = Comlink.Remote<WorkerControl & Partial<WorkerTestControl>>;
 
 export interface SlotSpawnOptions {
@@ -73,7 +63,10 @@ export class WorkerSlot {
       loadBoard: opts.loadBoard,
       log: logSettings(),
     };
-    const worker = new Worker(opts.entry, { workerData: boot, transferList: [control.port2, mesh.port2], resourceLimits: WORKER_RESOURCE_LIMITS });
+    // V8's default young generation on purpose: a 6 MiB limit saved about 10 MiB of idle RSS per
+    // worker but doubled garbage-collection time on the InvokeService path (9% → 20% of the worker's
+    // CPU in a bench:invoke1 profile: 64 calls in flight keep a live young set near the semi-space).
+    const worker = new Worker(opts.entry, { workerData: boot, transferList: [control.port2, mesh.port2] });
     this.#worker = worker;
     this.#control = wrapPort<WorkerControl & Partial<WorkerTestControl>>(control.port1);
     this.#mesh = mesh.port1;
