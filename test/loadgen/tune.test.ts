@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { recommend, type StepResult } from '../../src/loadgen/tune/recommend.js';
+import { recommend, recommendSlo, type StepResult } from '../../src/loadgen/tune/recommend.js';
 import { parseSlo, searchRate, type StepMeasure } from '../../src/loadgen/tune/slo.js';
 import { renderHtml } from '../../src/loadgen/tune/html.js';
 import { fixturePath, runCli } from './fixtures/servers.js';
@@ -68,8 +68,12 @@ describe('ringside tune with a fake sidecar', () => {
       assert.equal(s.slo_max_rps, Math.max(...held));
       for (const p of s.curve) if (p.holds) assert.ok(p.slo_us <= 500_000, JSON.stringify(p));
     }
-    assert.ok(out.results[1]!.slo_max_rps > out.results[0]!.slo_max_rps * 1.3, JSON.stringify(out.results.map((s) => s.slo_max_rps)));
-    assert.equal(out.recommended.workers, 2);
+    // The recommendation is the rule applied to the table it printed (how much more the larger pool
+    // holds depends on the machine's timers under load, so it is not asserted here).
+    const rows = out.results.map((s) => ({ ...s, p50_us: 0, p99_us: 0, cpu_cores: 0, errors: 0, requests: 1 })) as StepResult[];
+    const again = recommendSlo(rows, 0.1, parseSlo('p99=500ms'), undefined, (s) => `${s.workers} workers`);
+    assert.equal(out.recommended.workers, out.results[again.index]!.workers);
+    assert.equal(out.recommended.reason, again.reason);
     assert.match(out.recommended.reason, /rate within p99=500ms/);
     const html = readFileSync(report, 'utf8');
     assert.match(html, /p99 latency under open-loop load \(objective p99=500ms\)/);
