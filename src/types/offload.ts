@@ -15,7 +15,11 @@ export type OffloadTask =
   /** A JSON call (`data`) to a dubbo invocation body for service id `id` (runtime dubbo channel). */
   | { kind: 'dubbo.encode_json'; data: Uint8Array; id: string; method: string; attachments: Record<string, string> }
   /** A dubbo response body to its outcome byte + JSON (runtime dubbo channel). */
-  | { kind: 'dubbo.decode_json'; data: Uint8Array; status: number };
+  | { kind: 'dubbo.decode_json'; data: Uint8Array; status: number }
+  /** A JSON call (`data`) to a bolt content (SofaRequest + arguments) for service id `id` (runtime bolt channels). */
+  | { kind: 'bolt.encode_json'; data: Uint8Array; id: string; method: string; props: Record<string, string> }
+  /** A bolt response's SofaResponse content to its outcome byte + JSON (runtime bolt channels). */
+  | { kind: 'bolt.decode_json'; data: Uint8Array };
 
 /** What a filter sees of the offload pool. */
 export interface OffloadRunner {

@@ -7,6 +7,7 @@
 import { brotliCompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
 import type { OffloadTask } from '../types/offload.js';
 import { dubboJsonBody, dubboResultOutcome } from '../runtime/channel/dubbo-json.js';
+import { boltJsonContent, boltResultOutcome } from '../runtime/channel/bolt-json.js';
 
 export type { OffloadTask };
 
@@ -17,6 +18,8 @@ export interface OffloadResults {
   'json.reencode': Uint8Array;
   'dubbo.encode_json': Uint8Array;
   'dubbo.decode_json': Uint8Array;
+  'bolt.encode_json': Uint8Array;
+  'bolt.decode_json': Uint8Array;
 }
 
 export type OffloadResult<T extends OffloadTask> = OffloadResults[T['kind']];
@@ -41,5 +44,9 @@ export function runOffloadTask(task: OffloadTask): Uint8Array {
       return dubboJsonBody(task);
     case 'dubbo.decode_json':
       return dubboResultOutcome(task.status, task.data);
+    case 'bolt.encode_json':
+      return boltJsonContent(task);
+    case 'bolt.decode_json':
+      return boltResultOutcome(task.data);
   }
 }

@@ -23,3 +23,11 @@ test('a valid dubbo channel ext loads', () => {
   parse(withChannel({ protocol: 'dubbo', ext: { json_offload_min_bytes: 4096 } }));
   parse(withChannel({ protocol: 'dubbo' }));
 });
+
+test('bolt and boltv2 channels need ext.class (Layotto: "bolt need class"), named at its path', () => {
+  for (const protocol of ['bolt', 'boltv2']) {
+    assertIssue(configIssues(() => parse(withChannel({ protocol }))), `${at}.ext.class`, /bolt needs ext\.class/);
+    assertIssue(configIssues(() => parse(withChannel({ protocol, ext: { class: 'x', codec: 'pb' } }))), `${at}.ext.codec`, /not an option of the boltv?2? channel/);
+    parse(withChannel({ protocol, ext: { class: 'com.alipay.sofa.rpc.core.request.SofaRequest', json_offload_min_bytes: 1024 } }));
+  }
+});

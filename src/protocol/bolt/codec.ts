@@ -313,3 +313,29 @@ class BoltCodec implements XProtocolCodec {
 export const boltCodec: XProtocolCodec = new BoltCodec(BOLT, PROTO_V1);
 /** boltv2: protocol code 0x02, and 0x01 frames on the same connection (as MOSN's boltv2). */
 export const boltv2Codec: XProtocolCodec = new BoltCodec(BOLTV2, PROTO_V2);
+
+/** What a runtime channel puts in a request it makes itself (Layotto's ToFrame). */
+export interface BoltRequestInit {
+  readonly className: string;
+  /** The header map, in order. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly content: Buffer;
+  /** The timeout field in ms (0: none). */
+  readonly timeoutMs: number;
+  readonly oneway: boolean;
+}
+
+/** A request in `codec`'s own version (bolt: v1, boltv2: v2, without CRC), id 0 until it is sent. */
+export function boltRequest(codec: XProtocolCodec, init: BoltRequestInit): XRequest {
+  const p = codec.name === BOLTV2 ? PROTO_V2 : PROTO_V1;
+  const raw: string[] = [];
+  for (const k in init.headers) raw.push(k, init.headers[k]!);
+  const timeout = Number.isFinite(init.timeoutMs) ? Math.min(Math.max(0, Math.round(init.timeoutMs)), 0x7fffffff) : 0;
+  const command = init.oneway ? XCommand.Oneway : XCommand.Request;
+  return new BoltRequest(codec.name, p, p === PROTO_V2 ? VERSION : 0, 0, 0, command, CMD_REQUEST, VERSION, CODEC_HESSIAN2, timeout, init.className, new XHeaders(raw), init.content, null);
+}
+
+/** A bolt v1 SUCCESS response frame around `content` (id 0): what SOFARPC's decoders read whole. */
+export function boltResponseBytes(className: string, content: Buffer): Buffer {
+  return boltCodec.encode(new BoltResponse(BOLT, PROTO_V1, 0, 0, 0, CMD_RESPONSE, VERSION, CODEC_HESSIAN2, BoltStatus.SUCCESS, className, new XHeaders(), content, null));
+}
