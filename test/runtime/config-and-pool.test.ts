@@ -41,7 +41,7 @@ test('invalid grpc filter configs fail with the JSON path of the bad value', () 
   };
   bad((c) => (c.grpc_config.rpcs.mosn.config.channel = []), /\.channel$/);
   bad((c) => (c.grpc_config.rpcs.mosn.config.channel[0].size = 0), /\.channel\[0\]\.size$/);
-  bad((c) => (c.grpc_config.rpcs.mosn.config.channel[0].protocol = 'bolt'), /\.channel\[0\]\.protocol$/);
+  bad((c) => (c.grpc_config.rpcs.mosn.config.channel[0].protocol = 'thrift'), /\.channel\[0\]\.protocol$/);
   bad((c) => (c.grpc_config.rpcs.mosn.config.before_invoke[0].name = 'nope'), /\.before_invoke\[0\]\.name$/);
   bad((c) => (c.grpc_config.rpcs.other = {}), /\.rpcs\.other$/);
   bad((c) => (c.grpc_config.rpcs.mosn.config.timeout = 'soon'), /\.timeout$/);
