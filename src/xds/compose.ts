@@ -115,7 +115,7 @@ export function compose(state: XdsState, protos: EnvoyProtos): Composed {
   }
   for (const [name, cl] of state.clusters) {
     const origin = { type: TYPE.cluster, name };
-    const c = guard(origin, () => convertCluster(cl));
+    const c = guard(origin, () => convertCluster(cl, protos));
     note(origin, c.warnings);
     const cluster = c.value.cluster;
     if (c.value.eds !== undefined) {

@@ -7,6 +7,7 @@
  */
 import type { EnvoyProtos } from './protos.js';
 import { HCM_TYPE, ROUTER_TYPE, TCP_PROXY_TYPE } from './type-urls.js';
+import { downstreamTls, upstreamTls } from './tls.js';
 
 type Obj = Record<string, unknown>;
 
@@ -81,7 +82,7 @@ export function convertListener(l: Obj, protos: EnvoyProtos): Converted<Converte
   if (Object.keys(obj(chain['filter_chain_match'])).length > 0) {
     throw new XdsFieldError('filter_chains[0].filter_chain_match', 'filter chain matching is not supported');
   }
-  if (chain['transport_socket'] !== undefined) throw new XdsFieldError('filter_chains[0].transport_socket', 'TLS from xDS is not supported yet');
+  const tlsContext = chain['transport_socket'] === undefined ? undefined : downstreamTls(chain['transport_socket'], 'filter_chains[0].transport_socket', protos, warnings);
   const filters = arr(chain['filters']);
   if (filters.length !== 1) throw new XdsFieldError('filter_chains[0].filters', `expected one network filter (http_connection_manager or tcp_proxy), got ${filters.length}`);
   const f = filters[0]!;
@@ -123,7 +124,7 @@ export function convertListener(l: Obj, protos: EnvoyProtos): Converted<Converte
       throw new XdsFieldError(p, 'http_connection_manager needs rds or route_config');
     }
     out.listener['filter_chains'] = [
-      { filters: [{ type: 'proxy', config: { downstream_protocol: downstream, upstream_protocol: 'Http1', router_config_name: routerName } }] },
+      { filters: [{ type: 'proxy', config: { downstream_protocol: downstream, upstream_protocol: 'Http1', router_config_name: routerName } }], ...(tlsContext !== undefined ? { tls_context: tlsContext } : {}) },
     ];
   } else if (typeUrl === TCP_PROXY_TYPE) {
     const p = `${fpath}.typed_config`;
@@ -135,7 +136,7 @@ export function convertListener(l: Obj, protos: EnvoyProtos): Converted<Converte
     if (idle !== undefined) tcp['idle_timeout'] = idle;
     const attempts = wrapped(config['max_connect_attempts']);
     if (attempts !== undefined) tcp['max_connect_attempts'] = attempts;
-    out.listener['filter_chains'] = [{ filters: [{ type: 'tcp_proxy', config: tcp }] }];
+    out.listener['filter_chains'] = [{ filters: [{ type: 'tcp_proxy', config: tcp }], ...(tlsContext !== undefined ? { tls_context: tlsContext } : {}) }];
   } else {
     throw new XdsFieldError(`${fpath}.typed_config`, `network filter ${typeUrl} is not supported (http_connection_manager, tcp_proxy)`);
   }
@@ -262,22 +263,22 @@ export interface ConvertedCluster {
 }
 
 /** A CDS Cluster → a Ringside cluster; an EDS cluster's hosts come from `endpoints` when present. */
-export function convertCluster(c: Obj): Converted<ConvertedCluster> {
+export function convertCluster(c: Obj, protos: EnvoyProtos): Converted<ConvertedCluster> {
   const warnings: string[] = [];
   const name = str(c['name']);
   if (name === undefined) throw new XdsFieldError('name', 'a cluster needs a name');
   warnUnknown(
     c,
-    ['name', 'type', 'lb_policy', 'connect_timeout', 'circuit_breakers', 'load_assignment', 'eds_cluster_config', 'dns_refresh_rate', 'dns_lookup_family', 'per_connection_buffer_limit_bytes'],
+    ['name', 'type', 'lb_policy', 'connect_timeout', 'circuit_breakers', 'load_assignment', 'eds_cluster_config', 'dns_refresh_rate', 'dns_lookup_family', 'per_connection_buffer_limit_bytes', 'transport_socket'],
     '',
     warnings,
   );
-  if (c['transport_socket'] !== undefined) throw new XdsFieldError('transport_socket', 'TLS from xDS is not supported yet');
+  const tlsContext = c['transport_socket'] === undefined ? undefined : upstreamTls(c['transport_socket'], 'transport_socket', protos, warnings);
   const type = str(c['type']) ?? 'STATIC';
   const policy = str(c['lb_policy']) ?? 'ROUND_ROBIN';
   let lb = LB[policy];
   if (lb === undefined) throw new XdsFieldError('lb_policy', `${policy} is not supported (${Object.keys(LB).join(', ')})`);
-  const out: Obj = { name, lb_type: lb };
+  const out: Obj = { name, lb_type: lb, ...(tlsContext !== undefined ? { tls_context: tlsContext } : {}) };
   const ct = durationMs(c['connect_timeout']);
   out['connect_timeout'] = ct ?? 5000;
   const thresholds = arr(obj(c['circuit_breakers'])['thresholds']).filter((t) => (t['priority'] ?? 'DEFAULT') === 'DEFAULT');
