@@ -8,17 +8,11 @@
 import type { EnvoyProtos } from './protos.js';
 import { HCM_TYPE, ROUTER_TYPE, TCP_PROXY_TYPE } from './type-urls.js';
 import { downstreamTls, upstreamTls } from './tls.js';
+import { XdsFieldError } from './field-error.js';
+
+export { XdsFieldError } from './field-error.js';
 
 type Obj = Record<string, unknown>;
-
-/** A field of a resource Ringside cannot take; `path` is inside the resource. */
-export class XdsFieldError extends Error {
-  readonly path: string;
-  constructor(path: string, message: string) {
-    super(`${path}: ${message}`);
-    this.path = path;
-  }
-}
 
 export interface Converted<T> {
   value: T;

@@ -6,7 +6,7 @@
  * with the field's path, which the client NACKs.
  */
 import type { EnvoyProtos } from './protos.js';
-import { XdsFieldError } from './convert.js';
+import { XdsFieldError } from './field-error.js';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v !== null && typeof v === 'object' ? (v as Obj) : {});
