@@ -8,10 +8,12 @@ import type { ProtocolCodec } from '../types/protocol.js';
 import type { ChannelFactory } from './channel/factory.js';
 import { HttpChannelFactory } from './channel/http-channel.js';
 import { DubboChannelFactory } from './channel/dubbo-channel.js';
-import { channelExt, dubboChannelSpec, httpChannelSpec } from './channel/specs.js';
+import { channelExt, dubboChannelSpec, grpcChannelSpec, httpChannelSpec } from './channel/specs.js';
+import { GrpcAppChannelFactory } from './channel/grpc-channel.js';
 
-/** Registers the built-in channel protocols with the spec of their `ext`: "http" (on the HTTP/1.1 codec), "dubbo". */
+/** Registers the built-in channel protocols with the spec of their `ext`: "http" (on the HTTP/1.1 codec), "grpc" (an app's AppCallback/OnInvoke), "dubbo". */
 export function registerBuiltinChannels(channels: Registry<ChannelFactory>, http1: ProtocolCodec): void {
   channels.register('http', new HttpChannelFactory(http1), httpChannelSpec);
+  channels.register('grpc', new GrpcAppChannelFactory(), grpcChannelSpec);
   channels.register('dubbo', new DubboChannelFactory((config, path) => channelExt(dubboChannelSpec, config, path)), dubboChannelSpec);
 }
