@@ -53,6 +53,8 @@ function http2SettingsOf(config: RingsideConfig): Partial<Http2Settings> {
     maxHeaderListSize: h.max_header_list_size ?? config.ringside.limits.max_header_bytes,
     maxResetsPerSecond: h.max_resets_per_second,
     maxControlFramesPerSecond: h.max_control_frames_per_second,
+    settingsAckTimeoutMs: h.settings_timeout,
+    headersTimeoutMs: h.headers_timeout ?? config.ringside.limits.request_header_timeout,
   };
 }
 
@@ -84,6 +86,7 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
   const upstreamTls = new UpstreamTlsTable(config.cluster_manager.clusters, settings.tls.certificate_check_interval);
   const clientOptions = {
     connectTimeoutMs: (h: Host) => clusterManager.getCluster(h.clusterName)?.connectTimeoutMs ?? 0,
+    http2Of: (h: Host) => clusterManager.getCluster(h.clusterName)?.http2Settings,
     limits,
     http2,
     runLoop: ctx.worker.runLoop,

@@ -119,7 +119,8 @@ function hashPolicy(k: Kit) {
     });
 }
 
-const RETRY_CONDITIONS = ['5xx', 'gateway-error', 'connect-failure', 'reset'];
+/** HTTP conditions, then Envoy's gRPC ones (a Trailers-Only answer with that grpc-status). */
+const RETRY_CONDITIONS = ['5xx', 'gateway-error', 'connect-failure', 'reset', 'cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable'];
 
 function retryConditions() {
   return z.string().superRefine((v, ctx) => {
@@ -141,7 +142,8 @@ function routeAction(k: Kit) {
       retry_policy: k
         .obj({
           // MOSN's retry_on is a switch (true: connect failure, reset and 5xx when safe); Envoy's
-          // condition list ("5xx,gateway-error,connect-failure,reset") is accepted too.
+          // condition list ("5xx,gateway-error,connect-failure,reset", and the gRPC statuses
+          // "cancelled,deadline-exceeded,internal,resource-exhausted,unavailable") is accepted too.
           retry_on: z.union([z.boolean(), retryConditions()], { error: 'expected true, false or a list such as "5xx,connect-failure"' }).default(false),
           /** Per-try timeout in ms. */
           retry_timeout: duration().optional(),
@@ -342,6 +344,16 @@ function cluster(k: Kit, catalog: ConfigCatalog) {
       .default([])
       .transform((list) => list[0] ?? {}),
     health_check: healthCheck(k).optional(),
+    /** Ringside's HTTP/2 side toward this cluster's hosts (Http2 upstreams); each key overrides ringside.http2. */
+    http2: k
+      .obj({
+        max_concurrent_streams: positiveInt().optional(),
+        initial_stream_window_size: z.number().int().min(1).max(0x7fffffff).optional(),
+        initial_connection_window_size: z.number().int().min(65_535).max(0x7fffffff).optional(),
+        max_frame_size: z.number().int().min(16_384).max(16_777_215).optional(),
+        max_header_list_size: positiveInt().optional(),
+      })
+      .optional(),
     hosts: z.array(host).default([]),
     /** TLS toward every host of the cluster (src/network/tls). */
     tls_context: tlsContextSchema(k, 'client').optional(),
@@ -451,6 +463,10 @@ function settings(k: Kit, d: SettingsDefaults) {
         max_resets_per_second: positiveInt().default(200),
         /** PING / SETTINGS / PRIORITY / empty frames tolerated per second before the connection is closed. */
         max_control_frames_per_second: positiveInt().default(1000),
+        /** Our SETTINGS must be acknowledged this soon (ms), or the connection closes with SETTINGS_TIMEOUT; 0 = no limit. */
+        settings_timeout: duration().default(10_000),
+        /** The preface + first SETTINGS, and each header block, must be complete this soon (ms); unset: limits.request_header_timeout. */
+        headers_timeout: duration().optional(),
       })
       .prefault({}),
     dapr: k

@@ -202,7 +202,8 @@ export class DownstreamRequest
     const status = head.status;
     const upHooks = this.#rt.hooks(head.protocol);
     const retryStatus = upHooks.retryStatus(head);
-    if (retryStatus !== undefined && this.#mayRetry(undefined, retryStatus, upHooks.unprocessed(head))) {
+    const grpcStatus = endOfStream ? upHooks.retryGrpcStatus?.(head) : undefined;
+    if ((retryStatus !== undefined || grpcStatus !== undefined) && this.#mayRetry(undefined, retryStatus, upHooks.unprocessed(head), grpcStatus)) {
       // The answer is dropped, so the connection can't carry another request: reset it.
       this.#abandonUpstream(`retrying after status ${status}`);
       this.#retry();
@@ -477,10 +478,10 @@ export class DownstreamRequest
   }
 
   /** `unprocessed`: the failed response says the upstream did not act on the request. */
-  #mayRetry(err: RingsideError | undefined, status: number | undefined, unprocessed = false): boolean {
+  #mayRetry(err: RingsideError | undefined, status: number | undefined, unprocessed = false, grpcStatus?: number): boolean {
     const policy = this.#match?.route.retryPolicy;
     if (policy === undefined || this.#tries > policy.numRetries || this.#sender.headersSent) return false;
-    if (!retryCovers(policy, err, status)) return false;
+    if (!retryCovers(policy, err, status, grpcStatus)) return false;
     // Resending is safe when nothing reached the upstream, or the protocol says the request may be
     // resent (HTTP: an idempotent method) and we still hold the whole of it.
     const nothingSent = unprocessed || (err !== undefined && (err.code === 'CONNECT_FAILED' || err.code === 'OVERFLOW'));

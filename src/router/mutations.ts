@@ -24,7 +24,8 @@ export function applyHeaderMutation(mutation: HeaderMutation, headers: MutableHe
  * answer when there was one; `error` is the failure when there was none. Counting tries and the
  * "is it safe to resend" check (body already streamed, non-idempotent) stay with the proxy.
  */
-export function retryCovers(policy: RetryPolicy, error: RingsideError | undefined, status: number | undefined): boolean {
+export function retryCovers(policy: RetryPolicy, error: RingsideError | undefined, status: number | undefined, grpcStatus?: number): boolean {
+  if (grpcStatus !== undefined && policy.grpcCodes.has(grpcStatus)) return true;
   if (error !== undefined) {
     // Only the upstream's failures, and only those their maker marked worth another try: a bad
     // request or a Ringside bug would fail the same way again, and a route deadline is final.

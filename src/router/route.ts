@@ -247,7 +247,16 @@ function compileAction(
   return { kind: 'weighted_clusters', clusters, totalWeight };
 }
 
-const retryTokens = new Set(['5xx', 'gateway-error', 'connect-failure', 'reset']);
+/** Envoy's retry-grpc-on conditions: the gRPC status (of a Trailers-Only answer) each one retries. */
+export const GRPC_RETRY_CONDITIONS: Readonly<Record<string, number>> = {
+  cancelled: 1,
+  'deadline-exceeded': 4,
+  'resource-exhausted': 8,
+  internal: 13,
+  unavailable: 14,
+};
+
+const retryTokens = new Set(['5xx', 'gateway-error', 'connect-failure', 'reset', ...Object.keys(GRPC_RETRY_CONDITIONS)]);
 
 export function compileRetryPolicy(cfg: RetryPolicyConfig, path: string): RetryPolicy {
   const numRetries = cfg.num_retries ?? 1;
@@ -279,6 +288,7 @@ export function compileRetryPolicy(cfg: RetryPolicyConfig, path: string): RetryP
     onReset: on.has('reset'),
     on5xx: on.has('5xx'),
     onGatewayError: on.has('gateway-error') || on.has('5xx'),
+    grpcCodes: new Set([...on].flatMap((t) => (GRPC_RETRY_CONDITIONS[t] !== undefined ? [GRPC_RETRY_CONDITIONS[t]] : []))),
   };
 }
 

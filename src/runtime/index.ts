@@ -12,6 +12,6 @@ export { ConnPool } from './channel/pool.js';
 export { DaprHttpApi } from './dapr/http-api.js';
 export { startDemoUpstream, answerJsonRpc, DEMO_UPSTREAM_ADDRESS, type DemoUpstream } from './demo-upstream.js';
 export { parseGrpcFilterConfig, parseDaprHttpFilterConfig, RuntimeConfigError } from './config.js';
-export { serviceDefinition, messageType, runtimeProtoRoot, protoDir, LAYOTTO_SERVICE, DAPR_SERVICE } from './proto.js';
+export { serviceDefinition, messageType, runtimeProtoRoot, protoDir, LAYOTTO_SERVICE, DAPR_SERVICE, APP_CALLBACK_SERVICE } from './proto.js';
 export { daprListeners } from './dapr/settings.js';
 

@@ -72,6 +72,8 @@ export const VERB_NAMES = ['NONE', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONN
 
 export const LAYOTTO_SERVICE = 'spec.proto.runtime.v1.Runtime';
 export const DAPR_SERVICE = 'dapr.proto.runtime.v1.Dapr';
+/** What an app that speaks gRPC serves for Dapr (the `grpc` channel calls its OnInvoke). */
+export const APP_CALLBACK_SERVICE = 'dapr.proto.runtime.v1.AppCallback';
 
 /** Finds proto/ from the module's own location: src/runtime (ts-node) or dist/src/runtime (built). */
 export function protoDir(): string {
@@ -94,7 +96,13 @@ export function runtimeProtoRoot(): protobuf.Root {
   // Imports are written relative to proto/; google/protobuf/* resolve to protobufjs's bundled types.
   root.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') || target.startsWith(base) ? target : join(base, target));
   root.loadSync(
-    ['spec/proto/runtime/v1/runtime.proto', 'dapr/proto/common/v1/common.proto', 'dapr/proto/runtime/v1/dapr.proto', 'google/rpc/status.proto'],
+    [
+      'spec/proto/runtime/v1/runtime.proto',
+      'dapr/proto/common/v1/common.proto',
+      'dapr/proto/runtime/v1/dapr.proto',
+      'dapr/proto/runtime/v1/appcallback.proto',
+      'google/rpc/status.proto',
+    ],
     { keepCase: true },
   );
   root.resolveAll();

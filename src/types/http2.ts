@@ -88,6 +88,14 @@ export interface Http2Settings {
   readonly maxResetsPerSecond: number;
   /** Control frames (PING, SETTINGS, empty DATA/HEADERS…) tolerated per second before ENHANCE_YOUR_CALM. */
   readonly maxControlFramesPerSecond: number;
+  /** Our SETTINGS must be acknowledged this long after they were sent (ms), or SETTINGS_TIMEOUT; 0 = no limit. */
+  readonly settingsAckTimeoutMs: number;
+  /**
+   * A header block must be complete this long after it started (ms): the connection preface and the
+   * peer's first SETTINGS on a server connection, a HEADERS frame's CONTINUATIONs on any; past it the
+   * connection is closed (PROTOCOL_ERROR). 0 = no limit.
+   */
+  readonly headersTimeoutMs: number;
 }
 
 /** Where a stream is in RFC 9113 §5.1's life cycle (reserved states never occur: push is refused). */

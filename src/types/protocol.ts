@@ -224,6 +224,11 @@ export interface ProxyHooks {
    */
   retryStatus(response: ResponseFrame): number | undefined;
   /**
+   * A gRPC answer that ended in its head (Trailers-Only): its grpc-status, which retry_on's gRPC
+   * conditions (unavailable, resource-exhausted, …) are matched against; undefined otherwise.
+   */
+  retryGrpcStatus?(response: ResponseFrame): number | undefined;
+  /**
    * Whether a failed response says the upstream did not act on the request (bolt: threadpool busy,
    * no processor), so a retry may resend it even when safeToRetry says no (HTTP: never).
    */

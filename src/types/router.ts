@@ -66,6 +66,8 @@ export interface RetryPolicy {
   readonly on5xx: boolean;
   /** 502, 503, 504 only. */
   readonly onGatewayError: boolean;
+  /** gRPC status codes of a Trailers-Only answer that are retried (retry_on `unavailable`, `cancelled`, …). */
+  readonly grpcCodes: ReadonlySet<number>;
 }
 
 export type RouteAction =

@@ -11,6 +11,7 @@
  * schema's output (src/config/types.ts: MosnInvokerConfig, ChannelConfig, DaprSettings); nothing here
  * restates it. Channel factories, which take a ChannelConfig, are typed in src/runtime/channel/factory.ts.
  */
+import type { Http2Settings } from './http2.js';
 import type { PlacementAdvisor } from './actor.js';
 import type { ExtensionRegistry } from './extension.js';
 import type { RingsideError } from './errors.js';
@@ -69,6 +70,11 @@ export interface RpcResponse {
   contentType: string;
   data: Buffer;
   headers: RpcResponseHeaders;
+  /**
+   * The app's own gRPC status when it speaks gRPC (the `grpc` channel): the Dapr gRPC API answers
+   * with it unchanged instead of mapping `status`; trailers are its trailer metadata ([name, value, …]).
+   */
+  grpcStatus?: { readonly code: number; readonly message: string; readonly trailers: readonly string[] };
 }
 
 /** Runs before the channel; returns the (possibly changed) request, or an error that ends the call. */
@@ -124,6 +130,8 @@ export interface ChannelEnv {
   readonly maxResponseBytes: number;
   /** The worker's offload pool (large JSON transcoding on the request-id channels); absent: inline. */
   readonly offload?: OffloadRunner | undefined;
+  /** `ringside.http2`: our side's HTTP/2 limits on channels that speak HTTP/2 (`grpc`). */
+  readonly http2?: Partial<Http2Settings> | undefined;
 }
 
 /** What a gRPC stream filter sees of a unary call (MOSN runs its stream filters on these). */

@@ -15,6 +15,7 @@
  * host stats, breakers and pools need no locks. The config these are built from is the schema's
  * output (src/config/types.ts: ClusterConfig, HostConfig, …); nothing here restates it.
  */
+import type { Http2Settings } from './http2.js';
 import type { RingsideError } from './errors.js';
 
 // ───────────────────────────── hosts and load balancing ─────────────────────────────
@@ -198,6 +199,8 @@ export interface Cluster {
   readonly maxRequestsPerConnection: number;
   readonly hostSet: HostSet;
   readonly circuitBreaker: CircuitBreaker;
+  /** The cluster's `http2` overrides of ringside.http2 for connections to its hosts (Http2 upstreams). */
+  readonly http2Settings?: Partial<Http2Settings> | undefined;
   /** Called in the ChooseHost phase; honours ctx.excludeHost when another healthy host exists. */
   chooseHost(ctx?: LoadBalancerContext): Host | undefined;
 }

@@ -4,6 +4,7 @@
  * connection pool. Health checks start with start() and end with stop(), so a worker controls when
  * probes begin and tests can build a manager without timers.
  */
+import type { Http2Settings } from '../types/http2.js';
 import type { Registry } from '../common/registry.js';
 import type { ClusterConfig, ClusterManagerConfig, HostConfig } from '../config/types.js';
 import { logger } from '../common/log.js';
@@ -37,6 +38,18 @@ function defaultClusterTypes(): Registry<ClusterTypeFactory> {
   return r;
 }
 
+/** A cluster's `http2` block as engine settings (only the keys it sets). */
+function http2Overrides(h: ClusterConfig['http2']): Partial<Http2Settings> | undefined {
+  if (h === undefined) return undefined;
+  return {
+    ...(h.max_concurrent_streams !== undefined ? { maxConcurrentStreams: h.max_concurrent_streams } : {}),
+    ...(h.initial_stream_window_size !== undefined ? { initialStreamWindowSize: h.initial_stream_window_size } : {}),
+    ...(h.initial_connection_window_size !== undefined ? { initialConnectionWindowSize: h.initial_connection_window_size } : {}),
+    ...(h.max_frame_size !== undefined ? { maxFrameSize: h.max_frame_size } : {}),
+    ...(h.max_header_list_size !== undefined ? { maxHeaderListSize: h.max_header_list_size } : {}),
+  };
+}
+
 class ClusterImpl implements Cluster {
   readonly name: string;
   readonly lbType: string;
@@ -46,6 +59,7 @@ class ClusterImpl implements Cluster {
   readonly hostSet: HostSet;
   readonly hostSource: HostSource | null;
   readonly circuitBreaker: CircuitBreaker;
+  readonly http2Settings: Partial<Http2Settings> | undefined;
   readonly healthChecker: HealthChecker | undefined;
   readonly #set: MutableHostSet;
   readonly #lb: LoadBalancer;
@@ -74,6 +88,7 @@ class ClusterImpl implements Cluster {
     }
     this.connectTimeoutMs = nonNegative(cfg.connect_timeout, `${path}.connect_timeout`);
     this.maxRequestsPerConnection = nonNegative(cfg.max_request_per_conn, `${path}.max_request_per_conn`);
+    this.http2Settings = http2Overrides(cfg.http2);
     // A DNS cluster starts with no host: its names become hosts once they resolve.
     const hosts = this.hostSource !== null ? [] : cfg.hosts.map((h, i) => new UpstreamHost(cfg.name, h, `${path}.hosts[${i}]`));
     const seen = new Set<string>();

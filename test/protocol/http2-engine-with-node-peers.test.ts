@@ -290,3 +290,49 @@ test('flow control: a paused stream credits nothing back, and DATA past its wind
     await srv.close();
   }
 });
+
+test('SETTINGS never acknowledged: SETTINGS_TIMEOUT after settingsAckTimeoutMs; a peer that acks is served on', async () => {
+  const srv = await serveEngine(echoApp, { settingsAckTimeoutMs: 150 });
+  const good = http2.connect(`http://127.0.0.1:${srv.port}`);
+  try {
+    const raw = await RawClient.connect(srv.port);
+    const started = Date.now();
+    raw.write(PREFACE, frame(FrameType.Settings, 0, 0)); // and never the ACK of the server's SETTINGS
+    await raw.until(() => raw.goaway() !== undefined);
+    assert.equal(raw.goaway()!.code, Http2ErrorCode.SettingsTimeout);
+    assert.ok(Date.now() - started >= 100, 'not before the timeout');
+    await new Promise((r) => setTimeout(r, 200));
+    const r = await request(good, '/acked', null);
+    assert.equal(r.headers[':status'], 200, 'node:http2 acknowledged: its connection lives past the timeout');
+  } finally {
+    good.close();
+    await srv.close();
+  }
+});
+
+test('headers timeout: a preface without SETTINGS, or a header block without its CONTINUATION, closes the connection', async () => {
+  const srv = await serveEngine(echoApp, { headersTimeoutMs: 150 });
+  const enc = new HpackEncoder();
+  const block = enc.encode([':method', 'GET', ':scheme', 'http', ':path', '/slow', ':authority', 'x']);
+  const good = http2.connect(`http://127.0.0.1:${srv.port}`);
+  try {
+    const c1 = await RawClient.connect(srv.port);
+    c1.write(PREFACE);
+    await c1.until(() => c1.goaway() !== undefined);
+    assert.equal(c1.goaway()!.code, Http2ErrorCode.ProtocolError, 'preface, then silence');
+
+    const c2 = await RawClient.connect(srv.port);
+    const started = Date.now();
+    c2.write(PREFACE, frame(FrameType.Settings, 0, 0), frame(FrameType.Headers, 0, 1, block.subarray(0, 3)));
+    await c2.until(() => c2.goaway() !== undefined);
+    assert.equal(c2.goaway()!.code, Http2ErrorCode.ProtocolError, 'HEADERS without END_HEADERS, CONTINUATION never sent');
+    assert.ok(Date.now() - started >= 100);
+
+    await new Promise((r) => setTimeout(r, 200));
+    const r = await request(good, '/fine', null);
+    assert.equal(r.headers[':status'], 200, 'a connection whose headers complete is untouched');
+  } finally {
+    good.close();
+    await srv.close();
+  }
+});

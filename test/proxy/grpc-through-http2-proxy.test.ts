@@ -256,6 +256,77 @@ test('a stream the upstream refuses is retried on the route retry_policy; the ca
   assert.equal(streams, 2, 'refused once, answered on the retry');
 });
 
+test("retry_on's gRPC conditions retry a Trailers-Only status: unavailable is retried, a status not listed is not", async () => {
+  let calls = 0;
+  const app = new grpc.Server();
+  app.addService(
+    { Flaky: { path: '/x.Y/Flaky', requestStream: false, responseStream: false, requestSerialize: (b: Buffer) => b, requestDeserialize: (b: Buffer) => b, responseSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b } },
+    {
+      Flaky: (_c: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) =>
+        ++calls % 2 === 1 ? cb({ code: grpc.status.UNAVAILABLE, details: 'busy' }) : cb(null, Buffer.from('ok')),
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) => app.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  closers.push(() => app.forceShutdown());
+  const plane = await startDataplane(
+    grpcProxyConfig({
+      routes: [
+        { match: { prefix: '/x.Y/', headers: [{ name: 'x-policy', value: 'unavailable' }] }, route: { cluster_name: 'c', retry_policy: { retry_on: 'unavailable,connect-failure', num_retries: 1 } } },
+        { match: { prefix: '/x.Y/' }, route: { cluster_name: 'c', retry_policy: { retry_on: 'resource-exhausted', num_retries: 1 } } },
+      ],
+      clusters: [cluster('c', [`127.0.0.1:${port}`])],
+    }),
+  );
+  closers.push(() => plane.close());
+  const c = new grpc.Client(plane.addresses.get('ingress')!, grpc.credentials.createInsecure());
+  closers.push(() => c.close());
+  const call = (policy: string | undefined) =>
+    new Promise<{ err: grpc.ServiceError | null; value?: Buffer }>((resolve) => {
+      const md = new grpc.Metadata();
+      if (policy !== undefined) md.set('x-policy', policy);
+      c.makeUnaryRequest('/x.Y/Flaky', (b: Buffer) => b, (b: Buffer) => b, Buffer.from('q'), md, (err, value) => resolve({ err, ...(value ? { value } : {}) }));
+    });
+  const retried = await call('unavailable');
+  assert.equal(retried.err, null);
+  assert.equal(retried.value!.toString(), 'ok');
+  assert.equal(calls, 2, 'UNAVAILABLE once, answered on the retry');
+  const notListed = await call(undefined);
+  assert.equal(notListed.err?.code, grpc.status.UNAVAILABLE, 'resource-exhausted does not cover UNAVAILABLE: passed on as is');
+  assert.equal(calls, 3);
+});
+
+test("a cluster's http2 block sets Ringside's SETTINGS toward its hosts, over ringside.http2", async () => {
+  const seen: http2.Settings[] = [];
+  const up = http2.createServer((_req, res) => res.end('ok'));
+  const live = new Set<http2.ServerHttp2Session>();
+  up.on('session', (s) => {
+    live.add(s);
+    s.once('remoteSettings', (st) => seen.push(st));
+  });
+  up.listen(0, '127.0.0.1');
+  await once(up, 'listening');
+  closers.push(() => {
+    for (const s of live) s.destroy();
+    up.close();
+  });
+  const plane = await startDataplane(
+    grpcProxyConfig({
+      routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c' } }],
+      clusters: [cluster('c', [`127.0.0.1:${(up.address() as net.AddressInfo).port}`], { http2: { max_concurrent_streams: 7, initial_stream_window_size: 12345 } })],
+      ringside: { http2: { max_concurrent_streams: 50, max_frame_size: 32768 } },
+    }),
+  );
+  closers.push(() => plane.close());
+  const s = http2.connect(`http://${plane.addresses.get('ingress')!}`);
+  closers.push(() => s.close());
+  const req = s.request({ ':path': '/' });
+  req.resume();
+  await once(req, 'end');
+  assert.equal(seen[0]?.maxConcurrentStreams, 7, "the cluster's value");
+  assert.equal(seen[0]?.initialWindowSize, 12345);
+  assert.equal(seen[0]?.maxFrameSize, 32768, "ringside.http2 where the cluster sets nothing");
+});
+
 test('curl --http2-prior-knowledge through the proxy to a plain HTTP/2 server', async () => {
   const up = http2.createServer((req, res) => {
     res.setHeader('x-path', req.url);

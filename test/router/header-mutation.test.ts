@@ -80,7 +80,7 @@ test('a route without edits carries an empty mutation', () => {
 });
 
 test('retryCovers follows the compiled policy', () => {
-  const policy = { numRetries: 1, perTryTimeoutMs: 0, onConnectFailure: true, onReset: false, on5xx: false, onGatewayError: true };
+  const policy = { numRetries: 1, perTryTimeoutMs: 0, onConnectFailure: true, onReset: false, on5xx: false, onGatewayError: true, grpcCodes: new Set<number>() };
   assert.equal(retryCovers(policy, new RingsideError('CONNECT_FAILED', 'upstream', 'x'), undefined), true);
   assert.equal(retryCovers(policy, new RingsideError('UPSTREAM_RESET', 'upstream', 'x'), undefined), false);
   assert.equal(retryCovers(policy, undefined, 503), true);

@@ -187,6 +187,7 @@ test('timeout and retry policy are compiled from MOSN and Envoy forms', () => {
     onReset: true,
     on5xx: true,
     onGatewayError: true,
+    grpcCodes: new Set(),
   });
   const b = r.match('r', req('h', '/b'))!.route.retryPolicy!;
   assert.equal(b.numRetries, 1);

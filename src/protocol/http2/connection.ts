@@ -63,6 +63,8 @@ export const defaultHttp2Settings: Http2Settings = {
   headerTableSize: DEFAULT_TABLE_SIZE,
   maxResetsPerSecond: 200,
   maxControlFramesPerSecond: 1000,
+  settingsAckTimeoutMs: 0,
+  headersTimeoutMs: 0,
 };
 
 export type Http2Role = 'server' | 'client';
@@ -163,6 +165,10 @@ export class Http2Connection {
   #goawayReceived = false;
   #closed = false;
   #started = false;
+  /** SETTINGS sent and not yet acknowledged (settingsAckTimeoutMs). */
+  #ackTimer: NodeJS.Timeout | undefined;
+  /** A header block (or a server's preface + first SETTINGS) is in progress (headersTimeoutMs). */
+  #headersTimer: NodeJS.Timeout | undefined;
 
   constructor(options: Http2ConnectionOptions) {
     this.role = options.role;
@@ -243,6 +249,31 @@ export class Http2Connection {
       this.#recvWindow = s.initialConnectionWindowSize;
     }
     this.#transport.write(Buffer.concat(parts));
+    if (s.settingsAckTimeoutMs > 0) {
+      this.#ackTimer = setTimeout(() => {
+        this.#connectionError(new Http2ConnectionError(Http2ErrorCode.SettingsTimeout, `SETTINGS not acknowledged within ${s.settingsAckTimeoutMs} ms`));
+      }, s.settingsAckTimeoutMs);
+      this.#ackTimer.unref?.();
+    }
+    this.#watchHeaders();
+  }
+
+  /** Runs the headers timer while a header block, or a server's preface + first SETTINGS, is incomplete. */
+  #watchHeaders(): void {
+    const ms = this.settings.headersTimeoutMs;
+    if (ms <= 0 || this.#closed) return;
+    const waiting = this.#parser.inHeaderBlock || (this.role === 'server' && !this.#remoteSettingsSeen);
+    if (waiting && this.#headersTimer === undefined) {
+      const what = this.#remoteSettingsSeen ? 'a header block' : 'the connection preface and SETTINGS';
+      this.#headersTimer = setTimeout(() => {
+        this.#headersTimer = undefined;
+        this.#connectionError(new Http2ConnectionError(Http2ErrorCode.ProtocolError, `${what} not complete within ${ms} ms`));
+      }, ms);
+      this.#headersTimer.unref?.();
+    } else if (!waiting && this.#headersTimer !== undefined) {
+      clearTimeout(this.#headersTimer);
+      this.#headersTimer = undefined;
+    }
   }
 
   /** Bytes read from the peer. Never throws for bad input: the connection is closed with its error. */
@@ -266,6 +297,7 @@ export class Http2Connection {
       if (err instanceof Http2ConnectionError) this.#connectionError(err);
       else throw err;
     }
+    if (this.settings.headersTimeoutMs > 0) this.#watchHeaders();
   }
 
   /** The transport closed under us (peer closed, socket error): every stream ends. */
@@ -406,6 +438,8 @@ export class Http2Connection {
   #onSettings(ack: boolean, settings: readonly (readonly [number, number])[]): void {
     if (ack) {
       this.#localSettingsAcked = true;
+      clearTimeout(this.#ackTimer);
+      this.#ackTimer = undefined;
       return;
     }
     if (this.#remoteSettingsSeen) this.#control();
@@ -757,6 +791,8 @@ export class Http2Connection {
   #finish(reason: string, code: number, byPeer: boolean): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#ackTimer);
+    clearTimeout(this.#headersTimer);
     const streams = [...this.#streams.values()];
     this.#streams.clear();
     this.#pendingOut.clear();

@@ -104,6 +104,10 @@ export const http2ProxyHooks: ProxyHooks = {
   retryStatus(response: ResponseFrame): number | undefined {
     return response.status >= 500 ? response.status : undefined;
   },
+  retryGrpcStatus(response: ResponseFrame): number | undefined {
+    const raw = response.headers.get('grpc-status');
+    return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
+  },
   unprocessed(): boolean {
     return false;
   },

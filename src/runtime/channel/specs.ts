@@ -7,6 +7,8 @@ import { z } from 'zod';
 import type { ConfigSpec } from '../../types/extension.js';
 import type { ChannelConfig } from './factory.js';
 import { DEFAULT_JSON_OFFLOAD_MIN_BYTES, type JsonChannelOptions } from './x-json.js';
+import type { GrpcRetryPolicy } from '../../types/grpc.js';
+import { duration } from '../../config/primitives.js';
 
 const offloadMin = z.number().int().nonnegative().default(DEFAULT_JSON_OFFLOAD_MIN_BYTES);
 
@@ -37,6 +39,49 @@ export const boltChannelSpec: ConfigSpec<BoltChannelExt> = {
         json_offload_min_bytes: offloadMin,
       })
       .transform((e) => ({ className: e.class, jsonOffloadMinBytes: e.json_offload_min_bytes })),
+};
+
+/** gRPC status names (retryable_status_codes is written with them, as in a service config). */
+const STATUS_NAMES = [
+  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
+] as const;
+
+export interface GrpcChannelExt {
+  readonly retry?: GrpcRetryPolicy;
+  readonly gzipMinBytes?: number;
+}
+
+/** `grpc`: the retry policy (gRFC A6's retryPolicy, snake_case) and the compression threshold. */
+export const grpcChannelSpec: ConfigSpec<GrpcChannelExt> = {
+  schema: () =>
+    z
+      .strictObject({
+        retry_policy: z
+          .strictObject({
+            max_attempts: z.number().int().min(2).max(5),
+            initial_backoff: duration(),
+            max_backoff: duration(),
+            backoff_multiplier: z.number().gt(0),
+            retryable_status_codes: z.array(z.enum(STATUS_NAMES)).min(1),
+          })
+          .optional(),
+        gzip_min_bytes: z.number().int().nonnegative().optional(),
+      })
+      .transform((e) => ({
+        ...(e.retry_policy !== undefined
+          ? {
+              retry: {
+                maxAttempts: e.retry_policy.max_attempts,
+                initialBackoffMs: e.retry_policy.initial_backoff,
+                maxBackoffMs: e.retry_policy.max_backoff,
+                backoffMultiplier: e.retry_policy.backoff_multiplier,
+                retryableStatusCodes: new Set(e.retry_policy.retryable_status_codes.map((n) => STATUS_NAMES.indexOf(n))),
+              },
+            }
+          : {}),
+        ...(e.gzip_min_bytes !== undefined ? { gzipMinBytes: e.gzip_min_bytes } : {}),
+      })),
 };
 
 /** The channel's validated ext (the loader already refused a bad one, so this only normalizes). */

@@ -51,6 +51,7 @@ function statusDetails(code: number, statusText: string, httpStatus: number, bod
 
 /** The gRPC answer for an app's HTTP response: OK for 2xx, else Dapr's mapped status. */
 export function daprGrpcAnswer(call: ServerUnaryCall<unknown, unknown>, resp: RpcResponse): InvokeResponseOut {
+  if (resp.grpcStatus !== undefined) return grpcAppAnswer(call, resp, resp.grpcStatus);
   sendResponseHeaders(call, resp.headers, { [HTTP_STATUS_METADATA]: String(resp.status) });
   const code = grpcCodeFromHttpStatus(resp.status);
   if (code === GrpcCode.OK) return toInvokeResponse(resp);
@@ -58,6 +59,23 @@ export function daprGrpcAnswer(call: ServerUnaryCall<unknown, unknown>, resp: Rp
   const trailers = new Metadata();
   trailers.set('grpc-status-details-bin', statusDetails(code, text, resp.status, resp.data));
   throw new GrpcStatusError(code, text, { status: resp.status, trailers });
+}
+
+/** An app that speaks gRPC (OnInvoke): its status, message, metadata and trailers, unchanged. */
+function grpcAppAnswer(call: ServerUnaryCall<unknown, unknown>, resp: RpcResponse, st: NonNullable<RpcResponse['grpcStatus']>): InvokeResponseOut {
+  sendResponseHeaders(call, resp.headers);
+  if (st.code === GrpcCode.OK) return toInvokeResponse(resp);
+  const trailers = new Metadata();
+  for (let i = 0; i < st.trailers.length; i += 2) {
+    const name = st.trailers[i]!;
+    if (name === 'grpc-status' || name === 'grpc-message' || name === 'content-type') continue;
+    try {
+      trailers.add(name, name.endsWith('-bin') ? Buffer.from(st.trailers[i + 1]!, 'base64') : st.trailers[i + 1]!);
+    } catch {
+      // A name or value gRPC does not allow: left out, the status still goes back.
+    }
+  }
+  throw new GrpcStatusError(st.code, st.message, { status: resp.status, trailers });
 }
 
 export async function daprInvokeService(ctx: DaprApiContext, call: ServerUnaryCall<InvokeServiceRequestMessage, InvokeResponseOut>): Promise<InvokeResponseOut> {

@@ -41,6 +41,8 @@ export interface Http2ClientFactoryOptions {
   http2?: Partial<Http2Settings>;
   /** TLS toward a host (its cluster's tls_context), offering ALPN h2 unless it names its own. */
   tls?(host: Host, alpn?: readonly string[]): ClientTlsOptions | undefined;
+  /** The host's cluster's `http2` overrides, if any. */
+  http2Of?(host: Host): Partial<Http2Settings> | undefined;
 }
 
 export class Http2ClientFactory implements StreamClientFactory {
@@ -77,7 +79,7 @@ export class Http2ClientFactory implements StreamClientFactory {
         return;
       }
       const headerBytes = this.#opts.limits?.maxHeaderBytes;
-      const settings: Partial<Http2Settings> = { ...(headerBytes !== undefined ? { maxHeaderListSize: headerBytes } : {}), ...this.#opts.http2 };
+      const settings: Partial<Http2Settings> = { ...(headerBytes !== undefined ? { maxHeaderListSize: headerBytes } : {}), ...this.#opts.http2, ...this.#opts.http2Of?.(host) };
       // The client is handed out once the server's SETTINGS arrived: its stream limit is the capacity.
       client = new Http2Client(socket, host, events, settings, timeoutMs, (e) => {
         if (e !== undefined) {

@@ -55,6 +55,13 @@ function requestFields(head: GrpcCallHead, extra: readonly string[]): string[] {
   return fields;
 }
 
+/** The caller gave up (an RpcCancel has this shape): set `cancelled`, then run `onCancel`. */
+export interface CallCancel {
+  cancelled: boolean;
+  onCancel: (() => void) | null;
+}
+
+const cancelledError = (): RingsideError => new RingsideError('CANCELLED', 'downstream', 'the caller cancelled the call');
 const deadlineError = (): RingsideError => new RingsideError('TIMEOUT', 'upstream', 'deadline exceeded before the call was answered');
 
 export class GrpcChannel {
@@ -156,7 +163,7 @@ export class GrpcChannel {
   }
 
   /** One request message, one response message, under the channel's retry policy. */
-  async unary(head: GrpcCallHead, message: Buffer): Promise<GrpcUnaryResult> {
+  async unary(head: GrpcCallHead, message: Buffer, cancel?: CallCancel): Promise<GrpcUnaryResult> {
     const policy = this.#options.retry;
     const maxAttempts = Math.min(5, Math.max(1, policy?.maxAttempts ?? 1));
     let compress = this.#options.gzipMinBytes !== undefined && message.length >= this.#options.gzipMinBytes;
@@ -169,7 +176,8 @@ export class GrpcChannel {
     let transparentLeft = 1;
     for (let attempt = 1; ; attempt++) {
       const previous = attempt > 1 ? ['grpc-previous-rpc-attempts', String(attempt - 1)] : [];
-      const outcome = await this.#attempt(head, body, [...encoding, ...accept, ...previous]);
+      if (cancel?.cancelled === true) throw cancelledError();
+      const outcome = await this.#attempt(head, body, [...encoding, ...accept, ...previous], cancel);
       if (outcome.kind === 'answer') {
         const r = outcome.result;
         const retryable = policy !== undefined && r.code !== GrpcCode.OK && policy.retryableStatusCodes.has(r.code) && !outcome.committed;
@@ -203,6 +211,7 @@ export class GrpcChannel {
     head: GrpcCallHead,
     body: Buffer,
     extra: readonly string[],
+    cancel: CallCancel | undefined,
   ): Promise<{ kind: 'answer'; result: Omit<GrpcUnaryResult, 'attempts'>; committed: boolean } | { kind: 'failed'; error: RingsideError; headersSeen: boolean }> {
     return new Promise((resolve) => {
       let headFields: string[] = [];
@@ -269,6 +278,14 @@ export class GrpcChannel {
         extra,
       );
       stream.write(body, true);
+      if (cancel !== undefined) {
+        cancel.onCancel = () => {
+          if (failed) return;
+          failed = true;
+          stream.cancel();
+          resolve({ kind: 'failed', error: cancelledError(), headersSeen: true });
+        };
+      }
     });
   }
 
