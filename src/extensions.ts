@@ -9,6 +9,8 @@
  *   codecs             Http1, Http2, dubbo, bolt, boltv2,  (src/protocol)
  *                      drpc (registerDrpc: codec, packet stream connection, upstream client)
  *   xprotocols         bolt, boltv2, dubbo: request-id codecs; registerXProtocol also registers each one's
+ *   codecs             Http1, Http2, dubbo, bolt, boltv2, geerpc   (src/protocol)
+ *   xprotocols         bolt, boltv2, dubbo, geerpc: request-id codecs; registerXProtocol also registers each one's
  *                      codec, server stream connection and upstream client under its name
  *   streamConnections  the server side of each codec      (src/stream)
  *   upstreamClients    the client side of each codec      (src/proxy/clients)
@@ -55,6 +57,7 @@ import { drpcFilterSpec } from './runtime/drpc/config.js';
 import type { XProtocolCodec } from './types/xprotocol.js';
 import { asProtocolCodec } from './protocol/xprotocol/codec.js';
 import { boltCodec, boltv2Codec } from './protocol/bolt/codec.js';
+import { geerpcCodec } from './protocol/geerpc/index.js';
 import { xprotocolServerFactory } from './stream/xprotocol/server-connection.js';
 import { XClientFactory } from './stream/xprotocol/client-factory.js';
 import { routingIssues } from './routing.js';
@@ -160,6 +163,7 @@ export function createExtensions(): Extensions {
   registerXProtocol(ext, boltv2Codec);
   registerXProtocol(ext, dubboCodec);
   registerDrpc(ext);
+  registerXProtocol(ext, geerpcCodec);
   registerBuiltinStreamFilters(ext.streamFilters);
   registerBuiltinLoadBalancers(ext.loadBalancers);
   registerBuiltinClusterTypes(ext.clusterTypes);
