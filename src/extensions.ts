@@ -6,17 +6,15 @@
  *   networkFilters     tcp_proxy, proxy, grpc, dapr_http,  (src/network, src/proxy, src/runtime)
  *                      drpc (the runtime API on a drpc:/path.sock listener)
  *   listenerFilters    none yet: any listener_filters entry is a config error
- *   codecs             Http1, Http2, dubbo, bolt, boltv2,  (src/protocol)
+ *   codecs             Http1, Http2, dubbo, bolt, boltv2, geerpc  (src/protocol)
  *                      drpc (registerDrpc: codec, packet stream connection, upstream client)
- *   xprotocols         bolt, boltv2, dubbo: request-id codecs; registerXProtocol also registers each one's
- *   codecs             Http1, Http2, dubbo, bolt, boltv2, geerpc   (src/protocol)
  *   xprotocols         bolt, boltv2, dubbo, geerpc: request-id codecs; registerXProtocol also registers each one's
  *                      codec, server stream connection and upstream client under its name
  *   streamConnections  the server side of each codec      (src/stream)
  *   upstreamClients    the client side of each codec      (src/proxy/clients)
  *   streamFilters      fault, header_mutation             (src/stream)
  *   loadBalancers      LB_RANDOM, LB_ROUNDROBIN, …        (src/upstream)
- *   clusterTypes       SIMPLE, STATIC                     (src/upstream)
+ *   clusterTypes       SIMPLE, STATIC, STRICT_DNS, LOGICAL_DNS, GEERPC_REGISTRY, GEERPC_ETCD (src/upstream)
  *   invokerFilters     Layotto before/after_invoke hooks  (src/runtime)
  *   channels           Layotto channel protocols          (src/runtime)
  *
@@ -52,6 +50,7 @@ import { registerBuiltinClusterTypes, type ClusterTypeFactory } from './upstream
 // load the runtime's gRPC server with them.
 import { newInvokerFilterRegistries, registerBuiltinInvokerFilters } from './runtime/invoker/filters.js';
 import { registerBuiltinChannels } from './runtime/channels.js';
+import { registerGeerpcClusterTypes } from './upstream/geerpc-cluster-types.js';
 import { drpcFilterFactory } from './runtime/drpc/filter.js';
 import { drpcFilterSpec } from './runtime/drpc/config.js';
 import type { XProtocolCodec } from './types/xprotocol.js';
@@ -167,6 +166,7 @@ export function createExtensions(): Extensions {
   registerBuiltinStreamFilters(ext.streamFilters);
   registerBuiltinLoadBalancers(ext.loadBalancers);
   registerBuiltinClusterTypes(ext.clusterTypes);
+  registerGeerpcClusterTypes(ext.clusterTypes);
   registerBuiltinInvokerFilters(ext.invokerFilters);
   registerBuiltinChannels(ext.channels, http1Codec);
   return ext;
