@@ -59,7 +59,10 @@ function config(foo: string[], extra: { hang?: string } = {}) {
             ],
           },
         ],
-        listeners: [{ name: 'gee', address: '127.0.0.1:0', bind_port: true, filter_chains: [{ filters: [{ type: 'proxy', config: { downstream_protocol: 'geerpc', upstream_protocol: 'geerpc', router_config_name: 'r' } }] }] }],
+        listeners: [
+          { name: 'gee', address: '127.0.0.1:0', bind_port: true, filter_chains: [{ filters: [{ type: 'proxy', config: { downstream_protocol: 'geerpc', upstream_protocol: 'geerpc', router_config_name: 'r' } }] }] },
+          { name: 'auto', address: '127.0.0.1:0', bind_port: true, filter_chains: [{ filters: [{ type: 'proxy', config: { downstream_protocol: 'Auto', router_config_name: 'r' } }] }] },
+        ],
       },
     ],
     cluster_manager: {
@@ -104,6 +107,12 @@ test('calls are routed by service and method, many at once on one client, and ma
   assert.deepEqual(results, clients.flatMap((_, i) => Array.from({ length: 10 }, (_, j) => i + j)));
   assert.equal(a.accepted(), 1, 'one upstream connection per host for 9 clients');
   assert.equal(b.accepted(), 1);
+
+  // Auto detects geerpc by its Option.
+  const auto = await Client.dial(`tcp@${dp.addresses.get('auto')!}`);
+  t.after(() => auto.close().catch(() => {}));
+  assert.equal(await auto.call('Foo.Sum', { Num1: 40, Num2: 2 }), 42);
+  assert.equal(a.accepted() + b.accepted(), 2, "the worker's listeners share its upstream pools");
 
   // A service method the server does not have: its own error, relayed.
   await assert.rejects(one.call('Foo.Missing', { Num1: 1 }), /rpc server: can't find method Missing|can't find/);
