@@ -6,15 +6,15 @@
  *   networkFilters     tcp_proxy, proxy, grpc, dapr_http,  (src/network, src/proxy, src/runtime)
  *                      drpc (the runtime API on a drpc:/path.sock listener)
  *   listenerFilters    none yet: any listener_filters entry is a config error
- *   codecs             Http1, Http2, dubbo, bolt, boltv2,  (src/protocol)
+ *   codecs             Http1, Http2, dubbo, bolt, boltv2, geerpc  (src/protocol)
  *                      drpc (registerDrpc: codec, packet stream connection, upstream client)
- *   xprotocols         bolt, boltv2, dubbo: request-id codecs; registerXProtocol also registers each one's
+ *   xprotocols         bolt, boltv2, dubbo, geerpc: request-id codecs; registerXProtocol also registers each one's
  *                      codec, server stream connection and upstream client under its name
  *   streamConnections  the server side of each codec      (src/stream)
  *   upstreamClients    the client side of each codec      (src/proxy/clients)
  *   streamFilters      fault, header_mutation             (src/stream)
  *   loadBalancers      LB_RANDOM, LB_ROUNDROBIN, …        (src/upstream)
- *   clusterTypes       SIMPLE, STATIC                     (src/upstream)
+ *   clusterTypes       SIMPLE, STATIC, STRICT_DNS, LOGICAL_DNS, GEERPC_REGISTRY, GEERPC_ETCD (src/upstream)
  *   invokerFilters     Layotto before/after_invoke hooks  (src/runtime)
  *   channels           Layotto channel protocols          (src/runtime)
  *
@@ -50,11 +50,13 @@ import { registerBuiltinClusterTypes, type ClusterTypeFactory } from './upstream
 // load the runtime's gRPC server with them.
 import { newInvokerFilterRegistries, registerBuiltinInvokerFilters } from './runtime/invoker/filters.js';
 import { registerBuiltinChannels } from './runtime/channels.js';
+import { registerGeerpcClusterTypes } from './upstream/geerpc-cluster-types.js';
 import { drpcFilterFactory } from './runtime/drpc/filter.js';
 import { drpcFilterSpec } from './runtime/drpc/config.js';
 import type { XProtocolCodec } from './types/xprotocol.js';
 import { asProtocolCodec } from './protocol/xprotocol/codec.js';
 import { boltCodec, boltv2Codec } from './protocol/bolt/codec.js';
+import { geerpcCodec } from './protocol/geerpc/index.js';
 import { xprotocolServerFactory } from './stream/xprotocol/server-connection.js';
 import { XClientFactory } from './stream/xprotocol/client-factory.js';
 import { routingIssues } from './routing.js';
@@ -160,9 +162,11 @@ export function createExtensions(): Extensions {
   registerXProtocol(ext, boltv2Codec);
   registerXProtocol(ext, dubboCodec);
   registerDrpc(ext);
+  registerXProtocol(ext, geerpcCodec);
   registerBuiltinStreamFilters(ext.streamFilters);
   registerBuiltinLoadBalancers(ext.loadBalancers);
   registerBuiltinClusterTypes(ext.clusterTypes);
+  registerGeerpcClusterTypes(ext.clusterTypes);
   registerBuiltinInvokerFilters(ext.invokerFilters);
   registerBuiltinChannels(ext.channels, http1Codec);
   return ext;

@@ -355,6 +355,21 @@ function cluster(k: Kit, catalog: ConfigCatalog) {
       })
       .optional(),
     hosts: z.array(host).default([]),
+    /** GEERPC_REGISTRY / GEERPC_ETCD: where the cluster's geerpc servers are found (src/upstream/geerpc-cluster-types.ts). */
+    geerpc_discovery: k
+      .obj({
+        /** GEERPC_REGISTRY: the GeeRegistry's URL (http://host:port/_geerpc_/registry). */
+        registry_url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
+        /** GEERPC_ETCD: etcd client URLs. */
+        etcd_endpoints: z.array(z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })).default([]),
+        /** GEERPC_ETCD: the key prefix servers register under (geerpc's registerEtcd default). */
+        etcd_prefix: z.string().min(1).default('/geerpc/servers/'),
+        /** How often the registry is read again (the XClient's 10 s); etcd: the retry of a failed first listing. */
+        refresh_interval: duration().default(10_000),
+        /** How long a worker waits for the first answer before it serves without hosts. */
+        first_fetch_timeout: duration().default(3000),
+      })
+      .optional(),
     /** TLS toward every host of the cluster (src/network/tls). */
     tls_context: tlsContextSchema(k, 'client').optional(),
   }).superRefine((c, ctx) => {

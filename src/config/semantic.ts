@@ -75,7 +75,9 @@ export function checkSemantics(config: RingsideConfig, raw: unknown, catalog: Co
   config.cluster_manager.clusters.forEach((c, i) => {
     const path = `cluster_manager.clusters[${i}]`;
     clusters.add(c.name, `${path}.name`, errors);
-    if (c.hosts.length === 0) warnings.push(`${path}.hosts: cluster "${c.name}" has no hosts; requests routed to it get 503`);
+    const discovered = c.type === 'GEERPC_REGISTRY' || c.type === 'GEERPC_ETCD';
+    if (c.hosts.length === 0 && !discovered) warnings.push(`${path}.hosts: cluster "${c.name}" has no hosts; requests routed to it get 503`);
+    geerpcDiscoveryIssues(c, path, errors);
     if (c.type === 'STRICT_DNS' || c.type === 'LOGICAL_DNS') {
       c.hosts.forEach((h, j) => {
         if (h.endpoint.kind !== 'tcp') errors.push({ path: `${path}.hosts[${j}].address`, message: `a ${c.type} cluster resolves host names: expected host:port, got a socket path` });
@@ -190,4 +192,22 @@ function checkExtension(kind: string, table: SpecTable, f: FilterConfig, refs: C
 
 function isEmptyConfig(v: unknown): boolean {
   return v === undefined || v === null || (typeof v === 'object' && Object.keys(v).length === 0);
+}
+
+/** A geerpc cluster names exactly the source its type reads, and takes its hosts only from there. */
+function geerpcDiscoveryIssues(c: RingsideConfig['cluster_manager']['clusters'][number], path: string, errors: ConfigIssue[]): void {
+  const d = c.geerpc_discovery;
+  const at = `${path}.geerpc_discovery`;
+  if (c.type === 'GEERPC_REGISTRY' || c.type === 'GEERPC_ETCD') {
+    if (c.hosts.length > 0) errors.push({ path: `${path}.hosts`, message: `a ${c.type} cluster's hosts come from geerpc_discovery; remove hosts` });
+    if (c.type === 'GEERPC_REGISTRY') {
+      if (d?.registry_url === undefined) errors.push({ path: `${at}.registry_url`, message: 'a GEERPC_REGISTRY cluster needs the registry URL' });
+      if (d !== undefined && d.etcd_endpoints.length > 0) errors.push({ path: `${at}.etcd_endpoints`, message: 'read only by GEERPC_ETCD clusters' });
+    } else {
+      if (d === undefined || d.etcd_endpoints.length === 0) errors.push({ path: `${at}.etcd_endpoints`, message: 'a GEERPC_ETCD cluster needs at least one etcd endpoint' });
+      if (d?.registry_url !== undefined) errors.push({ path: `${at}.registry_url`, message: 'read only by GEERPC_REGISTRY clusters' });
+    }
+  } else if (d !== undefined) {
+    errors.push({ path: at, message: `read only by GEERPC_REGISTRY and GEERPC_ETCD clusters (this one is ${c.type})` });
+  }
 }

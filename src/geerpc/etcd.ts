@@ -92,12 +92,27 @@ export class EtcdDiscovery extends MultiServersDiscovery {
   #down = false;
   #closed = false;
 
-  constructor(opts: EtcdConnection) {
+  readonly #onChange: ((servers: readonly string[]) => void) | undefined;
+  readonly #onOutage: ((reason: string) => void) | undefined;
+  #published = '';
+
+  /**
+   * `onChange` hears every new list (after a listing or a watch event) and `onOutage` each time the
+   * watch loses etcd, for callers that follow the list rather than poll it.
+   */
+  constructor(opts: EtcdConnection & { onChange?: (servers: readonly string[]) => void; onOutage?: (reason: string) => void }) {
     super([]);
     const { client, owned } = clientOf(opts);
     this.#client = client;
     this.#owned = owned;
     this.prefix = opts.prefix ?? DEFAULT_ETCD_PREFIX;
+    this.#onChange = opts.onChange;
+    this.#onOutage = opts.onOutage;
+  }
+
+  /** etcd is unreachable right now (the last known hosts are in use). */
+  get down(): boolean {
+    return this.#down;
   }
 
   /** Starts (once) the list + watch; when etcd was never reached, each call tries again. */
@@ -166,6 +181,7 @@ export class EtcdDiscovery extends MultiServersDiscovery {
     this.stats.outages++;
     outageCounter.inc();
     log.warn(`etcd unreachable (${reason}); keeping the ${this.servers.length} last known hosts of ${this.prefix}`);
+    this.#onOutage?.(reason);
   }
 
   /** Reads the whole prefix; returns the revision it was read at. */
@@ -180,5 +196,9 @@ export class EtcdDiscovery extends MultiServersDiscovery {
 
   #publish(): void {
     this.servers = [...new Set(this.#hosts.values())].sort();
+    const key = this.servers.join(',');
+    if (key === this.#published) return;
+    this.#published = key;
+    this.#onChange?.(this.servers);
   }
 }

@@ -50,4 +50,10 @@ export interface XChannelProtocol {
   toResponse(frame: unknown, call: XCall): RpcResponse | Promise<RpcResponse>;
   /** A heartbeat frame with request id `id`, when the protocol keeps connections alive this way. */
   heartbeat?(id: number): Buffer;
+  /**
+   * For a protocol whose frames depend on what the same connection carried before (geerpc: the
+   * Option first, gob type definitions once per stream): the protocol of one new connection, whose
+   * frame() and reader() keep that connection's state. Absent: every connection shares this one.
+   */
+  connection?(): XChannelProtocol;
 }

@@ -97,7 +97,8 @@ export interface XProtocolCodec {
   statusOfError(err: RingsideError): number;
   /**
    * The whole answer to an error of Ringside's own, when the protocol says more than a status (dubbo:
-   * the status byte and a `code|text` message body, as MOSN writes it). Absent: reply(request,
+   * the status byte and a `code|text` message body, as MOSN writes it; geerpc: the text in
+   * Header.Error). Absent: reply(request,
    * statusOfError(err)) with no content.
    */
   errorReply?(request: XRequest | null, err: RingsideError): XResponse;
@@ -117,6 +118,16 @@ export interface XProtocolCodec {
   unprocessed(response: XResponse): boolean;
   /** A request the runtime's channels and tests build: service, method, headers, content, timeout (ms, 0 none). */
   newRequest(service: string, method: string, headers: Record<string, string>, content: Buffer, timeoutMs: number): XRequest;
+  /**
+   * For a protocol whose bytes depend on what went before on the same connection (geerpc: the
+   * Option handshake first, gob type definitions sent once per stream and type ids numbered per
+   * stream): a fresh codec holding that connection's state, asked for once per connection and
+   * side ('server': the stream layer's downstream side, 'client': an upstream connection). Absent
+   * on stateless codecs (bolt, dubbo), which every connection shares.
+   */
+  session?(side: 'server' | 'client'): XProtocolCodec;
+  /** The protocol's keepalive for upstream connections when the factory sets none (absent: bolt's). */
+  readonly keepalive?: XKeepalive;
 }
 
 /** Limits of the multiplexed stream layer, per connection. */

@@ -65,10 +65,10 @@ test('a channel naming a listener the config does not define is an error', () =>
 test('proxy protocols must have a codec and an upstream client', () => {
   const cfg = baseConfig();
   Object.assign(cfg.servers[0]!.listeners[0]!.filter_chains[0]!.filters[0]!.config, { downstream_protocol: 'thrift' });
-  assertIssue(configIssues(() => parse(cfg)), `${chain}[0].config.downstream_protocol`, /no codec serves "thrift" \(known: Http1, Http2, bolt, boltv2, dubbo, drpc, Auto\)/);
+  assertIssue(configIssues(() => parse(cfg)), `${chain}[0].config.downstream_protocol`, /no codec serves "thrift" \(known: Http1, Http2, bolt, boltv2, dubbo, drpc, geerpc, Auto\)/);
   const up = baseConfig();
   Object.assign(up.servers[0]!.listeners[0]!.filter_chains[0]!.filters[0]!.config, { upstream_protocol: 'Http3' });
-  assertIssue(configIssues(() => parse(up)), `${chain}[0].config.upstream_protocol`, /no upstream client speaks "Http3" \(known: Http1, Http2, bolt, boltv2, dubbo, drpc\)/);
+  assertIssue(configIssues(() => parse(up)), `${chain}[0].config.upstream_protocol`, /no upstream client speaks "Http3" \(known: Http1, Http2, bolt, boltv2, dubbo, drpc, geerpc\)/);
 });
 
 test('a listener host that is not an IPv4 address or a host name fails at load, not in DNS later', () => {

@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EtcdDiscovery, SelectMode, XClient, registerEtcd } from '../../src/geerpc/index.js';
+import { Client, EtcdDiscovery, SelectMode, XClient, registerEtcd } from '../../src/geerpc/index.js';
+import { startDataplane } from '../proxy/harness.js';
 import { counter } from '../../src/common/counters.js';
 import { fooServer, until } from './helpers.js';
 
@@ -58,7 +59,27 @@ after(() => {
   if (etcd !== undefined) rmSync(etcd.dir, { recursive: true, force: true });
 });
 
-test('etcd: leased registration is discovered by watch; a released lease drops the host within its TTL; etcd down keeps the last hosts', async () => {
+/** A geerpc proxy whose cluster `foo` is the GEERPC_ETCD prefix. */
+function proxyConfig(endpoint: string, prefix: string) {
+  return {
+    servers: [
+      {
+        routers: [{ router_config_name: 'r', virtual_hosts: [{ name: 'all', domains: ['*'], routers: [{ match: { headers: [{ name: 'service', value: 'Foo' }] }, route: { cluster_name: 'foo' } }] }] }],
+        listeners: [{ name: 'gee', address: '127.0.0.1:0', bind_port: true, filter_chains: [{ filters: [{ type: 'proxy', config: { downstream_protocol: 'geerpc', router_config_name: 'r' } }] }] }],
+      },
+    ],
+    cluster_manager: { clusters: [{ name: 'foo', type: 'GEERPC_ETCD', lb_type: 'LB_ROUNDROBIN', geerpc_discovery: { etcd_endpoints: [endpoint], etcd_prefix: prefix } }] },
+  };
+}
+
+/** Which servers answer Foo.Who through the proxy, over n calls. */
+async function whoAnswers(c: Client, n: number): Promise<string[]> {
+  const seen = new Set<string>();
+  for (let i = 0; i < n; i++) seen.add((await c.call('Foo.Who', {})) as string);
+  return [...seen].sort();
+}
+
+test('etcd: leased registration is discovered by watch (by an XClient and by a GEERPC_ETCD cluster); a released lease drops the host within its TTL; etcd down keeps the last hosts', async () => {
   etcd = await startEtcd();
   const prefix = '/geerpc-test/foo/';
   const [a, b, c] = [fooServer('a'), fooServer('b'), fooServer('c')];
@@ -68,14 +89,18 @@ test('etcd: leased registration is discovered by watch; a released lease drops t
   const regB = await registerEtcd(lb.addr, { hosts: etcd.url, prefix, ttlSeconds });
   const d = new EtcdDiscovery({ hosts: etcd.url, prefix });
   const xc = new XClient(d, SelectMode.RoundRobinSelect);
+  const dp = await startDataplane(proxyConfig(etcd.url, prefix));
+  const viaProxy = await Client.dial(`tcp@${dp.addresses.get('gee')!}`);
   try {
     assert.deepEqual(await d.getAll(), [la.addr, lb.addr].sort());
+    assert.deepEqual(await whoAnswers(viaProxy, 4), ['a', 'b']);
     const who = new Set([await xc.call('Foo.Who', {}), await xc.call('Foo.Who', {})]);
     assert.deepEqual([...who].sort(), ['a', 'b']);
 
     // A server registering later arrives through the watch.
     const regC = await registerEtcd(lc.addr, { hosts: etcd.url, prefix, ttlSeconds });
     await until(async () => (await d.getAll()).includes(lc.addr), 3000, 'c to be watched in');
+    await until(async () => (await whoAnswers(viaProxy, 6)).includes('c'), 3000, 'c to join the cluster');
 
     // b stops keeping its lease alive (as a crashed process would): etcd expires it within the TTL.
     regB.release();
@@ -83,18 +108,25 @@ test('etcd: leased registration is discovered by watch; a released lease drops t
     assert.ok(gone <= ttlSeconds * 1000 + 1500, `b disappeared after ${gone} ms`);
     assert.deepEqual(await d.getAll(), [la.addr, lc.addr].sort());
     assert.ok(d.stats.events >= 2);
+    await until(async () => (await whoAnswers(viaProxy, 6)).join() === 'a,c', 2000, 'b to leave the cluster');
 
     // etcd goes away: the outage is noticed and counted, and calls keep going to the last known hosts.
     const outagesBefore = counter('geerpc.etcd.outages').value;
+    const clusterOutages = counter('upstream.geerpc_discovery.outages').value;
     etcd.child.kill('SIGKILL');
     await until(() => d.stats.outages >= 1, 10_000, 'the watch to report the outage');
-    assert.equal(counter('geerpc.etcd.outages').value, outagesBefore + 1);
+    await until(() => counter('upstream.geerpc_discovery.outages').value === clusterOutages + 1, 10_000, 'the cluster to count the outage');
+    // Two watchers (the XClient's discovery and the cluster's) each saw etcd go.
+    assert.equal(counter('geerpc.etcd.outages').value, outagesBefore + 2);
+    assert.deepEqual(await whoAnswers(viaProxy, 4), ['a', 'c']);
     assert.deepEqual(await d.getAll(), [la.addr, lc.addr].sort());
     const answers = new Set([await xc.call('Foo.Who', {}), await xc.call('Foo.Who', {})]);
     assert.deepEqual([...answers].sort(), ['a', 'c']);
     regA.release();
     regC.release();
   } finally {
+    await viaProxy.close().catch(() => {});
+    await dp.close();
     await xc.close();
     await Promise.all([a.close(), b.close(), c.close()]);
   }

@@ -13,12 +13,50 @@
 import { GobError, TypeId, type GobComplex } from './types.js';
 import { GobReader } from './wire.js';
 
-type WireType =
-  | { kind: 'struct'; name: string; fields: { name: string; id: number }[] }
-  | { kind: 'slice'; name: string; elem: number }
-  | { kind: 'array'; name: string; elem: number; len: number }
-  | { kind: 'map'; name: string; key: number; elem: number }
-  | { kind: 'marshaled'; name: string };
+/** A type definition as received: the ids it names are ids of the stream it came on. */
+export type WireType =
+  | { readonly kind: 'struct'; readonly name: string; readonly fields: readonly { readonly name: string; readonly id: number }[] }
+  | { readonly kind: 'slice'; readonly name: string; readonly elem: number }
+  | { readonly kind: 'array'; readonly name: string; readonly elem: number; readonly len: number }
+  | { readonly kind: 'map'; readonly name: string; readonly key: number; readonly elem: number }
+  /** A GobEncoder, BinaryMarshaler or TextMarshaler payload: bytes only its Go type can read. */
+  | { readonly kind: 'marshaled'; readonly name: string; readonly which: MarshalerKind };
+
+export type MarshalerKind = 'GobEncoderT' | 'BinaryMarshalerT' | 'TextMarshalerT';
+
+/** What a value message holds, without its value built: for relays that forward values they do not interpret. */
+export interface ScannedValue {
+  /** The type id the message names on its stream. */
+  readonly id: number;
+  /** Where the value's bytes start, right after the type id (a non-struct's 0 delta included). */
+  readonly valueStart: number;
+}
+
+/**
+ * Where the gob message starting at `pos` lies: [start, end) of its body, or the number of bytes
+ * the whole message needs from `pos` when it is not complete (0 while its length prefix is not).
+ */
+export function gobMessageAt(buf: Buffer, pos: number, maxMessage: number): { start: number; end: number } | number {
+  if (pos >= buf.length) return 0;
+  const b = buf[pos]!;
+  let len: number;
+  let head: number;
+  if (b < 128) {
+    len = b;
+    head = 1;
+  } else {
+    const n = 256 - b;
+    if (n > 8) throw new GobError(`gob: invalid message length prefix (byte count ${n})`);
+    if (pos + 1 + n > buf.length) return 0;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + buf[pos + 1 + i]!;
+    head = 1 + n;
+  }
+  if (len > maxMessage) throw new GobError(`gob: message of ${len} bytes exceeds the limit of ${maxMessage}`);
+  if (len === 0) throw new GobError('gob: empty message');
+  if (pos + head + len > buf.length) return head + len;
+  return { start: pos + head, end: pos + head + len };
+}
 
 export interface GobDecoderLimits {
   /** Largest message accepted, in bytes (Go refuses anything past 1 GiB; Ringside far less). */
@@ -96,28 +134,114 @@ export class GobDecoder {
 
   /** [start, end) of the next complete message at pos, or undefined when more bytes are needed. */
   #frame(buf: Buffer, pos: number): [number, number] | undefined {
-    if (pos >= buf.length) return undefined;
-    const b = buf[pos]!;
-    let len: number;
-    let head: number;
-    if (b < 128) {
-      len = b;
-      head = 1;
-    } else {
-      const n = 256 - b;
-      if (n > 8) throw new GobError(`gob: invalid message length prefix (byte count ${n})`);
-      if (pos + 1 + n > buf.length) return undefined;
-      len = 0;
-      for (let i = 0; i < n; i++) len = len * 256 + buf[pos + 1 + i]!;
-      head = 1 + n;
-    }
-    if (len > this.#maxMessage) throw new GobError(`gob: message of ${len} bytes exceeds the limit of ${this.#maxMessage}`);
-    if (len === 0) throw new GobError('gob: empty message');
-    if (pos + head + len > buf.length) {
-      this.#need = head + len;
+    const m = gobMessageAt(buf, pos, this.#maxMessage);
+    if (typeof m === 'number') {
+      if (m > 0) this.#need = m;
       return undefined;
     }
-    return [pos + head, pos + head + len];
+    return [m.start, m.end];
+  }
+
+  /**
+   * Decodes one complete message body (length prefix already stripped): a definition is kept in the
+   * stream's table and answers GobDecoder.DEFINITION; a value is returned built.
+   */
+  decodeMessage(buf: Buffer, start: number, end: number): unknown {
+    const v = this.#message(buf, start, end);
+    return v === NO_VALUE ? GobDecoder.DEFINITION : v;
+  }
+
+  static readonly DEFINITION: unique symbol = Symbol('gob definition');
+
+  /** The definition this stream gave `id`, or the predefined one; undefined for basic types and unknown ids. */
+  wireType(id: number): WireType | undefined {
+    return this.#wire(id);
+  }
+
+  /**
+   * Checks a value message as decoding it would (every byte accounted for, types defined, limits
+   * kept) without building the value, and tells its type id and where the value bytes start.
+   */
+  scanValue(buf: Buffer, start: number, end: number): ScannedValue {
+    const r = new GobReader(buf, start, end);
+    const id = r.int();
+    if (typeof id === 'bigint' || id <= 0) throw new GobError(`gob: a value message with type id ${id}`);
+    const valueStart = r.pos;
+    const t = this.#wire(id);
+    if (t === undefined && id > TypeId.interface) throw new GobError(`gob: type id ${id} was used before it was defined`);
+    if (t === undefined || t.kind !== 'struct') {
+      const delta = r.uint();
+      if (delta !== 0) throw new GobError(`gob: corrupted data: non-zero delta ${delta} for a singleton value`);
+    }
+    this.#skip(r, id, 0);
+    if (r.remaining !== 0) throw new GobError(`gob: ${r.remaining} bytes of extra data after the value`);
+    return { id, valueStart };
+  }
+
+  /** #read without building anything. */
+  #skip(r: GobReader, id: number, depth: number): void {
+    switch (id) {
+      case TypeId.bool: {
+        const v = r.uint();
+        if (v !== 0 && v !== 1) throw new GobError(`gob: invalid bool value ${v}`);
+        return;
+      }
+      case TypeId.int:
+        r.int();
+        return;
+      case TypeId.uint:
+        r.uint();
+        return;
+      case TypeId.float:
+        r.float();
+        return;
+      case TypeId.bytes:
+      case TypeId.string:
+        r.skipBytes();
+        return;
+      case TypeId.complex:
+        r.float();
+        r.float();
+        return;
+      case TypeId.interface:
+        throw new GobError('gob: interface values are not supported by this decoder');
+    }
+    const t = this.#wire(id);
+    if (t === undefined) throw new GobError(`gob: type id ${id} was used before it was defined`);
+    if (depth >= this.#maxDepth) throw new GobError(`gob: value nested deeper than ${this.#maxDepth} levels`);
+    switch (t.kind) {
+      case 'struct': {
+        let field = -1;
+        for (;;) {
+          const delta = r.count('field delta');
+          if (delta === 0) return;
+          field += delta;
+          const f = t.fields[field];
+          if (f === undefined) throw new GobError(`gob: field number ${field} out of range for struct ${t.name || '(anonymous)'} of ${t.fields.length} fields`);
+          this.#skip(r, f.id, depth + 1);
+        }
+      }
+      case 'slice':
+      case 'array': {
+        const n = r.count('element count');
+        if (n > r.remaining) throw new GobError(`gob: ${n} elements cannot fit in the ${r.remaining} bytes left`);
+        if (t.kind === 'array' && n !== t.len) throw new GobError(`gob: array of length ${t.len} received with ${n} elements`);
+        for (let i = 0; i < n; i++) this.#skip(r, t.elem, depth + 1);
+        return;
+      }
+      case 'map': {
+        const n = r.count('map size');
+        if (n * 2 > r.remaining) throw new GobError(`gob: ${n} map entries cannot fit in the ${r.remaining} bytes left`);
+        for (let i = 0; i < n; i++) {
+          this.#skip(r, t.key, depth + 1);
+          this.#skip(r, t.elem, depth + 1);
+        }
+        return;
+      }
+      case 'marshaled':
+        r.skipBytes();
+        return;
+    }
   }
 
   #message(buf: Buffer, start: number, end: number): unknown {
@@ -261,6 +385,6 @@ function toWireType(id: number, w: Record<string, Record<string, unknown> | null
     case 'MapT':
       return { kind: 'map', name, key: ref(body.Key, 'key'), elem: ref(body.Elem, 'element') };
     default:
-      return { kind: 'marshaled', name };
+      return { kind: 'marshaled', name, which: kind as MarshalerKind };
   }
 }

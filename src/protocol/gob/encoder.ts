@@ -187,10 +187,7 @@ export class GobEncoder {
       default:
         return;
     }
-    const w = new GobWriter(128);
-    w.int(-id);
-    this.#struct(w, wireTypes.wireType, wire, 'wireType');
-    out.push(w.message());
+    out.push(this.definition(id, wire));
     switch (t.kind) {
       case 'struct':
         for (const f of t.fields) this.#define(f.type, out);
@@ -204,6 +201,18 @@ export class GobEncoder {
         this.#define(t.elem, out);
         break;
     }
+  }
+
+  /**
+   * One definition message: `-id` and the wireType value (`{ StructT: { CommonType, Field } }`,
+   * `{ SliceT: … }`, …) with ids of this stream. Relays use it to re-send definitions received on
+   * another stream.
+   */
+  definition(id: number, wire: Record<string, unknown>): Buffer {
+    const w = new GobWriter(128);
+    w.int(-id);
+    this.#struct(w, wireTypes.wireType, wire, 'wireType');
+    return w.message();
   }
 
   #struct(w: GobWriter, t: GobStructType, value: unknown, path: string): void {

@@ -114,6 +114,13 @@ export class GobWriter {
     this.pos += b.length;
   }
 
+  /** Bytes already in gob form (a relayed value). */
+  raw(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
   /** The bytes written since reset, prefixed with their count: one complete gob message. */
   message(): Buffer {
     const bodyLen = this.pos - GobWriter.HEAD_ROOM;
@@ -220,6 +227,13 @@ export class GobReader {
     const out = Buffer.from(this.buf.subarray(this.pos, this.pos + len));
     this.pos += len;
     return out;
+  }
+
+  /** Steps over a byte slice or string. */
+  skipBytes(): void {
+    const len = this.count('byte slice length');
+    if (len > this.remaining) throw new GobError(`gob: byte slice of ${len} bytes exceeds the message`);
+    this.pos += len;
   }
 
   string(): string {

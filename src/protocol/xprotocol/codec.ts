@@ -95,7 +95,9 @@ export function xprotocolProxyHooks(codec: XProtocolCodec): ProxyHooks {
 class XMessageDecoder implements ResponseDecoder {
   readonly #reader: FrameReader;
 
-  constructor(codec: XProtocolCodec, callbacks: DecoderCallbacks<RequestFrame & ResponseFrame>, options: DecoderOptions | undefined, want: 'request' | 'response') {
+  constructor(shared: XProtocolCodec, callbacks: DecoderCallbacks<RequestFrame & ResponseFrame>, options: DecoderOptions | undefined, want: 'request' | 'response') {
+    // A request decoder reads what a client sent (the server side of a connection), a response decoder the other way.
+    const codec = shared.session?.(want === 'request' ? 'server' : 'client') ?? shared;
     this.#reader = new FrameReader(codec, xLimitsOf(options?.limits), {
       onFrame: (frame: XFrame) => {
         if (frame.kind !== want) {
@@ -143,8 +145,8 @@ class XMessageEncoder implements MessageEncoder<RequestFrame & ResponseFrame> {
   #head: XFrame | null = null;
   #parts: Buffer[] = [];
 
-  constructor(codec: XProtocolCodec) {
-    this.#codec = codec;
+  constructor(shared: XProtocolCodec, side: 'server' | 'client') {
+    this.#codec = shared.session?.(side) ?? shared;
   }
 
   encodeHead(head: RequestFrame | ResponseFrame, body: Buffer | null, endOfStream: boolean): Buffer {
@@ -184,8 +186,8 @@ export function asProtocolCodec(codec: XProtocolCodec): ProtocolCodec {
       new XMessageDecoder(codec, callbacks as DecoderCallbacks<RequestFrame & ResponseFrame>, options, 'request'),
     createResponseDecoder: (callbacks, options): ResponseDecoder =>
       new XMessageDecoder(codec, callbacks as DecoderCallbacks<RequestFrame & ResponseFrame>, options, 'response'),
-    createRequestEncoder: () => new XMessageEncoder(codec),
-    createResponseEncoder: () => new XMessageEncoder(codec),
+    createRequestEncoder: () => new XMessageEncoder(codec, 'client'),
+    createResponseEncoder: () => new XMessageEncoder(codec, 'server'),
     newResponse: (request, status) => codec.reply(request as XRequest | null, status),
     newRequest: (method, path, headers) => {
       const init: Record<string, string> = {};

@@ -83,8 +83,9 @@ class XConn {
   #lastRead = Date.now();
   #lastWrite = Date.now();
 
-  constructor(transport: ChannelTransport, protocol: XChannelProtocol, maxBytes: number) {
+  constructor(transport: ChannelTransport, shared: XChannelProtocol, maxBytes: number) {
     this.transport = transport;
+    const protocol = shared.connection?.() ?? shared;
     this.#protocol = protocol;
     this.#reader = protocol.reader(
       (a) => this.#onAnswer(a),
@@ -136,6 +137,11 @@ class XConn {
       this.#nextId = this.#nextId >= 0xffffffff ? 1 : this.#nextId + 1;
       if (!this.#calls.has(this.#nextId)) return this.#nextId;
     }
+  }
+
+  /** The call's frame as this connection's protocol writes it. */
+  frame(call: XCall, id: number, body: Buffer): Buffer {
+    return this.#protocol.frame(call, id, body);
   }
 
   send(pending: PendingCall, bytes: Buffer): void {
@@ -275,7 +281,7 @@ export class XChannel implements Channel {
       let bytes: Buffer;
       try {
         pending.id = conn.nextId();
-        bytes = this.#protocol.frame(pending.call, pending.id, body);
+        bytes = conn.frame(pending.call, pending.id, body);
       } catch (err) {
         pool.release(conn, false);
         return pending.fail(err);

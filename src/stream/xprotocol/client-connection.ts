@@ -77,12 +77,12 @@ export class XClientConnection implements StreamClient {
 
   constructor(socket: XTransport, codec: XProtocolCodec, events: UpstreamClientEvents, opts: XClientOptions) {
     this.#socket = socket;
-    this.#codec = codec;
+    this.#codec = codec.session?.('client') ?? codec;
     this.#events = events;
     this.capacity = Math.max(1, opts.limits.maxInFlight);
     this.#keepalive = opts.keepalive;
     this.#lastId = (opts.firstRequestId ?? 1) - 1;
-    this.#reader = new FrameReader(codec, opts.limits, {
+    this.#reader = new FrameReader(this.#codec, opts.limits, {
       onFrame: (f) => this.#onFrame(f),
       onDecodeError: (r) => this.#onDecodeError(r),
     });

@@ -79,7 +79,7 @@ export class XClientFactory implements StreamClientFactory {
       const transport = { write: (b: Buffer) => socket.write(b), destroy: (reason: string) => socket.close(CloseMode.NoFlush, reason) };
       client = new XClientConnection(transport, this.#codec, events, {
         limits: { ...xLimitsOf(this.#opts.limits), maxInFlight: this.#opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT },
-        keepalive: this.#opts.keepalive ?? DEFAULT_KEEPALIVE,
+        keepalive: this.#opts.keepalive ?? this.#codec.keepalive ?? DEFAULT_KEEPALIVE,
         ...(this.#opts.firstRequestId !== undefined ? { firstRequestId: this.#opts.firstRequestId } : {}),
       });
       done(undefined, client);

@@ -57,14 +57,14 @@ class XServerConnection implements ServerStreamConnection, XStreamOwner {
   #closed = false;
 
   constructor(codec: XProtocolCodec, connection: Connection, options: XServerOptions) {
-    this.codec = codec;
+    this.codec = codec.session?.('server') ?? codec;
     this.connection = connection;
     this.handlerFactory = options.handlerFactory;
     this.filters = options.filters ?? [];
     this.#maxInFlight = Math.max(1, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
     this.#budget = options.pendingBudget;
     this.#drain = options.drain;
-    this.#reader = new FrameReader(codec, xLimitsOf(options.limits), {
+    this.#reader = new FrameReader(this.codec, xLimitsOf(options.limits), {
       onFrame: (f) => this.#onFrame(f),
       onDecodeError: (r) => this.#onDecodeError(r),
     });
