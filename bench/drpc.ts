@@ -32,7 +32,6 @@ function sidecarConfig(sock: string, proxySock: string, upstreamSock: string): o
   return {
     servers: [
       {
-        default_log_level: 'WARN',
         routers: [
           { router_config_name: 'http_router', virtual_hosts: [{ name: 'anchor', domains: ['*'], routers: [{ match: { prefix: '/' }, route: { cluster_name: 'anchor_upstream' } }] }] },
           { router_config_name: 'drpc_router', virtual_hosts: [{ name: 'echo', domains: ['*'], routers: [{ match: { headers: [{ name: 'module', value: '20' }] }, route: { cluster_name: 'drpc_echo' } }] }] },
