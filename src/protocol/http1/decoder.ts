@@ -7,6 +7,10 @@
  * that reads a message differently from the next hop is a request-smuggling vector, so anything
  * ambiguous (CL with TE, repeated CL, codings other than one `chunked`, obs-fold, bare LF, bad chunk
  * sizes) ends the connection with an error instead of being guessed at.
+ *
+ * This file is the state machine: lines and bodies as they arrive, limits, pausing, callbacks. What a
+ * line means is parsed in start-line.ts (request and status lines), fields.ts (field lines, framing
+ * fields, chunk sizes) into a HeadState (head-state.ts).
  */
 import { RingsideError } from '../../common/errors.js';
 import type {
@@ -21,8 +25,10 @@ import type {
   ResponseDecoder,
 } from '../../types/protocol.js';
 import { Headers } from '../headers.js';
-import { bytesEqualLower, HEX, TARGET, TOKEN, VALUE } from './chars.js';
 import { H1Request, H1Response } from './heads.js';
+import { HeadState, type Fault } from './head-state.js';
+import { RequestLineProgress, requestLine, statusLine } from './start-line.js';
+import { chunkSize, fieldLine } from './fields.js';
 
 export const defaultLimits: Readonly<CodecLimits> = {
   maxHeaderBytes: 16 * 1024,
@@ -31,18 +37,8 @@ export const defaultLimits: Readonly<CodecLimits> = {
   maxRequestLineBytes: 8 * 1024,
 };
 
-/**
- * Buffer#toString('latin1', s, e) goes through argument checks and an encoding switch before reaching
- * the binding's latin1Slice; on a head's dozen strings that detour was a third of decode time.
- */
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Buffer, start: number, end: number): string })
-  .latin1Slice;
-
 /** Chunk-size lines carry at most extensions nobody uses; a long one is an attack, not a message. */
 const MAX_CHUNK_LINE = 4096;
-/** Above this a chunk size cannot be represented exactly in a double. */
-const MAX_CHUNK_SIZE_DIV16 = Math.floor(Number.MAX_SAFE_INTEGER / 16);
-
 const enum State {
   StartLine,
   HeaderLine,
@@ -56,20 +52,6 @@ const enum State {
 }
 
 type AnyHead = Http1RequestHead | Http1ResponseHead;
-
-/** Where an unfinished request line stands, so bytes that cannot start a request fail at once. */
-const enum RequestLinePart {
-  Method,
-  Target,
-  Version,
-  /** Saw the CR that ends the line (the LF is what completes it). */
-  LineCr,
-  /** Saw a CR before any method byte: an empty line, whose LF must come next. */
-  EmptyCr,
-}
-
-/** `HTTP/` as bytes; the version's digits and dot are checked by class. */
-const HTTP_SLASH = [72, 84, 84, 80, 47];
 
 class Http1Decoder {
   readonly #isRequest: boolean;
@@ -87,23 +69,10 @@ class Http1Decoder {
   #acc: Buffer | null = null;
   #accLen = 0;
 
-  // Per-message head state, reset by #resetMessage.
-  #headBytes = 0;
-  #raw: string[] = [];
-  #method = '';
-  #target = '';
-  #status = 0;
-  #reason = '';
-  #versionMinor: 0 | 1 = 1;
-  #contentLength = -1;
-  #transferEncoding: string | null = null;
-  #connClose = false;
-  #connKeepAlive = false;
-  #expect100 = false;
-  #hostCount = 0;
-  /** Partial request line: which part the bytes seen so far are in, and how far into it. */
-  #rlPart = RequestLinePart.Method;
-  #rlIndex = 0;
+  /** Per-message head state, reset by #resetMessage. */
+  readonly #head = new HeadState();
+  /** Progress through an unfinished request line. */
+  readonly #rl = new RequestLineProgress();
 
   // Per-message body state.
   #id = 0;
@@ -243,7 +212,13 @@ class Http1Decoder {
       if (!this.#lineFits(this.#accLen + add)) return data.length;
       // A client that never sends a line break (a TLS ClientHello, binary noise) is refused on its
       // first bytes instead of being held until the line limit: only the unfinished-line path pays.
-      if (this.#state === State.StartLine && this.#isRequest && !this.#plausibleRequestLine(data, pos)) return data.length;
+      if (this.#state === State.StartLine && this.#isRequest) {
+        const bad = this.#rl.check(data, pos, this.#accLen === 0);
+        if (bad !== undefined) {
+          this.#fail(bad, 400);
+          return data.length;
+        }
+      }
       this.#append(data, pos, data.length);
       return data.length;
     }
@@ -257,54 +232,6 @@ class Http1Decoder {
     this.#accLen = 0;
     if (this.#lineFits(accLen)) this.#line(acc, 0, accLen - 1);
     return lf + 1;
-  }
-
-  /**
-   * Checks data[pos..] as the continuation of an unfinished request line (the bytes before it were
-   * checked by earlier calls); false after reporting the error. The complete line is parsed again in
-   * full by #requestLine, so this only has to reject what can never become a request line.
-   */
-  #plausibleRequestLine(data: Buffer, pos: number): boolean {
-    if (this.#accLen === 0) {
-      this.#rlPart = RequestLinePart.Method;
-      this.#rlIndex = 0;
-    }
-    let part = this.#rlPart;
-    let index = this.#rlIndex;
-    for (let i = pos; i < data.length; i++) {
-      const c = data[i]!;
-      switch (part) {
-        case RequestLinePart.Method:
-          if (TOKEN[c] === 1) index++;
-          else if (c === 32 && index > 0) (part = RequestLinePart.Target), (index = 0);
-          else if (c === 13 && index === 0) part = RequestLinePart.EmptyCr;
-          else return this.#failStart('invalid method');
-          break;
-        case RequestLinePart.Target:
-          if (TARGET[c] === 1) index++;
-          else if (c === 32 && index > 0) (part = RequestLinePart.Version), (index = 0);
-          else return this.#failStart('invalid request target');
-          break;
-        case RequestLinePart.Version: {
-          const ok = index < 5 ? c === HTTP_SLASH[index] : index === 6 ? c === 46 : index < 8 ? c >= 48 && c <= 57 : c === 13;
-          if (!ok) return this.#failStart('invalid HTTP version');
-          if (index === 8) part = RequestLinePart.LineCr;
-          index++;
-          break;
-        }
-        default:
-          // After a CR only the LF may come, and an LF is never part of these bytes.
-          return this.#failStart('bare CR in request line');
-      }
-    }
-    this.#rlPart = part;
-    this.#rlIndex = index;
-    return true;
-  }
-
-  #failStart(message: string): false {
-    this.#fail(message, 400);
-    return false;
   }
 
   #append(data: Buffer, from: number, to: number): void {
@@ -328,7 +255,7 @@ class Http1Decoder {
         return false;
       case State.HeaderLine:
       case State.TrailerLine:
-        if (this.#headBytes + bytes <= this.#limits.maxHeaderBytes) return true;
+        if (this.#head.headBytes + bytes <= this.#limits.maxHeaderBytes) return true;
         this.#fail('header section too large', 431, true);
         return false;
       case State.ChunkSize:
@@ -355,19 +282,18 @@ class Http1Decoder {
     switch (this.#state) {
       case State.StartLine:
         if (end === start) return; // RFC 9112 §2.2: tolerate empty lines before a message
-        this.#headBytes = bytes;
-        if (this.#isRequest) this.#requestLine(buf, start, end);
-        else this.#statusLine(buf, start, end);
+        this.#head.headBytes = bytes;
+        if (!this.#failed(this.#isRequest ? requestLine(buf, start, end, this.#head) : statusLine(buf, start, end, this.#head))) this.#state = State.HeaderLine;
         return;
       case State.HeaderLine:
-        this.#headBytes += bytes;
+        this.#head.headBytes += bytes;
         if (end === start) this.#headComplete();
-        else this.#field(buf, start, end, this.#raw, true);
+        else this.#failed(fieldLine(buf, start, end, this.#head.raw, this.#limits.maxHeaders, this.#head));
         return;
       case State.TrailerLine:
-        this.#headBytes += bytes;
+        this.#head.headBytes += bytes;
         if (end === start) this.#complete(new Headers(this.#trailers!));
-        else this.#field(buf, start, end, this.#trailers!, false);
+        else this.#failed(fieldLine(buf, start, end, this.#trailers!, this.#limits.maxHeaders, null));
         return;
       case State.ChunkSize:
         this.#chunkSize(buf, start, end);
@@ -381,171 +307,45 @@ class Http1Decoder {
     }
   }
 
-  #requestLine(buf: Buffer, start: number, end: number): void {
-    let i = start;
-    while (i < end && TOKEN[buf[i]!] === 1) i++;
-    if (i === start || i === end || buf[i] !== 32) return this.#fail('invalid method', 400);
-    this.#method = methodString(buf, start, i);
-    const t = ++i;
-    while (i < end && TARGET[buf[i]!] === 1) i++;
-    if (i === t || i === end || buf[i] !== 32) return this.#fail('invalid request target', 400);
-    this.#target = latin1Slice.call(buf, t, i);
-    if (!this.#version(buf, i + 1, end)) return;
-    this.#state = State.HeaderLine;
-  }
-
-  #statusLine(buf: Buffer, start: number, end: number): void {
-    if (!this.#version(buf, start, Math.min(start + 8, end))) return;
-    const s = start + 9;
-    if (buf[start + 8] !== 32 || end < s + 3) return this.#fail('invalid status line', 502);
-    const d0 = buf[s]! - 48;
-    const d1 = buf[s + 1]! - 48;
-    const d2 = buf[s + 2]! - 48;
-    if (d0 < 1 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return this.#fail('invalid status code', 502);
-    this.#status = d0 * 100 + d1 * 10 + d2;
-    if (end > s + 3) {
-      if (buf[s + 3] !== 32) return this.#fail('invalid status line', 502);
-      for (let j = s + 4; j < end; j++) if (VALUE[buf[j]!] !== 1) return this.#fail('control byte in reason phrase', 502);
-      this.#reason = latin1Slice.call(buf, s + 4, end);
-    }
-    this.#state = State.HeaderLine;
-  }
-
-  /** Parses exactly `HTTP/1.x` in buf[start, end); false after reporting an error. */
-  #version(buf: Buffer, start: number, end: number): boolean {
-    const bad = this.#isRequest ? 400 : 502;
-    if (
-      end - start !== 8 || buf[start] !== 72 || buf[start + 1] !== 84 || buf[start + 2] !== 84 ||
-      buf[start + 3] !== 80 || buf[start + 4] !== 47 || buf[start + 6] !== 46
-    ) {
-      this.#fail('invalid HTTP version', bad);
-      return false;
-    }
-    const major = buf[start + 5]! - 48;
-    const minor = buf[start + 7]! - 48;
-    if (major < 0 || major > 9 || minor < 0 || minor > 9) {
-      this.#fail('invalid HTTP version', bad);
-      return false;
-    }
-    if (major !== 1) {
-      this.#fail('unsupported HTTP version', this.#isRequest ? 505 : 502);
-      return false;
-    }
-    // RFC 9110 §6.2: a higher 1.x minor is answered as the highest minor Ringside speaks.
-    this.#versionMinor = minor === 0 ? 0 : 1;
+  /** Reports a Fault, if any; true when there was one. */
+  #failed(fault: Fault | undefined): boolean {
+    if (fault === undefined) return false;
+    this.#fail(fault.message, fault.status, fault.limit === true);
     return true;
   }
 
-  /** One field line; `head` is false for trailers, whose framing fields mean nothing. */
-  #field(buf: Buffer, start: number, end: number, list: string[], head: boolean): void {
-    const c0 = buf[start]!;
-    if (c0 === 32 || c0 === 9) return this.#fail('obsolete line folding', 400);
-    let i = start;
-    while (i < end && TOKEN[buf[i]!] === 1) i++;
-    if (i === start || i === end || buf[i] !== 58) return this.#fail('invalid header name', 400);
-    const nameEnd = i;
-    i++;
-    while (i < end && (buf[i] === 32 || buf[i] === 9)) i++;
-    let ve = end;
-    while (ve > i && (buf[ve - 1] === 32 || buf[ve - 1] === 9)) ve--;
-    for (let j = i; j < ve; j++) if (VALUE[buf[j]!] !== 1) return this.#fail('control byte in header value', 400);
-    if (list.length >= this.#limits.maxHeaders * 2) return this.#fail('too many header fields', 431, true);
-    // One native slice per field line, then JS substrings: the binding call is the dear part, and a
-    // head carries a dozen fields.
-    const line = latin1Slice.call(buf, start, ve);
-    const name = line.slice(0, nameEnd - start);
-    const value = line.slice(i - start);
-    list.push(name, value);
-    if (head) this.#framingField(buf, start, nameEnd - start, i, ve, value);
-  }
-
-  /** Notes the fields that decide framing and connection reuse, keyed on length before comparing. */
-  #framingField(buf: Buffer, start: number, nameLen: number, vs: number, ve: number, value: string): void {
-    switch (nameLen) {
-      case 4:
-        if (bytesEqualLower(buf, start, 'host')) this.#hostCount++;
-        return;
-      case 6:
-        if (bytesEqualLower(buf, start, 'expect') && ve - vs === 12 && bytesEqualLower(buf, vs, '100-continue')) {
-          this.#expect100 = true;
-        }
-        return;
-      case 10:
-        if (bytesEqualLower(buf, start, 'connection')) this.#connection(buf, vs, ve);
-        return;
-      case 14:
-        if (bytesEqualLower(buf, start, 'content-length')) this.#contentLengthField(buf, vs, ve);
-        return;
-      case 17:
-        if (bytesEqualLower(buf, start, 'transfer-encoding')) {
-          this.#transferEncoding = this.#transferEncoding === null ? value : `${this.#transferEncoding},${value}`;
-        }
-        return;
-      default:
-        return;
-    }
-  }
-
-  #connection(buf: Buffer, vs: number, ve: number): void {
-    // Walk the comma list in place; only two options change what the decoder reports.
-    let i = vs;
-    while (i <= ve) {
-      let j = buf.indexOf(44, i);
-      if (j === -1 || j > ve) j = ve;
-      let s = i;
-      let e = j;
-      while (s < e && (buf[s] === 32 || buf[s] === 9)) s++;
-      while (e > s && (buf[e - 1] === 32 || buf[e - 1] === 9)) e--;
-      if (e - s === 5 && bytesEqualLower(buf, s, 'close')) this.#connClose = true;
-      else if (e - s === 10 && bytesEqualLower(buf, s, 'keep-alive')) this.#connKeepAlive = true;
-      i = j + 1;
-    }
-  }
-
-  #contentLengthField(buf: Buffer, vs: number, ve: number): void {
-    if (this.#contentLength !== -1) return this.#fail('repeated Content-Length', 400);
-    if (vs === ve) return this.#fail('invalid Content-Length', 400);
-    let n = 0;
-    for (let j = vs; j < ve; j++) {
-      const d = buf[j]! - 48;
-      if (d < 0 || d > 9) return this.#fail('invalid Content-Length', 400);
-      n = n * 10 + d;
-      if (n > Number.MAX_SAFE_INTEGER) return this.#fail('Content-Length overflows', 400);
-    }
-    this.#contentLength = n;
-  }
-
   #headComplete(): void {
-    const te = this.#transferEncoding;
+    const h = this.#head;
+    const te = h.transferEncoding;
     const bad = this.#isRequest ? 400 : 502;
     let chunked = false;
     if (te !== null) {
-      if (this.#contentLength !== -1) return this.#fail('both Content-Length and Transfer-Encoding', bad);
+      if (h.contentLength !== -1) return this.#fail('both Content-Length and Transfer-Encoding', bad);
       // Only a single `chunked` coding: anything else would make Ringside and the next hop disagree
       // about where the body ends, or force Ringside to strip codings it cannot re-apply. Compared
       // exactly: fields are already stripped of OWS, and String#trim would also strip obs-text such as
       // NBSP (0xA0), turning `chunked\xa0` — a coding no other parser knows — into chunked.
       if (te.length !== 7 || te.toLowerCase() !== 'chunked') return this.#fail('unsupported Transfer-Encoding', bad);
-      if (this.#versionMinor === 0) return this.#fail('Transfer-Encoding in an HTTP/1.0 message', bad);
+      if (h.versionMinor === 0) return this.#fail('Transfer-Encoding in an HTTP/1.0 message', bad);
       chunked = true;
     }
-    const keepAlive = this.#versionMinor === 1 ? !this.#connClose : this.#connKeepAlive && !this.#connClose;
-    const headers = new Headers(this.#raw);
+    const keepAlive = h.versionMinor === 1 ? !h.connClose : h.connKeepAlive && !h.connClose;
+    const headers = new Headers(h.raw);
     if (this.#isRequest) {
-      if (this.#hostCount > 1 || (this.#hostCount === 0 && this.#versionMinor === 1)) {
-        return this.#fail(this.#hostCount === 0 ? 'missing Host' : 'repeated Host', 400);
+      if (h.hostCount > 1 || (h.hostCount === 0 && h.versionMinor === 1)) {
+        return this.#fail(h.hostCount === 0 ? 'missing Host' : 'repeated Host', 400);
       }
       const id = ++this.#seq;
       const head = new H1Request(
-        id, this.#method, this.#target, headers, this.#versionMinor, this.#contentLength, chunked, keepAlive,
-        this.#expect100 && this.#versionMinor === 1,
+        id, h.method, h.target, headers, h.versionMinor, h.contentLength, chunked, keepAlive,
+        h.expect100 && h.versionMinor === 1,
       );
-      this.#startBody(id, chunked, this.#contentLength, false, head);
+      this.#startBody(id, chunked, h.contentLength, false, head);
       return;
     }
-    const status = this.#status;
+    const status = h.status;
     if (status < 200 && status !== 101) {
-      const info = new H1Response(0, status, this.#reason, headers, this.#versionMinor);
+      const info = new H1Response(0, status, h.reason, headers, h.versionMinor);
       this.#resetMessage();
       this.#cb.onInformational?.(info);
       return;
@@ -558,12 +358,12 @@ class Http1Decoder {
     if (method === 'CONNECT' && status < 300) return this.#fail('upstream accepted CONNECT; tunnels are not supported', 502);
     const id = ++this.#seq;
     const noBody = method === 'HEAD' || status === 204 || status === 304;
-    const untilClose = !noBody && !chunked && this.#contentLength === -1;
+    const untilClose = !noBody && !chunked && h.contentLength === -1;
     const head = new H1Response(
-      id, status, this.#reason, headers, this.#versionMinor, this.#contentLength, chunked && !noBody,
+      id, status, h.reason, headers, h.versionMinor, h.contentLength, chunked && !noBody,
       keepAlive && !untilClose, untilClose,
     );
-    this.#startBody(id, chunked && !noBody, noBody ? -1 : this.#contentLength, untilClose, head);
+    this.#startBody(id, chunked && !noBody, noBody ? -1 : h.contentLength, untilClose, head);
   }
 
   #startBody(id: number, chunked: boolean, length: number, untilClose: boolean, head: AnyHead): void {
@@ -578,22 +378,11 @@ class Http1Decoder {
   }
 
   #chunkSize(buf: Buffer, start: number, end: number): void {
-    let size = 0;
-    let i = start;
-    for (; i < end; i++) {
-      const d = HEX[buf[i]!]!;
-      if (d < 0) break;
-      if (size > MAX_CHUNK_SIZE_DIV16) return this.#fail('chunk size overflows', 400);
-      size = size * 16 + d;
-    }
-    if (i === start) return this.#fail('invalid chunk size', 400);
-    if (i < end) {
-      if (buf[i] !== 59) return this.#fail('invalid chunk size', 400);
-      for (let j = i + 1; j < end; j++) if (VALUE[buf[j]!] !== 1) return this.#fail('control byte in chunk extension', 400);
-    }
+    const size = chunkSize(buf, start, end);
+    if (typeof size === 'string') return this.#fail(size, 400);
     if (size === 0) {
       this.#trailers = [];
-      this.#headBytes = 0;
+      this.#head.headBytes = 0;
       this.#state = State.TrailerLine;
       return;
     }
@@ -619,15 +408,7 @@ class Http1Decoder {
 
   #resetMessage(): void {
     this.#state = State.StartLine;
-    this.#headBytes = 0;
-    this.#raw = [];
-    this.#reason = '';
-    this.#contentLength = -1;
-    this.#transferEncoding = null;
-    this.#connClose = false;
-    this.#connKeepAlive = false;
-    this.#expect100 = false;
-    this.#hostCount = 0;
+    this.#head.reset();
     this.#trailers = null;
   }
 
@@ -642,14 +423,6 @@ class Http1Decoder {
         });
     this.#cb.onError(err);
   }
-}
-
-/** The common methods as shared constants, so later comparisons are pointer checks. */
-function methodString(buf: Buffer, start: number, end: number): string {
-  const n = end - start;
-  if (n === 3 && buf[start] === 71 && buf[start + 1] === 69 && buf[start + 2] === 84) return 'GET';
-  if (n === 4 && buf[start] === 80 && buf[start + 1] === 79 && buf[start + 2] === 83 && buf[start + 3] === 84) return 'POST';
-  return latin1Slice.call(buf, start, end);
 }
 
 /** Server side: decodes requests arriving from a downstream. */
