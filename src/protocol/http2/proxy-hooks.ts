@@ -8,7 +8,7 @@
  * call's `grpc-timeout` is its request timeout, and a call held whole may be resent (gRPC has no
  * idempotency marker on the wire; the proxy resends only while nothing of the answer went back).
  */
-import { GrpcCode, grpcCodeOf, httpStatusOf, type RingsideError } from '../../common/errors.js';
+import { GrpcCode, grpcCodeOf, grpcCodeOfHttpStatus, httpStatusOf, type RingsideError } from '../../common/errors.js';
 import type { ForwardingSettings, LocalReply, ProxyHooks, RequestFrame, ResponseFrame, ResponseHeadFactory } from '../../types/protocol.js';
 import { SIDECAR_ERROR_HEADER } from '../../types/proxy.js';
 import { appendForwardedFor, appendVia, isIdempotent } from '../http1/proxy-hooks.js';
@@ -19,27 +19,6 @@ export function grpcStatusOfError(err: RingsideError): number {
   // No route is "this method is not served here" to a gRPC client, as Envoy answers it.
   if (err.code === 'NO_ROUTE') return GrpcCode.UNIMPLEMENTED;
   return grpcCodeOf(err);
-}
-
-/** The gRPC status an HTTP status means (gRPC's http-grpc-status-mapping). */
-export function grpcStatusOfHttp(status: number): number {
-  switch (status) {
-    case 400:
-      return GrpcCode.INTERNAL;
-    case 401:
-      return GrpcCode.UNAUTHENTICATED;
-    case 403:
-      return 7; // PERMISSION_DENIED
-    case 404:
-      return GrpcCode.UNIMPLEMENTED;
-    case 429:
-    case 502:
-    case 503:
-    case 504:
-      return GrpcCode.UNAVAILABLE;
-    default:
-      return GrpcCode.UNKNOWN;
-  }
 }
 
 /** grpc-message is percent-encoded: bytes outside printable ASCII and '%' itself (gRPC over HTTP/2). */
@@ -98,7 +77,7 @@ export const http2ProxyHooks: ProxyHooks = {
     return textReply(factory, httpStatusOf(err), `${err.message}\n`, err.code);
   },
   directReply(request: RequestFrame, status: number, body: string, factory: ResponseHeadFactory): LocalReply {
-    if (isGrpc(request.headers) && status !== 200) return grpcTrailersOnly(factory, grpcStatusOfHttp(status), body, undefined);
+    if (isGrpc(request.headers) && status !== 200) return grpcTrailersOnly(factory, grpcCodeOfHttpStatus(status), body, undefined);
     return textReply(factory, status, body, undefined);
   },
   retryStatus(response: ResponseFrame): number | undefined {

@@ -3,30 +3,7 @@
  * and the percent-encoded grpc-message from the trailers (or a Trailers-Only head); without
  * grpc-status, the HTTP status decides (http-grpc-status-mapping.md).
  */
-import { GrpcCode } from '../../common/errors.js';
-
-const PERMISSION_DENIED = 7;
-
-/** gRPC's mapping for a response that carries no grpc-status. */
-export function grpcCodeOfHttpStatus(status: number): number {
-  switch (status) {
-    case 400:
-      return GrpcCode.INTERNAL;
-    case 401:
-      return GrpcCode.UNAUTHENTICATED;
-    case 403:
-      return PERMISSION_DENIED;
-    case 404:
-      return GrpcCode.UNIMPLEMENTED;
-    case 429:
-    case 502:
-    case 503:
-    case 504:
-      return GrpcCode.UNAVAILABLE;
-    default:
-      return GrpcCode.UNKNOWN;
-  }
-}
+import { GrpcCode, grpcCodeOfHttpStatus } from '../../common/errors.js';
 
 /** The value of `name` in a flat [name, value, …] list (the first one). */
 export function fieldValue(fields: readonly string[], name: string): string | undefined {
