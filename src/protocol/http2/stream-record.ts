@@ -1,8 +1,7 @@
 /**
  * What the HTTP/2 connection keeps per stream (state, both flow-control windows, queued output,
  * header-block count) and the token bucket that bounds a peer's resets and control frames (rapid-reset
- * and control-flood defences). Kept
- * apart from the connection's frame handling, which is in connection.ts.
+ * and control-flood defences), apart from the connection's frame handling in connection.ts.
  */
 import { StreamState } from '../../types/http2.js';
 
