@@ -96,7 +96,7 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
 
   const listenerStreamFilters = new Map<string, StreamFilterChainFactory[]>();
   const { offload, placement, dialInProcess: schedulerDial } = ctx.worker;
-  const filterContext: StreamFilterContext = offload === undefined ? {} : { offload };
+  const filterContext: StreamFilterContext = offload === undefined ? { maxBodyBytes: limits.maxBodyBytes } : { offload, maxBodyBytes: limits.maxBodyBytes };
   const streamFiltersOf = (l: RingsideConfig['servers'][number]['listeners'][number], s: number, i: number): StreamFilterChainFactory[] =>
     l.stream_filters.map((f, j) =>
       ext.streamFilters.require(f.type).create(f.config, f.path || `servers[${s}].listeners[${i}].stream_filters[${j}].config`, filterContext),

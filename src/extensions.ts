@@ -12,7 +12,7 @@
  *                      codec, server stream connection and upstream client under its name
  *   streamConnections  the server side of each codec      (src/stream)
  *   upstreamClients    the client side of each codec      (src/proxy/clients)
- *   streamFilters      fault, header_mutation             (src/stream)
+ *   streamFilters      fault, header_mutation, compressor, decompressor (src/stream)
  *   loadBalancers      LB_RANDOM, LB_ROUNDROBIN, …        (src/upstream)
  *   clusterTypes       SIMPLE, STATIC, STRICT_DNS, LOGICAL_DNS, GEERPC_REGISTRY, GEERPC_ETCD (src/upstream)
  *   invokerFilters     Layotto before/after_invoke hooks  (src/runtime)
@@ -22,9 +22,8 @@
  * starts; each worker calls createExtensions() once at boot and hands the result to
  * assembleDataplane (src/assembly.ts), which builds that worker's layers from config.
  */
-import { z } from 'zod';
 import { Registry } from './common/registry.js';
-import type { ConfigCatalog, ConfigIssue, ConfigSpec, NameSet } from './types/extension.js';
+import type { ConfigCatalog, NameSet } from './types/extension.js';
 import type { ClientTlsOptions, ListenerFilter, NetworkFilterFactory } from './types/network.js';
 import type { CodecLimits, ProtocolCodec } from './types/protocol.js';
 import type { ServerStreamConnectionFactory, StreamFilterFactory } from './types/stream.js';
@@ -43,7 +42,7 @@ import { registerHttp2 } from './protocol/http2/codec.js';
 import type { Http2Settings } from './types/http2.js';
 import { Http2ClientFactory } from './stream/http2/client.js';
 import { dubboCodec } from './protocol/dubbo/codec.js';
-import { registerBuiltinStreamFilters, registerServerStreamConnections, StreamFilterConfigError } from './stream/index.js';
+import { registerBuiltinStreamFilters, registerServerStreamConnections } from './stream/index.js';
 import { registerBuiltinLoadBalancers } from './upstream/load-balancers.js';
 import { registerBuiltinClusterTypes, type ClusterTypeFactory } from './upstream/cluster-types.js';
 // Not the runtime barrel: the main thread builds these registries to validate configs and must not
@@ -102,25 +101,6 @@ export interface Extensions {
   readonly clusterTypes: Registry<ClusterTypeFactory>;
   readonly invokerFilters: InvokerFilterRegistries;
   readonly channels: Registry<ChannelFactory>;
-}
-
-/**
- * A spec for an extension whose factory validates its own raw config (the stream filters' parsers):
- * the loader runs that same parser on the main thread and reports its error at its path.
- */
-function validatedByFactory(factory: StreamFilterFactory): ConfigSpec<unknown> {
-  return {
-    schema: () => z.unknown(),
-    check: (raw, path): ConfigIssue[] => {
-      try {
-        factory.create(raw, path);
-        return [];
-      } catch (err) {
-        if (!(err instanceof StreamFilterConfigError)) throw err;
-        return [{ path: err.path, message: err.message.slice(err.path.length + 2) }];
-      }
-    },
-  };
 }
 
 /** `grpc` and `dapr_http` feed this worker's grpc-js server, so they delegate to its RuntimeHost. */
@@ -203,15 +183,10 @@ function withAuto(names: NameSet): NameSet {
 
 /** What the build registers, for the main thread's loader. */
 export function configCatalog(ext: Extensions = createExtensions()): ConfigCatalog<RingsideConfig> {
-  const streamFilters = new Registry<StreamFilterFactory>('stream filter');
-  for (const name of ext.streamFilters.names()) {
-    const factory = ext.streamFilters.require(name);
-    streamFilters.register(name, factory, ext.streamFilters.spec(name) ?? validatedByFactory(factory));
-  }
   return {
     networkFilters: ext.networkFilters,
     listenerFilters: ext.listenerFilters,
-    streamFilters,
+    streamFilters: ext.streamFilters,
     downstreamProtocols: withAuto(ext.streamConnections),
     upstreamProtocols: ext.upstreamClients,
     xprotocols: ext.xprotocols,

@@ -20,7 +20,8 @@ export const startUsage = `usage: ringside start [-c FILE] [--workers N] [--chec
 
   -c, --config FILE   MOSN/Layotto JSON config (default: the embedded config that serves at once)
   -w, --workers N     data-plane worker threads (default: ringside.workers, else the core count)
-      --check         validate the config (warnings on stderr), print "config OK" and exit 0;
+      --check         validate the config, print its warnings on stderr (whatever
+                      default_log_path says), print "config OK" and exit 0;
                       an invalid config exits 2 as start does; nothing is started
   -h, --help          this text
 
@@ -93,11 +94,14 @@ export async function runStart(argv: string[]): Promise<number> {
     process.stderr.write(`ringside: ${err instanceof Error ? err.message.replace(/^default_log_path/, 'servers[0].default_log_path') : String(err)}\n`);
     return 2;
   }
-  for (const w of loaded.warnings) log.warn(`config ${loaded.source}: ${w}`);
   if (args.values.check === true) {
+    // A check is read by whoever ran it: its warnings go to stderr as plain lines, wherever
+    // default_log_path sends the log (the path itself was opened above, so a bad one fails here too).
+    for (const w of loaded.warnings) process.stderr.write(`ringside: warning: ${w}\n`);
     process.stdout.write(`config OK: ${loaded.source}${loaded.warnings.length > 0 ? ` (${loaded.warnings.length} warning(s) on stderr)` : ''}\n`);
     return 0;
   }
+  for (const w of loaded.warnings) log.warn(`config ${loaded.source}: ${w}`);
 
   let workers = settings.workers;
   if (args.values.workers !== undefined) {

@@ -10,6 +10,8 @@ export type OffloadTask =
   | { kind: 'brotli'; data: Uint8Array; quality?: number }
   /** Inflates a gzip body; maxOutput bounds the result so a zip bomb fails instead of eating memory. */
   | { kind: 'gunzip'; data: Uint8Array; maxOutput?: number }
+  /** Decompresses a brotli body, bounded by maxOutput like gunzip. */
+  | { kind: 'brotli.decompress'; data: Uint8Array; maxOutput?: number }
   /** Parses a JSON document and writes it back compact or indented (large JSON transcoding). */
   | { kind: 'json.reencode'; data: Uint8Array; indent?: number }
   /** A JSON call (`data`) to a dubbo invocation body for service id `id` (runtime dubbo channel). */

@@ -133,6 +133,11 @@ export interface StreamSenderFilterCallbacks {
   replaceEncodingData(chunk: Buffer): boolean;
   /** Body transformation: see FilterChain.swallowData (response direction). */
   swallowEncodingData(): boolean;
+  /**
+   * Abandons the stream once its head has left, when the filter cannot deliver the rest truthfully
+   * (a body that does not decompress); the same as ResponseSender.reset.
+   */
+  reset(reason: StreamResetReason): void;
 }
 
 /**
@@ -171,8 +176,10 @@ export interface StreamFilterChainBuilder {
 export type StreamFilterChainFactory = (stream: StreamInfo, chain: StreamFilterChainBuilder) => void;
 
 /**
- * Registered by name ("fault", "header_mutation", …). create() validates the config once — throwing
- * an error whose message starts with the JSON path — and returns the per-stream constructor.
+ * Registered by name ("fault", "header_mutation", …) together with the ConfigSpec of its config,
+ * which the main thread's loader validates before any worker starts. create() parses the raw config
+ * with that same spec (a ConfigError naming JSON paths if it is bad) and returns the per-stream
+ * constructor.
  */
 export interface StreamFilterFactory {
   create(config: unknown, path: string, ctx?: StreamFilterContext): StreamFilterChainFactory;
@@ -182,6 +189,8 @@ export interface StreamFilterFactory {
 export interface StreamFilterContext {
   /** The worker's piscina pool for CPU-heavy work (ringside.offload.threads). */
   readonly offload?: OffloadRunner;
+  /** ringside.limits.max_body_bytes: the most body bytes a filter may hold or produce. */
+  readonly maxBodyBytes?: number;
 }
 
 /** Options a server stream connection is built with. */

@@ -4,8 +4,8 @@
  * result, and its implementation is a plain function so the pool thread and the inline fallback
  * (offload.threads = 0) run exactly the same code.
  */
-import { brotliCompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
 import type { OffloadTask } from '../types/offload.js';
+import { runBodyCoding } from '../stream/filters/codings.js';
 import { dubboJsonBody, dubboResultOutcome } from '../runtime/channel/dubbo-json.js';
 import { boltJsonContent, boltResultOutcome } from '../runtime/channel/bolt-json.js';
 
@@ -15,6 +15,7 @@ export interface OffloadResults {
   gzip: Uint8Array;
   brotli: Uint8Array;
   gunzip: Uint8Array;
+  'brotli.decompress': Uint8Array;
   'json.reencode': Uint8Array;
   'dubbo.encode_json': Uint8Array;
   'dubbo.decode_json': Uint8Array;
@@ -24,18 +25,13 @@ export interface OffloadResults {
 
 export type OffloadResult<T extends OffloadTask> = OffloadResults[T['kind']];
 
-const defaultMaxOutput = 64 * 1024 * 1024;
-
 export function runOffloadTask(task: OffloadTask): Uint8Array {
   switch (task.kind) {
     case 'gzip':
-      return gzipSync(task.data, { level: task.level ?? 6 });
     case 'brotli':
-      return brotliCompressSync(task.data, {
-        params: { [constants.BROTLI_PARAM_QUALITY]: task.quality ?? 3, [constants.BROTLI_PARAM_SIZE_HINT]: task.data.length },
-      });
     case 'gunzip':
-      return gunzipSync(task.data, { maxOutputLength: task.maxOutput ?? defaultMaxOutput });
+    case 'brotli.decompress':
+      return runBodyCoding(task);
     case 'json.reencode': {
       const text = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength).toString('utf8');
       return Buffer.from(JSON.stringify(JSON.parse(text), null, task.indent ?? 0), 'utf8');

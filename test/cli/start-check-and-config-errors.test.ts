@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -54,6 +54,17 @@ test('start --check validates without starting: 0 with "config OK", 2 with the i
   const bad = run(['--check', '-c', writeConfig('bad.json', config({ type: 'tcp_proxy', config: { cluster: 'nowhere' } }))]);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /filters\[0\]\.config\.cluster: no cluster named "nowhere" \(known: echo\)/);
+});
+
+test('start --check prints its warnings on stderr even when default_log_path names a file, and says so', () => {
+  const logFile = join(dir, 'check.log');
+  const cfg = config({ type: 'tcp_proxy', config: { cluster: 'echo', clustr: 'typo' } }) as { servers: Record<string, unknown>[] };
+  cfg.servers[0]!['default_log_path'] = logFile;
+  const r = run(['--check', '-c', writeConfig('warned.json', cfg)]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^config OK: .*warned\.json \(1 warning\(s\) on stderr\)\n$/);
+  assert.match(r.stderr, /^ringside: warning: servers\[0\]\.listeners\[0\]\.filter_chains\[0\]\.filters\[0\]\.config\.clustr: unknown key, ignored$/m);
+  assert.equal(existsSync(logFile) ? readFileSync(logFile, 'utf8') : '', '', 'nothing of a check goes to the log file');
 });
 
 test('-c on a FIFO with no writer exits 2 at once instead of blocking', () => {

@@ -1,7 +1,7 @@
 /**
  * Every key the config schema accepts is acted on. The test walks the zod schema (core and every
  * registered extension's spec) for its input keys, checks that test/fixtures/config/every-key.json
- * sets each one, loads that file, and runs the code that consumes a config — the main thread's
+ * sets each one (stream filters' specs included), loads that file, and runs the code that consumes a config — the main thread's
  * start settings and xDS bootstrap, a worker's scheduler and offload settings, and a whole worker data plane built and
  * started in this thread — over a config wrapped to record which normalized keys are read. Each
  * normalized leaf must be read. Keys a config may carry without effect are not in the schema: they
@@ -83,6 +83,8 @@ const USED_BY_THE_LOADER = new Set([
   'servers[].listeners[].network',
   'cluster_manager.clusters[].health_check.protocol',
   'servers[].listeners[].filter_chains[].filters[].config<grpc>.grpc_config.rpcs.mosn.type',
+  // Envoy's type URL of a compression library: the loader refuses one that names another library.
+  'servers[].listeners[].stream_filters[].config<decompressor>.decompressor_library.typed_config.@type',
   // xDS bootstrap enums with one accepted value (GRPC, V3): the loader refuses any other.
   'dynamic_resources.ads_config.api_type',
   'dynamic_resources.ads_config.transport_api_version',
@@ -101,14 +103,24 @@ test('every schema key is set by the fixture, and every normalized key is read b
   const set = new Set<string>();
   jsonPaths(raw, '', set);
   const filterBase = 'servers[].listeners[].filter_chains[].filters[].config';
+  const streamFilterBase = 'servers[].listeners[].stream_filters[].config';
   for (const type of ['proxy', 'tcp_proxy', 'grpc']) {
     const specLeaves = new Set<string>();
     schemaLeaves(specPair(catalog.networkFilters.spec(type)!).data, '', specLeaves);
     for (const l of specLeaves) leaves.add(`${filterBase}<${type}>.${l}`);
   }
+  for (const type of catalog.streamFilters.names()) {
+    const specLeaves = new Set<string>();
+    schemaLeaves(specPair(catalog.streamFilters.spec(type)!).data, '', specLeaves);
+    for (const l of specLeaves) leaves.add(`${streamFilterBase}<${type}>.${l}`);
+  }
   const typed = new Set<string>();
-  (raw as { servers: { listeners: { filter_chains: { filters: { type: string; config: unknown }[] }[] }[] }[] }).servers.forEach((s) =>
-    s.listeners.forEach((l) => l.filter_chains.forEach((c) => c.filters.forEach((f) => jsonPaths(f.config, `${filterBase}<${f.type}>`, typed)))),
+  type RawFilter = { type: string; config: unknown };
+  (raw as { servers: { listeners: { filter_chains: { filters: RawFilter[] }[]; stream_filters?: RawFilter[] }[] }[] }).servers.forEach((s) =>
+    s.listeners.forEach((l) => {
+      l.filter_chains.forEach((c) => c.filters.forEach((f) => jsonPaths(f.config, `${filterBase}<${f.type}>`, typed)));
+      l.stream_filters?.forEach((f) => jsonPaths(f.config, `${streamFilterBase}<${f.type}>`, typed));
+    }),
   );
   // Raw extension configs are checked through their specs' keys (the `<type>` entries) instead.
   const rawConfigs = /(filters|stream_filters|listener_filters)\[\]\.config$/;
@@ -136,11 +148,13 @@ test('every schema key is set by the fixture, and every normalized key is read b
   const { config } = parseConfig(raw, 'every-key.json', { env: {}, cores: 1, catalog });
   const reads = new Set<string>();
   const parsed: { base: string; value: unknown }[] = [];
-  const typeOfSpec = new Map<ConfigSpec, string>(catalog.networkFilters.names().map((n) => [catalog.networkFilters.spec(n)!, n]));
+  const baseOfSpec = new Map<ConfigSpec, string>([
+    ...catalog.networkFilters.names().map((n): [ConfigSpec, string] => [catalog.networkFilters.spec(n)!, `${filterBase}<${n}>`]),
+    ...catalog.streamFilters.names().map((n): [ConfigSpec, string] => [catalog.streamFilters.spec(n)!, `${streamFilterBase}<${n}>`]),
+  ]);
   observeParsedConfigs((spec, value) => {
-    const type = typeOfSpec.get(spec);
-    if (type === undefined) return value;
-    const base = `${filterBase}<${type}>`;
+    const base = baseOfSpec.get(spec);
+    if (base === undefined) return value;
     parsed.push({ base, value });
     return recording(value, base, reads, () => false);
   });

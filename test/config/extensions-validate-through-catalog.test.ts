@@ -15,11 +15,11 @@ test('an unknown network filter type is an error at its type, listing the known 
   assertIssue(configIssues(() => parse(cfg)), `${chain}[0].type`, /unknown network filter "proxyy" \(known: tcp_proxy, proxy, grpc, dapr_http, drpc\)/);
 });
 
-test('a misspelt stream filter type is an error; a stream filter config is checked by its own parser', () => {
+test('a misspelt stream filter type is an error; a stream filter config is checked by its registered spec', () => {
   const cfg = baseConfig();
   Object.assign(cfg.servers[0]!.listeners[0]!, { stream_filters: [{ type: 'faultt' }, { type: 'fault', config: { abort: { status: 99 } } }] });
   const issues = configIssues(() => parse(cfg));
-  assertIssue(issues, 'servers[0].listeners[0].stream_filters[0].type', /unknown stream filter "faultt" \(known: fault, header_mutation, compressor\)/);
+  assertIssue(issues, 'servers[0].listeners[0].stream_filters[0].type', /unknown stream filter "faultt" \(known: fault, header_mutation, compressor, decompressor\)/);
   assertIssue(issues, 'servers[0].listeners[0].stream_filters[1].config.abort.status', /./);
 });
 

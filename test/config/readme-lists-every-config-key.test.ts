@@ -1,6 +1,6 @@
 /**
  * The README's configuration section names exactly the keys Ringside accepts: every input key of the
- * core schema and of each registered extension's spec (network filters, channel protocols) has a row
+ * core schema and of each registered extension's spec (network filters, stream filters, channel protocols) has a row
  * in its tables, and every row names a key the schema has; likewise the table of keys accepted and
  * not acted on matches the loader's warn-table (src/config/ignored.ts and each spec's `ignored`),
  * including which of them stay quiet when empty.
@@ -18,6 +18,7 @@ import type { IgnoredTable, SpecTable } from '../../src/types/extension.js';
 import { schemaLeaves } from './schema-keys.js';
 
 const FILTER_BASE = 'servers[].listeners[].filter_chains[].filters[].config';
+const STREAM_FILTER_BASE = 'servers[].listeners[].stream_filters[].config';
 
 function readme(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -40,8 +41,9 @@ function configSection(text: string): string {
 const cells = (line: string): string[] => line.trim().replace(/^\||\|$/g, '').split('|').map((c) => c.trim());
 const ticked = (cell: string): string[] => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
 const join2 = (base: string, key: string): string => (base === '' ? key : key === '' ? base : key.startsWith('[') ? `${base}${key}` : `${base}.${key}`);
-/** `filters[].config<proxy>…` is the README's short form of a network filter's config path. */
-const expand = (where: string): string => (where.startsWith('filters[].config<') ? `servers[].listeners[].filter_chains[].${where}` : where);
+/** `filters[].config<proxy>…` and `stream_filters[].config<fault>…` are the README's short forms of an extension's config path. */
+const expand = (where: string): string =>
+  where.startsWith('filters[].config<') ? `servers[].listeners[].filter_chains[].${where}` : where.startsWith('stream_filters[].config<') ? `servers[].listeners[].${where}` : where;
 
 interface Documented {
   keys: Set<string>;
@@ -71,8 +73,9 @@ function documented(section: string): Documented {
       const head = row[0]!;
       const under = /^key under `([^`]*)`$/.exec(head);
       const filter = /^key of the `(\w+)` filter's config$/.exec(head);
+      const streamFilter = /^key of the `(\w+)` stream filter's config$/.exec(head);
       const channel = /^key of the `(\w+)` channel's ext$/.exec(head);
-      base = under ? under[1]! : filter ? `${FILTER_BASE}<${filter[1]}>` : channel ? `channel<${channel[1]}>` : null;
+      base = under ? under[1]! : filter ? `${FILTER_BASE}<${filter[1]}>` : streamFilter ? `${STREAM_FILTER_BASE}<${streamFilter[1]}>` : channel ? `channel<${channel[1]}>` : null;
       warnTable = head === 'where';
       assert.ok(base !== null || warnTable, `README configuration table with an unknown header: ${line}`);
       continue;
@@ -116,6 +119,7 @@ test("the README's configuration tables list exactly the keys the schema accepts
   const warned = new Map<string, boolean>();
   addIgnored(CONFIG_IGNORED, '', warned);
   specKeys(catalog.networkFilters, (n) => `${FILTER_BASE}<${n}>`, schemaKeys, warned);
+  specKeys(catalog.streamFilters, (n) => `${STREAM_FILTER_BASE}<${n}>`, schemaKeys, warned);
   specKeys(catalog.channels, (n) => `channel<${n}>`, schemaKeys, warned);
 
   const doc = documented(configSection(readme()));

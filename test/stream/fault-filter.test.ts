@@ -5,7 +5,8 @@ import { http1Codec } from '../../src/protocol/http1/codec.js';
 import { FilterStatus } from '../../src/types/network.js';
 import type { StreamInfo, StreamReceiverFilter } from '../../src/types/stream.js';
 import { recordingHandler, type Seen } from './handlers.js';
-import { createFaultFilterFactory, parseFaultConfig } from '../../src/stream/filters/fault.js';
+import { createFaultFilterFactory } from '../../src/stream/filters/fault.js';
+import { assertIssue, configIssues } from '../config/helpers.js';
 
 const get = 'GET /f HTTP/1.1\r\nHost: t\r\n\r\n';
 
@@ -38,7 +39,7 @@ test('a fixed delay holds the request for at least the delay, then it goes throu
 });
 
 test('delay then abort: the abort answer comes after the delay', async () => {
-  const fault = createFaultFilterFactory().create({ delay: { fixed_delay: 40 }, abort: { status: 429 } }, 'f');
+  const fault = createFaultFilterFactory().create({ delay: { fixed_delay: 40, percentage: 100 }, abort: { status: 429, percentage: 100 } }, 'f');
   const server = await startServer({ handlerFactory: recordingHandler([]), filters: [fault] });
   try {
     const started = performance.now();
@@ -64,7 +65,7 @@ test('percentages are drawn per request against the random source', async () => 
 });
 
 test('a pending delay is cancelled when the stream is destroyed: the request never resumes', async () => {
-  const factory = createFaultFilterFactory().create({ delay: { fixed_delay: '30ms' }, abort: { status: 500 } }, 'f');
+  const factory = createFaultFilterFactory().create({ delay: { fixed_delay: '30ms', percentage: 100 }, abort: { status: 500, percentage: 100 } }, 'f');
   const filters: StreamReceiverFilter[] = [];
   factory({} as StreamInfo, { addReceiverFilter: (f) => filters.push(f), addSenderFilter: () => {} });
   const calls: string[] = [];
@@ -82,16 +83,22 @@ test('a pending delay is cancelled when the stream is destroyed: the request nev
   assert.deepEqual(calls, []);
 });
 
-test('config errors name the JSON path', () => {
-  const cases: [unknown, RegExp][] = [
-    [{}, /^f: needs "delay", "abort" or both/],
-    [{ delay: { fixed_delay: '10 parsecs' } }, /^f\.delay\.fixed_delay: expected a duration/],
-    [{ delay: { percentage: 10 } }, /^f\.delay\.fixed_delay: required/],
-    [{ abort: { status: 99 } }, /^f\.abort\.status: /],
-    [{ abort: { status: 503, percentage: 101 } }, /^f\.abort\.percentage: /],
-    [{ abort: { status: 503, percent: 5 } }, /^f\.abort\.percent: unknown key/],
-    ['x', /^f: expected an object/],
-  ];
-  for (const [config, message] of cases) assert.throws(() => parseFaultConfig(config, 'f'), { message });
-  assert.deepEqual(parseFaultConfig({ delay: { fixed_delay: '1m1.5s' } }, 'f').delay, { ms: 61_500, percentage: 100 });
+test("MOSN's header matchers pick the requests a fault applies to; an absent percentage never injects", async () => {
+  const fault = createFaultFilterFactory().create(
+    { abort: { status: 503, percentage: 100 }, headers: [{ name: 'X-Chaos', value: 'on' }, { name: 'x-user', value: 'test-\\d+', regex: true }] },
+    'f',
+  );
+  const never = createFaultFilterFactory().create({ abort: { status: 500 } }, 'g');
+  const server = await startServer({ handlerFactory: recordingHandler([]), filters: [never, fault] });
+  try {
+    const req = (headers: string) => `GET /f HTTP/1.1\r\nHost: t\r\n${headers}\r\n`;
+    const x = await exchange(server.port, req('x-chaos: on\r\nx-user: test-7\r\n') + req('x-chaos: on\r\nx-user: prod-7\r\n') + req('x-user: test-7\r\n'), ['GET', 'GET', 'GET']);
+    assert.deepEqual(x.answers.map((a) => a.head.status), [503, 200, 200]);
+  } finally {
+    await server.close();
+  }
+});
+
+test('the factory parses its config with the registered spec: errors carry the JSON path', () => {
+  assertIssue(configIssues(() => createFaultFilterFactory().create({ abort: { status: 99, percentage: 1 } }, 'f')), 'f.abort.status', /integer from 200 to 599/);
 });

@@ -23,8 +23,9 @@
  * loop, while smaller ones are compressed inline, where a pool round trip would cost more than the
  * work.
  */
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { z } from 'zod';
 import { FilterStatus } from '../../types/network.js';
+import type { ConfigKit, ConfigSpec } from '../../types/extension.js';
 import type { HeaderMap, RequestFrame, ResponseFrame } from '../../types/protocol.js';
 import type { OffloadRunner } from '../../types/offload.js';
 import type {
@@ -38,7 +39,8 @@ import type {
 } from '../../types/stream.js';
 import { counter } from '../../common/counters.js';
 import { logger } from '../../common/log.js';
-import { objectAt, onlyKeys, StreamFilterConfigError } from './config.js';
+import { runBodyCoding, type BodyCodingTask } from './codings.js';
+import { featureFlag, intIn, parseStreamFilterConfig, RUNTIME_KEY_IGNORED, typeUrlIssue } from './config.js';
 
 const log = logger('compressor');
 const compressedInline = counter('compressor.compressed_inline');
@@ -67,102 +69,108 @@ const DEFAULT_CONTENT_TYPES = [
   'application/xhtml+xml',
 ];
 
-export type CompressorAlgorithm = 'gzip' | 'brotli';
+/** Envoy's gzip CompressionLevel names, besides the plain numbers 1..9. */
+const GZIP_LEVEL_NAMES: Readonly<Record<string, number>> = {
+  BEST_SPEED: 1,
+  DEFAULT_COMPRESSION: 6,
+  BEST_COMPRESSION: 9,
+  ...Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`COMPRESSION_LEVEL_${i + 1}`, i + 1])),
+};
 
-interface DirectionConfig {
-  enabled: boolean;
-  minContentLength: number;
-  contentTypes: readonly string[];
+const MAX_INT32 = 2 ** 31 - 1;
+
+function compressorSchema(k: ConfigKit) {
+  const gzipLevel = z.union([
+    intIn(1, 9),
+    z.string().transform((name, ctx) => {
+      const level = GZIP_LEVEL_NAMES[name];
+      if (level !== undefined) return level;
+      ctx.addIssue({ code: 'custom', message: `expected 1-9 or one of ${Object.keys(GZIP_LEVEL_NAMES).join(', ')}`, input: name });
+      return z.NEVER;
+    }),
+  ]);
+  const library = k
+    .obj({
+      name: z.enum(['gzip', 'brotli'], { error: 'expected "gzip" or "brotli"' }),
+      typed_config: k.obj({ '@type': z.string().optional(), compression_level: gzipLevel.optional(), quality: intIn(0, 11).optional() }).prefault({}),
+    })
+    .superRefine((l, ctx) => {
+      const badType = typeUrlIssue(l.name, 'compressor', l.typed_config['@type']);
+      if (badType !== undefined) ctx.addIssue({ code: 'custom', message: badType, path: ['typed_config', '@type'], input: l.typed_config['@type'] });
+      const foreign = l.name === 'gzip' ? 'quality' : 'compression_level';
+      if (l.typed_config[foreign] !== undefined) {
+        ctx.addIssue({ code: 'custom', message: `${foreign} is a ${l.name === 'gzip' ? 'brotli' : 'gzip'} setting; ${l.name} takes ${l.name === 'gzip' ? 'compression_level (1-9)' : 'quality (0-11)'}`, path: ['typed_config', foreign], input: l.typed_config[foreign] });
+      }
+    });
+  const common = k
+    .obj({
+      enabled: featureFlag(k).default(true),
+      min_content_length: intIn(0, MAX_INT32).default(30),
+      content_type: z
+        .array(z.string().min(1))
+        .transform((list) => list.map((t) => t.toLowerCase()))
+        .default(DEFAULT_CONTENT_TYPES),
+    })
+    .prefault({});
+  return k
+    .obj({
+      compressor_library: library,
+      response_direction_config: k
+        .obj({ common_config: common, disable_on_etag_header: z.boolean().default(false), remove_accept_encoding_header: z.boolean().default(false) })
+        .prefault({}),
+      /** Absent: requests are never compressed (Envoy's default); present: on unless it says otherwise. */
+      request_direction_config: k.obj({ common_config: common }).optional(),
+      offload_min_bytes: intIn(0, MAX_INT32).default(64 * 1024),
+      max_body_bytes: intIn(1, MAX_INT32).default(8 * 1024 * 1024),
+    })
+    .transform((c) => ({
+      algorithm: c.compressor_library.name,
+      /** gzip level 1..9, or brotli quality 0..11 (Envoy's defaults: 6 and 3). */
+      level: c.compressor_library.name === 'gzip' ? (c.compressor_library.typed_config.compression_level ?? 6) : (c.compressor_library.typed_config.quality ?? 3),
+      response: c.response_direction_config,
+      request: c.request_direction_config,
+      offloadMinBytes: c.offload_min_bytes,
+      maxBodyBytes: c.max_body_bytes,
+    }));
 }
 
-export interface CompressorConfig {
-  algorithm: CompressorAlgorithm;
-  /** gzip level 1..9, or brotli quality 0..11. */
-  level: number;
-  response: DirectionConfig & { disableOnEtag: boolean; removeAcceptEncoding: boolean };
-  request: DirectionConfig;
-  offloadMinBytes: number;
-  maxBodyBytes: number;
+export type CompressorConfig = z.output<ReturnType<typeof compressorSchema>>;
+export type CompressorAlgorithm = CompressorConfig['algorithm'];
+
+export const compressorFilterSpec: ConfigSpec<CompressorConfig> = {
+  schema: compressorSchema,
+  ignored: {
+    'compressor_library.typed_config': Object.fromEntries(
+      ['memory_level', 'window_bits', 'compression_strategy', 'chunk_size', 'window_size', 'input_block_bits', 'encoder_mode', 'disable_literal_context_modeling'].map((key) => [
+        key,
+        { reason: "ignored: Node's zlib defaults apply; only compression_level (gzip) and quality (brotli) are tuned" },
+      ]),
+    ),
+    'response_direction_config.common_config.enabled': RUNTIME_KEY_IGNORED,
+    'request_direction_config.common_config.enabled': RUNTIME_KEY_IGNORED,
+  },
+};
+
+/** When one direction's body is compressed, compiled once per configured entry. */
+interface DirectionRules {
+  readonly minContentLength: number;
+  readonly contentTypes: ReadonlySet<string>;
 }
 
-function intAt(value: unknown, path: string, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new StreamFilterConfigError(path, `expected an integer from ${min} to ${max}`);
-  }
-  return value;
+function rulesOf(common: { min_content_length: number; content_type: readonly string[] }): DirectionRules {
+  return { minContentLength: common.min_content_length, contentTypes: new Set(common.content_type) };
 }
 
-function boolAt(value: unknown, path: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  // Envoy writes runtime-feature flags as { "default_value": bool }; a plain bool is accepted too.
-  if (typeof value === 'object' && value !== null) {
-    const o = objectAt(value, path);
-    onlyKeys(o, ['default_value', 'runtime_key'], path);
-    return boolAt(o.default_value, `${path}.default_value`, fallback);
-  }
-  if (typeof value !== 'boolean') throw new StreamFilterConfigError(path, 'expected true or false');
-  return value;
+/** The codec side of one configured entry: which library, how hard, where the work runs. */
+interface Coding {
+  readonly algorithm: CompressorAlgorithm;
+  readonly level: number;
+  readonly offloadMinBytes: number;
+  readonly maxBodyBytes: number;
 }
 
-function directionAt(value: unknown, path: string, enabledByDefault: boolean): DirectionConfig & { raw: Record<string, unknown> } {
-  const raw = value === undefined ? {} : objectAt(value, path);
-  const common = raw.common_config === undefined ? {} : objectAt(raw.common_config, `${path}.common_config`);
-  const cpath = `${path}.common_config`;
-  onlyKeys(common, ['enabled', 'min_content_length', 'content_type'], cpath);
-  let contentTypes = DEFAULT_CONTENT_TYPES;
-  if (common.content_type !== undefined) {
-    const list = common.content_type;
-    if (!Array.isArray(list) || list.some((t) => typeof t !== 'string' || t === '')) {
-      throw new StreamFilterConfigError(`${cpath}.content_type`, 'expected a list of media types');
-    }
-    contentTypes = list.map((t: string) => t.toLowerCase());
-  }
-  return {
-    raw,
-    // A direction section that is present is on unless it says otherwise (Envoy's request side).
-    enabled: boolAt(common.enabled, `${cpath}.enabled`, value !== undefined || enabledByDefault),
-    minContentLength: intAt(common.min_content_length, `${cpath}.min_content_length`, 0, 2 ** 31 - 1, 30),
-    contentTypes,
-  };
-}
-
-export function parseCompressorConfig(config: unknown, path: string): CompressorConfig {
-  const obj = objectAt(config, path);
-  onlyKeys(obj, ['compressor_library', 'response_direction_config', 'request_direction_config', 'offload_min_bytes', 'max_body_bytes'], path);
-  if (obj.compressor_library === undefined) throw new StreamFilterConfigError(`${path}.compressor_library`, 'required');
-  const lib = objectAt(obj.compressor_library, `${path}.compressor_library`);
-  onlyKeys(lib, ['name', 'typed_config'], `${path}.compressor_library`);
-  const name = lib.name;
-  if (name !== 'gzip' && name !== 'brotli') throw new StreamFilterConfigError(`${path}.compressor_library.name`, 'expected "gzip" or "brotli"');
-  const tpath = `${path}.compressor_library.typed_config`;
-  const typed = lib.typed_config === undefined ? {} : objectAt(lib.typed_config, tpath);
-  const levelKey = name === 'gzip' ? 'compression_level' : 'quality';
-  onlyKeys(typed, ['@type', levelKey], tpath);
-  const level = name === 'gzip' ? intAt(typed.compression_level, `${tpath}.compression_level`, 1, 9, 6) : intAt(typed.quality, `${tpath}.quality`, 0, 11, 3);
-  const rpath = `${path}.response_direction_config`;
-  const response = directionAt(obj.response_direction_config, rpath, true);
-  onlyKeys(response.raw, ['common_config', 'disable_on_etag_header', 'remove_accept_encoding_header'], rpath);
-  const qpath = `${path}.request_direction_config`;
-  const request = directionAt(obj.request_direction_config, qpath, false);
-  onlyKeys(request.raw, ['common_config'], qpath);
-  return {
-    algorithm: name,
-    level,
-    response: {
-      enabled: response.enabled,
-      minContentLength: response.minContentLength,
-      contentTypes: response.contentTypes,
-      disableOnEtag: boolAt(response.raw.disable_on_etag_header, `${rpath}.disable_on_etag_header`, false),
-      removeAcceptEncoding: boolAt(response.raw.remove_accept_encoding_header, `${rpath}.remove_accept_encoding_header`, false),
-    },
-    request: { enabled: request.enabled, minContentLength: request.minContentLength, contentTypes: request.contentTypes },
-    offloadMinBytes: intAt(obj.offload_min_bytes, `${path}.offload_min_bytes`, 0, 2 ** 31 - 1, 64 * 1024),
-    maxBodyBytes: intAt(obj.max_body_bytes, `${path}.max_body_bytes`, 1, 2 ** 31 - 1, 8 * 1024 * 1024),
-  };
-}
-
-const TOKEN: Record<CompressorAlgorithm, string> = { gzip: 'gzip', brotli: 'br' };
+/** The Content-Encoding token of each library. */
+export const TOKEN: Record<CompressorAlgorithm, string> = { gzip: 'gzip', brotli: 'br' };
 
 /** Whether an Accept-Encoding value accepts `token` (RFC 9110 §12.5.3: q=0 refuses; `*` matches). */
 export function acceptsEncoding(header: string | undefined, token: string): boolean {
@@ -182,47 +190,49 @@ export function acceptsEncoding(header: string | undefined, token: string): bool
   return star === true;
 }
 
-function contentTypeListed(value: string | undefined, list: readonly string[]): boolean {
-  if (value === undefined) return false;
-  const media = value.split(';')[0]!.trim().toLowerCase();
-  return list.includes(media);
+/** Whether a Cache-Control value forbids changing the body (RFC 9111 §5.2.2.6 no-transform). */
+export function forbidsTransform(cacheControl: string | undefined): boolean {
+  return cacheControl !== undefined && /(^|,)\s*no-transform\s*(,|$)/i.test(cacheControl);
 }
 
-/** Decides from a head whether its body is compressed; sets the headers when it is. */
-function eligible(headers: HeaderMap, dir: DirectionConfig, maxBodyBytes: number): boolean {
-  if (!dir.enabled) return false;
+function contentTypeListed(value: string | undefined, types: ReadonlySet<string>): boolean {
+  if (value === undefined) return false;
+  return types.has(value.split(';')[0]!.trim().toLowerCase());
+}
+
+/** Decides from a head whether its body is compressed. */
+function eligible(headers: HeaderMap, rules: DirectionRules, maxBodyBytes: number): boolean {
   if (headers.get('content-encoding') !== undefined) return false;
-  if (/(^|,)\s*no-transform\s*(,|$)/i.test(headers.get('cache-control') ?? '')) return false;
-  if (!contentTypeListed(headers.get('content-type'), dir.contentTypes)) return false;
+  if (forbidsTransform(headers.get('cache-control'))) return false;
+  if (!contentTypeListed(headers.get('content-type'), rules.contentTypes)) return false;
   const length = Number(headers.get('content-length'));
   if (!Number.isSafeInteger(length)) return false; // unknown length: passes through (see the header)
-  return length >= dir.minContentLength && length <= maxBodyBytes && length > 0;
+  return length >= rules.minContentLength && length <= maxBodyBytes && length > 0;
 }
 
-function compressInline(cfg: CompressorConfig, data: Buffer): Buffer {
-  return cfg.algorithm === 'gzip'
-    ? gzipSync(data, { level: cfg.level })
-    : brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: cfg.level, [constants.BROTLI_PARAM_SIZE_HINT]: data.length } });
+function compressTask(coding: Coding, data: Uint8Array): BodyCodingTask {
+  return coding.algorithm === 'gzip' ? { kind: 'gzip', data, level: coding.level } : { kind: 'brotli', data, quality: coding.level };
 }
+
+const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
 
 /** Gathers one direction's body, compresses it, and hands the result on as the last piece. */
 class BodyCompressor {
-  readonly #cfg: CompressorConfig;
+  readonly #coding: Coding;
   readonly #offload: OffloadRunner | undefined;
   #pieces: Buffer[] = [];
-  #bytes = 0;
   active = false;
   #destroyed = false;
 
-  constructor(cfg: CompressorConfig, offload: OffloadRunner | undefined) {
-    this.#cfg = cfg;
+  constructor(coding: Coding, offload: OffloadRunner | undefined) {
+    this.#coding = coding;
     this.#offload = offload;
   }
 
   /** Marks the head: encoding set, length dropped (the compressed size is not known yet). */
   start(headers: HeaderMap, isResponse: boolean): void {
     this.active = true;
-    headers.set('content-encoding', TOKEN[this.#cfg.algorithm]);
+    headers.set('content-encoding', TOKEN[this.#coding.algorithm]);
     headers.remove('content-length');
     if (isResponse) {
       const vary = headers.get('vary');
@@ -240,34 +250,31 @@ class BodyCompressor {
    */
   data(chunk: Buffer, endOfStream: boolean, swallow: () => boolean, replace: (b: Buffer) => boolean, resume: () => void): FilterStatus {
     if (!endOfStream) {
-      if (chunk.length > 0) {
-        this.#pieces.push(Buffer.from(chunk));
-        this.#bytes += chunk.length;
-      }
+      if (chunk.length > 0) this.#pieces.push(Buffer.from(chunk));
       swallow();
       return FilterStatus.Continue;
     }
     const body = this.#pieces.length === 0 ? chunk : Buffer.concat(chunk.length === 0 ? this.#pieces : [...this.#pieces, chunk]);
     this.#pieces = [];
-    if (body.length < this.#cfg.offloadMinBytes || this.#offload === undefined) {
+    if (body.length < this.#coding.offloadMinBytes || this.#offload === undefined) {
       compressedInline.inc();
-      replace(compressInline(this.#cfg, body));
+      // The same task function the pool threads run, here on the worker's loop.
+      replace(asBuffer(runBodyCoding(compressTask(this.#coding, body))));
       return FilterStatus.Continue;
     }
     compressedOffload.inc();
-    const own = body === chunk ? Buffer.from(chunk) : body;
-    const task = this.#cfg.algorithm === 'gzip' ? ({ kind: 'gzip', data: own, level: this.#cfg.level } as const) : ({ kind: 'brotli', data: own, quality: this.#cfg.level } as const);
+    const task = compressTask(this.#coding, body === chunk ? Buffer.from(chunk) : body);
     this.#offload.run(task).then(
       (out) => {
         if (this.#destroyed) return;
-        replace(Buffer.isBuffer(out) ? out : Buffer.from(out.buffer, out.byteOffset, out.byteLength));
+        replace(asBuffer(out));
         resume();
       },
       (err: unknown) => {
         if (this.#destroyed) return;
         // The head already announced the encoding: compress here rather than send a lie.
         log.warn('offloaded compression failed; compressing inline', err);
-        replace(compressInline(this.#cfg, own));
+        replace(asBuffer(runBodyCoding(task)));
         resume();
       },
     );
@@ -280,16 +287,23 @@ class BodyCompressor {
   }
 }
 
+interface ResponsePlan {
+  readonly rules: DirectionRules;
+  readonly disableOnEtag: boolean;
+}
+
 class ResponseCompressor implements StreamSenderFilter {
-  readonly #cfg: CompressorConfig;
+  readonly #coding: Coding;
+  readonly #plan: ResponsePlan;
   readonly #body: BodyCompressor;
   #cb: StreamSenderFilterCallbacks | null = null;
   /** The request's Accept-Encoding, taken before remove_accept_encoding_header strips it. */
   acceptEncoding: string | undefined | null = null;
 
-  constructor(cfg: CompressorConfig, offload: OffloadRunner | undefined) {
-    this.#cfg = cfg;
-    this.#body = new BodyCompressor(cfg, offload);
+  constructor(coding: Coding, plan: ResponsePlan, offload: OffloadRunner | undefined) {
+    this.#coding = coding;
+    this.#plan = plan;
+    this.#body = new BodyCompressor(coding, offload);
   }
 
   setSenderCallbacks(callbacks: StreamSenderFilterCallbacks): void {
@@ -306,9 +320,9 @@ class ResponseCompressor implements StreamSenderFilter {
       status >= 200 &&
       status !== 204 &&
       status !== 304 &&
-      acceptsEncoding(this.acceptEncoding === null ? request.headers.get('accept-encoding') : this.acceptEncoding, TOKEN[this.#cfg.algorithm]) &&
-      !(this.#cfg.response.disableOnEtag && response.headers.get('etag') !== undefined) &&
-      eligible(response.headers, this.#cfg.response, this.#cfg.maxBodyBytes);
+      acceptsEncoding(this.acceptEncoding === null ? request.headers.get('accept-encoding') : this.acceptEncoding, TOKEN[this.#coding.algorithm]) &&
+      !(this.#plan.disableOnEtag && response.headers.get('etag') !== undefined) &&
+      eligible(response.headers, this.#plan.rules, this.#coding.maxBodyBytes);
     if (ok) this.#body.start(response.headers, true);
     else notCompressed.inc();
     return FilterStatus.Continue;
@@ -326,13 +340,15 @@ class ResponseCompressor implements StreamSenderFilter {
 }
 
 class RequestCompressor implements StreamReceiverFilter {
-  readonly #cfg: CompressorConfig;
+  readonly #coding: Coding;
+  readonly #rules: DirectionRules;
   readonly #body: BodyCompressor;
   #cb: StreamReceiverFilterCallbacks | null = null;
 
-  constructor(cfg: CompressorConfig, offload: OffloadRunner | undefined) {
-    this.#cfg = cfg;
-    this.#body = new BodyCompressor(cfg, offload);
+  constructor(coding: Coding, rules: DirectionRules, offload: OffloadRunner | undefined) {
+    this.#coding = coding;
+    this.#rules = rules;
+    this.#body = new BodyCompressor(coding, offload);
   }
 
   setReceiverCallbacks(callbacks: StreamReceiverFilterCallbacks): void {
@@ -340,7 +356,7 @@ class RequestCompressor implements StreamReceiverFilter {
   }
 
   onReceiveHeaders(request: RequestFrame, endOfStream: boolean): FilterStatus {
-    if (!endOfStream && eligible(request.headers, this.#cfg.request, this.#cfg.maxBodyBytes)) this.#body.start(request.headers, false);
+    if (!endOfStream && eligible(request.headers, this.#rules, this.#coding.maxBodyBytes)) this.#body.start(request.headers, false);
     return FilterStatus.Continue;
   }
 
@@ -357,14 +373,19 @@ class RequestCompressor implements StreamReceiverFilter {
 
 export const compressorFilterFactory: StreamFilterFactory = {
   create(config: unknown, path: string, ctx?: StreamFilterContext): StreamFilterChainFactory {
-    const cfg = parseCompressorConfig(config, path);
+    const cfg = parseStreamFilterConfig('compressor', compressorFilterSpec, config, path);
     const offload = ctx?.offload;
+    const coding: Coding = { algorithm: cfg.algorithm, level: cfg.level, offloadMinBytes: cfg.offloadMinBytes, maxBodyBytes: cfg.maxBodyBytes };
+    const res = cfg.response.common_config.enabled
+      ? { plan: { rules: rulesOf(cfg.response.common_config), disableOnEtag: cfg.response.disable_on_etag_header }, removeAcceptEncoding: cfg.response.remove_accept_encoding_header }
+      : null;
+    const req = cfg.request !== undefined && cfg.request.common_config.enabled ? rulesOf(cfg.request.common_config) : null;
     return (_stream, chain) => {
-      if (cfg.response.enabled) {
-        const response = new ResponseCompressor(cfg, offload);
+      if (res !== null) {
+        const response = new ResponseCompressor(coding, res.plan, offload);
         chain.addSenderFilter(response);
         // Envoy's remove_accept_encoding_header: the upstream then never compresses itself.
-        if (cfg.response.removeAcceptEncoding) {
+        if (res.removeAcceptEncoding) {
           chain.addReceiverFilter({
             setReceiverCallbacks() {},
             onReceiveHeaders(request) {
@@ -375,7 +396,7 @@ export const compressorFilterFactory: StreamFilterFactory = {
           });
         }
       }
-      if (cfg.request.enabled) chain.addReceiverFilter(new RequestCompressor(cfg, offload));
+      if (req !== null) chain.addReceiverFilter(new RequestCompressor(coding, req, offload));
     };
   },
 };

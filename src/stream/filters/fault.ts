@@ -1,55 +1,105 @@
 /**
- * `fault` stream filter: injects delays and aborts into requests, with MOSN/Envoy fault-injection
+ * `fault` stream filter: injects delays and aborts into requests with MOSN's fault-injection
  * semantics — the delay (if drawn) runs first, then the abort (if drawn) answers with its status
- * instead of reaching the handler.
+ * instead of reaching the handler. A percentage that is absent or 0 never injects (MOSN's and
+ * Envoy's default), which the loader warns about; `headers` limits faults to requests carrying
+ * every listed header (exact value, or an anchored regex with `regex: true`), as MOSN's matcher.
  *
- *   { "delay": { "fixed_delay": "10ms", "percentage": 50 }, "abort": { "status": 503, "percentage": 10 } }
+ *   { "delay": { "fixed_delay": "10ms", "percentage": 50 }, "abort": { "status": 503, "percentage": 10 },
+ *     "headers": [{ "name": "x-chaos", "value": "on" }] }
+ *
+ * MOSN's `upstream_cluster` (faults only for requests routed to one cluster) is refused at load:
+ * stream filters run before routing here, so it could not be honoured.
  */
+import { z } from 'zod';
 import { FilterStatus } from '../../types/network.js';
+import type { ConfigKit, ConfigSpec } from '../../types/extension.js';
+import type { HeaderMap, RequestFrame } from '../../types/protocol.js';
 import type {
   StreamFilterChainFactory,
   StreamFilterFactory,
   StreamReceiverFilter,
   StreamReceiverFilterCallbacks,
 } from '../../types/stream.js';
-import { durationMsAt, objectAt, onlyKeys, percentageAt, StreamFilterConfigError } from './config.js';
+import { duration } from '../../config/primitives.js';
+import { regexIssue } from '../../config/kit.js';
+import { childPath } from '../../config/errors.js';
+import { headerName, intIn, parseStreamFilterConfig, percentage } from './config.js';
 
-export interface FaultConfig {
-  delay: { ms: number; percentage: number } | null;
-  abort: { status: number; percentage: number } | null;
+function faultSchema(k: ConfigKit) {
+  const header = k
+    .obj({ name: headerName(), value: z.string(), regex: z.boolean().default(false) })
+    .superRefine((h, ctx) => {
+      const bad = h.regex ? regexIssue(h.value) : undefined;
+      if (bad !== undefined) ctx.addIssue({ code: 'custom', message: bad, path: ['value'], input: h.value });
+    });
+  const fault = k
+    .obj({
+      delay: k.obj({ fixed_delay: duration(), percentage: percentage().optional() }).optional(),
+      abort: k.obj({ status: intIn(200, 599), percentage: percentage().optional() }).optional(),
+      headers: z.array(header).default([]),
+    })
+    .superRefine((f, ctx) => {
+      if (f.delay === undefined && f.abort === undefined) ctx.addIssue({ code: 'custom', message: 'needs "delay", "abort" or both', input: f });
+    });
+  return z
+    .unknown()
+    .superRefine((raw, ctx) => {
+      if (raw !== null && typeof raw === 'object' && 'upstream_cluster' in raw) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['upstream_cluster'],
+          input: (raw as Record<string, unknown>)['upstream_cluster'],
+          message: 'not supported: stream filters run before routing, so a fault cannot be limited to one cluster; put the fault filter on a listener whose routes reach only that cluster',
+        });
+      }
+    })
+    .pipe(fault);
 }
 
-export function parseFaultConfig(config: unknown, path: string): FaultConfig {
-  const obj = objectAt(config, path);
-  onlyKeys(obj, ['delay', 'abort'], path);
-  let delay: FaultConfig['delay'] = null;
-  let abort: FaultConfig['abort'] = null;
-  if (obj.delay !== undefined) {
-    const d = objectAt(obj.delay, `${path}.delay`);
-    onlyKeys(d, ['fixed_delay', 'percentage'], `${path}.delay`);
-    if (d.fixed_delay === undefined) throw new StreamFilterConfigError(`${path}.delay.fixed_delay`, 'required');
-    delay = { ms: durationMsAt(d.fixed_delay, `${path}.delay.fixed_delay`), percentage: percentageAt(d.percentage, `${path}.delay.percentage`) };
+export type FaultConfig = z.output<ReturnType<typeof faultSchema>>;
+
+/** MOSN draws nothing for an absent or zero percentage: warned, since it is rarely what was meant. */
+function warnFault(f: FaultConfig, path: string): string[] {
+  const out: string[] = [];
+  if (f.delay !== undefined && f.delay.percentage === undefined) out.push(`${childPath(path, 'delay', 'percentage')}: absent: 0, so the delay is never injected (MOSN's default); set a percentage`);
+  if (f.abort !== undefined && f.abort.percentage === undefined) out.push(`${childPath(path, 'abort', 'percentage')}: absent: 0, so the abort is never injected (MOSN's default); set a percentage`);
+  return out;
+}
+
+export const faultFilterSpec: ConfigSpec<FaultConfig> = { schema: faultSchema, warn: warnFault };
+
+/** What one configured entry injects, compiled once. */
+interface CompiledFault {
+  delay: { ms: number; percentage: number } | null;
+  abort: { status: number; percentage: number } | null;
+  headers: readonly { name: string; value: string; regex: RegExp | undefined }[];
+}
+
+function compile(cfg: FaultConfig): CompiledFault {
+  return {
+    delay: cfg.delay === undefined ? null : { ms: cfg.delay.fixed_delay, percentage: cfg.delay.percentage ?? 0 },
+    abort: cfg.abort === undefined ? null : { status: cfg.abort.status, percentage: cfg.abort.percentage ?? 0 },
+    headers: cfg.headers.map((h) => ({ name: h.name.toLowerCase(), value: h.value, regex: h.regex ? new RegExp(`^(?:${h.value})$`) : undefined })),
+  };
+}
+
+function headersMatch(fault: CompiledFault, headers: HeaderMap): boolean {
+  for (const h of fault.headers) {
+    const v = headers.get(h.name);
+    if (v === undefined) return false;
+    if (h.regex === undefined ? v !== h.value : !h.regex.test(v)) return false;
   }
-  if (obj.abort !== undefined) {
-    const a = objectAt(obj.abort, `${path}.abort`);
-    onlyKeys(a, ['status', 'percentage'], `${path}.abort`);
-    const status = a.status;
-    if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
-      throw new StreamFilterConfigError(`${path}.abort.status`, 'expected an HTTP status from 200 to 599');
-    }
-    abort = { status, percentage: percentageAt(a.percentage, `${path}.abort.percentage`) };
-  }
-  if (delay === null && abort === null) throw new StreamFilterConfigError(path, 'needs "delay", "abort" or both');
-  return { delay, abort };
+  return true;
 }
 
 class FaultFilter implements StreamReceiverFilter {
-  readonly #config: FaultConfig;
+  readonly #config: CompiledFault;
   readonly #random: () => number;
   #callbacks: StreamReceiverFilterCallbacks | null = null;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(config: FaultConfig, random: () => number) {
+  constructor(config: CompiledFault, random: () => number) {
     this.#config = config;
     this.#random = random;
   }
@@ -58,7 +108,8 @@ class FaultFilter implements StreamReceiverFilter {
     this.#callbacks = callbacks;
   }
 
-  onReceiveHeaders(): FilterStatus {
+  onReceiveHeaders(request: RequestFrame): FilterStatus {
+    if (!headersMatch(this.#config, request.headers)) return FilterStatus.Continue;
     const { delay } = this.#config;
     if (delay !== null && this.#drawn(delay.percentage)) {
       this.#timer = setTimeout(() => {
@@ -91,7 +142,7 @@ class FaultFilter implements StreamReceiverFilter {
 export function createFaultFilterFactory(random: () => number = Math.random): StreamFilterFactory {
   return {
     create(config: unknown, path: string): StreamFilterChainFactory {
-      const parsed = parseFaultConfig(config, path);
+      const parsed = compile(parseStreamFilterConfig('fault', faultFilterSpec, config, path));
       return (_stream, chain) => chain.addReceiverFilter(new FaultFilter(parsed, random));
     },
   };

@@ -6,8 +6,9 @@
  *   { "request":  { "remove": ["x-debug"], "set": { "x-env": "prod" }, "add": { "via": "ringside" } },
  *     "response": { "set": { "server": "ringside" } } }
  */
-import { TOKEN, VALUE } from '../../protocol/http1/chars.js';
+import { z } from 'zod';
 import { FilterStatus } from '../../types/network.js';
+import type { ConfigKit, ConfigSpec } from '../../types/extension.js';
 import type { HeaderMap, RequestFrame, ResponseFrame } from '../../types/protocol.js';
 import type {
   StreamFilterChainFactory,
@@ -15,68 +16,34 @@ import type {
   StreamReceiverFilter,
   StreamSenderFilter,
 } from '../../types/stream.js';
-import { objectAt, onlyKeys, StreamFilterConfigError } from './config.js';
+import { headerName, headerValue, isHeaderName, parseStreamFilterConfig } from './config.js';
 
-export interface HeaderEdits {
-  remove: string[];
-  set: [string, string][];
-  add: [string, string][];
-}
-
-export interface HeaderMutationConfig {
-  request: HeaderEdits | null;
-  response: HeaderEdits | null;
-}
-
-function checkName(name: string, path: string): void {
-  let ok = name.length > 0;
-  for (let i = 0; ok && i < name.length; i++) ok = TOKEN[name.charCodeAt(i)] === 1;
-  if (!ok) throw new StreamFilterConfigError(path, `"${name}" is not a valid header name`);
-}
-
-function checkValue(value: unknown, path: string): string {
-  if (typeof value !== 'string') throw new StreamFilterConfigError(path, 'expected a string');
-  // CR or LF here would let config split a response; values must be single-line latin1.
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c > 0xff || VALUE[c] !== 1) throw new StreamFilterConfigError(path, 'control or non-latin1 character in header value');
-  }
-  return value;
-}
-
-function pairsAt(value: unknown, path: string): [string, string][] {
-  if (value === undefined) return [];
-  const obj = objectAt(value, path);
-  return Object.entries(obj).map(([k, v]) => {
-    checkName(k, `${path}.${k}`);
-    return [k, checkValue(v, `${path}.${k}`)];
-  });
-}
-
-function editsAt(value: unknown, path: string): HeaderEdits | null {
-  if (value === undefined) return null;
-  const obj = objectAt(value, path);
-  onlyKeys(obj, ['add', 'set', 'remove'], path);
-  let remove: string[] = [];
-  if (obj.remove !== undefined) {
-    if (!Array.isArray(obj.remove)) throw new StreamFilterConfigError(`${path}.remove`, 'expected an array of header names');
-    remove = obj.remove.map((n: unknown, i: number) => {
-      if (typeof n !== 'string') throw new StreamFilterConfigError(`${path}.remove[${i}]`, 'expected a string');
-      checkName(n, `${path}.remove[${i}]`);
-      return n;
+function headerMutationSchema(k: ConfigKit) {
+  const pairs = z
+    .record(z.string(), headerValue())
+    .superRefine((r, ctx) => {
+      for (const name of Object.keys(r)) {
+        if (!isHeaderName(name)) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(name)} is not a valid header name`, path: [name], input: name });
+      }
+    })
+    .default({})
+    .transform((r) => Object.entries(r));
+  const edits = k.obj({ remove: z.array(headerName()).default([]), set: pairs, add: pairs });
+  return k
+    .obj({ request: edits.optional(), response: edits.optional() })
+    .superRefine((c, ctx) => {
+      if (c.request === undefined && c.response === undefined) ctx.addIssue({ code: 'custom', message: 'needs "request", "response" or both', input: c });
     });
-  }
-  return { remove, set: pairsAt(obj.set, `${path}.set`), add: pairsAt(obj.add, `${path}.add`) };
 }
 
-export function parseHeaderMutationConfig(config: unknown, path: string): HeaderMutationConfig {
-  const obj = objectAt(config, path);
-  onlyKeys(obj, ['request', 'response'], path);
-  const parsed = { request: editsAt(obj.request, `${path}.request`), response: editsAt(obj.response, `${path}.response`) };
-  if (parsed.request === null && parsed.response === null) {
-    throw new StreamFilterConfigError(path, 'needs "request", "response" or both');
-  }
-  return parsed;
+export type HeaderMutationConfig = z.output<ReturnType<typeof headerMutationSchema>>;
+export type HeaderEdits = NonNullable<HeaderMutationConfig['request']>;
+
+export const headerMutationFilterSpec: ConfigSpec<HeaderMutationConfig> = { schema: headerMutationSchema };
+
+/** The edits of one side as plain arrays, taken once when the filter is built. */
+function compileEdits(edits: HeaderEdits): HeaderEdits {
+  return { remove: [...edits.remove], set: edits.set.map(([name, value]) => [name, value]), add: edits.add.map(([name, value]) => [name, value]) };
 }
 
 function apply(edits: HeaderEdits, headers: HeaderMap): void {
@@ -106,9 +73,9 @@ class ResponseMutation implements StreamSenderFilter {
 
 export const headerMutationFilterFactory: StreamFilterFactory = {
   create(config: unknown, path: string): StreamFilterChainFactory {
-    const parsed = parseHeaderMutationConfig(config, path);
-    const req = parsed.request === null ? null : new RequestMutation(parsed.request);
-    const res = parsed.response === null ? null : new ResponseMutation(parsed.response);
+    const parsed = parseStreamFilterConfig('header_mutation', headerMutationFilterSpec, config, path);
+    const req = parsed.request === undefined ? null : new RequestMutation(compileEdits(parsed.request));
+    const res = parsed.response === undefined ? null : new ResponseMutation(compileEdits(parsed.response));
     return (_stream, chain) => {
       if (req !== null) chain.addReceiverFilter(req);
       if (res !== null) chain.addSenderFilter(res);
