@@ -6,6 +6,12 @@
  * CPU µs per call of every thread of the server under test (user + system from /proc), with p99
  * from h2load's per-request log; the direct run (h2load → responder) is the floor for latency.
  *
+ * Then the streaming figure: each call a server stream of 1,000 gRPC messages of 17 bytes (100 per
+ * DATA write), 8 connections × 4 streams, direct, through Ringside and through HAProxy: messages/s
+ * counted from the DATA bytes h2load received (every completed stream must have brought all of its
+ * messages), the p99 of a whole stream, and CPU µs per message of the proxy. The proxies pass the
+ * bytes through without parsing the gRPC messages. About 60 s in all with the defaults.
+ *
  *   node dist/bench/h2.js [--json] [--seconds 5] [--connections 8] [--streams 16]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -18,6 +24,12 @@ import { benchOutput, jsonRequested, writeBenchOutput } from './output.js';
 
 const PEERS = fileURLToPath(new URL('./h2-peers.js', import.meta.url));
 const PATH = '/bench.Echo/Unary';
+/** A server stream of STREAM_MESSAGES messages per call (bench/h2-peers.ts). */
+const STREAM_PATH = '/bench.Echo/Stream';
+/** Messages per streaming call, passed to the responder (bench/h2-peers.ts). */
+const STREAM_MESSAGES = 1000;
+/** Bytes of one reply message: 5-byte gRPC prefix + `hello world!`. */
+const MESSAGE_BYTES = 17;
 
 interface H2Result {
   name: string;
@@ -27,6 +39,18 @@ interface H2Result {
   p50_us: number;
   p99_us: number;
   cpu_us_per_call: number;
+  /** Response DATA bytes h2load received in the measured window. */
+  data_bytes: number;
+  seconds: number;
+}
+
+interface H2Opts {
+  seconds: number;
+  connections: number;
+  streams: number;
+  path?: string;
+  /** Calls of the warm-up run before the measured one. */
+  warmup?: number;
 }
 
 function arg(name: string, dflt: number): number {
@@ -76,21 +100,24 @@ backend h2out
 }
 
 /** One h2load run against `addr`; CPU of `pids` over exactly that run. */
-function h2load(name: string, addr: string, pids: number[], body: string, log: string, opts: { seconds: number; connections: number; streams: number }): H2Result {
+function h2load(name: string, addr: string, pids: number[], body: string, log: string, opts: H2Opts): H2Result {
+  const url = `http://${addr}${opts.path ?? PATH}`;
   const common = ['-c', String(opts.connections), '-m', String(opts.streams), '-d', body, '-H', 'content-type: application/grpc', '-H', 'te: trailers'];
   // Warm-up outside the measured window: V8 optimises the path, pools fill.
-  execFileSync('flock', [BENCH_LOCK, 'h2load', ...common, '-n', '5000', `http://${addr}${PATH}`], { encoding: 'utf8' });
+  execFileSync('flock', [BENCH_LOCK, 'h2load', ...common, '-n', String(opts.warmup ?? 5000), url], { encoding: 'utf8', timeout: 30_000 });
   rmSync(log, { force: true });
   const before = pids.reduce((s, p) => s + processCpuSeconds(p), 0);
-  const out = execFileSync('flock', [BENCH_LOCK, 'h2load', ...common, '-D', String(opts.seconds), '--log-file', log, `http://${addr}${PATH}`], {
+  const out = execFileSync('flock', [BENCH_LOCK, 'h2load', ...common, '-D', String(opts.seconds), '--log-file', log, url], {
     encoding: 'utf8',
-    timeout: (opts.seconds + 120) * 1000,
+    timeout: (opts.seconds + 30) * 1000,
   });
   const after = pids.reduce((s, p) => s + processCpuSeconds(p), 0);
   const m = /requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed/.exec(out);
-  const rps = /finished in [\d.]+s, ([\d.]+) req\/s/.exec(out);
+  const finished = /finished in ([\d.]+)s, ([\d.]+) req\/s/.exec(out);
+  const data = /traffic: .*?, .*? headers .*?, [\d.]+\w*B \((\d+)\) data/.exec(out);
   const succeeded = Number(m?.[3] ?? 0);
   if (succeeded === 0) throw new Error(`${name}: no call succeeded at ${addr}:\n${out.slice(-600)}`);
+  if (data === null || finished === null) throw new Error(`${name}: unreadable h2load summary:\n${out.slice(-600)}`);
   const times = readFileSync(log, 'utf8')
     .split('\n')
     .filter(Boolean)
@@ -101,11 +128,28 @@ function h2load(name: string, addr: string, pids: number[], body: string, log: s
     name,
     calls: succeeded,
     failed: Number(m?.[4] ?? 0),
-    rps: Math.round(Number(rps?.[1] ?? 0)),
+    rps: Math.round(Number(finished[2])),
     p50_us: pct(0.5),
     p99_us: pct(0.99),
     cpu_us_per_call: pids.length === 0 || succeeded === 0 ? -1 : Math.round(((after - before) * 1e6 * 100) / succeeded) / 100,
+    data_bytes: Number(data[1]),
+    seconds: Number(finished[1]),
   };
+}
+
+interface StreamResult extends H2Result {
+  messages_per_s: number;
+  cpu_us_per_message: number;
+}
+
+/** A server-streaming run: messages from the DATA bytes, checked against the completed streams. */
+function streamRun(name: string, addr: string, pids: number[], body: string, log: string, opts: H2Opts): StreamResult {
+  const r = h2load(name, addr, pids, body, log, { ...opts, path: STREAM_PATH, warmup: 64 });
+  const messages = Math.floor(r.data_bytes / MESSAGE_BYTES);
+  // Streams still open when the window closed add partial bytes; completed ones must be whole.
+  if (messages < r.calls * STREAM_MESSAGES) throw new Error(`${name}: ${r.calls} streams completed but only ${messages} messages arrived`);
+  const cpuUs = pids.length === 0 ? -1 : (r.cpu_us_per_call * r.calls) / messages;
+  return { ...r, messages_per_s: Math.round(messages / r.seconds), cpu_us_per_message: cpuUs < 0 ? -1 : Math.round(cpuUs * 1000) / 1000 };
 }
 
 async function main(): Promise<void> {
@@ -116,7 +160,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   const stops: (() => Promise<void>)[] = [];
   try {
-    const upstream = await startPeer(['upstream']);
+    const upstream = await startPeer(['upstream', String(STREAM_MESSAGES)]);
     children.push(upstream.child);
     const up = `127.0.0.1:${upstream.port}`;
     const forwarder = await startPeer(['forwarder', up]);
@@ -152,10 +196,22 @@ async function main(): Promise<void> {
       h2load('node-http2-forwarder', `127.0.0.1:${forwarder.port}`, [forwarder.child.pid!], body, log, opts),
     ];
     const [, rs, ha, nf] = results as [H2Result, H2Result, H2Result, H2Result];
+    // Streaming: each call is a server stream of STREAM_MESSAGES messages; C connections × 4 streams.
+    const streamOpts = { ...opts, streams: 4 };
+    const streaming = [
+      streamRun('stream-direct', up, [], body, log, streamOpts),
+      streamRun('stream-ringside-w1', w1.listeners.get('h2')!, [w1.pid], body, log, streamOpts),
+      streamRun('stream-haproxy-h2', `127.0.0.1:${haPort}`, [haproxy.pid!], body, log, streamOpts),
+    ];
+    const [sd, sr, sh] = streaming as [StreamResult, StreamResult, StreamResult];
     const out = benchOutput('h2', {
       params: { ...opts, path: PATH, load: 'h2load -c C -m S (unary gRPC, 10-byte request, 17-byte reply + trailers)', upstream: 'node:http2 responder' },
       results,
+      detail: { streaming_load: `h2load -c ${opts.connections} -m 4, ${opts.seconds} s, ${STREAM_PATH}: a server stream of ${STREAM_MESSAGES} messages of ${MESSAGE_BYTES} bytes`, streaming },
       ratios: {
+        stream_msgs_ringside_over_direct: ratio(sr.messages_per_s, sd.messages_per_s),
+        stream_msgs_ringside_over_haproxy: ratio(sr.messages_per_s, sh.messages_per_s),
+        stream_p99_ringside_over_haproxy: ratio(sr.p99_us, sh.p99_us),
         cpu_ringside_over_haproxy: ratio(rs.cpu_us_per_call, ha.cpu_us_per_call),
         cpu_ringside_over_node_forwarder: ratio(rs.cpu_us_per_call, nf.cpu_us_per_call),
         p99_ringside_over_haproxy: ratio(rs.p99_us, ha.p99_us),
@@ -166,7 +222,10 @@ async function main(): Promise<void> {
     writeBenchOutput(
       out,
       jsonRequested(),
-      results.map((r) => `${r.name.padEnd(22)} ${String(r.rps).padStart(7)} calls/s  p50 ${r.p50_us} µs  p99 ${r.p99_us} µs  CPU ${r.cpu_us_per_call} µs/call  failed ${r.failed}`),
+      [
+        ...results.map((r) => `${r.name.padEnd(22)} ${String(r.rps).padStart(7)} calls/s  p50 ${r.p50_us} µs  p99 ${r.p99_us} µs  CPU ${r.cpu_us_per_call} µs/call  failed ${r.failed}`),
+        ...streaming.map((r) => `${r.name.padEnd(22)} ${String(r.messages_per_s).padStart(8)} msgs/s  stream p50 ${r.p50_us} µs  p99 ${r.p99_us} µs  CPU ${r.cpu_us_per_message} µs/msg  failed ${r.failed}`),
+      ],
     );
   } finally {
     for (const s of stops) await s();
