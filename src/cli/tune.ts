@@ -34,7 +34,9 @@ config is used.
       --target URL       load target (default: derived from the config — the first proxy listener
                          with an HTTP1 downstream on a TCP address, else the Dapr HTTP invoke URL
                          of the demo GetUser call; for the embedded default config that is
-                         http://127.0.0.1:3500/v1.0/invoke/org.apache.dubbo.samples.UserProvider/method/GetUser)
+                         http://127.0.0.1:3500/v1.0/invoke/org.apache.dubbo.samples.UserProvider/method/GetUser;
+                         with -p h2 or -p grpc the first proxy listener with an Http2 or Auto
+                         downstream on a TCP address)
       --duration T       measured time per step (default 10s)
       --warmup T         load before each measured step (default 2s)
       --ready-timeout T  how long to wait for the sidecar's ready line (default 30s)

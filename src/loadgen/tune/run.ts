@@ -106,7 +106,7 @@ async function measureStep(opts: TuneOptions, workers: number, configPath: strin
     // measure neither. A fixed target port that already accepts before the spawn is that case.
     let planned;
     try {
-      planned = new URL(deriveTarget(opts.config, new Map()).url);
+      planned = new URL(deriveTarget(opts.config, new Map(), opts.load.protocol).url);
     } catch (err) {
       throw new BenchError((err as Error).message);
     }
@@ -123,7 +123,7 @@ async function measureStep(opts: TuneOptions, workers: number, configPath: strin
     if (!opts.explicitTarget) {
       let t;
       try {
-        t = deriveTarget(opts.config, sidecar.listeners);
+        t = deriveTarget(opts.config, sidecar.listeners, opts.load.protocol);
       } catch (err) {
         throw new BenchError((err as Error).message);
       }

@@ -1,7 +1,8 @@
 /**
  * Where `ringside tune` sends load when no --target is given, read from the sidecar config: the first
  * listener whose filter chain has a `proxy` filter with an HTTP/1 downstream on a TCP address, else
- * the Dapr HTTP API's invoke URL for the seed's GetUser call. Addresses come from the ready line when
+ * the Dapr HTTP API's invoke URL for the seed's GetUser call. HTTP/2 load (`-p h2`, `-p grpc`) goes to
+ * the first `proxy` listener on a TCP address whose downstream speaks HTTP/2 (`Http2` or `Auto`). Addresses come from the ready line when
  * the sidecar printed one for that listener (it knows the real port when the config says :0).
  *
  * The embedded default config has only an in-process HTTP1 proxy listener (the runtime's egress),
@@ -25,7 +26,11 @@ type Json = Record<string, unknown>;
 const obj = (v: unknown): Json | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
-export function deriveTarget(config: unknown, listeners: ReadonlyMap<string, string>): DerivedTarget {
+/** Load protocols that speak HTTP/2 with prior knowledge: they need an Http2 (or Auto) proxy listener. */
+const HTTP2_LOAD = new Set(['h2', 'grpc']);
+
+export function deriveTarget(config: unknown, listeners: ReadonlyMap<string, string>, protocol = 'http1'): DerivedTarget {
+  if (HTTP2_LOAD.has(protocol)) return http2Target(config, listeners, protocol);
   for (const server of arr(obj(config)?.servers)) {
     for (const l of arr(obj(server)?.listeners)) {
       const listener = obj(l);
@@ -69,6 +74,25 @@ export function deriveTarget(config: unknown, listeners: ReadonlyMap<string, str
     headers: tokenHeaders,
     why: `Dapr HTTP invoke of the demo GetUser call on ${hostPort} (no HTTP1 proxy listener on a TCP address in the config)`,
   };
+}
+
+function http2Target(config: unknown, listeners: ReadonlyMap<string, string>, protocol: string): DerivedTarget {
+  for (const server of arr(obj(config)?.servers)) {
+    for (const l of arr(obj(server)?.listeners)) {
+      const listener = obj(l);
+      if (listener === undefined) continue;
+      const downstream = arr(listener.filter_chains)
+        .flatMap((fc) => arr(obj(fc)?.filters).map(obj))
+        .map((f) => (f?.type === 'proxy' ? obj(f.config)?.downstream_protocol : undefined))
+        .find((d) => typeof d === 'string' && /^(http2|auto)$/i.test(d));
+      if (downstream === undefined) continue;
+      const name = typeof listener.name === 'string' ? listener.name : '';
+      const hostPort = toHostPort(listeners.get(name) ?? (typeof listener.address === 'string' ? listener.address : ''));
+      if (hostPort === undefined) continue;
+      return { url: `http://${hostPort}/`, method: undefined, body: undefined, headers: [], why: `listener "${name}" (proxy filter, ${String(downstream)} downstream)` };
+    }
+  }
+  throw new Error(`no load target in the config for -p ${protocol}: no proxy listener with an Http2 or Auto downstream on a TCP address; give --target URL`);
 }
 
 function listenersOf(config: unknown): { name: string; address: string; filterTypes: string[] }[] {
