@@ -120,6 +120,7 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
     channels: ext.channels,
     maxGrpcMessageBytes: settings.limits.max_grpc_message_bytes,
     http2,
+    clusters: { cluster: (name) => clusterManager.getCluster(name), loadBalancer: (lbType) => ext.loadBalancers.get(lbType) },
     offload,
     daprHttpTimeouts: { headersMs: settings.limits.request_header_timeout, idleMs: settings.limits.idle_timeout },
     maxHeaderBytes: settings.limits.max_header_bytes,

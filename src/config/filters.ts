@@ -189,6 +189,7 @@ function checkGrpc(g: GrpcFilterConfig, path: string, refs: ConfigRefs): ConfigI
       if (spec !== undefined) {
         const r = validate(specPair(spec), c.ext ?? {}, childPath(base, 'channel', i, 'ext'), spec.ignored ?? {});
         if (!r.ok) issues.push(...r.issues);
+        else if (spec.check !== undefined) issues.push(...spec.check(r.value, childPath(base, 'channel', i, 'ext'), refs));
         // An option a channel does not know would change nothing: refused rather than warned.
         for (const w of r.warnings) issues.push({ path: w.slice(0, w.indexOf(': ')), message: `unknown key: not an option of the ${c.protocol} channel` });
       }
@@ -212,7 +213,10 @@ function checkGrpc(g: GrpcFilterConfig, path: string, refs: ConfigRefs): ConfigI
 function warnGrpc(g: GrpcFilterConfig, path: string): string[] {
   const channels = g.grpc_config.rpcs?.mosn.config.channel ?? [];
   const base = childPath(path, 'grpc_config', 'rpcs', 'mosn', 'config', 'channel');
-  return channels.slice(1).map((_, i) => `${childPath(base, i + 1)}: ignored: the mosn invoker sends every call on channel[0], as Layotto's does`);
+  const notDialed = channels.flatMap((c, i) =>
+    typeof c.ext?.['cluster'] === 'string' ? [`${childPath(base, i, 'listener')}: not dialed: the calls go to the hosts of ext.cluster`] : [],
+  );
+  return [...notDialed, ...channels.slice(1).map((_, i) => `${childPath(base, i + 1)}: ignored: the mosn invoker sends every call on channel[0], as Layotto's does`)];
 }
 
 function daprHttp(k: ConfigKit) {

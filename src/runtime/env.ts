@@ -12,6 +12,7 @@ import type { ChannelFactory } from './channel/factory.js';
 import type { ResiliencyConfig } from './resiliency/schema.js';
 import type { OffloadRunner } from '../types/offload.js';
 import type { Http2Settings } from '../types/http2.js';
+import type { GrpcClusterSource } from '../types/grpc.js';
 
 /** Everything the runtime API needs from the worker, handed over at the composition root. */
 export interface RuntimeEnv {
@@ -24,6 +25,8 @@ export interface RuntimeEnv {
   readonly maxGrpcMessageBytes: number;
   /** `ringside.http2`: our side's HTTP/2 limits on the runtime's upstream gRPC channels. */
   readonly http2?: Partial<Http2Settings>;
+  /** The worker's clusters and load balancers, handed to channels (`grpc` with ext.cluster). */
+  readonly clusters?: GrpcClusterSource;
   /** The worker's offload pool, handed to channels (large JSON transcoding). */
   readonly offload?: OffloadRunner | undefined;
   readonly dapr: DaprSettings;

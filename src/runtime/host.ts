@@ -158,7 +158,7 @@ export class RuntimeHost {
     return new MosnInvoker(config.invoker!, `${path}.grpc_config.rpcs.mosn.config`, {
       filters: this.#env.invokerFilters,
       channels: this.#env.channels,
-      env: { dialInProcess: this.#env.dialInProcess, placement: this.#env.placement, maxResponseBytes: this.#env.maxGrpcMessageBytes, offload: this.#env.offload, http2: this.#env.http2 },
+      env: { dialInProcess: this.#env.dialInProcess, placement: this.#env.placement, maxResponseBytes: this.#env.maxGrpcMessageBytes, offload: this.#env.offload, http2: this.#env.http2, clusters: this.#env.clusters },
     });
   }
 

@@ -6,6 +6,7 @@
  */
 import type { RingsideError } from './errors.js';
 import type { Http2Settings } from './http2.js';
+import type { Cluster, LoadBalancerFactory } from './upstream.js';
 
 /** gRPC's connectivity states of one subchannel (grpc/doc/connectivity-semantics-and-api.md). */
 export enum SubchannelState {
@@ -92,4 +93,20 @@ export interface GrpcUnaryResult {
   readonly body: Buffer | undefined;
   /** Attempts made (1 without a retry). */
   readonly attempts: number;
+}
+
+/** The worker's clusters and load balancers, for channels whose targets are a cluster's hosts. */
+export interface GrpcClusterSource {
+  /** The cluster as it is now (a reload or EDS may replace it or its hosts). */
+  cluster(name: string): Cluster | undefined;
+  /** The balancer registered under a cluster's lb_type. */
+  loadBalancer(lbType: string): LoadBalancerFactory | undefined;
+}
+
+/** A channel over the hosts of one cluster, each call picked by the cluster's lb_type. */
+export interface GrpcClusterTargets {
+  readonly cluster: string;
+  readonly source: GrpcClusterSource;
+  /** Metadata names whose first present value is the hash key of a consistent-hash lb_type. */
+  readonly hashHeaders: readonly string[];
 }

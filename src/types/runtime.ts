@@ -12,6 +12,7 @@
  * restates it. Channel factories, which take a ChannelConfig, are typed in src/runtime/channel/factory.ts.
  */
 import type { Http2Settings } from './http2.js';
+import type { GrpcClusterSource } from './grpc.js';
 import type { PlacementAdvisor } from './actor.js';
 import type { ExtensionRegistry } from './extension.js';
 import type { RingsideError } from './errors.js';
@@ -132,6 +133,8 @@ export interface ChannelEnv {
   readonly offload?: OffloadRunner | undefined;
   /** `ringside.http2`: our side's HTTP/2 limits on channels that speak HTTP/2 (`grpc`). */
   readonly http2?: Partial<Http2Settings> | undefined;
+  /** The worker's clusters and balancers (`grpc` channels with ext.cluster pick the app's hosts there). */
+  readonly clusters?: GrpcClusterSource | undefined;
 }
 
 /** What a gRPC stream filter sees of a unary call (MOSN runs its stream filters on these). */

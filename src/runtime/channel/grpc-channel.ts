@@ -11,8 +11,10 @@
  *              "gzip_min_bytes": 65536 } }
  *
  * `listener` is the target (host:port, a socket path, or an in-process listener: an Http2 `proxy`
- * whose cluster's load balancer picks the app's host); `size` is the HTTP/2 connections per worker,
- * grown as the app's max-concurrent-streams fills. Calls go out on Ringside's upstream gRPC channel
+ * whose cluster's load balancer picks the app's host); with `ext.cluster` the channel itself picks
+ * among that cluster's hosts per call, by its lb_type (`ext.hash_policy`: the metadata the
+ * consistent-hash balancers hash). `size` is the HTTP/2 connections per worker and host, grown as the
+ * app's max-concurrent-streams fills. Calls go out on Ringside's upstream gRPC channel
  * (src/upstream/grpc): gRPC connectivity states and connect backoff, the retry policy's attempts with
  * `grpc-previous-rpc-attempts`, and messages of at least `gzip_min_bytes` gzip-compressed on the
  * worker's offload pool.
@@ -73,10 +75,16 @@ class AppCallbackChannel implements Channel {
   readonly #size: number;
   #calls = 0;
 
-  constructor(config: ChannelConfig, ext: GrpcChannelExt, env: ChannelEnv) {
+  constructor(config: ChannelConfig, ext: GrpcChannelExt, env: ChannelEnv, path: string) {
     this.#size = config.size;
+    let targets: ConstructorParameters<typeof GrpcChannel>[0] = [config.listener];
+    if (ext.cluster !== undefined) {
+      // The loader checked the name; a worker built without the cluster manager cannot serve it.
+      if (env.clusters === undefined) throw new Error(`${path}.ext.cluster: this worker has no cluster manager to pick "${ext.cluster}"'s hosts from`);
+      targets = { cluster: ext.cluster, source: env.clusters, hashHeaders: ext.hashHeaders };
+    }
     this.#channel = new GrpcChannel(
-      [config.listener],
+      targets,
       {
         maxConnectionsPerTarget: config.size,
         backoff: DEFAULT_CONNECT_BACKOFF,
@@ -145,6 +153,6 @@ class AppCallbackChannel implements Channel {
 
 export class GrpcAppChannelFactory implements ChannelFactory {
   create(config: ChannelConfig, path: string, env: ChannelEnv): Channel {
-    return new AppCallbackChannel(config, channelExt(grpcChannelSpec, config, path), env);
+    return new AppCallbackChannel(config, channelExt(grpcChannelSpec, config, path), env, path);
   }
 }

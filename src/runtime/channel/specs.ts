@@ -50,9 +50,16 @@ const STATUS_NAMES = [
 export interface GrpcChannelExt {
   readonly retry?: GrpcRetryPolicy;
   readonly gzipMinBytes?: number;
+  /** The app's hosts are this cluster's, each call picked by its lb_type (instead of dialing `listener`). */
+  readonly cluster?: string;
+  /** Metadata names whose first present value is the hash key (LB_RING_HASH, LB_MAGLEV). */
+  readonly hashHeaders: readonly string[];
 }
 
-/** `grpc`: the retry policy (gRFC A6's retryPolicy, snake_case) and the compression threshold. */
+/**
+ * `grpc`: the retry policy (gRFC A6's retryPolicy, snake_case), the compression threshold, and the
+ * cluster whose hosts the calls go to with the route-style hash_policy (header entries: metadata).
+ */
 export const grpcChannelSpec: ConfigSpec<GrpcChannelExt> = {
   schema: () =>
     z
@@ -67,8 +74,16 @@ export const grpcChannelSpec: ConfigSpec<GrpcChannelExt> = {
           })
           .optional(),
         gzip_min_bytes: z.number().int().nonnegative().optional(),
+        cluster: z.string().min(1).optional(),
+        hash_policy: z
+          .array(z.strictObject({ header: z.strictObject({ key: z.string().min(1) }) }, { error: 'a gRPC channel hashes on metadata only: {"header": {"key": NAME}}' }))
+          .min(1)
+          .optional(),
       })
+      .refine((e) => e.hash_policy === undefined || e.cluster !== undefined, { error: 'hash_policy picks among the hosts of ext.cluster: set cluster', path: ['hash_policy'] })
       .transform((e) => ({
+        ...(e.cluster !== undefined ? { cluster: e.cluster } : {}),
+        hashHeaders: (e.hash_policy ?? []).map((p) => p.header.key.toLowerCase()),
         ...(e.retry_policy !== undefined
           ? {
               retry: {
@@ -82,6 +97,8 @@ export const grpcChannelSpec: ConfigSpec<GrpcChannelExt> = {
           : {}),
         ...(e.gzip_min_bytes !== undefined ? { gzipMinBytes: e.gzip_min_bytes } : {}),
       })),
+  check: (ext, path, refs) =>
+    ext.cluster === undefined || refs.clusters.has(ext.cluster) ? [] : [{ path: `${path}.cluster`, message: `no cluster named "${ext.cluster}"` }],
 };
 
 /** The channel's validated ext (the loader already refused a bad one, so this only normalizes). */

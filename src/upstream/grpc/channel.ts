@@ -1,8 +1,9 @@
 /**
  * Ringside's gRPC client channel (a ClientConn): a virtual connection to a set of targets, each a
- * subchannel of up to N HTTP/2 connections. Every call is picked anew — round robin over the READY
- * subchannels, then the least loaded connection of the one picked — so calls spread across targets
- * and connections. A call waits while subchannels connect and fails fast (UNAVAILABLE) when every
+ * subchannel of up to N HTTP/2 connections. Every call is picked anew by the channel's picker
+ * (picker.ts) — round robin over fixed targets, or the cluster's own lb_type over a cluster's hosts —
+ * then the least loaded connection of the subchannel picked, so calls spread across targets and
+ * connections. A call waits while subchannels connect and fails fast (UNAVAILABLE) when every
  * target is in TRANSIENT_FAILURE, as gRPC does for calls without wait-for-ready; its deadline bounds
  * the wait and the call.
  *
@@ -16,13 +17,15 @@
  *   transparently once more whatever the policy, as gRPC's transparent retry does.
  */
 import { GrpcCode, RingsideError } from '../../common/errors.js';
-import { SubchannelState, type GrpcChannelOptions, type GrpcStream, type GrpcStreamSink, type GrpcUnaryResult } from '../../types/grpc.js';
+import type { GrpcChannelOptions, GrpcClusterTargets, GrpcStream, GrpcStreamSink, GrpcUnaryResult, SubchannelState } from '../../types/grpc.js';
+import type { Host } from '../../types/upstream.js';
 import type { OffloadRunner } from '../../types/offload.js';
 import type { PlacementAdvisor } from '../../types/actor.js';
 import type { RingEndpoint } from '../../types/ring.js';
 import { MessageDeframer, frameMessage } from './framing.js';
 import { fieldValue, grpcTimeoutValue, statusOf } from './status.js';
 import { Subchannel } from './subchannel.js';
+import { ClusterPicker, StaticPicker, type SubchannelPicker } from './picker.js';
 import type { GrpcSession } from './session.js';
 
 export interface GrpcCallHead {
@@ -65,41 +68,43 @@ const cancelledError = (): RingsideError => new RingsideError('CANCELLED', 'down
 const deadlineError = (): RingsideError => new RingsideError('TIMEOUT', 'upstream', 'deadline exceeded before the call was answered');
 
 export class GrpcChannel {
-  readonly #subchannels: Subchannel[];
+  readonly #picker: SubchannelPicker;
   readonly #options: GrpcChannelOptions;
   readonly #offload: OffloadRunner | undefined;
   /** Calls waiting for a connection with a free stream slot, oldest first. */
   readonly #waiting = new Set<PendingCall>();
-  #next = 0;
   #closed = false;
 
-  constructor(targets: readonly string[], options: GrpcChannelOptions, deps: GrpcChannelDeps) {
-    if (targets.length === 0) throw new Error('a gRPC channel needs at least one target');
+  /** `targets`: fixed addresses (round robin), or a cluster whose lb_type picks among its hosts. */
+  constructor(targets: readonly string[] | GrpcClusterTargets, options: GrpcChannelOptions, deps: GrpcChannelDeps) {
+    if (Array.isArray(targets) && targets.length === 0) throw new Error('a gRPC channel needs at least one target');
     this.#options = options;
     this.#offload = deps.offload;
-    this.#subchannels = targets.map(
-      (t) =>
-        new Subchannel(t, {
-          dialInProcess: deps.dialInProcess,
-          placement: deps.placement,
-          http2: options.http2 ?? {},
-          backoff: options.backoff,
-          maxConnections: options.maxConnectionsPerTarget,
-          onChange: () => this.#drainWaiting(),
-        }),
-    );
+    const make = (t: string): Subchannel =>
+      new Subchannel(t, {
+        dialInProcess: deps.dialInProcess,
+        placement: deps.placement,
+        http2: options.http2 ?? {},
+        backoff: options.backoff,
+        maxConnections: options.maxConnectionsPerTarget,
+        onChange: (sub) => {
+          this.#picker.changed(sub);
+          this.#drainWaiting();
+        },
+      });
+    this.#picker = Array.isArray(targets) ? new StaticPicker(targets as readonly string[], make) : new ClusterPicker(targets as GrpcClusterTargets, make);
   }
 
   stats(): GrpcChannelStats {
     return {
-      targets: this.#subchannels.map((s) => ({ target: s.target, state: s.state, connections: s.connections, streams: s.load, dialed: s.dialed })),
+      targets: this.#picker.subchannels().map((s) => ({ target: s.target, state: s.state, connections: s.connections, streams: s.load, dialed: s.dialed })),
       waiting: this.#waiting.size,
     };
   }
 
   /** Starts a raw call; body bytes written before its stream opens are queued. */
   stream(head: GrpcCallHead, sink: GrpcStreamSink, extraFields: readonly string[] = []): GrpcStream {
-    const call = new PendingCall(this, requestFields(head, extraFields), head.deadline, sink);
+    const call = new PendingCall(this, requestFields(head, extraFields), head.metadata, head.deadline, sink);
     if (this.#closed) {
       queueMicrotask(() => call.fail(new RingsideError('UNAVAILABLE', 'internal', 'the gRPC channel is closed')));
       return call;
@@ -113,42 +118,12 @@ export class GrpcChannel {
     this.#waiting.delete(call);
   }
 
-  /** Round robin over READY subchannels with a free slot; undefined when none has one now. */
-  #pick(): GrpcSession | undefined {
-    const n = this.#subchannels.length;
-    for (let i = 0; i < n; i++) {
-      const sub = this.#subchannels[(this.#next + i) % n]!;
-      if (sub.state !== SubchannelState.Ready) continue;
-      const session = sub.pick();
-      if (session !== undefined) {
-        this.#next = (this.#next + i + 1) % n;
-        return session;
-      }
-    }
-    return undefined;
-  }
-
   #tryStart(call: PendingCall): boolean {
-    const session = this.#pick();
-    if (session !== undefined) {
-      call.start(session);
-      return true;
-    }
-    // Nothing ready: get every idle target connecting; fail fast when every target is failing.
-    let failing = 0;
-    let reason = '';
-    for (const sub of this.#subchannels) {
-      if (sub.state === SubchannelState.TransientFailure) {
-        failing++;
-        reason = sub.lastError;
-        sub.requestConnection();
-      } else if (sub.state !== SubchannelState.Ready) sub.requestConnection();
-    }
-    if (failing === this.#subchannels.length) {
-      queueMicrotask(() => call.fail(new RingsideError('CONNECT_FAILED', 'upstream', `no target of the gRPC channel is reachable: ${reason}`, { retryable: true })));
-      return true;
-    }
-    return false;
+    const r = this.#picker.pick(call);
+    if (r.kind === 'wait') return false;
+    if (r.kind === 'go') call.start(r.session, r.host);
+    else queueMicrotask(() => call.fail(r.error));
+    return true;
   }
 
   #drainWaiting(): void {
@@ -306,7 +281,7 @@ export class GrpcChannel {
     this.#closed = true;
     for (const call of this.#waiting) call.fail(new RingsideError('UNAVAILABLE', 'internal', 'the gRPC channel closed'));
     this.#waiting.clear();
-    for (const s of this.#subchannels) s.close();
+    for (const s of this.#picker.subchannels()) s.close();
   }
 }
 
@@ -328,6 +303,10 @@ const QUEUE_LIMIT = 64 * 1024;
 class PendingCall implements GrpcStream, GrpcStreamSink {
   readonly #channel: GrpcChannel;
   readonly #fields: string[];
+  /** What the picker reads (a hash key from metadata). */
+  readonly metadata: readonly string[];
+  /** The cluster host the call went to: its active-request count (least-request balancers read it). */
+  #host: Host | undefined;
   readonly #sink: GrpcStreamSink;
   #stream: GrpcStream | null = null;
   #queued: Buffer[] = [];
@@ -337,9 +316,10 @@ class PendingCall implements GrpcStream, GrpcStreamSink {
   #timer: NodeJS.Timeout | undefined;
   settled = false;
 
-  constructor(channel: GrpcChannel, fields: string[], deadline: number, sink: GrpcStreamSink) {
+  constructor(channel: GrpcChannel, fields: string[], metadata: readonly string[], deadline: number, sink: GrpcStreamSink) {
     this.#channel = channel;
     this.#fields = fields;
+    this.metadata = metadata;
     this.#sink = sink;
     if (deadline !== Infinity) {
       this.#timer = setTimeout(() => {
@@ -354,8 +334,13 @@ class PendingCall implements GrpcStream, GrpcStreamSink {
     return this.#stream !== null ? this.#stream.blocked : this.#queuedBytes > QUEUE_LIMIT;
   }
 
-  start(session: GrpcSession): void {
+  start(session: GrpcSession, host: Host | undefined): void {
     if (this.settled) return;
+    if (host !== undefined) {
+      this.#host = host;
+      host.stats.activeRequests++;
+      host.stats.totalRequests++;
+    }
     const queued = this.#queued;
     this.#queued = [];
     const endOnly = this.#endQueued && queued.length === 0;
@@ -385,8 +370,7 @@ class PendingCall implements GrpcStream, GrpcStreamSink {
 
   cancel(): void {
     if (this.settled) return;
-    this.settled = true;
-    clearTimeout(this.#timer);
+    this.#settle();
     this.#channel.forget(this);
     this.#stream?.cancel();
   }
@@ -398,8 +382,7 @@ class PendingCall implements GrpcStream, GrpcStreamSink {
 
   fail(err: RingsideError): void {
     if (this.settled) return;
-    this.settled = true;
-    clearTimeout(this.#timer);
+    this.#settle();
     this.#channel.forget(this);
     this.#sink.onError(err, false);
   }
@@ -433,5 +416,9 @@ class PendingCall implements GrpcStream, GrpcStreamSink {
   #settle(): void {
     this.settled = true;
     clearTimeout(this.#timer);
+    if (this.#host !== undefined) {
+      this.#host.stats.activeRequests--;
+      this.#host = undefined;
+    }
   }
 }
