@@ -173,7 +173,55 @@ function routeMatch(m: Obj, path: string): Obj {
   return out;
 }
 
-const RETRYABLE = ['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-status-codes', 'refused-stream', 'unavailable'];
+/**
+ * Envoy's retry_on conditions Ringside's route retry_on takes as they are: HTTP (5xx, gateway-error,
+ * connect-failure, reset) and gRPC (the grpc-status of a Trailers-Only answer: cancelled,
+ * deadline-exceeded, internal, resource-exhausted, unavailable).
+ */
+const SAME_CONDITIONS = new Set(['5xx', 'gateway-error', 'connect-failure', 'reset', 'cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable']);
+/** Conditions Ringside retries under a broader one of its own (warned). */
+const BROADER: Readonly<Record<string, string>> = {
+  // A refused stream (REFUSED_STREAM, past a GOAWAY) is one of the resets Ringside's `reset` retries.
+  'refused-stream': 'reset',
+  'reset-before-request': 'reset',
+};
+/** RetryPolicy fields the mapping reads; the others are warned as not acted on. */
+const RETRY_POLICY_FIELDS = ['retry_on', 'num_retries', 'per_try_timeout', 'retriable_status_codes'];
+
+/**
+ * An Envoy RetryPolicy → Ringside's route retry_policy: the conditions as Ringside's condition list,
+ * `retriable-status-codes` as gateway-error (codes within 502–504) or 5xx (other 5xx codes), each
+ * widening warned; conditions Ringside has no counterpart for (retriable-4xx, envoy-ratelimited,
+ * retriable-headers, …) and codes below 500 are warned as not retried.
+ */
+function retryPolicy(rp: Obj, path: string, warnings: string[]): Obj {
+  warnUnknown(rp, RETRY_POLICY_FIELDS, path, warnings);
+  const conditions = new Set<string>();
+  const notRetried: string[] = [];
+  for (const c of (str(rp['retry_on']) ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '')) {
+    if (SAME_CONDITIONS.has(c)) conditions.add(c);
+    else if (BROADER[c] !== undefined) {
+      conditions.add(BROADER[c]);
+      warnings.push(`${path}.retry_on: ${c} retried as Ringside's ${BROADER[c]} (any reset of a try that may be sent again)`);
+    } else if (c === 'retriable-status-codes') {
+      const codes = arr(rp['retriable_status_codes']).map(Number);
+      const high = codes.filter((n) => n >= 500 && n <= 599);
+      const low = codes.filter((n) => n < 500 || n > 599);
+      if (low.length > 0) warnings.push(`${path}.retriable_status_codes: ${low.join(', ')} not retried by Ringside (it retries 5xx statuses only)`);
+      if (high.length > 0) {
+        const as = high.every((n) => n >= 502 && n <= 504) ? 'gateway-error' : '5xx';
+        conditions.add(as);
+        warnings.push(`${path}.retriable_status_codes: ${high.join(', ')} retried as Ringside's ${as} (${as === '5xx' ? 'every 5xx' : '502, 503, 504'})`);
+      }
+    } else notRetried.push(c);
+  }
+  if (notRetried.length > 0) warnings.push(`${path}.retry_on: ${notRetried.join(', ')} not retried by Ringside`);
+  // An empty list retries nothing, as in Envoy.
+  const policy: Obj = { retry_on: conditions.size > 0 ? [...conditions].join(',') : false, num_retries: wrapped(rp['num_retries']) ?? 1 };
+  const perTry = durationMs(rp['per_try_timeout']);
+  if (perTry !== undefined) policy['retry_timeout'] = perTry;
+  return policy;
+}
 
 function routeAction(r: Obj, path: string, warnings: string[]): Obj {
   warnUnknown(r, ['cluster', 'weighted_clusters', 'timeout', 'retry_policy', 'prefix_rewrite', 'host_rewrite_literal'], path, warnings);
@@ -186,16 +234,7 @@ function routeAction(r: Obj, path: string, warnings: string[]): Obj {
   if (timeout !== undefined) out['timeout'] = timeout;
   if (typeof r['prefix_rewrite'] === 'string') out['prefix_rewrite'] = r['prefix_rewrite'];
   if (typeof r['host_rewrite_literal'] === 'string') out['host_rewrite'] = r['host_rewrite_literal'];
-  if (r['retry_policy'] !== undefined) {
-    const rp = obj(r['retry_policy']);
-    const on = (str(rp['retry_on']) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
-    const other = on.filter((c) => !RETRYABLE.includes(c));
-    if (other.length > 0) warnings.push(`${path}.retry_policy.retry_on: ${other.join(', ')} retried as Ringside's retry_on (connect failure, reset, 5xx when safe)`);
-    const policy: Obj = { retry_on: on.length > 0, num_retries: wrapped(rp['num_retries']) ?? 1 };
-    const perTry = durationMs(rp['per_try_timeout']);
-    if (perTry !== undefined) policy['retry_timeout'] = perTry;
-    out['retry_policy'] = policy;
-  }
+  if (r['retry_policy'] !== undefined) out['retry_policy'] = retryPolicy(obj(r['retry_policy']), `${path}.retry_policy`, warnings);
   return out;
 }
 
