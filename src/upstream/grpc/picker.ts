@@ -134,6 +134,9 @@ export class ClusterPicker implements SubchannelPicker {
   changed(sub: Subchannel): void {
     // Stream slots open on every finished call; only a state change alters the candidates.
     if (this.#seen.get(sub) !== sub.state) this.#stale = true;
+    // gRPC's round_robin reconnects a subchannel that went IDLE (its connection was lost, or its
+    // backoff passed) so it rejoins the rotation; a consistent-hash key reconnects its own on demand.
+    if (!this.#hash && sub.state === SubchannelState.Idle && this.#subs.get(sub.target) === sub) queueMicrotask(() => sub.requestConnection());
   }
 
   pick(call: PickInput): PickResult {
