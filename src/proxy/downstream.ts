@@ -81,6 +81,11 @@ export class DownstreamRequest
   deadlineAt = 0;
   #tryTimer: NodeJS.Timeout | undefined;
   #done = false;
+  /**
+   * The response went to the sender (the upstream's head, or a local reply): a sender filter may hold
+   * it or have thrown on it, so `headersSent` can still be false, but no second response may start.
+   */
+  #answering = false;
   // For ringside_requests_total / _request_duration_seconds: when the head arrived, what was answered.
   #startedAt = 0;
   #status = 0;
@@ -217,6 +222,7 @@ export class DownstreamRequest
     const route = this.#match!.route;
     if (route.responseHeaders.length > 0) applyHeaderMutation(route.responseHeaders, mutableView(head.headers));
     this.#log?.responseStarted(head.status, head.headers);
+    this.#answering = true;
     this.#sender.sendHeaders(head, endOfStream);
     if (endOfStream) this.#complete();
   }
@@ -240,7 +246,7 @@ export class DownstreamRequest
     if (this.#done) return;
     metrics.upstreamError(this.#match!.clusterName!, err.code);
     this.#upstream = null;
-    if (headSent || this.#sender.headersSent) {
+    if (headSent || this.#answering || this.#sender.headersSent) {
       // Part of the answer already went downstream: the only honest signal left is a reset.
       this.#resetDownstream(err);
       return;
@@ -334,10 +340,22 @@ export class DownstreamRequest
     }
   }
 
-  /** Supervision: a phase threw (a filter hook, a codec hook, a bug): answer 500, or reset once the response started. */
+  /**
+   * Supervision: a phase threw (a sender filter, a protocol hook, a bug) and the actor is stopped.
+   * The request is answered 500 when no response was started; otherwise — or when the error reply
+   * itself throws (the same sender filter again) — the stream is reset, and the protocol answers what
+   * it still can past the sender filters (HTTP/1.1: a 500 when nothing was written, else the close;
+   * gRPC: INTERNAL).
+   */
   #crashed(err: unknown): void {
-    if (this.#done) return;
-    this.#fail(new RingsideError('INTERNAL', 'internal', `proxy phase machine crashed: ${err instanceof Error ? err.message : String(err)}`));
+    const e = new RingsideError('INTERNAL', 'internal', `proxy phase machine crashed: ${err instanceof Error ? err.message : String(err)}`);
+    try {
+      if (!this.#done) this.#fail(e);
+      else if (this.#answering) this.#sender.reset(StreamResetReason.LocalReset, e); // a local reply's filters threw
+    } catch (again) {
+      log.error(`stream ${this.#stream.id}: the error reply after a crash threw too; resetting the stream`, again);
+      this.#sender.reset(StreamResetReason.LocalReset, e);
+    }
   }
 
   // ── the phase loop ──
@@ -480,7 +498,7 @@ export class DownstreamRequest
   /** `unprocessed`: the failed response says the upstream did not act on the request. */
   #mayRetry(err: RingsideError | undefined, status: number | undefined, unprocessed = false, grpcStatus?: number): boolean {
     const policy = this.#match?.route.retryPolicy;
-    if (policy === undefined || this.#tries > policy.numRetries || this.#sender.headersSent) return false;
+    if (policy === undefined || this.#tries > policy.numRetries || this.#answering || this.#sender.headersSent) return false;
     if (!retryCovers(policy, err, status, grpcStatus)) return false;
     // Resending is safe when nothing reached the upstream, or the protocol says the request may be
     // resent (HTTP: an idempotent method) and we still hold the whole of it.
@@ -504,7 +522,7 @@ export class DownstreamRequest
     if (this.#done) return;
     this.#log?.failed(err.code);
     this.#abandonUpstream(err.message);
-    if (this.#sender.headersSent) {
+    if (this.#answering || this.#sender.headersSent) {
       this.#resetDownstream(err);
       return;
     }
@@ -522,6 +540,7 @@ export class DownstreamRequest
   /** Sends a reply the protocol built for an error of Ringside's own or a direct response. */
   #localReply(reply: LocalReply): void {
     localReplies.inc();
+    this.#answering = true;
     const head = reply.head;
     this.#status = head.status;
     if (this.#log !== null) {

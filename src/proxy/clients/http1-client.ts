@@ -239,9 +239,14 @@ export class Http1Client implements StreamClient, ReadFilter {
     this.#conn?.close(CloseMode.NoFlush, reason);
     const active = this.#active;
     this.#active = null;
-    active?.cut(new RingsideError('UPSTREAM_RESET', 'upstream', reason));
-    this.#runLoop.stop(this.#ref);
-    this.#events.onClose(reason);
+    try {
+      active?.cut(new RingsideError('UPSTREAM_RESET', 'upstream', reason));
+    } finally {
+      // Even when the receiver throws on the cut (the crash that closed us, again), the actor stops
+      // and the pool forgets this connection: a lease it still counted would hold a drain forever.
+      this.#runLoop.stop(this.#ref);
+      this.#events.onClose(reason);
+    }
   }
 
   #complete(trailers: HeaderMap | null): void {

@@ -296,12 +296,22 @@ export class Http1ServerStream
     this.#flushHeldHead();
   }
 
-  reset(_reason: StreamResetReason): void {
+  /**
+   * Abandons the response and closes the connection after it. When nothing of it was written yet (a
+   * sender filter held or threw on the head) and the handler says why, the error is answered past the
+   * sender filters, whose chain can no longer be trusted, instead of a bare close.
+   */
+  reset(_reason: StreamResetReason, error?: RingsideError): void {
     if (this.#destroyed || this.#responseDone) return;
     this.#recvClosed = true;
     this.#handler = null; // it asked for the reset; it hears nothing more
     this.#heldHead = null;
     this.#closeAfter = true;
+    if (error !== undefined && !this.#headersSent) {
+      this.#send?.destroy();
+      this.#headersSent = true;
+      this.#write(encodeErrorResponse(error), true);
+    }
     this.#finishResponse();
   }
 
