@@ -93,6 +93,8 @@ export function assembleDataplane(ctx: NetworkContext, ext: Extensions): Network
     tls: (h: Host, alpn?: readonly string[]) => upstreamTls.options(h.clusterName, alpn),
   };
   for (const name of ext.upstreamClients.names()) upstreamClients.register(name, ext.upstreamClients.require(name)(clientOptions));
+  // Health checks dial the way the pools do: same run loop, same clusters' TLS.
+  clusterManager.setProbeDialing({ runLoop: ctx.worker.runLoop, tls: clientOptions.tls });
 
   const listenerStreamFilters = new Map<string, StreamFilterChainFactory[]>();
   const { offload, placement, dialInProcess: schedulerDial } = ctx.worker;

@@ -371,11 +371,8 @@ function cluster(k: Kit, catalog: ConfigCatalog) {
       })
       .optional(),
     /** TLS toward every host of the cluster (src/network/tls). */
+    // Health checks dial like the pools (src/upstream/health-check.ts): over TLS when it is set.
     tls_context: tlsContextSchema(k, 'client').optional(),
-  }).superRefine((c, ctx) => {
-    if (c.tls_context?.status === true && c.health_check?.kind === 'http') {
-      ctx.addIssue({ code: 'custom', message: 'an HTTP health check is sent in plaintext, which a TLS host refuses; use a tcp check (protocol "tcp") on a cluster with tls_context', path: ['health_check'], input: c.health_check });
-    }
   });
 }
 

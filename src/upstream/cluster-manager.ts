@@ -22,7 +22,7 @@ import type {
   LoadBalancerFactory,
 } from '../types/upstream.js';
 import { ClusterCircuitBreaker } from './circuit-breaker.js';
-import { HealthChecker } from './health-check.js';
+import { HealthChecker, type ProbeDialing } from './health-check.js';
 import { MutableHostSet, UpstreamHost } from './host.js';
 import { registerBuiltinClusterTypes, type ClusterTypeFactory, type HostSource } from './cluster-types.js';
 import { Registry as RegistryClass } from '../common/registry.js';
@@ -74,6 +74,7 @@ class ClusterImpl implements Cluster {
     random: () => number,
     onHealth: HostHealthListener,
     defaultMaxPending: number | undefined,
+    probeDialing: () => ProbeDialing = () => ({}),
   ) {
     this.name = cfg.name;
     const type = types.get(cfg.type);
@@ -119,6 +120,8 @@ class ClusterImpl implements Cluster {
               onHealth(host, healthy, reason);
             },
             `${path}.health_check`,
+            random,
+            probeDialing,
           );
   }
 
@@ -228,6 +231,7 @@ export class ClusterManager {
   readonly #build: (cfg: ClusterConfig, path: string) => ClusterImpl;
   readonly #base: string;
   #started = false;
+  #probeDialing: ProbeDialing = {};
 
   /** Throws an Error naming the JSON path and the reason when a cluster cannot be built. */
   constructor(config: ClusterManagerConfig | undefined, opts: ClusterManagerOptions) {
@@ -239,7 +243,8 @@ export class ClusterManager {
       log.info(`host ${host.address} of cluster ${host.clusterName} is ${healthy ? 'healthy again' : 'ejected'}: ${reason}`);
       for (const l of this.#healthListeners) l(host, healthy, reason);
     };
-    this.#build = (cfg, path) => new ClusterImpl(cfg, path, opts.loadBalancers, types, random, onHealth, opts.defaultMaxPendingRequests);
+    const probes = (): ProbeDialing => this.#probeDialing;
+    this.#build = (cfg, path) => new ClusterImpl(cfg, path, opts.loadBalancers, types, random, onHealth, opts.defaultMaxPendingRequests, probes);
     (config?.clusters ?? []).forEach((cfg, i) => {
       const path = `${this.#base}[${i}]`;
       if (this.#clusters.has(cfg.name)) throw new Error(`${path}.name: duplicate cluster "${cfg.name}"`);
@@ -367,6 +372,14 @@ export class ClusterManager {
   /** Observes ejections and restorations (stats, admin API); never changes the flow. */
   onHostHealthChange(listener: HostHealthListener): void {
     this.#healthListeners.push(listener);
+  }
+
+  /**
+   * How health checks dial on this worker: its run loop and its clusters' TLS, the same the pools'
+   * client factories get (set before start(); the main thread's validation build never probes).
+   */
+  setProbeDialing(dialing: ProbeDialing): void {
+    this.#probeDialing = dialing;
   }
 
   /**

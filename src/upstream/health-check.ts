@@ -4,66 +4,138 @@
  * `unhealthy_threshold` failures a healthy host is ejected, after `healthy_threshold` successes an
  * ejected host is restored. Hosts start healthy, as in MOSN, so traffic flows before the first probe.
  *
- * Probes use plain node:net / node:http: they run a few times per interval, off the request path.
- * Timers and probe sockets are unref'd so health checking never keeps a worker alive on its own.
+ * Probes go through the dialer the pools use (src/network/connection/dialer.ts), to the same target
+ * and with the cluster's tls_context, so a host is probed the way it is dialed: a TLS host passes a
+ * TCP check only when its handshake (and certificate verification) passes, and an HTTP check is an
+ * HTTP/1.1 request over that TLS connection, decoded by Ringside's own response decoder. A probe's
+ * connection is an ordinary client connection on the run loop (read and write actors), closed as
+ * soon as the verdict is known.
  */
-import http from 'node:http';
-import net from 'node:net';
+import { RingsideError } from '../common/errors.js';
+import { threadRunLoop } from '../actor/run-loop.js';
+import { dialClient, hostTarget } from '../network/connection/dialer.js';
+import type { ConnectionImpl } from '../network/connection/connection.js';
+import { createHttp1RequestEncoder, createHttp1ResponseDecoder } from '../protocol/http1/index.js';
+import { H1Request } from '../protocol/http1/heads.js';
+import { Headers } from '../protocol/headers.js';
+import { CloseMode, ConnectionEvent, FilterStatus } from '../types/network.js';
+import type { ClientTlsOptions } from '../types/network.js';
+import type { RunLoop } from '../types/actor.js';
 import type { Host } from '../types/upstream.js';
 import type { HealthCheckConfig } from '../config/types.js';
 
 export type ProbeResult = { ok: true } | { ok: false; reason: string };
 type Probe = (host: Host, timeoutMs: number, done: (r: ProbeResult) => void) => () => void;
 
-const tcpProbe: Probe = (host, timeoutMs, done) => {
-  let finished = false;
-  const socket = net.connect({ host: host.host, port: host.port });
-  socket.unref();
-  const finish = (r: ProbeResult): void => {
-    if (finished) return;
-    finished = true;
-    socket.destroy();
-    done(r);
-  };
-  socket.setTimeout(timeoutMs, () => finish({ ok: false, reason: `tcp connect timeout after ${timeoutMs} ms` }));
-  socket.once('connect', () => finish({ ok: true }));
-  socket.once('error', (err: NodeJS.ErrnoException) => finish({ ok: false, reason: `tcp connect: ${err.code ?? err.message}` }));
-  return () => {
-    finished = true;
-    socket.destroy();
-  };
-};
+/** How probes dial: the worker's run loop and its clusters' TLS (what the pools' client factories get). */
+export interface ProbeDialing {
+  /** Absent: this thread's run loop. */
+  readonly runLoop?: RunLoop | undefined;
+  /** TLS toward a host (its cluster's tls_context), offering these ALPN ids; undefined: plaintext. */
+  tls?(host: Host, alpn?: readonly string[]): ClientTlsOptions | undefined;
+}
 
-function httpProbe(path: string, method: string, expected: ReadonlySet<number>, port: number | undefined, timeoutOverride: number | undefined): Probe {
-  return (host, checkTimeoutMs, done) => {
+const HTTP1_ALPN: readonly string[] = ['http/1.1'];
+
+/** A connect (TCP, then the TLS handshake when the cluster has one) within the timeout. */
+function tcpProbe(dialing: () => ProbeDialing): Probe {
+  return (host, timeoutMs, done) => {
+    const d = dialing();
     let finished = false;
+    let conn: ConnectionImpl | undefined;
+    dialClient(
+      {
+        target: hostTarget(host),
+        name: host.clusterName,
+        runLoop: d.runLoop ?? threadRunLoop(),
+        connectTimeoutMs: timeoutMs,
+        tls: d.tls?.(host),
+        init: (c) => (conn = c),
+      },
+      (err, c) => {
+        c?.close(CloseMode.NoFlush, 'health check done');
+        if (finished) return;
+        finished = true;
+        done(err === undefined ? { ok: true } : { ok: false, reason: `tcp check: ${err.message}` });
+      },
+    );
+    return () => {
+      finished = true;
+      conn?.close(CloseMode.NoFlush, 'health check stopped');
+    };
+  };
+}
+
+/**
+ * An HTTP/1.1 request on a fresh connection (Connection: close), passed when the response status
+ * is one of `expected`; the whole exchange, connect included, must finish within the timeout.
+ */
+function httpProbe(dialing: () => ProbeDialing, path: string, method: string, expected: ReadonlySet<number>, port: number | undefined, timeoutOverride: number | undefined): Probe {
+  return (host, checkTimeoutMs, done) => {
+    const d = dialing();
     const timeoutMs = timeoutOverride ?? checkTimeoutMs;
-    const req = http.request({
-      host: host.host,
-      port: port ?? host.port,
-      path,
-      method,
-      agent: false,
-      headers: { host: host.hostname, 'user-agent': 'ringside-health-check', connection: 'close' },
-    });
+    let finished = false;
+    let conn: ConnectionImpl | undefined;
     const finish = (r: ProbeResult): void => {
       if (finished) return;
       finished = true;
-      req.destroy();
+      clearTimeout(timer);
+      decoder.destroy();
+      conn?.close(CloseMode.NoFlush, 'health check done');
       done(r);
     };
-    req.on('socket', (s: net.Socket) => s.unref());
-    req.setTimeout(timeoutMs, () => finish({ ok: false, reason: `http check timeout after ${timeoutMs} ms` }));
-    req.on('error', (err: NodeJS.ErrnoException) => finish({ ok: false, reason: `http check: ${err.code ?? err.message}` }));
-    req.on('response', (res) => {
-      res.resume();
-      const status = res.statusCode ?? 0;
-      finish(expected.has(status) ? { ok: true } : { ok: false, reason: `http check: status ${status}` });
+    const timer = setTimeout(() => finish({ ok: false, reason: `http check timeout after ${timeoutMs} ms` }), timeoutMs);
+    timer.unref();
+    const decoder = createHttp1ResponseDecoder({
+      onHead: (head) => finish(expected.has(head.status) ? { ok: true } : { ok: false, reason: `http check: status ${head.status}` }),
+      onBody: () => {},
+      onComplete: () => {},
+      onError: (err) => finish({ ok: false, reason: `http check: ${err.message}` }),
     });
-    req.end();
+    const request = new H1Request(0, method, path, Headers.from({ host: host.hostname, 'user-agent': 'ringside-health-check', connection: 'close' }));
+    dialClient(
+      {
+        target: port === undefined ? hostTarget(host) : { ...hostTarget(host), port },
+        name: host.clusterName,
+        runLoop: d.runLoop ?? threadRunLoop(),
+        connectTimeoutMs: timeoutMs,
+        tls: d.tls?.(host, HTTP1_ALPN),
+        init: (c, chain) => {
+          conn = c;
+          chain.addReadFilter({
+            initializeReadFilterCallbacks() {},
+            onNewConnection: () => FilterStatus.Continue,
+            onData(data, endOfStream) {
+              decoder.execute(data);
+              if (endOfStream) decoder.finish();
+              return FilterStatus.Stop;
+            },
+          });
+          c.addEventListener((event, reason) => {
+            if (event === ConnectionEvent.RemoteClose || event === ConnectionEvent.LocalClose) {
+              finish({ ok: false, reason: `http check: connection closed before the response (${reason ?? 'closed'})` });
+            }
+          });
+        },
+      },
+      (err, c) => {
+        if (err !== undefined || c === undefined) {
+          finish({ ok: false, reason: `http check: ${(err ?? new RingsideError('CONNECT_FAILED', 'upstream', 'connect failed')).message}` });
+          return;
+        }
+        if (finished) {
+          c.close(CloseMode.NoFlush, 'health check done');
+          return;
+        }
+        decoder.expect(request);
+        c.write(createHttp1RequestEncoder().encodeHead(request, null, true));
+      },
+    );
     return () => {
       finished = true;
-      req.destroy();
+      clearTimeout(timer);
+      decoder.destroy();
+      conn?.close(CloseMode.NoFlush, 'health check stopped');
     };
   };
 }
@@ -103,7 +175,15 @@ export class HealthChecker {
   #running = false;
 
   /** Validates the config (errors carry `path`); start() begins probing. */
-  constructor(cfg: HealthCheckConfig, hosts: readonly Host[], verdict: HealthVerdict, path = 'health_check', random: () => number = Math.random) {
+  /** `dialing` is read at each probe, so a worker can supply its run loop and TLS after the cluster is built. */
+  constructor(
+    cfg: HealthCheckConfig,
+    hosts: readonly Host[],
+    verdict: HealthVerdict,
+    path = 'health_check',
+    random: () => number = Math.random,
+    dialing: () => ProbeDialing = () => ({}),
+  ) {
     this.#jitterMs = Math.max(0, cfg.interval_jitter ?? 0);
     this.#random = random;
     this.#timeoutMs = positiveMs(cfg.timeout, `${path}.timeout`);
@@ -112,7 +192,7 @@ export class HealthChecker {
     this.#unhealthyThreshold = positiveInt(cfg.unhealthy_threshold, `${path}.unhealthy_threshold`);
     const protocol = cfg.kind;
     if (protocol === 'tcp') {
-      this.#probe = tcpProbe;
+      this.#probe = tcpProbe(dialing);
     } else if (protocol === 'http') {
       const hc = cfg.check_config?.http_check_config;
       const hpath = hc?.path ?? '/';
@@ -123,7 +203,7 @@ export class HealthChecker {
           throw new Error(`${path}.check_config.http_check_config.codes[${i}]: not an HTTP status: ${s}`);
         }
       });
-      this.#probe = httpProbe(hpath, (hc?.method ?? 'GET').toUpperCase(), new Set(statuses), hc?.port, hc?.timeout);
+      this.#probe = httpProbe(dialing, hpath, (hc?.method ?? 'GET').toUpperCase(), new Set(statuses), hc?.port, hc?.timeout);
     } else {
       throw new Error(`${path}.protocol: unsupported health check protocol "${cfg.protocol ?? cfg.kind}" (known: tcp, http)`);
     }

@@ -62,6 +62,11 @@ export function parseDialTarget(address: string): DialTarget {
   }
 }
 
+/** Where a cluster's host is dialed: the one target the pools' clients and the health checks share. */
+export function hostTarget(host: { readonly host: string; readonly port: number }): Extract<DialTarget, { kind: 'tcp' }> {
+  return { kind: 'tcp', host: host.host, port: host.port };
+}
+
 export function describeTarget(target: DialTarget): string {
   switch (target.kind) {
     case 'tcp':

@@ -22,7 +22,7 @@
 import { RingsideError } from '../../common/errors.js';
 import { counter } from '../../common/counters.js';
 import { threadRunLoop } from '../../actor/run-loop.js';
-import { dialClient } from '../../network/connection/dialer.js';
+import { dialClient, hostTarget } from '../../network/connection/dialer.js';
 import type { ConnectionImpl } from '../../network/connection/connection.js';
 import { CloseMode, ConnectionEvent, FilterStatus } from '../../types/network.js';
 import type { ClientTlsOptions, ReadFilter } from '../../types/network.js';
@@ -61,7 +61,7 @@ export class Http1ClientFactory implements StreamClientFactory {
     const client = new Http1Client(events, this.#opts.limits, runLoop);
     dialClient(
       {
-        target: { kind: 'tcp', host: host.host, port: host.port },
+        target: hostTarget(host),
         name: host.clusterName,
         runLoop,
         connectTimeoutMs: this.#opts.connectTimeoutMs(host),
