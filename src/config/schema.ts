@@ -517,6 +517,8 @@ function settings(k: Kit, d: SettingsDefaults) {
         cross_worker: z.boolean().default(true),
         /** Event-loop utilization (0-1] above which a worker counts as saturated. */
         saturation_threshold: z.number().gt(0, { error: 'expected a fraction in (0, 1]' }).lte(1, { error: 'expected a fraction in (0, 1]' }).default(0.85),
+        /** Calls waiting for a channel pool connection (time-averaged) from which a busy worker counts as saturated too. */
+        backlog_threshold: z.number().gt(0, { error: 'expected a number of calls > 0' }).lte(1e6, { error: 'expected at most 1000000 calls' }).default(4),
       })
       .prefault({}),
   });

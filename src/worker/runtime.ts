@@ -33,7 +33,7 @@ import { threadCpuSeconds } from '../observability/proc-cpu.js';
 
 const log = logger('worker');
 
-/** How often a worker publishes its connection count on the load board. */
+/** How often a worker publishes its load (connections, utilization, channel backlog) on the load board. */
 const loadPublishMs = 50;
 /** How often drain looks whether the last connection finished. */
 const drainPollMs = 20;
@@ -119,8 +119,7 @@ export class DataplaneWorker {
       const now = performance.eventLoopUtilization();
       this.#elu = 0.5 * this.#elu + 0.5 * performance.eventLoopUtilization(now, lastElu).utilization;
       lastElu = now;
-      board.set(boot.workerIndex, this.#network.activeConnections());
-      board.setUtilization(boot.workerIndex, this.#elu);
+      scheduler.publish(this.#network.activeConnections(), this.#elu);
     }, loadPublishMs);
     this.#loadTimer.unref();
     this.#metricsSources = {
@@ -232,6 +231,7 @@ export class DataplaneWorker {
         'scheduler.moved': sched.moved,
         'scheduler.retired': sched.retired,
         'scheduler.reversals': sched.reversals,
+        'scheduler.backlog': this.services.scheduler.publishedBacklog,
       },
       memory: { heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers },
       ...(cpu !== undefined ? { cpuSeconds: cpu } : {}),

@@ -17,7 +17,7 @@ function setup(selfElu: number): { dialer: InProcessDialer; far: MessageChannel[
     throw new Error('unused');
   });
   const localDials: string[] = [];
-  const dialer = new InProcessDialer(new Scheduler(0, board, { saturationThreshold: 0.8, crossWorker: true }), mesh, (name) => {
+  const dialer = new InProcessDialer(new Scheduler(0, board, { saturationThreshold: 0.8, backlogThreshold: 4, crossWorker: true }), mesh, (name) => {
     localDials.push(name);
     return { closed: false } as RingEndpoint;
   });

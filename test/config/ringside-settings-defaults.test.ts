@@ -31,7 +31,7 @@ test('ringside settings default to the documented values', () => {
   assert.equal(ringside.admin.address, '127.0.0.1:34901');
   assert.deepEqual(ringside.admin.endpoint, { kind: 'tcp', host: '127.0.0.1', port: 34901 });
   assert.equal(ringside.demo_upstream.enabled, false);
-  assert.deepEqual(ringside.scheduler, { cross_worker: true, saturation_threshold: 0.85 });
+  assert.deepEqual(ringside.scheduler, { cross_worker: true, saturation_threshold: 0.85, backlog_threshold: 4 });
 });
 
 test('workers defaults to the available cores', () => {
@@ -57,11 +57,12 @@ test('a malformed DAPR_GRPC_PORT fails at the setting it feeds', () => {
 });
 
 test('ringside settings are validated with their paths', () => {
-  const cfg = { ...baseConfig(), ringside: { workers: 0, offload: { threads: 1.5 }, scheduler: { saturation_threshold: 2 }, admin: { address: '/tmp/admin.sock' } } };
+  const cfg = { ...baseConfig(), ringside: { workers: 0, offload: { threads: 1.5 }, scheduler: { saturation_threshold: 2, backlog_threshold: 0 }, admin: { address: '/tmp/admin.sock' } } };
   const issues = configIssues(() => parse(cfg));
   assertIssue(issues, 'ringside.workers', /≥ 1/);
   assertIssue(issues, 'ringside.offload.threads', /integer/);
   assertIssue(issues, 'ringside.scheduler.saturation_threshold', /\(0, 1\]/);
+  assertIssue(issues, 'ringside.scheduler.backlog_threshold', /calls > 0/);
   assertIssue(issues, 'ringside.admin.address', /expected host:port/);
 });
 

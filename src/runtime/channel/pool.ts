@@ -2,8 +2,12 @@
  * Layotto's connPool: at most `size` connections, each lent to one RPC at a time. An RPC first waits
  * for a turn (FIFO, so waiters are served in arrival order and none starves), then takes an idle
  * connection or dials a new one. Broken connections leave the pool; a cancelled waiter leaves the queue.
+ *
+ * Every call that has to wait for a turn is counted on the worker's backlog gauge while it waits: it
+ * is the scheduler's signal that this worker is where calls queue (src/actor/backlog.ts).
  */
 import { RingsideError, asRingsideError } from '../../common/errors.js';
+import { threadBacklog, type BacklogGauge } from '../../actor/backlog.js';
 
 export interface Poolable {
   readonly closed: boolean;
@@ -31,6 +35,7 @@ class Waiter<C> implements Ticket {
 export class ConnPool<C extends Poolable> {
   readonly #size: number;
   readonly #dial: () => C;
+  readonly #backlog: BacklogGauge;
   readonly #idle: C[] = [];
   readonly #queue: Waiter<C>[] = [];
   #queueHead = 0;
@@ -39,9 +44,10 @@ export class ConnPool<C extends Poolable> {
   #retired = 0;
   #closed = false;
 
-  constructor(size: number, dial: () => C) {
+  constructor(size: number, dial: () => C, backlog: BacklogGauge = threadBacklog()) {
     this.#size = size;
     this.#dial = dial;
+    this.#backlog = backlog;
   }
 
   /**
@@ -60,13 +66,17 @@ export class ConnPool<C extends Poolable> {
     }
     const waiter = new Waiter(cb);
     this.#queue.push(waiter);
+    this.#backlog.add(1);
     return waiter;
   }
 
   /** Removes a still-waiting RPC from the queue (timeout or cancel before its turn). */
   cancel(ticket: Ticket): void {
     // Lazy removal: the waiter is skipped when it reaches the head; compaction keeps the array bounded.
-    (ticket as Waiter<C>).waiting = false;
+    const waiter = ticket as Waiter<C>;
+    if (!waiter.waiting) return;
+    waiter.waiting = false;
+    this.#backlog.add(-1);
   }
 
   /**
@@ -95,6 +105,7 @@ export class ConnPool<C extends Poolable> {
       this.#queueHead++;
       if (!waiter.waiting) continue;
       waiter.waiting = false;
+      this.#backlog.add(-1);
       this.#turns++;
       this.#lend(waiter.cb);
     }
@@ -161,6 +172,7 @@ export class ConnPool<C extends Poolable> {
       const w = this.#queue[i]!;
       if (!w.waiting) continue;
       w.waiting = false;
+      this.#backlog.add(-1);
       w.cb(new RingsideError('UNAVAILABLE', 'internal', 'channel is closed'));
     }
     this.#queue.length = 0;
