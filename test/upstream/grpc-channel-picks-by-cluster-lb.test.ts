@@ -29,13 +29,13 @@ after(async () => {
 
 const raw = { requestSerialize: (b: Buffer) => b, requestDeserialize: (b: Buffer) => b, responseSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b };
 
-/** A grpc-js server whose /test.Who/Name answers its own name. */
-async function named(name: string): Promise<string> {
+/** A grpc-js server whose /test.Who/Name answers its own name (on `at`, host:port, when given). */
+async function named(name: string, at = '127.0.0.1:0'): Promise<string> {
   const server = new grpc.Server();
   server.addService({ Name: { path: '/test.Who/Name', requestStream: false, responseStream: false, ...raw } }, {
     Name: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.from(name)),
   });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync(at, grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
   closers.push(() => server.forceShutdown());
   return `127.0.0.1:${port}`;
 }
@@ -48,13 +48,13 @@ async function closedPort(): Promise<string> {
   return `127.0.0.1:${port}`;
 }
 
-function channelOver(hosts: string[], lbType: string, hashHeaders: string[] = []): GrpcChannel {
+function channelOver(hosts: string[], lbType: string, hashHeaders: string[] = [], backoffMs = 5000): GrpcChannel {
   const lbs = new Registry<LoadBalancerFactory>('load balancer');
   registerBuiltinLoadBalancers(lbs);
   const cm = new ClusterManager({ clusters: [cluster({ name: 'apps', type: 'SIMPLE', lb_type: lbType, hosts: hosts.map((address) => ({ address })) })] }, { loadBalancers: lbs });
   const channel = new GrpcChannel(
     { cluster: 'apps', source: { cluster: (n) => cm.getCluster(n), loadBalancer: (t) => lbs.get(t) }, hashHeaders },
-    { maxConnectionsPerTarget: 1, backoff: { ...DEFAULT_CONNECT_BACKOFF, initialMs: 5000 }, maxMessageBytes: 1 << 20 },
+    { maxConnectionsPerTarget: 1, backoff: { ...DEFAULT_CONNECT_BACKOFF, initialMs: backoffMs, jitter: 0 }, maxMessageBytes: 1 << 20 },
     { dialInProcess: undefined },
   );
   closers.push(() => {
@@ -90,6 +90,22 @@ test('LB_ROUNDROBIN alternates between the READY hosts; LB_RANDOM reaches both',
   await new Promise((r) => setTimeout(r, 50));
   const picked = new Set(await names(random, 40));
   assert.deepEqual([...picked].sort(), ['a', 'b']);
+});
+
+test('a host that comes up after its connect failed rejoins the round robin once its backoff passes', async () => {
+  const a = await named('a');
+  const late = await closedPort();
+  const ch = channelOver([a, late], 'LB_ROUNDROBIN', [], 150);
+  assert.deepEqual(await names(ch, 3), ['a', 'a', 'a']);
+  // Past the retry a waiting call asked for: the later ones come from the subchannel going IDLE.
+  const lateTarget = () => ch.stats().targets.find((t) => t.target === late)!;
+  const failedAgain = Date.now() + 3000;
+  while (!(lateTarget().dialed >= 2 && lateTarget().state === 'TRANSIENT_FAILURE') && Date.now() < failedAgain) await new Promise((r) => setTimeout(r, 10));
+  await named('b', late);
+  // TRANSIENT_FAILURE → (150 ms) IDLE → connect again without waiting for a call that finds nothing.
+  const deadline = Date.now() + 3000;
+  while (!ch.stats().targets.every((t) => t.state === 'READY') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  assert.deepEqual(new Set(await names(ch, 4)), new Set(['a', 'b']));
 });
 
 test('LB_RING_HASH on a metadata key keeps each key on one host, and different keys reach both', async () => {
