@@ -4,6 +4,7 @@
  * `bench` never loads the supervisor.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 const usage = `usage: ringside <command> [options]
 
@@ -28,6 +29,37 @@ function version(): string {
     }
   }
   return 'unknown';
+}
+
+/**
+ * Before `start` loads the supervisor and validates the config, the data-plane threads begin loading
+ * their own modules (src/supervisor/prewarm.ts), so the two happen side by side. The count is a
+ * guess made without validating anything: --workers N, else ringside.workers of the -c file as
+ * plain JSON, else the core count (the config's default); the supervisor spawns what is missing and
+ * ends what is left over. Nothing is prewarmed for --check or --help.
+ */
+async function prewarmFor(argv: readonly string[]): Promise<void> {
+  if (argv.some((a) => a === '--check' || a === '-h' || a === '--help')) return;
+  const valueOf = (long: string, short: string): string | undefined => {
+    for (let i = 0; i < argv.length; i++) {
+      const a = argv[i]!;
+      if (a === long || a === short) return argv[i + 1];
+      if (a.startsWith(`${long}=`)) return a.slice(long.length + 1);
+    }
+    return undefined;
+  };
+  let count = Number(valueOf('--workers', '-w'));
+  if (!Number.isInteger(count) || count < 1) {
+    const file = valueOf('--config', '-c');
+    try {
+      const w = file === undefined ? undefined : (JSON.parse(readFileSync(file, 'utf8')) as { ringside?: { workers?: unknown } }).ringside?.workers;
+      count = typeof w === 'number' && Number.isInteger(w) && w >= 1 ? w : availableParallelism();
+    } catch {
+      count = availableParallelism(); // start reports an unreadable or invalid file itself
+    }
+  }
+  const { prewarmDataplane } = await import('../supervisor/prewarm.js');
+  prewarmDataplane(Math.min(count, availableParallelism() * 4));
 }
 
 type Runner = (argv: string[]) => Promise<number | void> | number | void;
@@ -62,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
     case 'bench':
     case 'tune':
     case 'registry': {
+      if (command === 'start') await prewarmFor(rest);
       const code = await (await load(command))(rest);
       return typeof code === 'number' ? code : 0;
     }

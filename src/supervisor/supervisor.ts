@@ -18,8 +18,9 @@ import { logger } from '../common/log.js';
 import { AdminServer, type AdminBackend } from './admin.js';
 import { Stage, StageManager } from './stages.js';
 import { WorkerSlot } from './worker-slot.js';
+import { DATAPLANE_ENTRY, disposePrewarmed } from './prewarm.js';
 import { PipeRegistry } from './pipe-registry.js';
-import { SupervisorMetrics, type Exposition } from '../observability/supervisor-metrics.js';
+import type { SupervisorMetrics, Exposition } from '../observability/supervisor-metrics.js';
 import { redactConfig } from '../observability/config-dump.js';
 import type { MetricFamily } from '../types/observability.js';
 import type { LoadedConfig, RingsideConfig } from '../config/types.js';
@@ -95,7 +96,8 @@ export class Supervisor {
   /** Cross-worker pipes by the workers at their ends, so a dead worker's pipes can be reset. */
   readonly #pipes = new PipeRegistry();
   readonly #respawns: number[];
-  #metrics: SupervisorMetrics | null = null;
+  /** Built on the first scrape: prom-client is loaded only by a sidecar whose metrics are read. */
+  #metrics: Promise<SupervisorMetrics> | null = null;
   #bound: ListenerReady[] = [];
   #admin: AdminServer | null = null;
   #drain: Promise<void> | null = null;
@@ -112,7 +114,7 @@ export class Supervisor {
     this.#opts = opts;
     this.#config = opts.config;
     this.#version = { version: 1, hash: configHash(opts.config), source: opts.configSource ?? 'config', applied_at: new Date().toISOString() };
-    this.#entry = opts.entry ?? new URL('../../workers/dataplane.js', import.meta.url);
+    this.#entry = opts.entry ?? DATAPLANE_ENTRY;
     this.#boardBuffer = LoadBoard.allocate(opts.workers);
     this.#board = new LoadBoard(this.#boardBuffer);
     this.#slots = Array.from({ length: opts.workers }, (_, i) => new WorkerSlot(i));
@@ -131,6 +133,8 @@ export class Supervisor {
         log.info(`admin listening on ${admin}`);
       }
       await Promise.all(this.#slots.map((slot) => this.#spawn(slot)));
+      // Every slot has its thread: prewarmed ones beyond the configured count are not needed.
+      disposePrewarmed();
       // Worker 0 first: what it bound (real ports for port 0) is what every other worker binds.
       this.#bound = await this.#slots[0]!.call((c) => c.start([]));
       await Promise.all(this.#slots.slice(1).map((slot) => slot.call((c) => c.start(this.#bound))));
@@ -139,6 +143,7 @@ export class Supervisor {
       this.stages.to(Stage.Running);
       return { workers: this.#slots.length, listeners: this.#bound, admin };
     } catch (err) {
+      disposePrewarmed();
       await this.#stopNow();
       throw err;
     }
@@ -319,14 +324,18 @@ export class Supervisor {
    * thread's. A worker that is down or does not answer in time is left out (ringside_workers{state="up"}).
    */
   async metrics(): Promise<Exposition> {
-    this.#metrics ??= new SupervisorMetrics({
-      configuredWorkers: () => this.#slots.length,
-      crossWorkerPipes: () => this.#pipes.openCount(),
-      respawns: () => this.#respawns,
-      configReloads: () => this.#reloads,
-      configVersion: () => this.#version.version,
-      xds: () => this.#xds?.() ?? null,
-    });
+    this.#metrics ??= import('../observability/supervisor-metrics.js').then(
+      ({ SupervisorMetrics: Metrics }) =>
+        new Metrics({
+          configuredWorkers: () => this.#slots.length,
+          crossWorkerPipes: () => this.#pipes.openCount(),
+          respawns: () => this.#respawns,
+          configReloads: () => this.#reloads,
+          configVersion: () => this.#version.version,
+          xds: () => this.#xds?.() ?? null,
+        }),
+    );
+    const metrics = await this.#metrics;
     const answers = await Promise.all(
       this.#slots.map(async (slot): Promise<MetricFamily[] | null> => {
         if (!slot.alive) return null;
@@ -346,7 +355,7 @@ export class Supervisor {
         }
       }),
     );
-    return this.#metrics.exposition(answers.filter((a): a is MetricFamily[] => a !== null));
+    return metrics.exposition(answers.filter((a): a is MetricFamily[] => a !== null));
   }
 
   /** The config every worker runs, secrets replaced (admin GET /api/v1/config_dump). */

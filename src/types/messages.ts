@@ -1,7 +1,7 @@
 /**
  * Every message that crosses a thread boundary, in one module.
  *
- *   main (supervisor) ──workerData: WorkerBoot──────────────▶ worker i
+ *   main (supervisor) ──workerData: WorkerBoot (or a WorkerBootMessage to a prewarmed thread)──▶ worker i
  *   main ──comlink: WorkerControl (start, apply, drain, stats, metrics, resize)──▶ worker i
  *   worker i ──SupervisorEvent (ready, fatal, load)──────────▶ main
  *   worker i ──MeshMessage──▶ main ──MeshMessage──▶ worker j   (placing a RingPipe's far end)
@@ -15,7 +15,21 @@ import type { RingPipeDescriptor } from './ring.js';
 import type { LogSettings, MetricFamily } from './observability.js';
 import type { RunLoopStats } from './actor.js';
 
-/** Handed to each worker as workerData when it is spawned (or respawned). */
+/**
+ * workerData of a thread started before the config was validated (src/supervisor/prewarm.ts): it
+ * loads the data plane's modules at once and waits for its WorkerBoot in a WorkerBootMessage.
+ */
+export interface WorkerPrewarm {
+  readonly kind: 'ringside-prewarm';
+}
+
+/** The first message to a prewarmed thread: its boot, with both ports in the transfer list. */
+export interface WorkerBootMessage {
+  readonly type: 'boot';
+  readonly boot: WorkerBoot;
+}
+
+/** Handed to each worker as workerData when it is spawned (or respawned), or in a WorkerBootMessage. */
 export interface WorkerBoot {
   readonly kind: 'ringside-dataplane';
   readonly workerIndex: number;

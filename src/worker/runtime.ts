@@ -9,9 +9,9 @@
  * top level means this worker's state is unknown, so it reports a `fatal` SupervisorEvent and exits;
  * the supervisor respawns it while the other workers keep serving.
  */
-import type { MessagePort } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import type { DrainResult, ListenerReady, SupervisorEvent, WorkerBoot, WorkerControl, WorkerStats, WorkerTestControl } from '../types/messages.js';
+import type { DrainResult, ListenerReady, SupervisorEvent, WorkerBoot, WorkerBootMessage, WorkerControl, WorkerPrewarm, WorkerStats, WorkerTestControl } from '../types/messages.js';
 import { type ActorRunLoop, threadRunLoop } from '../actor/run-loop.js';
 import { LoadBoard } from '../actor/load-board.js';
 import { Scheduler, schedulerSettingsFrom } from '../actor/scheduler.js';
@@ -254,4 +254,25 @@ export function runDataplaneWorker(boot: WorkerBoot, parent: MessagePort, overri
   exposeOn(worker.control(process.env.RINGSIDE_TEST_HOOKS === '1'), boot.controlPort);
   post({ type: 'booted', workerIndex: boot.workerIndex });
   return worker;
+}
+
+/**
+ * What a data-plane thread entry runs: boots from workerData (a WorkerBoot), or — for a thread the
+ * CLI prewarmed (src/supervisor/prewarm.ts) — from the WorkerBootMessage that is its first message.
+ * By the time this runs the entry's static imports, i.e. the whole data plane, are loaded.
+ */
+export function runDataplaneEntry(overrides: DataplaneOverrides = {}): void {
+  const data = workerData as WorkerBoot | WorkerPrewarm | undefined;
+  const parent = parentPort;
+  if (parent === null || (data?.kind !== 'ringside-dataplane' && data?.kind !== 'ringside-prewarm')) {
+    throw new Error('a data-plane thread entry must be started by the Ringside supervisor');
+  }
+  if (data.kind === 'ringside-dataplane') {
+    runDataplaneWorker(data, parent, overrides);
+    return;
+  }
+  parent.once('message', (msg: WorkerBootMessage) => {
+    if (msg?.type !== 'boot' || msg.boot?.kind !== 'ringside-dataplane') throw new Error('a prewarmed worker expects its WorkerBoot first');
+    runDataplaneWorker(msg.boot, parent, overrides);
+  });
 }

@@ -35,16 +35,25 @@ interface JsToJava {
   array(className: string, values: unknown[]): JavaValue;
 }
 
+// Loaded on first use: every worker imports the dubbo codec's modules (the extension catalogue),
+// but only one with a dubbo listener, cluster or channel should pay for hessian.js.
 const require = createRequire(import.meta.url);
-const hessian = require('hessian.js') as HessianModule;
-export const java = require('js-to-java') as JsToJava;
+let hessianModule: HessianModule | undefined;
+let jsToJava: JsToJava | undefined;
+const hessian = (): HessianModule => (hessianModule ??= require('hessian.js') as HessianModule);
+const javaTags = (): JsToJava => (jsToJava ??= require('js-to-java') as JsToJava);
+
+/** js-to-java's tagger: `java(className, value)` and `java.array(className, values)`. */
+export const java: JsToJava = Object.assign((className: string, value: unknown) => javaTags()(className, value), {
+  array: (className: string, values: unknown[]) => javaTags().array(className, values),
+});
 
 /** A hessian2 decoder over `buf` (a view; the decoder reads it in place). */
 export function hessianDecoder(buf: Buffer): HessianDecoder {
-  return new hessian.DecoderV2(buf);
+  return new (hessian().DecoderV2)(buf);
 }
 
 /** A fresh hessian2 encoder; its `get()` copies the bytes out. */
 export function hessianEncoder(): HessianEncoder {
-  return new hessian.EncoderV2({ size: 4096 });
+  return new (hessian().EncoderV2)({ size: 4096 });
 }

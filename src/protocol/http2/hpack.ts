@@ -33,7 +33,10 @@ interface HpackModule {
   decoder: { create(): HpackBitDecoder };
 }
 
-const hpack = createRequire(import.meta.url)('hpack.js') as HpackModule;
+// Loaded by the first HTTP/2 connection: every worker imports this engine (the codec catalogue),
+// few of them speak HTTP/2.
+let hpackModule: HpackModule | undefined;
+const hpack = (): HpackModule => (hpackModule ??= createRequire(import.meta.url)('hpack.js') as HpackModule);
 
 /** RFC 7541's default table size; what both ends assume until SETTINGS say otherwise. */
 export const DEFAULT_TABLE_SIZE = 4096;
@@ -56,12 +59,12 @@ export class HpackDecoder {
   readonly #table: HpackTable;
 
   constructor(tableSize: number) {
-    this.#table = hpack.table.create({ maxSize: tableSize });
+    this.#table = hpack().table.create({ maxSize: tableSize });
   }
 
   /** Decodes one complete header block; HPACK errors are COMPRESSION_ERROR connection errors. */
   decode(block: Buffer, maxListSize: number): DecodedBlock {
-    const d = hpack.decoder.create();
+    const d = hpack().decoder.create();
     d.push(block);
     const table = this.#table;
     let fields: string[] | null = [];
@@ -128,7 +131,7 @@ export class HpackEncoder {
   #at = 0;
 
   constructor() {
-    this.#table = hpack.table.create({ maxSize: DEFAULT_TABLE_SIZE });
+    this.#table = hpack().table.create({ maxSize: DEFAULT_TABLE_SIZE });
   }
 
   /** The peer's SETTINGS_HEADER_TABLE_SIZE: our encoder never uses more, and says so in the next block. */
