@@ -126,6 +126,26 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
+function getText(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false }, (res) => {
+      let data = '';
+      res.on('data', (d: Buffer) => (data += d.toString()));
+      res.on('end', () => resolve(data));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Seconds each worker's event loop has been active (not waiting in epoll), from the admin /metrics. */
+async function loopActiveSeconds(admin: string): Promise<number[]> {
+  const text = await getText(`http://${admin}/metrics`);
+  const out: number[] = [];
+  for (const m of text.matchAll(/^ringside_worker_event_loop_active_seconds_total\{worker="(\d+)"\} ([\d.e+-]+)$/gm)) out[Number(m[1])] = Number(m[2]);
+  return out;
+}
+
 function getJson(url: string): Promise<any> {
   return new Promise((resolve, reject) => {
     const req = request(url, { agent: false }, (res) => {
@@ -193,6 +213,13 @@ interface Run {
   egress_connections_per_worker: number[];
   /** CPU µs per request of each worker thread during the measured run (the rest is the main thread). */
   worker_cpu_us_per_req: number[];
+  /**
+   * Per worker, over the measured run: the share of wall time its event loop was active (running or
+   * runnable, not waiting in epoll) and the share it was on a CPU. Active well above on-CPU means the
+   * thread had work but the machine gave its core to something else.
+   */
+  worker_loop_active_share: number[];
+  worker_on_cpu_share: number[];
 }
 
 async function measure(cli: string, dir: string, workers: number, upstream: string, file: string, body: Buffer): Promise<Run> {
@@ -208,15 +235,22 @@ async function measure(cli: string, dir: string, workers: number, upstream: stri
     let cpuBefore: number[] = [];
     let before = 0;
     let movedInWarmup = 0;
+    let activeBefore: number[] = [];
+    let wallBefore = 0;
     // The warm-up (JIT, the pool and, with 2 workers, the re-placement) is the first seconds of the same connection.
     const r = await h2load(address, file, Number(opt('warmup', '3')), Number(opt('duration', '8')), async () => {
       const at = await getJson(`http://${sc.admin}/stats`);
       before = cpuMicros(sc.child.pid!);
       cpuBefore = workerCpu(at);
       movedInWarmup = moves(at);
+      activeBefore = await loopActiveSeconds(sc.admin);
+      wallBefore = performance.now();
     });
     const used = cpuMicros(sc.child.pid!) - before;
     const stats = await getJson(`http://${sc.admin}/stats`);
+    const activeAfter = await loopActiveSeconds(sc.admin);
+    const wallUs = (performance.now() - wallBefore) * 1000;
+    const share = (us: number): number => Math.round((us / wallUs) * 100) / 100;
     const perReq = (us: number): number => (r.succeeded === 0 ? NaN : Math.round((us / r.succeeded) * 10) / 10);
     const sum = (key: string): number => stats.workers.reduce((n: number, w: any) => n + (w.counters?.[key] ?? 0), 0);
     const run: Run = {
@@ -228,8 +262,10 @@ async function measure(cli: string, dir: string, workers: number, upstream: stri
       scheduler: { moved: sum('scheduler.moved'), moved_while_measured: sum('scheduler.moved') - movedInWarmup, retired: sum('scheduler.retired'), kept_local: sum('scheduler.kept_local'), reversals: sum('scheduler.reversals') },
       egress_connections_per_worker: stats.workers.map((w: any) => w.listeners?.find((l: any) => l.name === 'egress_runtime_http')?.totalConnections ?? 0),
       worker_cpu_us_per_req: workerCpu(stats).map((us, i) => perReq(us - (cpuBefore[i] ?? 0))),
+      worker_loop_active_share: activeAfter.map((s, i) => share((s - (activeBefore[i] ?? 0)) * 1e6)),
+      worker_on_cpu_share: workerCpu(stats).map((us, i) => share(us - (cpuBefore[i] ?? 0))),
     };
-    note(`--workers ${workers}: ${run.rps} req/s, ${run.cpu_us_per_req} µs CPU/req, moved ${run.scheduler.moved} (${run.scheduler.moved_while_measured} while measured), egress cx per worker ${run.egress_connections_per_worker.join('/')}, worker CPU µs/req ${run.worker_cpu_us_per_req.join('/')}`);
+    note(`--workers ${workers}: ${run.rps} req/s, ${run.cpu_us_per_req} µs CPU/req, moved ${run.scheduler.moved} (${run.scheduler.moved_while_measured} while measured), egress cx per worker ${run.egress_connections_per_worker.join('/')}, worker CPU µs/req ${run.worker_cpu_us_per_req.join('/')}, loop active ${run.worker_loop_active_share.join('/')}, on CPU ${run.worker_on_cpu_share.join('/')}`);
     return run;
   } finally {
     await stop(sc.child);
