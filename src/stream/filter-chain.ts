@@ -6,6 +6,10 @@
  * Body pieces are views valid only during the call that delivered them, so the chain copies one only
  * when it has to keep it (held by a Stop or queued behind one). A chain with no filters is never
  * built: the stream calls its sink directly.
+ *
+ * A filter may transform the body: replace a piece's bytes, swallow pieces it gathers, and — when
+ * the body ends in trailers rather than a last piece — add the gathered result as a piece in front
+ * of the trailers (the compressor and decompressor do all three).
  */
 import { FilterStatus } from '../types/network.js';
 import type { HeaderMap } from '../types/protocol.js';
@@ -24,6 +28,8 @@ export interface ChainEvent<H> {
   endOfStream: boolean;
   /** The chunk is Ringside's own copy. */
   owned: boolean;
+  /** While queued: the filter index the event goes on at (past the filters it has already seen). */
+  at: number;
 }
 
 /** Where events go after the last filter. */
@@ -40,15 +46,19 @@ export class FilterChain<F, H> {
   readonly #filters: readonly F[];
   readonly #call: FilterCall<F, H>;
   readonly #sink: ChainSink<H>;
-  /** Events waiting behind a stopped one; [0] is the stopped event itself while stopped. */
+  /** Events waiting to run, in order: while stopped, the held event and what came after it. */
   readonly #queue: ChainEvent<H>[] = [];
-  /** Filter index the stopped event resumes at; -1 while not stopped. */
-  #resumeAt = -1;
+  /** A filter answered Stop; the queue's events go on, each at its `at`, once it resumes. */
+  #stopped = false;
+  /** The event the filter stopped on (queue[0], unless pieces were added in front of trailers). */
+  #held: ChainEvent<H> | null = null;
   /** Set when a filter resumes from inside its own hook, before answering Stop. */
   #resumeDuringCall = false;
   #inCall = false;
   /** The event the current hook was called with (replaceData / swallowData act on it). */
   #current: ChainEvent<H> | null = null;
+  /** Body pieces added (addData) from inside the current trailers hook, to run before them. */
+  #added: ChainEvent<H>[] | null = null;
   #swallowed = false;
   #destroyed = false;
 
@@ -59,19 +69,19 @@ export class FilterChain<F, H> {
   }
 
   get stopped(): boolean {
-    return this.#resumeAt !== -1;
+    return this.#stopped;
   }
 
   headers(head: H, endOfStream: boolean): void {
-    this.#push({ kind: EventKind.Headers, head, chunk: null, trailers: null, endOfStream, owned: false });
+    this.#push({ kind: EventKind.Headers, head, chunk: null, trailers: null, endOfStream, owned: false, at: 0 });
   }
 
   data(chunk: Buffer, endOfStream: boolean): void {
-    this.#push({ kind: EventKind.Data, head: null, chunk, trailers: null, endOfStream, owned: false });
+    this.#push({ kind: EventKind.Data, head: null, chunk, trailers: null, endOfStream, owned: false, at: 0 });
   }
 
   trailers(trailers: HeaderMap): void {
-    this.#push({ kind: EventKind.Trailers, head: null, chunk: null, trailers, endOfStream: true, owned: false });
+    this.#push({ kind: EventKind.Trailers, head: null, chunk: null, trailers, endOfStream: true, owned: false, at: 0 });
   }
 
   /** Resumes a stopped chain; a no-op when not stopped. */
@@ -81,14 +91,17 @@ export class FilterChain<F, H> {
       this.#resumeDuringCall = true;
       return;
     }
-    if (this.#resumeAt === -1) return;
-    const from = this.#resumeAt;
-    this.#resumeAt = -1;
-    const first = this.#queue.shift()!;
-    if (!this.#run(first, from)) return;
-    while (this.#queue.length > 0 && this.#resumeAt === -1 && !this.#destroyed) {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#held = null;
+    this.#drain();
+  }
+
+  /** Runs queued events, each from its own filter index, until one stops or the queue is empty. */
+  #drain(): void {
+    while (this.#queue.length > 0 && !this.#stopped && !this.#destroyed) {
       const ev = this.#queue.shift()!;
-      if (!this.#run(ev, 0)) return;
+      if (!this.#run(ev, ev.at)) return;
     }
   }
 
@@ -99,10 +112,32 @@ export class FilterChain<F, H> {
    * to replace.
    */
   replaceData(chunk: Buffer): boolean {
-    const ev = this.#inCall ? this.#current : this.#resumeAt !== -1 ? (this.#queue[0] ?? null) : null;
+    const ev = this.#inCall ? this.#current : this.#held;
     if (ev === null || ev.kind !== EventKind.Data) return false;
     ev.chunk = chunk;
     ev.owned = true;
+    return true;
+  }
+
+  /**
+   * Body transformation of a body that ends in trailers (compression): from inside a trailers hook,
+   * or while stopped on trailers, adds a body piece (the caller's own buffer) that the filters after
+   * this one and the sink see before the trailers — how a filter that gathered the body hands it on
+   * once the trailers say it is complete. Pieces added more than once go in the order added. False
+   * when the event is not trailers.
+   */
+  addData(chunk: Buffer): boolean {
+    const piece: ChainEvent<H> = { kind: EventKind.Data, head: null, chunk, trailers: null, endOfStream: false, owned: true, at: 0 };
+    if (this.#inCall) {
+      if (this.#current?.kind !== EventKind.Trailers) return false;
+      (this.#added ??= []).push(piece);
+      return true;
+    }
+    const held = this.#held;
+    if (held?.kind !== EventKind.Trailers) return false;
+    piece.at = held.at;
+    // Right before the held trailers, so after any piece added earlier.
+    this.#queue.splice(this.#queue.indexOf(held), 0, piece);
     return true;
   }
 
@@ -121,12 +156,14 @@ export class FilterChain<F, H> {
   /** Drops held events; no filter or sink is called afterwards. */
   destroy(): void {
     this.#destroyed = true;
+    this.#held = null;
+    this.#added = null;
     this.#queue.length = 0;
   }
 
   #push(ev: ChainEvent<H>): void {
     if (this.#destroyed) return;
-    if (this.#resumeAt !== -1 || this.#queue.length > 0) {
+    if (this.#stopped || this.#queue.length > 0) {
       keep(ev);
       this.#queue.push(ev);
       return;
@@ -153,10 +190,29 @@ export class FilterChain<F, H> {
         this.#swallowed = false;
         return true; // consumed by filter i: this event is done
       }
-      if (status === FilterStatus.Stop && !this.#resumeDuringCall) {
+      const added = this.#added;
+      const stop = status === FilterStatus.Stop && !this.#resumeDuringCall;
+      if (added !== null) {
+        // Pieces added by filter i go on from filter i + 1, ahead of the trailers (ev).
+        this.#added = null;
+        ev.at = i + 1;
+        for (const piece of added) piece.at = i + 1;
+        this.#queue.unshift(...added, ev);
+        if (stop) {
+          // The filter stopped on the trailers; the pieces it added wait in front of them.
+          this.#stopped = true;
+          this.#held = ev;
+          return false;
+        }
+        this.#drain();
+        return !this.#destroyed && !this.#stopped;
+      }
+      if (stop) {
         keep(ev);
+        ev.at = i + 1;
         this.#queue.unshift(ev);
-        this.#resumeAt = i + 1;
+        this.#stopped = true;
+        this.#held = ev;
         return false;
       }
     }

@@ -120,6 +120,8 @@ export interface StreamReceiverFilterCallbacks {
   replaceDecodingData(chunk: Buffer): boolean;
   /** Body transformation: see FilterChain.swallowData (request direction). */
   swallowDecodingData(): boolean;
+  /** Body transformation: see FilterChain.addData (request direction; a body ending in trailers). */
+  addDecodingData(chunk: Buffer): boolean;
 }
 
 /** Lets a sender filter resume the chain. */
@@ -133,6 +135,8 @@ export interface StreamSenderFilterCallbacks {
   replaceEncodingData(chunk: Buffer): boolean;
   /** Body transformation: see FilterChain.swallowData (response direction). */
   swallowEncodingData(): boolean;
+  /** Body transformation: see FilterChain.addData (response direction; a body ending in trailers). */
+  addEncodingData(chunk: Buffer): boolean;
   /**
    * Abandons the stream once its head has left, when the filter cannot deliver the rest truthfully
    * (a body that does not decompress); the same as ResponseSender.reset.

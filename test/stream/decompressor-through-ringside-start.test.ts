@@ -2,7 +2,8 @@
  * The decompressor stream filter in a real `ringside start`: a node:http client sends gzip and
  * brotli request bodies and the upstream sees them plain (the large one decompressed on the piscina
  * pool, the small one on the worker); the response direction hands the client a plain body the
- * upstream gzipped because the request advertised gzip; a request decompression bomb is answered 413
+ * upstream gzipped because the request advertised gzip; chunked bodies that end in trailers reach
+ * the other side plain, trailers after them, in both directions; a request decompression bomb is answered 413
  * and corrupt bytes 400 while the same keep-alive connection goes on serving; a response bomb
  * resets that response instead of delivering it.
  */
@@ -24,13 +25,14 @@ interface Seen {
   length: string | undefined;
   accept: string | undefined;
   body: string;
+  trailers: Record<string, string | undefined>;
 }
 
 function call(
   address: string,
   path: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: Buffer; agent?: Agent | false } = {},
-): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  opts: { method?: string; headers?: Record<string, string>; body?: Buffer; agent?: Agent | false; trailers?: Record<string, string> } = {},
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer; trailers: Record<string, string | undefined> }> {
   const i = address.lastIndexOf(':');
   return new Promise((resolve, reject) => {
     const req = request(
@@ -39,10 +41,21 @@ function call(
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
-        res.on('end', () => (res.complete ? resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }) : reject(new Error('incomplete response'))));
+        res.on('end', () =>
+          res.complete ? resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), trailers: res.trailers }) : reject(new Error('incomplete response')),
+        );
       },
     );
     req.on('error', reject);
+    if (opts.trailers !== undefined) {
+      // Chunked (no Content-Length), the body in two pieces, then the trailers.
+      const half = opts.body!.length >> 1;
+      req.write(opts.body!.subarray(0, half));
+      req.write(opts.body!.subarray(half));
+      req.addTrailers(opts.trailers);
+      req.end();
+      return;
+    }
     req.end(opts.body);
   });
 }
@@ -55,7 +68,15 @@ test('decompressor: gzip and brotli bodies reach the upstream plain, responses r
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const h = req.headers;
-      seen.push({ encoding: h['content-encoding'], length: h['content-length'], accept: h['accept-encoding'], body: Buffer.concat(chunks).toString() });
+      seen.push({ encoding: h['content-encoding'], length: h['content-length'], accept: h['accept-encoding'], body: Buffer.concat(chunks).toString(), trailers: req.trailers });
+      if (req.url === '/chunked-trailers') {
+        // Chunked, ending in trailers: the decompressor must deliver the plain body, then them.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', trailer: 'x-checksum' });
+        res.write(gzipSync(page));
+        res.addTrailers({ 'x-checksum': 'c1' });
+        res.end();
+        return;
+      }
       if (req.url === '/page' || req.url === '/bomb') {
         const body = req.url === '/page' ? gzipSync(page) : gzipSync(Buffer.alloc(4 * MAX_BODY));
         res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': body.length });
@@ -111,6 +132,11 @@ test('decompressor: gzip and brotli bodies reach the upstream plain, responses r
     assert.equal(seen[0]!.body, page);
     assert.match(seen[0]!.accept ?? '', /gzip/, 'response decompression on: the request advertises gzip upstream');
 
+    // A chunked request body that ends in trailers: the upstream gets it plain, then the trailers.
+    const trailed = await call(edge, '/in', { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', trailer: 'x-sig' }, body: gz, agent, trailers: { 'x-sig': 's1' } });
+    assert.equal(trailed.status, 200);
+    assert.deepEqual([seen.at(-1)!.encoding, seen.at(-1)!.body === page, seen.at(-1)!.trailers['x-sig']], [undefined, true, 's1']);
+
     // A bomb (1 KiB of gzip inflating past limits.max_body_bytes) and corrupt bytes: this stream
     // alone is refused, and the same keep-alive connection serves the next request.
     const bomb = gzipSync(Buffer.alloc(4 * MAX_BODY));
@@ -129,11 +155,17 @@ test('decompressor: gzip and brotli bodies reach the upstream plain, responses r
     assert.equal(plain.headers['content-encoding'], undefined);
     assert.equal(plain.headers['content-length'], undefined);
     assert.equal(plain.body.toString(), page);
+    // A chunked gzip response ending in trailers: plain to the client, then the trailers.
+    const chunked = await call(edge, '/chunked-trailers', { agent });
+    assert.equal(chunked.headers['content-encoding'], undefined);
+    assert.equal(chunked.body.toString(), page);
+    assert.equal(chunked.trailers['x-checksum'], 'c1');
     // A response bomb: its head has left, so the response is reset rather than delivered.
     await assert.rejects(call(edge, '/bomb'), /incomplete response|aborted|socket hang up|ECONNRESET/);
 
     const stats = JSON.stringify(await (await fetch(`http://${admin}/stats`)).json());
-    assert.match(stats, /"decompressor\.decompressed_offload":[1-9]/);
+    // Offloaded: the large request, the chunked request and response with trailers, the page.
+    assert.ok(Number(/"decompressor\.decompressed_offload":(\d+)/.exec(stats)?.[1]) >= 4, stats);
     assert.match(stats, /"decompressor\.decompressed_inline":[1-9]/);
     assert.match(stats, /"decompressor\.too_large":2/);
   } finally {

@@ -76,6 +76,7 @@ test('a pending delay is cancelled when the stream is destroyed: the request nev
     sendLocalReply: (status) => calls.push(`reply ${status}`),
     replaceDecodingData: () => false,
     swallowDecodingData: () => false,
+    addDecodingData: () => false,
   });
   assert.equal(filter.onReceiveHeaders!(http1Codec.newRequest('GET', '/'), true), FilterStatus.Stop);
   filter.onDestroy!();

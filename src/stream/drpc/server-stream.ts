@@ -148,11 +148,19 @@ export class DrpcServerStream implements StreamInfo, ResponseSender, StreamRecei
   swallowDecodingData(): boolean {
     return this.#recv?.swallowData() ?? false;
   }
+
+  addDecodingData(chunk: Buffer): boolean {
+    return this.#recv?.addData(chunk) ?? false;
+  }
   replaceEncodingData(chunk: Buffer): boolean {
     return this.#send?.replaceData(chunk) ?? false;
   }
   swallowEncodingData(): boolean {
     return this.#send?.swallowData() ?? false;
+  }
+
+  addEncodingData(chunk: Buffer): boolean {
+    return this.#send?.addData(chunk) ?? false;
   }
 
   /** A filter answers itself (fault abort …): its HTTP status becomes SUCCESS or FAILURE with a google.rpc.Status. */

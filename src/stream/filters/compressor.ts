@@ -16,8 +16,9 @@
  * Accept-Encoding`, a weakened ETag and no Content-Length (it goes out chunked). A request body is
  * compressed under the same rules toward the upstream (without Accept-Encoding negotiation).
  *
- * Differences from Envoy, on purpose: the body is compressed whole once it has arrived, so a body
- * must announce its length (a chunked body of unknown length passes through uncompressed; holding it
+ * Differences from Envoy, on purpose: the body is compressed whole once it has arrived — at its
+ * last piece, or at its trailers, which then follow the compressed body as in Envoy — so a body must
+ * announce its length (a chunked body of unknown length passes through uncompressed; holding it
  * could need unbounded memory); and bodies of at least offload_min_bytes are compressed on the
  * worker's piscina pool (ringside.offload.threads) so one large body does not stall the data-plane
  * loop, while smaller ones are compressed inline, where a pool round trip would cost more than the
@@ -216,7 +217,23 @@ function compressTask(coding: Coding, data: Uint8Array): BodyCodingTask {
 
 const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
 
-/** Gathers one direction's body, compresses it, and hands the result on as the last piece. */
+/** How a BodyCompressor hands its work to the chain of one direction. */
+interface BodyIo {
+  /** Takes the current (not last) piece out of the chain: the compressor keeps a copy. */
+  swallow(): boolean;
+  /** Replaces the last piece's bytes (inline: the current piece; offloaded: the held one). */
+  replace(b: Buffer): boolean;
+  /** A body that ended in trailers: adds the compressed body in front of them. */
+  add(b: Buffer): boolean;
+  /** Lets the held event go on after an offloaded compression. */
+  resume(): void;
+}
+
+/**
+ * Gathers one direction's body and compresses it once it is complete: at its last piece, whose
+ * bytes the compressed body replaces, or at its trailers, in front of which the compressed body is
+ * added (Envoy's compressor also sends the final compressed bytes before the trailers).
+ */
 class BodyCompressor {
   readonly #coding: Coding;
   readonly #offload: OffloadRunner | undefined;
@@ -244,38 +261,50 @@ class BodyCompressor {
     }
   }
 
-  /**
-   * One body piece. Not the last: kept (copied) and swallowed. The last: the whole body is
-   * compressed inline (Continue) or on the pool (Stop, then replace + resume).
-   */
-  data(chunk: Buffer, endOfStream: boolean, swallow: () => boolean, replace: (b: Buffer) => boolean, resume: () => void): FilterStatus {
+  /** One body piece. Not the last: kept (copied) and swallowed. The last: the body is compressed. */
+  data(chunk: Buffer, endOfStream: boolean, io: BodyIo): FilterStatus {
     if (!endOfStream) {
       if (chunk.length > 0) this.#pieces.push(Buffer.from(chunk));
-      swallow();
+      io.swallow();
       return FilterStatus.Continue;
     }
     const body = this.#pieces.length === 0 ? chunk : Buffer.concat(chunk.length === 0 ? this.#pieces : [...this.#pieces, chunk]);
     this.#pieces = [];
+    return this.#compress(body, body !== chunk, (b) => io.replace(b), io);
+  }
+
+  /** The body ended in trailers: compressed, it goes on in front of them. */
+  trailers(io: BodyIo): FilterStatus {
+    const body = Buffer.concat(this.#pieces);
+    this.#pieces = [];
+    return this.#compress(body, true, (b) => io.add(b), io);
+  }
+
+  /**
+   * Inline (Continue) below offload_min_bytes or without a pool; else on the pool (Stop, then
+   * deliver + resume). `owned`: the body is this filter's copy, not a view of the chain's piece.
+   */
+  #compress(body: Buffer, owned: boolean, deliver: (b: Buffer) => boolean, io: BodyIo): FilterStatus {
     if (body.length < this.#coding.offloadMinBytes || this.#offload === undefined) {
       compressedInline.inc();
       // The same task function the pool threads run, here on the worker's loop.
-      replace(asBuffer(runBodyCoding(compressTask(this.#coding, body))));
+      deliver(asBuffer(runBodyCoding(compressTask(this.#coding, body))));
       return FilterStatus.Continue;
     }
     compressedOffload.inc();
-    const task = compressTask(this.#coding, body === chunk ? Buffer.from(chunk) : body);
+    const task = compressTask(this.#coding, owned ? body : Buffer.from(body));
     this.#offload.run(task).then(
       (out) => {
         if (this.#destroyed) return;
-        replace(asBuffer(out));
-        resume();
+        deliver(asBuffer(out));
+        io.resume();
       },
       (err: unknown) => {
         if (this.#destroyed) return;
         // The head already announced the encoding: compress here rather than send a lie.
         log.warn('offloaded compression failed; compressing inline', err);
-        replace(asBuffer(runBodyCoding(task)));
-        resume();
+        deliver(asBuffer(runBodyCoding(task)));
+        io.resume();
       },
     );
     return FilterStatus.Stop;
@@ -297,6 +326,7 @@ class ResponseCompressor implements StreamSenderFilter {
   readonly #plan: ResponsePlan;
   readonly #body: BodyCompressor;
   #cb: StreamSenderFilterCallbacks | null = null;
+  #io: BodyIo | null = null;
   /** The request's Accept-Encoding, taken before remove_accept_encoding_header strips it. */
   acceptEncoding: string | undefined | null = null;
 
@@ -308,6 +338,12 @@ class ResponseCompressor implements StreamSenderFilter {
 
   setSenderCallbacks(callbacks: StreamSenderFilterCallbacks): void {
     this.#cb = callbacks;
+    this.#io = {
+      swallow: () => callbacks.swallowEncodingData(),
+      replace: (b) => callbacks.replaceEncodingData(b),
+      add: (b) => callbacks.addEncodingData(b),
+      resume: () => callbacks.continueEncoding(),
+    };
   }
 
   onSendHeaders(response: ResponseFrame, endOfStream: boolean): FilterStatus {
@@ -329,9 +365,11 @@ class ResponseCompressor implements StreamSenderFilter {
   }
 
   onSendData(chunk: Buffer, endOfStream: boolean): FilterStatus {
-    if (!this.#body.active) return FilterStatus.Continue;
-    const cb = this.#cb!;
-    return this.#body.data(chunk, endOfStream, () => cb.swallowEncodingData(), (b) => cb.replaceEncodingData(b), () => cb.continueEncoding());
+    return this.#body.active ? this.#body.data(chunk, endOfStream, this.#io!) : FilterStatus.Continue;
+  }
+
+  onSendTrailers(): FilterStatus {
+    return this.#body.active ? this.#body.trailers(this.#io!) : FilterStatus.Continue;
   }
 
   onDestroy(): void {
@@ -343,7 +381,7 @@ class RequestCompressor implements StreamReceiverFilter {
   readonly #coding: Coding;
   readonly #rules: DirectionRules;
   readonly #body: BodyCompressor;
-  #cb: StreamReceiverFilterCallbacks | null = null;
+  #io: BodyIo | null = null;
 
   constructor(coding: Coding, rules: DirectionRules, offload: OffloadRunner | undefined) {
     this.#coding = coding;
@@ -352,7 +390,12 @@ class RequestCompressor implements StreamReceiverFilter {
   }
 
   setReceiverCallbacks(callbacks: StreamReceiverFilterCallbacks): void {
-    this.#cb = callbacks;
+    this.#io = {
+      swallow: () => callbacks.swallowDecodingData(),
+      replace: (b) => callbacks.replaceDecodingData(b),
+      add: (b) => callbacks.addDecodingData(b),
+      resume: () => callbacks.continueDecoding(),
+    };
   }
 
   onReceiveHeaders(request: RequestFrame, endOfStream: boolean): FilterStatus {
@@ -361,9 +404,11 @@ class RequestCompressor implements StreamReceiverFilter {
   }
 
   onReceiveData(chunk: Buffer, endOfStream: boolean): FilterStatus {
-    if (!this.#body.active) return FilterStatus.Continue;
-    const cb = this.#cb!;
-    return this.#body.data(chunk, endOfStream, () => cb.swallowDecodingData(), (b) => cb.replaceDecodingData(b), () => cb.continueDecoding());
+    return this.#body.active ? this.#body.data(chunk, endOfStream, this.#io!) : FilterStatus.Continue;
+  }
+
+  onReceiveTrailers(): FilterStatus {
+    return this.#body.active ? this.#body.trailers(this.#io!) : FilterStatus.Continue;
   }
 
   onDestroy(): void {

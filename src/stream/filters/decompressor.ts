@@ -24,10 +24,9 @@
  * the earlier answers; HTTP/2: that stream alone) instead of delivering a body that is not the
  * upstream's.
  *
- * Like the compressor, the body is decompressed whole once it has arrived: bodies of at least
- * offload_min_bytes (compressed size) on the worker's piscina pool, smaller ones inline, both with the
- * same offload task function. A body that ends with trailers cannot be decompressed whole here: such
- * a request is answered 400 and such a response reset.
+ * Like the compressor, the body is decompressed whole once it has arrived — at its last piece, or at
+ * its trailers, which then follow the plain body: bodies of at least offload_min_bytes (compressed
+ * size) on the worker's piscina pool, smaller ones inline, both with the same offload task function.
  */
 import { z } from 'zod';
 import { FilterStatus } from '../../types/network.js';
@@ -135,7 +134,25 @@ const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.fro
 /** zlib throws a RangeError (ERR_BUFFER_TOO_LARGE) when the output passes maxOutputLength; it keeps its name across the pool. */
 const failureOf = (err: unknown): Failure => ((err as { name?: unknown } | null)?.name === 'RangeError' ? Failure.TooLarge : Failure.Corrupt);
 
-/** Gathers one direction's compressed body (bounded) and decompresses it whole at its end. */
+/** How a BodyDecompressor hands its work to the chain of one direction. */
+interface BodyIo {
+  /** Takes the current (not last) piece out of the chain: the decompressor keeps a copy. */
+  swallow(): boolean;
+  /** Replaces the last piece's bytes (inline: the current piece; offloaded: the held one). */
+  replace(b: Buffer): boolean;
+  /** A body that ended in trailers: adds the plain body in front of them. */
+  add(b: Buffer): boolean;
+  /** Lets the held event go on after an offloaded decompression. */
+  resume(): void;
+  /** Ends the stream instead: the body is too large or not the library's coding. */
+  fail(f: Failure): void;
+}
+
+/**
+ * Gathers one direction's compressed body (bounded) and decompresses it whole once it is complete:
+ * at its last piece, whose bytes the plain body replaces, or at its trailers, in front of which the
+ * plain body is added.
+ */
 class BodyDecompressor {
   readonly #plan: Plan;
   readonly #offload: OffloadRunner | undefined;
@@ -149,11 +166,8 @@ class BodyDecompressor {
     this.#offload = offload;
   }
 
-  /**
-   * One body piece. Not the last: kept (copied) and swallowed. The last: decompressed inline
-   * (Continue) or on the pool (Stop, then replace + resume). `fail` ends the stream instead.
-   */
-  data(chunk: Buffer, endOfStream: boolean, io: { swallow(): boolean; replace(b: Buffer): boolean; resume(): void; fail(f: Failure): void }): FilterStatus {
+  /** One body piece. Not the last: kept (copied) and swallowed. The last: the body is decompressed. */
+  data(chunk: Buffer, endOfStream: boolean, io: BodyIo): FilterStatus {
     this.#bytes += chunk.length;
     if (this.#bytes > this.#plan.maxBodyBytes) {
       this.#fail(Failure.TooLarge, io);
@@ -166,7 +180,21 @@ class BodyDecompressor {
     }
     const body = this.#pieces.length === 0 ? chunk : Buffer.concat(chunk.length === 0 ? this.#pieces : [...this.#pieces, chunk]);
     this.#pieces = [];
-    const own = (): Buffer => (body === chunk ? Buffer.from(chunk) : body);
+    return this.#decompress(body, body !== chunk, (b) => io.replace(b), io);
+  }
+
+  /** The body ended in trailers: decompressed, it goes on in front of them. */
+  trailers(io: BodyIo): FilterStatus {
+    const body = Buffer.concat(this.#pieces);
+    this.#pieces = [];
+    return this.#decompress(body, true, (b) => io.add(b), io);
+  }
+
+  /**
+   * Inline (Continue) below offload_min_bytes (compressed size) or without a pool; else on the pool
+   * (Stop, then deliver + resume). `owned`: the body is this filter's copy, not the chain's piece.
+   */
+  #decompress(body: Buffer, owned: boolean, deliver: (b: Buffer) => boolean, io: BodyIo): FilterStatus {
     if (body.length < this.#plan.offloadMinBytes || this.#offload === undefined) {
       decompressedInline.inc();
       let out: Uint8Array;
@@ -177,14 +205,14 @@ class BodyDecompressor {
         this.#fail(failureOf(err), io);
         return FilterStatus.Stop;
       }
-      io.replace(asBuffer(out));
+      deliver(asBuffer(out));
       return FilterStatus.Continue;
     }
     decompressedOffload.inc();
-    this.#offload.run(this.#task(own())).then(
+    this.#offload.run(this.#task(owned ? body : Buffer.from(body))).then(
       (out) => {
         if (this.#destroyed) return;
-        io.replace(asBuffer(out));
+        deliver(asBuffer(out));
         io.resume();
       },
       (err: unknown) => {
@@ -199,7 +227,7 @@ class BodyDecompressor {
     return this.#plan.library === 'gzip' ? { kind: 'gunzip', data, maxOutput } : { kind: 'brotli.decompress', data, maxOutput };
   }
 
-  #fail(f: Failure, io: { fail(f: Failure): void }): void {
+  #fail(f: Failure, io: BodyIo): void {
     this.#pieces = [];
     (f === Failure.TooLarge ? tooLarge : corrupt).inc();
     io.fail(f);
@@ -217,7 +245,7 @@ class RequestDecompressor implements StreamReceiverFilter {
   readonly #dir: Direction | null;
   readonly #advertise: boolean;
   readonly #body: BodyDecompressor;
-  #cb: StreamReceiverFilterCallbacks | null = null;
+  #io: BodyIo | null = null;
 
   constructor(plan: Plan, dir: Direction | null, advertise: boolean, offload: OffloadRunner | undefined) {
     this.#plan = plan;
@@ -226,8 +254,19 @@ class RequestDecompressor implements StreamReceiverFilter {
     this.#body = new BodyDecompressor(plan, offload);
   }
 
-  setReceiverCallbacks(callbacks: StreamReceiverFilterCallbacks): void {
-    this.#cb = callbacks;
+  setReceiverCallbacks(cb: StreamReceiverFilterCallbacks): void {
+    const max = this.#plan.maxBodyBytes;
+    const library = this.#plan.library;
+    this.#io = {
+      swallow: () => cb.swallowDecodingData(),
+      replace: (b) => cb.replaceDecodingData(b),
+      add: (b) => cb.addDecodingData(b),
+      resume: () => cb.continueDecoding(),
+      fail: (f) =>
+        f === Failure.TooLarge
+          ? cb.sendLocalReply(413, undefined, `decompressed request body larger than limits.max_body_bytes (${max} bytes)\n`)
+          : cb.sendLocalReply(400, undefined, `request body is not valid ${library} data\n`),
+    };
   }
 
   onReceiveHeaders(request: RequestFrame, endOfStream: boolean): FilterStatus {
@@ -242,24 +281,11 @@ class RequestDecompressor implements StreamReceiverFilter {
   }
 
   onReceiveData(chunk: Buffer, endOfStream: boolean): FilterStatus {
-    if (!this.#body.active) return FilterStatus.Continue;
-    const cb = this.#cb!;
-    return this.#body.data(chunk, endOfStream, {
-      swallow: () => cb.swallowDecodingData(),
-      replace: (b) => cb.replaceDecodingData(b),
-      resume: () => cb.continueDecoding(),
-      fail: (f) =>
-        f === Failure.TooLarge
-          ? cb.sendLocalReply(413, undefined, `decompressed request body larger than limits.max_body_bytes (${this.#plan.maxBodyBytes} bytes)\n`)
-          : cb.sendLocalReply(400, undefined, `request body is not valid ${this.#plan.library} data\n`),
-    });
+    return this.#body.active ? this.#body.data(chunk, endOfStream, this.#io!) : FilterStatus.Continue;
   }
 
   onReceiveTrailers(): FilterStatus {
-    if (!this.#body.active) return FilterStatus.Continue;
-    this.#body.destroy();
-    this.#cb!.sendLocalReply(400, undefined, 'a content-encoded request body that ends with trailers cannot be decompressed\n');
-    return FilterStatus.Stop;
+    return this.#body.active ? this.#body.trailers(this.#io!) : FilterStatus.Continue;
   }
 
   onDestroy(): void {
@@ -272,6 +298,7 @@ class ResponseDecompressor implements StreamSenderFilter {
   readonly #dir: Direction;
   readonly #body: BodyDecompressor;
   #cb: StreamSenderFilterCallbacks | null = null;
+  #io: BodyIo | null = null;
 
   constructor(plan: Plan, dir: Direction, offload: OffloadRunner | undefined) {
     this.#plan = plan;
@@ -279,8 +306,16 @@ class ResponseDecompressor implements StreamSenderFilter {
     this.#body = new BodyDecompressor(plan, offload);
   }
 
-  setSenderCallbacks(callbacks: StreamSenderFilterCallbacks): void {
-    this.#cb = callbacks;
+  setSenderCallbacks(cb: StreamSenderFilterCallbacks): void {
+    this.#cb = cb;
+    this.#io = {
+      swallow: () => cb.swallowEncodingData(),
+      replace: (b) => cb.replaceEncodingData(b),
+      add: (b) => cb.addEncodingData(b),
+      resume: () => cb.continueEncoding(),
+      // The head has left: a new status is too late, so the stream is abandoned.
+      fail: () => cb.reset(StreamResetReason.LocalReset),
+    };
   }
 
   onSendHeaders(response: ResponseFrame, endOfStream: boolean): FilterStatus {
@@ -294,21 +329,11 @@ class ResponseDecompressor implements StreamSenderFilter {
   }
 
   onSendData(chunk: Buffer, endOfStream: boolean): FilterStatus {
-    if (!this.#body.active) return FilterStatus.Continue;
-    const cb = this.#cb!;
-    return this.#body.data(chunk, endOfStream, {
-      swallow: () => cb.swallowEncodingData(),
-      replace: (b) => cb.replaceEncodingData(b),
-      resume: () => cb.continueEncoding(),
-      fail: () => cb.reset(StreamResetReason.LocalReset),
-    });
+    return this.#body.active ? this.#body.data(chunk, endOfStream, this.#io!) : FilterStatus.Continue;
   }
 
   onSendTrailers(): FilterStatus {
-    if (!this.#body.active) return FilterStatus.Continue;
-    this.#body.destroy();
-    this.#cb!.reset(StreamResetReason.LocalReset);
-    return FilterStatus.Stop;
+    return this.#body.active ? this.#body.trailers(this.#io!) : FilterStatus.Continue;
   }
 
   onDestroy(): void {

@@ -230,12 +230,20 @@ export class Http1ServerStream
     return this.#recv?.swallowData() ?? false;
   }
 
+  addDecodingData(chunk: Buffer): boolean {
+    return this.#recv?.addData(chunk) ?? false;
+  }
+
   replaceEncodingData(chunk: Buffer): boolean {
     return this.#send?.replaceData(chunk) ?? false;
   }
 
   swallowEncodingData(): boolean {
     return this.#send?.swallowData() ?? false;
+  }
+
+  addEncodingData(chunk: Buffer): boolean {
+    return this.#send?.addData(chunk) ?? false;
   }
 
   sendLocalReply(status: number, headers?: Record<string, string>, body?: string | Buffer): void {

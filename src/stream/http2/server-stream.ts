@@ -182,11 +182,19 @@ export class Http2ServerStream
   swallowDecodingData(): boolean {
     return this.#recv?.swallowData() ?? false;
   }
+
+  addDecodingData(chunk: Buffer): boolean {
+    return this.#recv?.addData(chunk) ?? false;
+  }
   replaceEncodingData(chunk: Buffer): boolean {
     return this.#send?.replaceData(chunk) ?? false;
   }
   swallowEncodingData(): boolean {
     return this.#send?.swallowData() ?? false;
+  }
+
+  addEncodingData(chunk: Buffer): boolean {
+    return this.#send?.addData(chunk) ?? false;
   }
 
   sendLocalReply(status: number, headers?: Record<string, string>, body?: string | Buffer): void {
