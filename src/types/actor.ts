@@ -2,7 +2,10 @@
  * The actor runtime that hosts Ringside's data plane on worker threads.
  *
  *   worker thread ─ RunLoop ─┬─ connection.read   (per connection: bytes in → read filters)
- *                            └─ connection.write  (per connection: one transport write per batch)
+ *                            ├─ connection.write  (per connection: one transport write per batch)
+ *                            ├─ upstream.phase    (per upstream connection: its codec and streams)
+ *                            ├─ proxy.downstream  (per request: the downstream phase machine)
+ *                            └─ ring.pump         (per RingPipe end)
  *
  * An actor handles one message at a time, in order. A run loop per worker drains mailboxes in bounded
  * batches so that no actor starves another. Delivery to an idle actor with an empty mailbox runs at
@@ -125,10 +128,11 @@ export type ConnectionReadMsg =
 export type ConnectionWriteMsg = Buffer | { readonly k: 'flush' } | { readonly k: 'end' } | { readonly k: 'close' };
 
 /**
- * upstream.phase — the upstream side of the phase machine, one per upstream connection (HTTP/1.1:
- * one request at a time). It owns the connection's response decoder and the stream in flight.
- * Members with a Buffer may carry a borrowed one (a read buffer, a downstream chunk): `taken` is set
- * by the actor when it handled the message on the teller's stack; otherwise the teller copies.
+ * upstream.phase — the upstream side of the phase machine, one per upstream connection: it owns the
+ * connection's codec (HTTP/1.1: the response decoder and the one request in flight; HTTP/2: the
+ * engine and every stream on it; X-protocol: the frame reader, request ids and calls in flight). Members with a Buffer may carry a borrowed one (a read buffer, a
+ * downstream chunk): `taken` is set by the actor when it handled the message on the teller's stack;
+ * otherwise the teller copies.
  */
 export type UpstreamPhaseMsg =
   // from the downstream phase machine (UpstreamStream calls); `stream` numbers the stream on its
@@ -137,12 +141,18 @@ export type UpstreamPhaseMsg =
   | { readonly k: 'send-data'; readonly stream: number; chunk: Buffer; readonly eos: boolean; taken: boolean }
   | { readonly k: 'send-trailers'; readonly stream: number; readonly trailers: HeaderMap }
   | { readonly k: 'reset'; readonly stream: number; readonly reason: string }
+  // multiplexed clients (HTTP/2): the proxy stops / restarts taking one stream's response body
+  | { readonly k: 'receiving'; readonly stream: number; readonly enabled: boolean }
   // from the connection's read loop
   | { readonly k: 'bytes'; data: Buffer; taken: boolean }
   | { readonly k: 'eof' }
   // from the connection's events, or the pool closing the client
   | { readonly k: 'closed'; readonly reason: string }
-  | { readonly k: 'close'; readonly reason: string };
+  | { readonly k: 'close'; readonly reason: string }
+  // the connection's start-up deadline passed (HTTP/2: no SETTINGS from the peer)
+  | { readonly k: 'ready-timeout' }
+  // the keepalive sweeper found the connection silent for an interval (X-protocol heartbeats)
+  | { readonly k: 'keepalive-due'; readonly now: number };
 
 /**
  * proxy.downstream — the downstream phase machine of one request (src/proxy/downstream.ts). Its

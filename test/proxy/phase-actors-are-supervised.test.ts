@@ -15,6 +15,8 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -30,6 +32,9 @@ import { ClusterCircuitBreaker } from '../../src/upstream/circuit-breaker.js';
 import { UpstreamHost } from '../../src/upstream/host.js';
 import { HostConnectionPool } from '../../src/upstream/pool.js';
 import { Http1ClientFactory } from '../../src/proxy/clients/http1-client.js';
+import { Http2ClientFactory } from '../../src/stream/http2/client.js';
+import { Headers } from '../../src/protocol/headers.js';
+import type { ClientFactory } from '../../src/types/upstream.js';
 import { H1Request } from '../../src/protocol/http1/heads.js';
 import type { RingsideError } from '../../src/common/errors.js';
 import type { StreamClient, UpstreamResponseReceiver } from '../../src/types/proxy.js';
@@ -177,6 +182,11 @@ test('gRPC over HTTP/2: a phase machine that throws ends its call with INTERNAL;
   cfg.servers[0]!.listeners[0]!.stream_filters = [{ type: 'test_sender_throws', config: {} }];
   const dp = await startDataplane(cfg, { extensions: extensions(), runLoop });
   closers.push(() => dp.close());
+  const phases = (): { spawned: number; messages: number } => {
+    const k = runLoop.stats().kinds['upstream.phase'];
+    return { spawned: k?.spawned ?? 0, messages: k?.messages ?? 0 };
+  };
+  const phasesBefore = phases();
   const client = new EchoClient(dp.addresses.get('ingress')!, grpc.credentials.createInsecure());
   closers.push(() => client.close());
 
@@ -197,20 +207,45 @@ test('gRPC over HTTP/2: a phase machine that throws ends its call with INTERNAL;
   assert.equal(again.value?.toString(), 'echo:three');
 
   assert.deepEqual(crashesSince(before), { 'proxy.downstream': 1, 'upstream.phase': 0, 'connection.read': 0, 'connection.write': 0 });
+  // The HTTP/2 upstream connection's side of the phase machine is an actor too: one, told every call.
+  const phasesAfter = phases();
+  assert.equal(phasesAfter.spawned - phasesBefore.spawned, 1, 'one upstream.phase actor for the one HTTP/2 upstream connection');
+  assert.ok(phasesAfter.messages - phasesBefore.messages >= 6, `messages to it: ${phasesAfter.messages - phasesBefore.messages}`);
   assert.equal(runLoop.stats().kinds['proxy.downstream']?.live, 0);
   assert.equal(crashLines('proxy.downstream').length, 3, 'logged once, with its kind (two from the test before)');
 });
 
-test('upstream.phase: a client whose turn throws closes its connection, the pool forgets it and drains; the next connection carries on', async () => {
-  const up = await startUpstream((_req, res) => res.end('ok'));
-  closers.push(() => up.close());
+interface CountingServer {
+  address: string;
+  connections: number;
+  closed: number;
+}
+
+/** Counts the connections a server accepted and saw close. */
+async function counting(server: net.Server): Promise<CountingServer> {
+  const c: CountingServer = { address: '', connections: 0, closed: 0 };
+  server.on('connection', (socket: net.Socket) => {
+    c.connections++;
+    socket.on('close', () => c.closed++);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  c.address = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  closers.push(() => new Promise<void>((r) => server.close(() => r())));
+  return c;
+}
+
+/**
+ * One upstream client family under supervision: a receiver that throws on every call it gets makes
+ * the client's upstream.phase actor throw.
+ */
+async function superviseClient(factory: ClientFactory, server: CountingServer): Promise<void> {
   const before = crashCounts();
   const loop = threadRunLoop();
   const phasesBefore = loop.stats().kinds['upstream.phase']?.live ?? 0;
-  const host = new UpstreamHost('c', hostConfig({ address: up.address }), 'hosts[0]');
-  const pool = new HostConnectionPool(host, { factory: new Http1ClientFactory({ connectTimeoutMs: () => 2000 }), breaker: new ClusterCircuitBreaker('c', {}) });
+  const linesBefore = crashLines('upstream.phase').length;
+  const host = new UpstreamHost('c', hostConfig({ address: server.address }), 'hosts[0]');
+  const pool = new HostConnectionPool(host, { factory, breaker: new ClusterCircuitBreaker('c', {}) });
 
-  /** One GET through the pool; `buggy`: the receiver throws on every call it gets. */
   const get = (buggy: boolean): Promise<{ status?: number; body: string; err?: RingsideError }> =>
     new Promise((resolve, reject) => {
       pool.acquire({
@@ -233,27 +268,35 @@ test('upstream.phase: a client whose turn throws closes its connection, the pool
               if (buggy) throw new Error('receiver bug on the error');
             },
           };
-          (client as StreamClient).newStream(receiver).sendHead(new H1Request(0, 'GET', '/'), null, true);
+          (client as StreamClient).newStream(receiver).sendHead(new H1Request(0, 'GET', '/', Headers.from({ host: 'x' })), null, true);
         },
       });
     });
 
-  let upstreamSawClose = 0;
-  up.server.on('connection', (socket) => socket.on('close', () => upstreamSawClose++));
   const crashed = await within(get(true), 'the request on the crashing client');
   assert.equal(crashed.err?.code, 'UPSTREAM_RESET', 'the stream in flight is cut');
   assert.match(crashed.err!.message, /upstream client crashed: receiver bug on the head/);
-  await until(() => up.connections === 1 && pool.stats().connections === 0);
+  await until(() => server.connections === 1 && pool.stats().connections === 0);
   assert.equal(host.stats.activeConnections, 0, 'the pool forgot the crashed connection');
-  await until(() => upstreamSawClose === 1);
+  await until(() => server.closed === 1);
 
   const next = await within(get(false), 'the request on the next connection');
   assert.deepEqual(next, { status: 200, body: 'ok' }, 'a new connection carries on');
-  assert.equal(up.connections, 2);
+  assert.equal(server.connections, 2);
 
   assert.deepEqual(crashesSince(before), { 'proxy.downstream': 0, 'upstream.phase': 1, 'connection.read': 0, 'connection.write': 0 });
-  assert.equal(crashLines('upstream.phase').length, 1, 'logged once, with its kind');
+  assert.equal(crashLines('upstream.phase').length - linesBefore, 1, 'logged once, with its kind');
   const drained = await Promise.race([pool.drain().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2000))]);
   assert.ok(drained, 'the pool drains: nothing waits on the crashed connection');
   await until(() => (loop.stats().kinds['upstream.phase']?.live ?? 0) === phasesBefore);
+}
+
+test('upstream.phase (HTTP/1.1): a client whose turn throws closes its connection, the pool forgets it and drains; the next connection carries on', async () => {
+  const server = await counting(http.createServer((_req, res) => res.end('ok')));
+  await superviseClient(new Http1ClientFactory({ connectTimeoutMs: () => 2000 }), server);
+});
+
+test('upstream.phase (HTTP/2): the same for a multiplexed client: its streams fail, its connection is reset and forgotten', async () => {
+  const server = await counting(http2.createServer((_req, res) => res.end('ok')) as unknown as net.Server);
+  await superviseClient(new Http2ClientFactory({ connectTimeoutMs: () => 2000 }), server);
 });

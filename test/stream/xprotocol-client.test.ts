@@ -2,7 +2,9 @@
  * The multiplexed upstream client against a raw bolt peer on a real socket: request ids wrap past the
  * codec's maximum skipping ids still in flight, replies pair by id, unknown ids are dropped and
  * counted, the upstream's heartbeats are answered, keepalive probes a silent connection and closes a
- * dead one (failing its calls at once), and goaway lets the calls in flight finish first.
+ * dead one (failing its calls at once), and goaway lets the calls in flight finish first. Each
+ * connection's side of the phase machine is an `upstream.phase` actor: a codec that throws stops it,
+ * fails every call on it and resets the connection, once.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +16,7 @@ import { FrameReader } from '../../src/protocol/xprotocol/frame-reader.js';
 import { XClientFactory } from '../../src/stream/xprotocol/client-factory.js';
 import type { XClientConnection } from '../../src/stream/xprotocol/client-connection.js';
 import { snapshotCounters } from '../../src/common/counters.js';
+import { threadRunLoop } from '../../src/actor/run-loop.js';
 import type { RingsideError } from '../../src/common/errors.js';
 import type { ResponseFrame } from '../../src/types/protocol.js';
 import type { Host } from '../../src/types/upstream.js';
@@ -164,4 +167,42 @@ test('goaway: no new request is taken, the calls in flight are answered, then th
   await until(() => client.closed);
   assert.equal(first.result.head?.status, BoltStatus.SUCCESS);
   assert.match(events.closed[0]!, /goaway/);
+});
+
+test('supervision: a codec that throws on a response stops the upstream.phase actor once; every call on it fails, the pool hears the close, a new connection carries on', async (t) => {
+  /** bolt whose decoder has a bug: it throws on a response with SERVER_EXCEPTION status. */
+  const buggy: XProtocolCodec = {
+    ...tinyIds,
+    maxRequestId: boltCodec.maxRequestId,
+    decode: (b, l) => {
+      const r = boltCodec.decode(b, l);
+      if (r.kind === 'frame' && r.frame.kind === 'response' && !r.frame.heartbeat && r.frame.status === BoltStatus.SERVER_EXCEPTION) throw new Error('codec bug');
+      return r;
+    },
+  };
+  const up = await peer();
+  t.after(up.close);
+  const loop = threadRunLoop();
+  const crashesBefore = loop.stats().kinds['upstream.phase']?.crashes ?? 0;
+  const first = await connect(buggy, up.host);
+  const a = call(first.client);
+  const b = call(first.client);
+  await until(() => up.frames.length === 2);
+  up.sockets[0]!.write(boltCodec.encode(Object.assign(boltCodec.reply(null, BoltStatus.SERVER_EXCEPTION), { requestId: a.req.requestId })));
+  await until(() => a.result.error !== null && b.result.error !== null);
+  assert.equal(a.result.error!.code, 'UPSTREAM_RESET');
+  assert.match(a.result.error!.message, /upstream client crashed: codec bug/);
+  assert.equal(b.result.error!.code, 'UPSTREAM_RESET', 'the other call in flight fails at once, not at its timeout');
+  assert.deepEqual(first.events.closed.length, 1, 'the pool hears the close once');
+  assert.equal(first.client.closed, true);
+  await until(() => up.sockets[0]!.destroyed);
+  assert.equal((loop.stats().kinds['upstream.phase']?.crashes ?? 0) - crashesBefore, 1);
+
+  const second = await connect(buggy, up.host);
+  t.after(() => second.client.close('test over'));
+  const c = call(second.client);
+  await until(() => up.frames.length === 3);
+  up.sockets[1]!.write(boltCodec.encode(Object.assign(boltCodec.reply(null, BoltStatus.SUCCESS), { requestId: c.req.requestId })));
+  await until(() => c.result.head !== null);
+  assert.equal(c.result.head!.status, BoltStatus.SUCCESS, 'a new connection carries on');
 });

@@ -219,6 +219,10 @@ export class Http1Client implements StreamClient, ReadFilter {
       case 'close':
         this.#close(msg.reason);
         return;
+      case 'receiving':
+      case 'ready-timeout':
+      case 'keepalive-due':
+        return; // other clients' messages: an HTTP/1.1 stream has no flow control, start-up or keepalive of its own
     }
   }
 

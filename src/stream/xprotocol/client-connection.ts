@@ -1,6 +1,11 @@
 /**
  * The multiplexed upstream client of the X-protocol family (MOSN pkg/stream/xprotocol, client side):
- * one TCP connection to a host carrying up to `maxInFlight` requests at once.
+ * one TCP connection to a host carrying up to `maxInFlight` requests at once. The upstream side of
+ * the phase machine is the connection's `upstream.phase` actor: it owns the frame reader, the request
+ * ids and the calls in flight, and every event reaches it as a message (UpstreamPhaseMsg) — the read
+ * loop's bytes, the proxy's sends and resets, the connection's close, the pool's close and the
+ * keepalive sweeper. A read is dispatched to it on the read loop's stack when it is idle (decoded
+ * without a copy); a read that had to queue is copied first.
  *
  *   newStream ─▶ sendHead: a fresh id from this connection's counter ─▶ in-flight map ─▶ one write
  *   bytes ─▶ FrameReader ─▶ response: matched by id ─▶ receiver (unknown ids dropped and counted)
@@ -19,6 +24,7 @@ import { CoarseSweeper } from '../../common/coarse-sweeper.js';
 import type { HeaderMap, RequestFrame } from '../../types/protocol.js';
 import type { StreamClient, UpstreamResponseReceiver, UpstreamStream } from '../../types/proxy.js';
 import type { UpstreamClientEvents } from '../../types/upstream.js';
+import type { ActorRef, RunLoop, UpstreamPhaseMsg } from '../../types/actor.js';
 import { XCommand, type XFrame, type XKeepalive, type XProtocolCodec, type XRequest, type XResponse, type XStreamLimits } from '../../types/xprotocol.js';
 import { FrameReader, type FrameErrorResult } from '../../protocol/xprotocol/frame-reader.js';
 
@@ -29,6 +35,7 @@ const deadConnections = counter('xprotocol.upstream.dead_connections');
 const goAways = counter('xprotocol.upstream.goaways');
 
 const EMPTY = Buffer.alloc(0);
+const EOF: UpstreamPhaseMsg = { k: 'eof' };
 
 /** One sweeper per worker walks every upstream X-protocol connection for keepalive. */
 class KeepaliveSweeper extends CoarseSweeper<XClientConnection> {
@@ -39,7 +46,7 @@ class KeepaliveSweeper extends CoarseSweeper<XClientConnection> {
     return c.keepaliveCheckMs;
   }
   protected expire(c: XClientConnection): void {
-    c.onKeepaliveDue(this.now);
+    c.keepaliveDue(this.now);
   }
 }
 const keepalives = new KeepaliveSweeper();
@@ -56,6 +63,8 @@ export interface XClientOptions {
   readonly keepalive: XKeepalive;
   /** The id the first request takes (tests start near the top to see the counter wrap). */
   readonly firstRequestId?: number;
+  /** The worker's run loop (the client's actor runs there). */
+  readonly runLoop: RunLoop;
 }
 
 export class XClientConnection implements StreamClient {
@@ -64,6 +73,14 @@ export class XClientConnection implements StreamClient {
   readonly #codec: XProtocolCodec;
   readonly #events: UpstreamClientEvents;
   readonly #reader: FrameReader;
+  readonly #runLoop: RunLoop;
+  readonly #ref: ActorRef<UpstreamPhaseMsg>;
+  /**
+   * Streams by their number on this client, from the pool's lease (newStream) until they end — the
+   * one piece of state set outside the actor: a lease must count before any message of it.
+   */
+  readonly #leased = new Map<number, XClientStream>();
+  #seq = 0;
   readonly #inFlight = new Map<number, XClientStream>();
   /** Ids of heartbeats sent and not yet answered. */
   readonly #pings = new Set<number>();
@@ -87,11 +104,16 @@ export class XClientConnection implements StreamClient {
       onDecodeError: (r) => this.#onDecodeError(r),
     });
     this.#lastRead = keepalives.now;
+    this.#runLoop = opts.runLoop;
+    this.#ref = opts.runLoop.spawn<UpstreamPhaseMsg>('upstream.phase', {
+      receive: (m) => this.#receive(m),
+      crashed: (err) => this.#crashed(err),
+    });
     if (this.keepaliveCheckMs > 0) keepalives.add(this);
   }
 
   get available(): boolean {
-    return !this.#closed && !this.#goneAway && this.#inFlight.size < this.capacity;
+    return !this.#closed && !this.#goneAway && this.#leased.size < this.capacity;
   }
 
   get closed(): boolean {
@@ -103,28 +125,110 @@ export class XClientConnection implements StreamClient {
   }
 
   newStream(receiver: UpstreamResponseReceiver): UpstreamStream {
-    return new XClientStream(this, receiver);
+    const stream = new XClientStream(this.#ref, ++this.#seq, receiver);
+    this.#leased.set(stream.seq, stream);
+    return stream;
   }
 
+  /** The pool closes the connection. */
   close(reason: string): void {
+    if (!this.#closed) this.#ref.tell({ k: 'close', reason });
+  }
+
+  // ── from the connection (read loop, events) and the keepalive sweeper: tells ──
+
+  /** @internal a read; the bytes are valid only during the call (copied when the message queues). */
+  onRead(data: Buffer, endOfStream: boolean): void {
+    if (this.#closed) return;
+    if (data.length > 0) {
+      const msg: UpstreamPhaseMsg = { k: 'bytes', data, taken: false };
+      this.#ref.tell(msg);
+      if (!msg.taken) msg.data = Buffer.from(data);
+    }
+    if (endOfStream) this.#ref.tell(EOF);
+  }
+
+  /** @internal */
+  onTransportClosed(reason: string): void {
+    if (!this.#closed) this.#ref.tell({ k: 'closed', reason });
+  }
+
+  /** @internal the sweeper found the connection silent for a keepalive interval. */
+  keepaliveDue(now: number): void {
+    if (!this.#closed) this.#ref.tell({ k: 'keepalive-due', now });
+  }
+
+  // ── the upstream.phase actor ──
+
+  #receive(msg: UpstreamPhaseMsg): void {
+    switch (msg.k) {
+      case 'bytes':
+        msg.taken = true;
+        if (this.#closed) return;
+        this.#lastRead = keepalives.now;
+        this.#reader.feed(msg.data);
+        return;
+      case 'eof':
+        this.#close('upstream closed the connection');
+        return;
+      case 'closed':
+      case 'close':
+        this.#close(msg.reason);
+        return;
+      case 'keepalive-due':
+        this.#onKeepaliveDue(msg.now);
+        return;
+      case 'send-head':
+        msg.taken = true;
+        this.#leased.get(msg.stream)?.head(msg.head, msg.body, msg.eos, this);
+        return;
+      case 'send-data':
+        msg.taken = true;
+        this.#leased.get(msg.stream)?.data(msg.chunk, msg.eos, this);
+        return;
+      case 'send-trailers':
+        this.#leased.get(msg.stream)?.data(EMPTY, true, this);
+        return;
+      case 'reset': {
+        const s = this.#leased.get(msg.stream);
+        if (s !== undefined) this.#forget(s);
+        return;
+      }
+      case 'receiving':
+      case 'ready-timeout':
+        return; // an X-protocol call is one frame each way: no per-stream flow control, no start-up deadline
+    }
+  }
+
+  #close(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
     keepalives.remove(this);
     this.#reader.destroy();
     this.#socket.destroy(reason);
     // Every request waiting on this connection fails now, not at its timeout.
-    const pending = [...this.#inFlight.values()];
+    const pending = [...this.#leased.values()];
+    this.#leased.clear();
     this.#inFlight.clear();
     const err = new RingsideError('UPSTREAM_RESET', 'upstream', reason);
-    for (const s of pending) s.cut(err);
-    this.#events.onClose(reason);
+    try {
+      for (const s of pending) s.cut(err);
+    } finally {
+      // Even when a receiver throws on the cut, the actor stops and the pool forgets the connection.
+      this.#runLoop.stop(this.#ref);
+      this.#events.onClose(reason);
+    }
   }
 
-  /** @internal from the socket's onread callback; the bytes are valid only during the call. */
-  onBytes(buf: Buffer): void {
-    if (this.#closed) return;
-    this.#lastRead = keepalives.now;
-    this.#reader.feed(buf);
+  /** Supervision: the actor threw (the codec, a receiver); every call on the connection is cut and it is reset. */
+  #crashed(err: unknown): void {
+    this.#close(`upstream client crashed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  /** A stream ended (answered, cut, abandoned): its lease ends. */
+  #done(stream: XClientStream): void {
+    if (!this.#leased.delete(stream.seq)) return;
+    if (!this.#closed) this.#events.onIdle();
   }
 
   // ── request ids ──
@@ -138,10 +242,11 @@ export class XClientConnection implements StreamClient {
     return id;
   }
 
-  /** @internal a whole request is ready: id, register, one write. */
+  /** @internal (in the actor) a whole request is ready: id, register, one write. */
   send(stream: XClientStream, frame: XRequest): void {
     if (this.#closed) {
       stream.cut(new RingsideError('UPSTREAM_RESET', 'upstream', 'upstream connection closed before the request went out'));
+      this.#done(stream);
       return;
     }
     const id = this.#allocateId();
@@ -155,17 +260,22 @@ export class XClientConnection implements StreamClient {
     if (oneway) {
       // Nobody answers a oneway call: it is done once written.
       stream.answer(this.#codec.reply(frame, this.#codec.statusOfHttp(200)), false);
-      this.#events.onIdle();
+      this.#done(stream);
     }
   }
 
-  /** @internal the stream was abandoned (timeout, downstream gone): its id is freed, a late answer dropped. */
-  forget(stream: XClientStream): void {
-    if (stream.id !== 0 && this.#inFlight.get(stream.id) === stream) {
-      this.#inFlight.delete(stream.id);
-      this.#events.onIdle();
-      this.#closeIfGoneAway();
-    }
+  /** @internal (in the actor) the stream cannot be sent (not a frame of this protocol): its lease ends. */
+  refuse(stream: XClientStream, err: RingsideError): void {
+    stream.cut(err);
+    this.#done(stream);
+  }
+
+  /** The stream was abandoned (timeout, downstream gone): its id is freed, a late answer dropped. */
+  #forget(stream: XClientStream): void {
+    stream.end();
+    if (stream.id !== 0 && this.#inFlight.get(stream.id) === stream) this.#inFlight.delete(stream.id);
+    this.#done(stream);
+    this.#closeIfGoneAway();
   }
 
   #write(data: Buffer): void {
@@ -195,7 +305,7 @@ export class XClientConnection implements StreamClient {
     }
     this.#inFlight.delete(id);
     stream.answer(frame, true);
-    this.#events.onIdle();
+    this.#done(stream);
     this.#closeIfGoneAway();
   }
 
@@ -204,11 +314,11 @@ export class XClientConnection implements StreamClient {
     this.#inFlight.clear();
     const err = new RingsideError('UPSTREAM_BAD_RESPONSE', 'upstream', r.error.message, { cause: r.error, retryable: false });
     for (const s of pending) s.cut(err);
-    this.close(`upstream sent bytes ${this.#codec.name} cannot decode: ${r.error.message}`);
+    this.#close(`upstream sent bytes ${this.#codec.name} cannot decode: ${r.error.message}`);
   }
 
   #closeIfGoneAway(): void {
-    if (this.#goneAway && this.#inFlight.size === 0) this.close('upstream sent goaway');
+    if (this.#goneAway && this.#inFlight.size === 0) this.#close('upstream sent goaway');
   }
 
   // ── keepalive (driven by the per-worker sweeper) ──
@@ -222,13 +332,13 @@ export class XClientConnection implements StreamClient {
     return k.deadAfterMs;
   }
 
-  /** @internal nothing read for a keepalive interval: probe, or close when silent past deadAfterMs. */
-  onKeepaliveDue(now: number): void {
+  /** Nothing read for a keepalive interval: probe, or close when silent past deadAfterMs. */
+  #onKeepaliveDue(now: number): void {
     if (this.#closed) return;
     const k = this.#keepalive;
     if (k.deadAfterMs > 0 && now - this.#lastRead >= k.deadAfterMs) {
       deadConnections.inc();
-      this.close(`no answer from the upstream for ${k.deadAfterMs} ms`);
+      this.#close(`no answer from the upstream for ${k.deadAfterMs} ms`);
       return;
     }
     if (k.intervalMs > 0) {
@@ -244,68 +354,96 @@ export class XClientConnection implements StreamClient {
   }
 }
 
-/** One request on an XClientConnection. */
+/**
+ * One request on an XClientConnection. The proxy's calls become messages to the client's actor; the
+ * actor calls back here to gather the request and to deliver the answer to the receiver.
+ */
 class XClientStream implements UpstreamStream {
-  readonly #client: XClientConnection;
+  readonly #ref: ActorRef<UpstreamPhaseMsg>;
+  readonly seq: number;
   readonly #receiver: UpstreamResponseReceiver;
   /** The id on the upstream connection; 0 until sent. */
   id = 0;
   #head: XRequest | null = null;
   #parts: Buffer[] | null = null;
   #ended = false;
+  /** The proxy reset the stream: nothing more is delivered to it, whether or not the reset was handled yet. */
+  #abandoned = false;
 
-  constructor(client: XClientConnection, receiver: UpstreamResponseReceiver) {
-    this.#client = client;
+  constructor(ref: ActorRef<UpstreamPhaseMsg>, seq: number, receiver: UpstreamResponseReceiver) {
+    this.#ref = ref;
+    this.seq = seq;
     this.#receiver = receiver;
   }
 
+  // ── UpstreamStream (the proxy's side): tells ──
+
   sendHead(head: RequestFrame, body: Buffer | null, endOfStream: boolean): void {
+    const msg: UpstreamPhaseMsg = { k: 'send-head', stream: this.seq, head, body, eos: endOfStream, taken: false };
+    this.#ref.tell(msg);
+    if (!msg.taken && body !== null) msg.body = Buffer.from(body);
+  }
+
+  sendData(chunk: Buffer, endOfStream: boolean): void {
+    const msg: UpstreamPhaseMsg = { k: 'send-data', stream: this.seq, chunk, eos: endOfStream, taken: false };
+    this.#ref.tell(msg);
+    if (!msg.taken) msg.chunk = Buffer.from(chunk);
+  }
+
+  sendTrailers(trailers: HeaderMap): void {
+    this.#ref.tell({ k: 'send-trailers', stream: this.seq, trailers });
+  }
+
+  reset(reason: string): void {
+    this.#abandoned = true;
+    this.#ref.tell({ k: 'reset', stream: this.seq, reason });
+  }
+
+  // ── called by the client's actor ──
+
+  head(head: RequestFrame, body: Buffer | null, endOfStream: boolean, client: XClientConnection): void {
+    if (this.#ended) return;
     const frame = head as XRequest;
     if (frame.kind !== 'request') {
-      this.cut(new RingsideError('BAD_REQUEST', 'internal', `a ${head.protocol} request cannot travel on this upstream connection`, { retryable: false }));
+      client.refuse(this, new RingsideError('BAD_REQUEST', 'internal', `a ${head.protocol} request cannot travel on this upstream connection`, { retryable: false }));
       return;
     }
     if (body !== null && body.length > 0) frame.content = body;
-    if (endOfStream) this.#client.send(this, frame);
+    if (endOfStream) client.send(this, frame);
     else {
       this.#head = frame;
       this.#parts = [];
     }
   }
 
-  sendData(chunk: Buffer, endOfStream: boolean): void {
+  data(chunk: Buffer, endOfStream: boolean, client: XClientConnection): void {
     const head = this.#head;
-    if (head === null) return;
+    if (head === null || this.#ended) return;
     if (chunk.length > 0) this.#parts!.push(Buffer.from(chunk));
     if (!endOfStream) return;
     const parts = this.#parts!;
     this.#head = null;
     this.#parts = null;
     if (parts.length > 0) head.content = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    this.#client.send(this, head);
+    client.send(this, head);
   }
 
-  sendTrailers(_trailers: HeaderMap): void {
-    this.sendData(EMPTY, true);
-  }
-
-  reset(_reason: string): void {
-    if (this.#ended) return;
+  /** Abandoned: nothing more happens on it. */
+  end(): void {
     this.#ended = true;
-    this.#client.forget(this);
   }
 
-  /** @internal the answer (a oneway call's made-up success is not `received`). */
+  /** The answer (a oneway call's made-up success is not `received`). */
   answer(response: XResponse, _received: boolean): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#receiver.onUpstreamHead(response, true);
+    if (!this.#abandoned) this.#receiver.onUpstreamHead(response, true);
   }
 
-  /** @internal the request fails without an answer. */
+  /** The request fails without an answer. */
   cut(err: RingsideError): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#receiver.onUpstreamError(err, false);
+    if (!this.#abandoned) this.#receiver.onUpstreamError(err, false);
   }
 }

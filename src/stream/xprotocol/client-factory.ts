@@ -1,12 +1,12 @@
 /**
  * Makes XClientConnections for one X-protocol codec on one worker: the upstream client the `proxy`
  * filter's pools hand out for upstream_protocol bolt, boltv2, dubbo. Connections are the dialer's
- * (read and write loops on the worker's run loop); each read is handed to the frame reader, which
- * copies only what outlives it.
+ * (read and write loops on the worker's run loop); each read is told to the client's upstream.phase
+ * actor, whose frame reader copies only what outlives it.
  */
 import { RingsideError } from '../../common/errors.js';
 import { counter } from '../../common/counters.js';
-import { dialClient } from '../../network/connection/dialer.js';
+import { dialClient, hostTarget } from '../../network/connection/dialer.js';
 import type { ConnectionImpl } from '../../network/connection/connection.js';
 import { threadRunLoop } from '../../actor/run-loop.js';
 import { CloseMode, ConnectionEvent, FilterStatus, type ClientTlsOptions, type ReadFilter } from '../../types/network.js';
@@ -59,17 +59,16 @@ export class XClientFactory implements StreamClientFactory {
         initializeReadFilterCallbacks() {},
         onNewConnection: () => FilterStatus.Continue,
         onData: (data, endOfStream) => {
-          if (data.length > 0) client?.onBytes(data);
-          if (endOfStream) client?.close('upstream closed the connection');
+          client?.onRead(data, endOfStream);
           return FilterStatus.Stop;
         },
       });
       conn.addEventListener((event, reason) => {
-        if (event === ConnectionEvent.LocalClose || event === ConnectionEvent.RemoteClose) client?.close(`upstream connection closed${reason !== undefined ? `: ${reason}` : ''}`);
+        if (event === ConnectionEvent.LocalClose || event === ConnectionEvent.RemoteClose) client?.onTransportClosed(`upstream connection closed${reason !== undefined ? `: ${reason}` : ''}`);
       });
     };
-    const target = { kind: 'tcp' as const, host: host.host, port: host.port };
-    dialClient({ target, name: host.clusterName, runLoop: this.#opts.runLoop ?? threadRunLoop(), connectTimeoutMs: this.#opts.connectTimeoutMs(host), tls: this.#opts.tls?.(host), init }, (err, socket) => {
+    const runLoop = this.#opts.runLoop ?? threadRunLoop();
+    dialClient({ target: hostTarget(host), name: host.clusterName, runLoop, connectTimeoutMs: this.#opts.connectTimeoutMs(host), tls: this.#opts.tls?.(host), init }, (err, socket) => {
       if (err !== undefined || socket === undefined) {
         connectFailures.inc();
         done(err ?? new RingsideError('CONNECT_FAILED', 'upstream', `connect to ${host.address} failed`), undefined);
@@ -81,6 +80,7 @@ export class XClientFactory implements StreamClientFactory {
         limits: { ...xLimitsOf(this.#opts.limits), maxInFlight: this.#opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT },
         keepalive: this.#opts.keepalive ?? this.#codec.keepalive ?? DEFAULT_KEEPALIVE,
         ...(this.#opts.firstRequestId !== undefined ? { firstRequestId: this.#opts.firstRequestId } : {}),
+        runLoop,
       });
       done(undefined, client);
     });
