@@ -30,6 +30,7 @@ import type { ActorRef, RunLoop, UpstreamPhaseMsg } from '../../types/actor.js';
 import { createHttp1RequestEncoder, createHttp1ResponseDecoder } from '../../protocol/http1/index.js';
 import type { CodecLimits, HeaderMap, Http1ResponseHead, RequestFrame, ResponseDecoder } from '../../types/protocol.js';
 import type { ConnectCallback, Host, UpstreamClientEvents } from '../../types/upstream.js';
+import { ActorUpstreamStream } from './actor-upstream-stream.js';
 import type { StreamClient, StreamClientFactory, UpstreamResponseReceiver, UpstreamStream } from '../../types/proxy.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -280,46 +281,15 @@ export class Http1Client implements StreamClient, ReadFilter {
  * One request on an Http1Client. The proxy's calls become messages to the client's actor; the actor
  * calls back here to encode and to deliver the response to the receiver.
  */
-class Http1UpstreamStream implements UpstreamStream {
-  readonly #ref: ActorRef<UpstreamPhaseMsg>;
-  readonly seq: number;
-  readonly #receiver: UpstreamResponseReceiver;
+class Http1UpstreamStream extends ActorUpstreamStream {
   #encoder = createHttp1RequestEncoder();
   #headSeen = false;
   #endSignalled = false;
   #requestDone = false;
   #keepAlive = true;
-  #abandoned = false;
 
   constructor(ref: ActorRef<UpstreamPhaseMsg>, seq: number, receiver: UpstreamResponseReceiver) {
-    this.#ref = ref;
-    this.seq = seq;
-    this.#receiver = receiver;
-  }
-
-  // ── UpstreamStream (the proxy's side): tells ──
-
-  sendHead(head: RequestFrame, body: Buffer | null, endOfStream: boolean): void {
-    const msg: UpstreamPhaseMsg = { k: 'send-head', stream: this.seq, head, body, eos: endOfStream, taken: false };
-    this.#ref.tell(msg);
-    if (!msg.taken && body !== null) msg.body = Buffer.from(body);
-  }
-
-  sendData(chunk: Buffer, endOfStream: boolean): void {
-    const msg: UpstreamPhaseMsg = { k: 'send-data', stream: this.seq, chunk, eos: endOfStream, taken: false };
-    this.#ref.tell(msg);
-    if (!msg.taken) msg.chunk = Buffer.from(chunk);
-  }
-
-  sendTrailers(trailers: HeaderMap): void {
-    this.#ref.tell({ k: 'send-trailers', stream: this.seq, trailers });
-  }
-
-  reset(reason: string): void {
-    // From here the proxy has moved on (a retry, a local reply): nothing more is delivered to it,
-    // whether or not the actor handles the reset on this stack.
-    this.#abandoned = true;
-    this.#ref.tell({ k: 'reset', stream: this.seq, reason });
+    super(ref, seq, receiver);
   }
 
   // ── called by the client's actor ──
@@ -343,24 +313,24 @@ class Http1UpstreamStream implements UpstreamStream {
     this.#headSeen = true;
     this.#keepAlive = head.keepAlive && this.#encoder.keepAlive;
     if (endOfStream) this.#endSignalled = true;
-    if (!this.#abandoned) this.#receiver.onUpstreamHead(head, endOfStream);
+    if (!this.abandoned) this.receiver.onUpstreamHead(head, endOfStream);
   }
 
   data(chunk: Buffer, last: boolean): void {
     if (last) this.#endSignalled = true;
-    if (!this.#abandoned) this.#receiver.onUpstreamData(chunk, last);
+    if (!this.abandoned) this.receiver.onUpstreamData(chunk, last);
   }
 
   /** Ends the response; answers whether the connection may carry another request. */
   finish(trailers: HeaderMap | null): boolean {
-    if (this.#abandoned) return false;
-    if (trailers !== null && trailers.size > 0) this.#receiver.onUpstreamTrailers(trailers);
-    else if (!this.#endSignalled) this.#receiver.onUpstreamData(EMPTY, true);
+    if (this.abandoned) return false;
+    if (trailers !== null && trailers.size > 0) this.receiver.onUpstreamTrailers(trailers);
+    else if (!this.#endSignalled) this.receiver.onUpstreamData(EMPTY, true);
     // A response that ended before its request was fully sent leaves the connection mid-request.
     return this.#keepAlive && this.#requestDone;
   }
 
   cut(err: RingsideError): void {
-    if (!this.#abandoned) this.#receiver.onUpstreamError(err, this.#headSeen);
+    if (!this.abandoned) this.receiver.onUpstreamError(err, this.#headSeen);
   }
 }

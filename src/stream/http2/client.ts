@@ -30,8 +30,9 @@ import { CONNECTION_GONE, Http2Connection } from '../../protocol/http2/connectio
 import { errorCodeName } from '../../protocol/http2/errors.js';
 import { HTTP2, requestFields, responseFromFields, trailerFields } from '../../protocol/http2/heads.js';
 import { Http2ErrorCode, type Http2ConnectionHandler, type Http2Settings } from '../../types/http2.js';
-import type { CodecLimits, HeaderMap, RequestFrame } from '../../types/protocol.js';
+import type { CodecLimits, HeaderMap } from '../../types/protocol.js';
 import type { ConnectCallback, Host, UpstreamClientEvents } from '../../types/upstream.js';
+import { ActorUpstreamStream } from '../../proxy/clients/actor-upstream-stream.js';
 import type { StreamClient, StreamClientFactory, UpstreamResponseReceiver, UpstreamStream } from '../../types/proxy.js';
 import type { StreamFlowControl } from '../../types/stream.js';
 
@@ -358,57 +359,29 @@ export class Http2Client implements StreamClient, Http2ConnectionHandler {
  * One request on an Http2Client. The proxy's calls become messages to the client's actor; the actor
  * calls back here to send on the engine and to deliver the response to the receiver.
  */
-class Http2UpstreamStream implements UpstreamStream, StreamFlowControl {
+class Http2UpstreamStream extends ActorUpstreamStream implements StreamFlowControl {
   readonly #client: Http2Client;
-  readonly #ref: ActorRef<UpstreamPhaseMsg>;
-  readonly seq: number;
-  readonly #receiver: UpstreamResponseReceiver;
   /** The HTTP/2 stream id, once the head went out (0 before). */
   id = 0;
   #headSeen = false;
   #requestEnded = false;
   #done = false;
-  /** The proxy reset the stream: nothing more is delivered to it, whether or not the reset was handled yet. */
-  #abandoned = false;
   #watermark: ((above: boolean) => void) | null = null;
   #above = false;
 
   constructor(client: Http2Client, ref: ActorRef<UpstreamPhaseMsg>, seq: number, receiver: UpstreamResponseReceiver) {
+    super(ref, seq, receiver);
     this.#client = client;
-    this.#ref = ref;
-    this.seq = seq;
-    this.#receiver = receiver;
   }
 
   get flow(): StreamFlowControl {
     return this;
   }
 
-  // ── UpstreamStream, StreamFlowControl (the proxy's side): tells ──
-
-  sendHead(head: RequestFrame, body: Buffer | null, endOfStream: boolean): void {
-    const msg: UpstreamPhaseMsg = { k: 'send-head', stream: this.seq, head, body, eos: endOfStream, taken: false };
-    this.#ref.tell(msg);
-    if (!msg.taken && body !== null) msg.body = Buffer.from(body);
-  }
-
-  sendData(chunk: Buffer, endOfStream: boolean): void {
-    const msg: UpstreamPhaseMsg = { k: 'send-data', stream: this.seq, chunk, eos: endOfStream, taken: false };
-    this.#ref.tell(msg);
-    if (!msg.taken) msg.chunk = Buffer.from(chunk);
-  }
-
-  sendTrailers(trailers: HeaderMap): void {
-    this.#ref.tell({ k: 'send-trailers', stream: this.seq, trailers });
-  }
-
-  reset(reason: string): void {
-    this.#abandoned = true;
-    this.#ref.tell({ k: 'reset', stream: this.seq, reason });
-  }
+  // ── StreamFlowControl (the proxy's side): tells; UpstreamStream's are ActorUpstreamStream's ──
 
   setReceiving(enabled: boolean): void {
-    this.#ref.tell({ k: 'receiving', stream: this.seq, enabled });
+    this.ref.tell({ k: 'receiving', stream: this.seq, enabled });
   }
 
   onWatermark(listener: (above: boolean) => void): void {
@@ -457,23 +430,23 @@ class Http2UpstreamStream implements UpstreamStream, StreamFlowControl {
       if (head.status >= 100 && head.status < 200) return; // informational: nothing to pass on
       this.#headSeen = true;
       if (endStream) this.#end();
-      if (!this.#abandoned) this.#receiver.onUpstreamHead(head, endStream);
+      if (!this.abandoned) this.receiver.onUpstreamHead(head, endStream);
       return;
     }
     this.#end();
-    if (!this.#abandoned) this.#receiver.onUpstreamTrailers(new Headers(fields));
+    if (!this.abandoned) this.receiver.onUpstreamTrailers(new Headers(fields));
   }
 
   data(chunk: Buffer, endStream: boolean): void {
     if (this.#done) return;
     if (endStream) this.#end();
-    if (!this.#abandoned) this.#receiver.onUpstreamData(chunk, endStream);
+    if (!this.abandoned) this.receiver.onUpstreamData(chunk, endStream);
   }
 
   fail(err: RingsideError): void {
     if (this.#done) return;
     this.#done = true;
-    if (!this.#abandoned) this.#receiver.onUpstreamError(err, this.#headSeen);
+    if (!this.abandoned) this.receiver.onUpstreamError(err, this.#headSeen);
   }
 
   writable(): void {

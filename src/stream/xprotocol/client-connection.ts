@@ -21,7 +21,8 @@
 import { RingsideError } from '../../common/errors.js';
 import { counter } from '../../common/counters.js';
 import { CoarseSweeper } from '../../common/coarse-sweeper.js';
-import type { HeaderMap, RequestFrame } from '../../types/protocol.js';
+import type { RequestFrame } from '../../types/protocol.js';
+import { ActorUpstreamStream } from '../../proxy/clients/actor-upstream-stream.js';
 import type { StreamClient, UpstreamResponseReceiver, UpstreamStream } from '../../types/proxy.js';
 import type { UpstreamClientEvents } from '../../types/upstream.js';
 import type { ActorRef, RunLoop, UpstreamPhaseMsg } from '../../types/actor.js';
@@ -358,46 +359,12 @@ export class XClientConnection implements StreamClient {
  * One request on an XClientConnection. The proxy's calls become messages to the client's actor; the
  * actor calls back here to gather the request and to deliver the answer to the receiver.
  */
-class XClientStream implements UpstreamStream {
-  readonly #ref: ActorRef<UpstreamPhaseMsg>;
-  readonly seq: number;
-  readonly #receiver: UpstreamResponseReceiver;
+class XClientStream extends ActorUpstreamStream {
   /** The id on the upstream connection; 0 until sent. */
   id = 0;
   #head: XRequest | null = null;
   #parts: Buffer[] | null = null;
   #ended = false;
-  /** The proxy reset the stream: nothing more is delivered to it, whether or not the reset was handled yet. */
-  #abandoned = false;
-
-  constructor(ref: ActorRef<UpstreamPhaseMsg>, seq: number, receiver: UpstreamResponseReceiver) {
-    this.#ref = ref;
-    this.seq = seq;
-    this.#receiver = receiver;
-  }
-
-  // ── UpstreamStream (the proxy's side): tells ──
-
-  sendHead(head: RequestFrame, body: Buffer | null, endOfStream: boolean): void {
-    const msg: UpstreamPhaseMsg = { k: 'send-head', stream: this.seq, head, body, eos: endOfStream, taken: false };
-    this.#ref.tell(msg);
-    if (!msg.taken && body !== null) msg.body = Buffer.from(body);
-  }
-
-  sendData(chunk: Buffer, endOfStream: boolean): void {
-    const msg: UpstreamPhaseMsg = { k: 'send-data', stream: this.seq, chunk, eos: endOfStream, taken: false };
-    this.#ref.tell(msg);
-    if (!msg.taken) msg.chunk = Buffer.from(chunk);
-  }
-
-  sendTrailers(trailers: HeaderMap): void {
-    this.#ref.tell({ k: 'send-trailers', stream: this.seq, trailers });
-  }
-
-  reset(reason: string): void {
-    this.#abandoned = true;
-    this.#ref.tell({ k: 'reset', stream: this.seq, reason });
-  }
 
   // ── called by the client's actor ──
 
@@ -437,13 +404,13 @@ class XClientStream implements UpstreamStream {
   answer(response: XResponse, _received: boolean): void {
     if (this.#ended) return;
     this.#ended = true;
-    if (!this.#abandoned) this.#receiver.onUpstreamHead(response, true);
+    if (!this.abandoned) this.receiver.onUpstreamHead(response, true);
   }
 
   /** The request fails without an answer. */
   cut(err: RingsideError): void {
     if (this.#ended) return;
     this.#ended = true;
-    if (!this.#abandoned) this.#receiver.onUpstreamError(err, false);
+    if (!this.abandoned) this.receiver.onUpstreamError(err, false);
   }
 }
