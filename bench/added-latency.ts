@@ -10,22 +10,13 @@
  * Targets: added p50 ≤ 100 µs and added p99 ≤ 0.5 ms over direct (corrected figures).
  */
 import { spawnSync } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { BENCH_RINGSIDE, median, startAnchors, startSidecar } from './common.js';
+import { BENCH_RINGSIDE, CLI, median, numberOption, startAnchors, startSidecar } from './common.js';
 import { benchOutput, jsonRequested, progress, writeBenchOutput } from './output.js';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(REPO, 'dist', 'src', 'cli', 'main.js');
-const argv = process.argv.slice(2);
-const opt = (name: string, fallback: number): number => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : fallback;
-};
-const RATE = opt('rate', 2000);
-const CONNECTIONS = opt('connections', 20);
-const SECONDS = opt('seconds', 8);
-const ROUNDS = opt('rounds', 2);
+const RATE = numberOption('rate', 2000);
+const CONNECTIONS = numberOption('connections', 20);
+const SECONDS = numberOption('seconds', 8);
+const ROUNDS = numberOption('rounds', 2);
 const DIRECT = 'http://127.0.0.1:19000/';
 
 const config = {

@@ -12,10 +12,17 @@ import { fileURLToPath } from 'node:url';
 import { processCpuSeconds as procCpuSeconds } from '../src/observability/proc-cpu.js';
 
 /** dist/bench → repo root; the shared bench scripts live next to the repo in ../shared/bench. */
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The repository root and the built CLI every benchmark drives. */
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SHARED_BENCH = process.env.RINGSIDE_SHARED_BENCH ?? resolve(REPO, '..', 'shared', 'bench');
 export const BENCH_LOCK = '/tmp/ringside-bench.lock';
-const CLI = join(REPO, 'dist', 'src', 'cli', 'main.js');
+export const CLI = join(REPO, 'dist', 'src', 'cli', 'main.js');
+
+/** `--NAME N` from the bench's own arguments, else `fallback`. */
+export function numberOption(name: string, fallback: number, argv: readonly string[] = process.argv.slice(2)): number {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < argv.length ? Number(argv[i + 1]) : fallback;
+}
 
 export interface BenchArgs {
   json: boolean;

@@ -17,21 +17,14 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { defaultConfigJson } from '../src/config/default.js';
+import { CLI, REPO, numberOption } from './common.js';
 import { benchOutput, jsonRequested, progress, ratioOf, writeBenchOutput } from './output.js';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(REPO, 'dist', 'src', 'cli', 'main.js');
-const argv = process.argv.slice(2);
-const opt = (name: string, fallback: number): number => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : fallback;
-};
-const SETTLE_MS = opt('settle-ms', 1500);
-const RATE = opt('rate', 1000);
-const SECONDS = opt('seconds', 5);
+const SETTLE_MS = numberOption('settle-ms', 1500);
+const RATE = numberOption('rate', 1000);
+const SECONDS = numberOption('seconds', 5);
 const MiB = 1024 * 1024;
 
 function rssMiB(pid: number): number {
