@@ -151,6 +151,8 @@ export type UpstreamPhaseMsg =
   | { readonly k: 'close'; readonly reason: string }
   // the connection's start-up deadline passed (HTTP/2: no SETTINGS from the peer)
   | { readonly k: 'ready-timeout' }
+  // one of the HTTP/2 engine's own deadlines passed (SETTINGS ack, header block): `expire` applies it
+  | { readonly k: 'engine-deadline'; readonly expire: () => void }
   // the keepalive sweeper found the connection silent for an interval (X-protocol heartbeats)
   | { readonly k: 'keepalive-due'; readonly now: number };
 

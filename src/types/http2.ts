@@ -131,6 +131,12 @@ export interface Http2ConnectionHandler {
   onConnectionClosed(reason: string, code: number): void;
   /** The peer's SETTINGS arrived (first time: the connection is usable for new streams). */
   onRemoteSettings?(): void;
+  /**
+   * One of the engine's deadlines passed (SETTINGS acknowledgement, an incomplete header block). A
+   * handler whose engine an actor drives calls `expire` from that actor, so the timer only tells;
+   * without this method the engine applies the deadline from the timer itself.
+   */
+  onDeadline?(expire: () => void): void;
 }
 
 /** The output side the engine writes to: one call per batch of frames. */

@@ -201,12 +201,23 @@ export class Http2Connection {
     }
     this.#transport.write(Buffer.concat(parts));
     if (s.settingsAckTimeoutMs > 0) {
-      this.#ackTimer = setTimeout(() => {
-        this.#connectionError(new Http2ConnectionError(Http2ErrorCode.SettingsTimeout, `SETTINGS not acknowledged within ${s.settingsAckTimeoutMs} ms`));
+      const armed: NodeJS.Timeout = setTimeout(() => {
+        this.#deadline(() => {
+          if (this.#ackTimer !== armed) return; // acknowledged while the expiry waited for the actor
+          this.#ackTimer = undefined;
+          this.#connectionError(new Http2ConnectionError(Http2ErrorCode.SettingsTimeout, `SETTINGS not acknowledged within ${s.settingsAckTimeoutMs} ms`));
+        });
       }, s.settingsAckTimeoutMs);
-      this.#ackTimer.unref?.();
+      armed.unref?.();
+      this.#ackTimer = armed;
     }
     this.#watchHeaders();
+  }
+
+  /** A deadline passed: applied where the handler drives the engine (its actor), else right here. */
+  #deadline(expire: () => void): void {
+    if (this.#handler.onDeadline !== undefined) this.#handler.onDeadline(expire);
+    else expire();
   }
 
   /** Runs the headers timer while a header block, or a server's preface + first SETTINGS, is incomplete. */
@@ -216,11 +227,15 @@ export class Http2Connection {
     const waiting = this.#parser.inHeaderBlock || (this.role === 'server' && !this.#remoteSettingsSeen);
     if (waiting && this.#headersTimer === undefined) {
       const what = this.#remoteSettingsSeen ? 'a header block' : 'the connection preface and SETTINGS';
-      this.#headersTimer = setTimeout(() => {
-        this.#headersTimer = undefined;
-        this.#connectionError(new Http2ConnectionError(Http2ErrorCode.ProtocolError, `${what} not complete within ${ms} ms`));
+      const armed: NodeJS.Timeout = setTimeout(() => {
+        this.#deadline(() => {
+          if (this.#headersTimer !== armed) return; // the block completed while the expiry waited
+          this.#headersTimer = undefined;
+          this.#connectionError(new Http2ConnectionError(Http2ErrorCode.ProtocolError, `${what} not complete within ${ms} ms`));
+        });
       }, ms);
-      this.#headersTimer.unref?.();
+      armed.unref?.();
+      this.#headersTimer = armed;
     } else if (!waiting && this.#headersTimer !== undefined) {
       clearTimeout(this.#headersTimer);
       this.#headersTimer = undefined;

@@ -186,6 +186,11 @@ export class Http2Client implements StreamClient, Http2ConnectionHandler {
     if (endOfStream) this.#ref.tell(EOF);
   }
 
+  /** Http2ConnectionHandler: the engine's timers tell the actor, which applies the deadline. */
+  onDeadline(expire: () => void): void {
+    if (!this.#closed) this.#ref.tell({ k: 'engine-deadline', expire });
+  }
+
   /** @internal */
   onTransportClosed(reason: string): void {
     if (!this.#closed) this.#ref.tell({ k: 'closed', reason });
@@ -244,6 +249,9 @@ export class Http2Client implements StreamClient, Http2ConnectionHandler {
         return;
       case 'keepalive-due':
         return; // HTTP/2 keepalive is the engine's PING, not the sweeper's
+      case 'engine-deadline':
+        if (!this.#closed) msg.expire();
+        return;
     }
   }
 
