@@ -2,8 +2,8 @@
  * tcp_proxy — MOSN's L4 proxy: each downstream connection gets one upstream connection to a host of
  * the configured cluster, and bytes are piped both ways.
  *
- *   downstream ─read loop─▶ TcpProxyFilter.onData ─copy─▶ upstream.write ─write loop─▶ host
- *   downstream ◀─write loop─ downstream.write ◀─copy─ UpstreamReader.onData ◀─read loop─ host
+ *   downstream ─read loop─▶ onData ─(send-data)─▶ upstream.phase ─copy─▶ upstream.write ─write loop─▶ host
+ *   downstream ◀─write loop─ downstream.write ◀─copy─ upstream.phase ◀─(bytes)─ UpstreamReader ◀─read loop─ host
  *
  * Reading the downstream waits for the upstream connect (onNewConnection answers Stop, then
  * continueReading), so nothing is buffered here. Backpressure: when one side's write queue passes its
