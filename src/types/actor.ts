@@ -130,7 +130,9 @@ export type ConnectionWriteMsg = Buffer | { readonly k: 'flush' } | { readonly k
 /**
  * upstream.phase — the upstream side of the phase machine, one per upstream connection: it owns the
  * connection's codec (HTTP/1.1: the response decoder and the one request in flight; HTTP/2: the
- * engine and every stream on it; X-protocol: the frame reader, request ids and calls in flight). Members with a Buffer may carry a borrowed one (a read buffer, a
+ * engine and every stream on it; X-protocol: the frame reader, request ids and calls in flight;
+ * dRPC: the chunk assembler, the sequence counter and the one call in flight; tcp_proxy: the
+ * session's connect attempts and half-close state, with the downstream's bytes as `send-data`). Members with a Buffer may carry a borrowed one (a read buffer, a
  * downstream chunk): `taken` is set by the actor when it handled the message on the teller's stack;
  * otherwise the teller copies.
  */
@@ -154,7 +156,13 @@ export type UpstreamPhaseMsg =
   // one of the HTTP/2 engine's own deadlines passed (SETTINGS ack, header block): `expire` applies it
   | { readonly k: 'engine-deadline'; readonly expire: () => void }
   // the keepalive sweeper found the connection silent for an interval (X-protocol heartbeats)
-  | { readonly k: 'keepalive-due'; readonly now: number };
+  | { readonly k: 'keepalive-due'; readonly now: number }
+  // tcp_proxy: connect attempt `attempt` (1, 2 …) of the session reached its host, or failed —
+  // refused, reset, or the cluster's connect timeout passed (`reason` says which)
+  | { readonly k: 'connected'; readonly attempt: number }
+  | { readonly k: 'connect-failed'; readonly attempt: number; readonly reason: string }
+  // tcp_proxy: a side of the session was idle past idle_timeout (its connection closes next)
+  | { readonly k: 'idle-timeout'; readonly side: 'downstream' | 'upstream'; readonly reason: string };
 
 /**
  * proxy.downstream — the downstream phase machine of one request (src/proxy/downstream.ts). Its

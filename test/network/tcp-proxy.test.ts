@@ -1,6 +1,8 @@
 /**
  * tcp_proxy end to end through a real upstream: bytes both ways, half-close carried across, a large
- * transfer with backpressure intact, and an upstream that refuses closes the downstream.
+ * transfer with backpressure intact, and an upstream that refuses closes the downstream. A session's
+ * upstream side is an `upstream.phase` actor: one that throws closes both of its connections, is
+ * counted once, and the listener's other sessions carry on.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +13,7 @@ import { ActorRunLoop } from '../../src/actor/run-loop.js';
 import { TcpListener } from '../../src/network/listeners/tcp-listener.js';
 import { tcpProxyFactory } from '../../src/network/filters/tcp-proxy.js';
 import type { TcpProxyClusterManager } from '../../src/network/filters/tcp-proxy.js';
+import { snapshotCounters } from '../../src/common/counters.js';
 import { readUntilClose, waitFor } from './helpers.js';
 
 class StubClusters implements TcpProxyClusterManager {
@@ -21,8 +24,7 @@ class StubClusters implements TcpProxyClusterManager {
   }
 }
 
-async function proxy(clusters: StubClusters, config: unknown): Promise<TcpListener> {
-  const runLoop = new ActorRunLoop();
+async function proxy(clusters: TcpProxyClusterManager, config: unknown, runLoop = new ActorRunLoop()): Promise<TcpListener> {
   const install = tcpProxyFactory.create(config, 'filters[0].config', {
     workerIndex: 0,
     listenerName: 'l4',
@@ -111,6 +113,46 @@ test('an upstream refusing the connection closes the downstream; no host closes 
   const c2 = net.connect({ port: l2.port, host: '127.0.0.1' });
   assert.equal(await readUntilClose(c2), '');
   await l2.stopAccepting();
+});
+
+test('supervision: a session whose upstream.phase actor throws closes both its connections once; the next session carries on', async () => {
+  const up = await upstream();
+  const dead = net.createServer();
+  await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+  const deadPort = (dead.address() as net.AddressInfo).port;
+  dead.close(); // ECONNREFUSED: the first attempt fails and the actor asks for another host
+  let picks = 0;
+  /** A cluster manager with a bug: the retry's host choice throws (inside the session's actor). */
+  const buggy: TcpProxyClusterManager = {
+    chooseHost() {
+      picks++;
+      if (picks === 1) return { address: `127.0.0.1:${deadPort}`, host: '127.0.0.1', port: deadPort };
+      if (picks === 2) throw new Error('cluster manager bug');
+      return { address: `127.0.0.1:${up.port}`, host: '127.0.0.1', port: up.port };
+    },
+  };
+  const runLoop = new ActorRunLoop();
+  const crashCounter = (): number => snapshotCounters()['tcp_proxy.session_crashes'] ?? 0;
+  const countedBefore = crashCounter();
+  const l = await proxy(buggy, { cluster: 'b', max_connect_attempts: 2 }, runLoop);
+  const c = net.connect({ port: l.port, host: '127.0.0.1' });
+  const closed = readUntilClose(c);
+  const answer = await Promise.race([closed, new Promise<string>((r) => setTimeout(() => r('still open after 3 s'), 3000))]);
+  assert.equal(answer, '', 'the downstream of the crashed session is closed');
+  assert.equal(picks, 2);
+  const phase = runLoop.stats().kinds['upstream.phase']!;
+  assert.equal(phase.crashes, 1, 'the crash is counted once under upstream.phase');
+  assert.equal(crashCounter() - countedBefore, 1);
+  await waitFor(() => l.stats().activeConnections === 0);
+
+  const c2 = net.connect({ port: l.port, host: '127.0.0.1', allowHalfOpen: true });
+  const all = readUntilClose(c2);
+  c2.end('next\n');
+  assert.equal(await all, 'echo:next\nup:5', 'the next session carries on');
+  await waitFor(() => runLoop.stats().kinds['upstream.phase']!.live === 0);
+  assert.equal(runLoop.stats().kinds['upstream.phase']!.crashes, 1);
+  await l.stopAccepting();
+  up.server.close();
 });
 
 test('tcp_proxy config errors name the JSON path', () => {

@@ -2,14 +2,22 @@
  * tcp_proxy — MOSN's L4 proxy: each downstream connection gets one upstream connection to a host of
  * the configured cluster, and bytes are piped both ways.
  *
- *   downstream ─read loop─▶ TcpProxyFilter.onData ─copy─▶ upstream.write ─write loop─▶ host
- *   downstream ◀─write loop─ downstream.write ◀─copy─ UpstreamReader.onData ◀─read loop─ host
+ *   downstream ─read loop─▶ onData ─(send-data)─▶ upstream.phase ─copy─▶ upstream.write ─write loop─▶ host
+ *   downstream ◀─write loop─ downstream.write ◀─copy─ upstream.phase ◀─(bytes)─ UpstreamReader ◀─read loop─ host
  *
  * Reading the downstream waits for the upstream connect (onNewConnection answers Stop, then
  * continueReading), so nothing is buffered here. Backpressure: when one side's write queue passes its
  * high watermark the other side stops reading until it drains. Half-close travels across (a FIN on one
  * side ends writing on the other); the pair closes when both directions ended or either side closed.
  * A refused or failed upstream connect closes the downstream.
+ *
+ * The session's upstream side is an `upstream.phase` actor: it owns the connect attempts, the
+ * upstream connection and the half-close state, and every event reaches it as a message
+ * (UpstreamPhaseMsg) — the upstream's connect, connect failure or timeout, bytes, end, close and idle
+ * timeout; the downstream's bytes (`send-data`), its backpressure (`receiving`), idle timeout and close.
+ * I/O callbacks only tell; a read dispatched to the idle actor on the read loop's stack is copied once
+ * into the other side's write loop. An actor that throws is stopped by the run loop (the crash is
+ * logged once and counted under upstream.phase) and both connections of its session are closed.
  */
 import { CloseMode, ConnectionEvent, FilterStatus } from '../../types/network.js';
 import type { ClientTlsOptions } from '../../types/network.js';
@@ -21,7 +29,8 @@ import type {
   ReadFilter,
   ReadFilterCallbacks,
 } from '../../types/network.js';
-import type { RunLoop } from '../../types/actor.js';
+import type { ActorRef, RunLoop, UpstreamPhaseMsg } from '../../types/actor.js';
+import { counter } from '../../common/counters.js';
 import { logger } from '../../common/log.js';
 import { metrics } from '../../observability/index.js';
 import { dial } from '../connection/dialer.js';
@@ -30,6 +39,10 @@ import { matchRoute, parseTcpProxyConfig } from './tcp-proxy-config.js';
 import type { TcpProxyConfig } from './tcp-proxy-config.js';
 
 const log = logger('tcp_proxy');
+const crashes = counter('tcp_proxy.session_crashes');
+const EOF: UpstreamPhaseMsg = { k: 'eof' };
+/** The one byte stream of a session, as `send-data` numbers it. */
+const STREAM = 1;
 
 /** A host as tcp_proxy dials it. */
 export interface TcpProxyHost {
@@ -72,7 +85,10 @@ export class TcpProxyFilter implements ReadFilter {
   readonly #clusters: TcpProxyClusterManager;
   readonly #runLoop: RunLoop;
   readonly #downstream: Connection;
+  readonly #tls: TcpProxyDeps['upstreamTls'];
   #callbacks: ReadFilterCallbacks | null = null;
+  #ref: ActorRef<UpstreamPhaseMsg> | null = null;
+  // Actor state (changed only in the actor's turns, and in onNewConnection before any message).
   #upstream: ConnectionImpl | null = null;
   #downEnded = false;
   #upEnded = false;
@@ -80,7 +96,6 @@ export class TcpProxyFilter implements ReadFilter {
   #attempts = 0;
   #cluster = '';
   #host: TcpProxyHost | undefined;
-  readonly #tls: TcpProxyDeps['upstreamTls'];
 
   constructor(cfg: TcpProxyConfig, clusters: TcpProxyClusterManager, runLoop: RunLoop, downstream: Connection, tls?: TcpProxyDeps['upstreamTls']) {
     this.#cfg = cfg;
@@ -96,10 +111,17 @@ export class TcpProxyFilter implements ReadFilter {
 
   onNewConnection(): FilterStatus {
     const down = this.#downstream;
+    const ref = this.#runLoop.spawn<UpstreamPhaseMsg>('upstream.phase', {
+      receive: (m) => this.#receive(m),
+      crashed: (err) => this.#crashed(err),
+    });
+    this.#ref = ref;
     down.enableHalfClose?.(true);
     if (this.#cfg.idleTimeoutMs > 0) down.setIdleTimeout?.(this.#cfg.idleTimeoutMs);
-    down.addEventListener((event) => {
-      if (event === ConnectionEvent.LocalClose || event === ConnectionEvent.RemoteClose) this.#closeUpstream();
+    down.addEventListener((event, reason) => {
+      if (!ref.alive) return;
+      if (event === ConnectionEvent.LocalClose || event === ConnectionEvent.RemoteClose) ref.tell({ k: 'close', reason: reason ?? 'downstream closed' });
+      else if (event === ConnectionEvent.OnReadTimeout) ref.tell({ k: 'idle-timeout', side: 'downstream', reason: reason ?? 'idle' });
     });
 
     const cluster = matchRoute(this.#cfg, down.remoteAddress, down.localAddress);
@@ -110,9 +132,95 @@ export class TcpProxyFilter implements ReadFilter {
     }
     this.#cluster = cluster;
     if (!this.#dial()) return FilterStatus.Stop;
-    down.addWatermarkListener?.((above) => this.#upstream?.setReadEnabled(!above));
+    down.addWatermarkListener?.((above) => {
+      if (ref.alive) ref.tell({ k: 'receiving', stream: STREAM, enabled: !above });
+    });
     // Read nothing until the upstream is connected: then nothing needs buffering here.
     return FilterStatus.Stop;
+  }
+
+  /** Bytes from the downstream (its read loop): told to the session's actor. */
+  onData(data: Buffer, endOfStream: boolean): FilterStatus {
+    const ref = this.#ref;
+    if (ref === null || !ref.alive) return FilterStatus.Stop;
+    if (data.length > 0) {
+      const msg: UpstreamPhaseMsg = { k: 'send-data', stream: STREAM, chunk: data, eos: endOfStream, taken: false };
+      ref.tell(msg);
+      if (!msg.taken) msg.chunk = Buffer.from(data);
+    } else if (endOfStream) ref.tell({ k: 'send-data', stream: STREAM, chunk: data, eos: true, taken: false });
+    return FilterStatus.Stop;
+  }
+
+  /** Bytes from the upstream host (UpstreamReader, on the upstream's read loop): told to the actor. */
+  onUpstreamData(data: Buffer, endOfStream: boolean): void {
+    const ref = this.#ref;
+    if (ref === null || !ref.alive) return;
+    if (data.length > 0) {
+      const msg: UpstreamPhaseMsg = { k: 'bytes', data, taken: false };
+      ref.tell(msg);
+      if (!msg.taken) msg.data = Buffer.from(data);
+    }
+    if (endOfStream) ref.tell(EOF);
+  }
+
+  // ── the upstream.phase actor ──
+
+  #receive(msg: UpstreamPhaseMsg): void {
+    switch (msg.k) {
+      case 'connected':
+        if (msg.attempt === this.#attempts && !this.#closing) this.#callbacks?.continueReading();
+        return;
+      case 'connect-failed':
+        if (msg.attempt === this.#attempts) this.#onConnectFailed(msg.reason);
+        return;
+      case 'send-data': {
+        msg.taken = true;
+        const up = this.#upstream;
+        if (up === null || this.#downEnded) return;
+        // The read buffer is borrowed and the write loop keeps bytes until its batch goes out: copy.
+        if (msg.chunk.length > 0) up.write(Buffer.from(msg.chunk));
+        if (msg.eos) {
+          this.#downEnded = true;
+          up.endWrite();
+          this.#closeIfBothEnded();
+        }
+        return;
+      }
+      case 'bytes':
+        msg.taken = true;
+        if (!this.#upEnded) this.#downstream.write(Buffer.from(msg.data));
+        return;
+      case 'eof':
+        if (this.#upEnded) return;
+        this.#upEnded = true;
+        this.#downstream.endWrite?.();
+        this.#closeIfBothEnded();
+        return;
+      case 'receiving':
+        this.#upstream?.setReadEnabled(msg.enabled);
+        return;
+      case 'closed':
+        // The upstream closed. Whatever it sent is queued on the downstream already: flush it, then close.
+        if (!this.#closing) {
+          this.#closing = true;
+          this.#downstream.close(CloseMode.FlushWrite, `tcp_proxy: upstream closed (${msg.reason})`);
+        }
+        return;
+      case 'close':
+        // The downstream closed: the upstream follows and the session is over.
+        this.#closeUpstream();
+        this.#runLoop.stop(this.#ref!);
+        return;
+      case 'idle-timeout':
+        log.debug(`connection ${this.#downstream.id}: ${msg.side} idle (${msg.reason}); closing the session`);
+        return; // the idle connection closes itself next; its close ends the session
+      case 'send-head':
+      case 'send-trailers':
+      case 'reset':
+      case 'ready-timeout':
+      case 'keepalive-due':
+        return; // an L4 session has no request heads, trailers, start-up deadline or keepalive
+    }
   }
 
   /** One connect attempt to a host of the cluster (another one than the last when there is one). */
@@ -127,7 +235,8 @@ export class TcpProxyFilter implements ReadFilter {
       return false;
     }
     this.#host = host;
-    this.#attempts++;
+    const attempt = ++this.#attempts;
+    const ref = this.#ref!;
     this.#upstream = dial({
       target: { kind: 'tcp', host: host.host, port: host.port },
       name: cluster,
@@ -137,66 +246,43 @@ export class TcpProxyFilter implements ReadFilter {
       init: (up, chain) => {
         up.enableHalfClose(true);
         chain.addReadFilter(new UpstreamReader(this));
-        up.addEventListener((event, reason) => this.#onUpstreamEvent(up, event, reason));
+        // A failed attempt's close that follows its ConnectFailed concerns nobody: it is not told.
+        let failed = false;
+        up.addEventListener((event, reason) => {
+          if (!ref.alive || failed) return;
+          switch (event) {
+            case ConnectionEvent.Connected:
+              ref.tell({ k: 'connected', attempt });
+              return;
+            case ConnectionEvent.ConnectFailed:
+              failed = true;
+              ref.tell({ k: 'connect-failed', attempt, reason: reason ?? 'unknown' });
+              return;
+            case ConnectionEvent.RemoteClose:
+            case ConnectionEvent.LocalClose:
+              ref.tell({ k: 'closed', reason: reason ?? '' });
+              return;
+            case ConnectionEvent.OnReadTimeout:
+              ref.tell({ k: 'idle-timeout', side: 'upstream', reason: reason ?? 'idle' });
+              return;
+          }
+        });
         up.addWatermarkListener((above) => down.setReadEnabled(!above));
       },
     });
     return true;
   }
 
-  onData(data: Buffer, endOfStream: boolean): FilterStatus {
-    const up = this.#upstream;
-    if (up === null) return FilterStatus.Stop;
-    // The read buffer is borrowed and the write loop keeps bytes until its batch goes out: copy.
-    if (data.length > 0) up.write(Buffer.from(data));
-    if (endOfStream) {
-      this.#downEnded = true;
-      up.endWrite();
-      this.#closeIfBothEnded();
-    }
-    return FilterStatus.Stop;
-  }
-
-  /** Bytes from the upstream host (UpstreamReader). */
-  onUpstreamData(data: Buffer, endOfStream: boolean): void {
+  #onConnectFailed(reason: string): void {
     const down = this.#downstream;
-    if (data.length > 0) down.write(Buffer.from(data));
-    if (endOfStream) {
-      this.#upEnded = true;
-      down.endWrite?.();
-      this.#closeIfBothEnded();
+    log.debug(`connection ${down.id}: upstream connect failed (attempt ${this.#attempts}): ${reason}`);
+    metrics.upstreamError(this.#cluster, 'CONNECT_FAILED');
+    if (this.#attempts < this.#cfg.maxConnectAttempts && !down.closed && !this.#closing) {
+      this.#dial();
+      return;
     }
-  }
-
-  #onUpstreamEvent(up: ConnectionImpl, event: ConnectionEvent, reason: string | undefined): void {
-    const down = this.#downstream;
-    // Events of an attempt that was given up on no longer concern this session.
-    if (up !== this.#upstream) return;
-    switch (event) {
-      case ConnectionEvent.Connected:
-        this.#callbacks?.continueReading();
-        return;
-      case ConnectionEvent.ConnectFailed:
-        log.debug(`connection ${down.id}: upstream connect failed (attempt ${this.#attempts}): ${reason ?? ''}`);
-        metrics.upstreamError(this.#cluster, 'CONNECT_FAILED');
-        if (this.#attempts < this.#cfg.maxConnectAttempts && !down.closed) {
-          this.#dial();
-          return;
-        }
-        this.#closing = true;
-        down.close(CloseMode.NoFlush, `tcp_proxy: upstream connect failed (${reason ?? 'unknown'})`);
-        return;
-      case ConnectionEvent.RemoteClose:
-      case ConnectionEvent.LocalClose:
-        // Whatever the upstream sent is queued on the downstream already: flush it, then close.
-        if (!this.#closing) {
-          this.#closing = true;
-          down.close(CloseMode.FlushWrite, `tcp_proxy: upstream closed (${reason ?? ''})`);
-        }
-        return;
-      case ConnectionEvent.OnReadTimeout:
-        return;
-    }
+    this.#closing = true;
+    down.close(CloseMode.NoFlush, `tcp_proxy: upstream connect failed (${reason})`);
   }
 
   #closeUpstream(): void {
@@ -211,6 +297,19 @@ export class TcpProxyFilter implements ReadFilter {
     this.#closing = true;
     this.#upstream?.close(CloseMode.FlushWrite, 'tcp_proxy: both directions ended');
     this.#downstream.close(CloseMode.FlushWrite, 'tcp_proxy: both directions ended');
+  }
+
+  /** Supervision: the session's actor threw; both of its connections are closed at once. */
+  #crashed(err: unknown): void {
+    crashes.inc();
+    const reason = `tcp_proxy: session crashed: ${err instanceof Error ? err.message : String(err)}`;
+    this.#closing = true;
+    try {
+      const up = this.#upstream;
+      if (up !== null && !up.closed) up.close(CloseMode.NoFlush, reason);
+    } finally {
+      if (!this.#downstream.closed) this.#downstream.close(CloseMode.NoFlush, reason);
+    }
   }
 }
 
