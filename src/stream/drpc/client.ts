@@ -24,7 +24,8 @@ import { RingsideError } from '../../common/errors.js';
 import { counter } from '../../common/counters.js';
 import { threadRunLoop } from '../../actor/run-loop.js';
 import type { ActorRef, RunLoop, UpstreamPhaseMsg } from '../../types/actor.js';
-import type { HeaderMap, RequestFrame, ResponseFrame } from '../../types/protocol.js';
+import type { RequestFrame, ResponseFrame } from '../../types/protocol.js';
+import { ActorUpstreamStream } from '../../proxy/clients/actor-upstream-stream.js';
 import type { StreamClient, StreamClientFactory, UpstreamResponseReceiver, UpstreamStream } from '../../types/proxy.js';
 import type { ConnectCallback, Host, UpstreamClientEvents } from '../../types/upstream.js';
 import { ChunkAssembler, FramingError, toPackets } from '../../drpc/framing.js';
@@ -77,46 +78,11 @@ export class DrpcClientFactory implements StreamClientFactory {
  * The connection's one call, from the pool's lease (newStream) until it ends. The proxy's calls are
  * told to the client's actor; the actor gathers the request here and delivers the answer.
  */
-class DrpcCall implements UpstreamStream {
-  readonly #ref: ActorRef<UpstreamPhaseMsg>;
-  /** Numbers the call on its connection, so a late message of a finished call never reaches the next. */
-  readonly seq: number;
-  readonly receiver: UpstreamResponseReceiver;
+class DrpcCall extends ActorUpstreamStream {
   /** This connection's dRPC sequence of the call; 0 until the call is sent. */
   sequence = 0;
   head: RequestFrame | null = null;
   body: Buffer[] = [];
-  /** The proxy reset the call: nothing more is delivered to it, whether or not the reset was handled yet. */
-  abandoned = false;
-
-  constructor(ref: ActorRef<UpstreamPhaseMsg>, seq: number, receiver: UpstreamResponseReceiver) {
-    this.#ref = ref;
-    this.seq = seq;
-    this.receiver = receiver;
-  }
-
-  // ── UpstreamStream (the proxy's side): tells ──
-
-  sendHead(head: RequestFrame, body: Buffer | null, endOfStream: boolean): void {
-    const msg: UpstreamPhaseMsg = { k: 'send-head', stream: this.seq, head, body, eos: endOfStream, taken: false };
-    this.#ref.tell(msg);
-    if (!msg.taken && body !== null) msg.body = Buffer.from(body);
-  }
-
-  sendData(chunk: Buffer, endOfStream: boolean): void {
-    const msg: UpstreamPhaseMsg = { k: 'send-data', stream: this.seq, chunk, eos: endOfStream, taken: false };
-    this.#ref.tell(msg);
-    if (!msg.taken) msg.chunk = Buffer.from(chunk);
-  }
-
-  sendTrailers(trailers: HeaderMap): void {
-    this.#ref.tell({ k: 'send-trailers', stream: this.seq, trailers });
-  }
-
-  reset(reason: string): void {
-    this.abandoned = true;
-    this.#ref.tell({ k: 'reset', stream: this.seq, reason });
-  }
 
   // ── from the client's actor ──
 
