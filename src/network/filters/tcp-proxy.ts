@@ -37,10 +37,10 @@ import { dial } from '../connection/dialer.js';
 import type { ConnectionImpl } from '../connection/connection.js';
 import { matchRoute, parseTcpProxyConfig } from './tcp-proxy-config.js';
 import type { TcpProxyConfig } from './tcp-proxy-config.js';
+import { tellUpstreamRead } from '../../proxy/clients/actor-upstream-stream.js';
 
 const log = logger('tcp_proxy');
 const crashes = counter('tcp_proxy.session_crashes');
-const EOF: UpstreamPhaseMsg = { k: 'eof' };
 /** The one byte stream of a session, as `send-data` numbers it. */
 const STREAM = 1;
 
@@ -155,12 +155,7 @@ export class TcpProxyFilter implements ReadFilter {
   onUpstreamData(data: Buffer, endOfStream: boolean): void {
     const ref = this.#ref;
     if (ref === null || !ref.alive) return;
-    if (data.length > 0) {
-      const msg: UpstreamPhaseMsg = { k: 'bytes', data, taken: false };
-      ref.tell(msg);
-      if (!msg.taken) msg.data = Buffer.from(data);
-    }
-    if (endOfStream) ref.tell(EOF);
+    tellUpstreamRead(ref, data, endOfStream);
   }
 
   // ── the upstream.phase actor ──

@@ -1,7 +1,8 @@
 /**
- * The proxy's end of one request on an upstream client whose connection runs as an `upstream.phase`
- * actor (HTTP/1.1, HTTP/2, X-Protocol, dRPC). Every call the proxy makes becomes a message to that
- * actor; the protocol's subclass is what the actor calls back to encode and to deliver the response.
+ * What every `upstream.phase` actor's callers share (HTTP/1.1, HTTP/2, X-Protocol and dRPC clients,
+ * tcp_proxy's sessions): ActorUpstreamStream, the proxy's end of one request — every call the proxy
+ * makes becomes a message to the connection's actor, and the protocol's subclass is what the actor
+ * calls back to encode and to deliver the response — and tellUpstreamRead, a read told to the actor.
  *
  * Bodies are handed over without a copy when the actor takes the message on the proxy's own stack
  * (`taken`); a message left queued keeps a copy, because the caller may reuse its buffer.
@@ -44,4 +45,20 @@ export abstract class ActorUpstreamStream implements UpstreamStream {
     this.abandoned = true;
     this.ref.tell({ k: 'reset', stream: this.seq, reason });
   }
+}
+
+const EOF: UpstreamPhaseMsg = { k: 'eof' };
+
+/**
+ * A read from an upstream connection, told to its `upstream.phase` actor. The bytes are lent for the
+ * call (the read buffer is reused by the next read): an idle actor takes them on this stack without a
+ * copy; a message that had to queue behind others keeps a copy.
+ */
+export function tellUpstreamRead(ref: ActorRef<UpstreamPhaseMsg>, data: Buffer, endOfStream: boolean): void {
+  if (data.length > 0) {
+    const msg: UpstreamPhaseMsg = { k: 'bytes', data, taken: false };
+    ref.tell(msg);
+    if (!msg.taken) msg.data = Buffer.from(data);
+  }
+  if (endOfStream) ref.tell(EOF);
 }

@@ -30,11 +30,10 @@ import type { ActorRef, RunLoop, UpstreamPhaseMsg } from '../../types/actor.js';
 import { createHttp1RequestEncoder, createHttp1ResponseDecoder } from '../../protocol/http1/index.js';
 import type { CodecLimits, HeaderMap, Http1ResponseHead, RequestFrame, ResponseDecoder } from '../../types/protocol.js';
 import type { ConnectCallback, Host, UpstreamClientEvents } from '../../types/upstream.js';
-import { ActorUpstreamStream } from './actor-upstream-stream.js';
+import { ActorUpstreamStream, tellUpstreamRead } from './actor-upstream-stream.js';
 import type { StreamClient, StreamClientFactory, UpstreamResponseReceiver, UpstreamStream } from '../../types/proxy.js';
 
 const EMPTY = Buffer.alloc(0);
-const EOF: UpstreamPhaseMsg = { k: 'eof' };
 const connectFailures = counter('upstream.cx_connect_fail');
 const connects = counter('upstream.cx_total');
 const HTTP1_ALPN: readonly string[] = ['http/1.1'];
@@ -159,14 +158,8 @@ export class Http1Client implements StreamClient, ReadFilter {
   }
 
   onData(data: Buffer, endOfStream: boolean): FilterStatus {
-    if (data.length > 0) {
-      const msg: UpstreamPhaseMsg = { k: 'bytes', data, taken: false };
-      this.#ref.tell(msg);
-      // Queued behind other messages: the read buffer is reused by the next read.
-      if (!msg.taken) msg.data = Buffer.from(data);
-    }
-    // The upstream half-closed: a body that runs until close ends here; anything else in flight is cut.
-    if (endOfStream) this.#ref.tell(EOF);
+    // At the upstream's half-close a body that runs until close ends; anything else in flight is cut.
+    tellUpstreamRead(this.#ref, data, endOfStream);
     return FilterStatus.Stop;
   }
 

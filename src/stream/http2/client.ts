@@ -32,7 +32,7 @@ import { HTTP2, requestFields, responseFromFields, trailerFields } from '../../p
 import { Http2ErrorCode, type Http2ConnectionHandler, type Http2Settings } from '../../types/http2.js';
 import type { CodecLimits, HeaderMap } from '../../types/protocol.js';
 import type { ConnectCallback, Host, UpstreamClientEvents } from '../../types/upstream.js';
-import { ActorUpstreamStream } from '../../proxy/clients/actor-upstream-stream.js';
+import { ActorUpstreamStream, tellUpstreamRead } from '../../proxy/clients/actor-upstream-stream.js';
 import type { StreamClient, StreamClientFactory, UpstreamResponseReceiver, UpstreamStream } from '../../types/proxy.js';
 import type { StreamFlowControl } from '../../types/stream.js';
 
@@ -40,7 +40,6 @@ const connectFailures = counter('upstream.cx_connect_fail');
 const connects = counter('upstream.cx_total');
 const refused = counter('upstream.http2.refused_streams');
 const H2_ALPN: readonly string[] = ['h2'];
-const EOF: UpstreamPhaseMsg = { k: 'eof' };
 const READY_TIMEOUT: UpstreamPhaseMsg = { k: 'ready-timeout' };
 
 export interface Http2ClientFactoryOptions {
@@ -177,13 +176,7 @@ export class Http2Client implements StreamClient, Http2ConnectionHandler {
   /** @internal */
   onRead(data: Buffer, endOfStream: boolean): void {
     if (this.#closed) return;
-    if (data.length > 0) {
-      const msg: UpstreamPhaseMsg = { k: 'bytes', data, taken: false };
-      this.#ref.tell(msg);
-      // Queued behind other messages: the read buffer is reused by the next read.
-      if (!msg.taken) msg.data = Buffer.from(data);
-    }
-    if (endOfStream) this.#ref.tell(EOF);
+    tellUpstreamRead(this.#ref, data, endOfStream);
   }
 
   /** Http2ConnectionHandler: the engine's timers tell the actor, which applies the deadline. */

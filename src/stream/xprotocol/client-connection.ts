@@ -22,7 +22,7 @@ import { RingsideError } from '../../common/errors.js';
 import { counter } from '../../common/counters.js';
 import { CoarseSweeper } from '../../common/coarse-sweeper.js';
 import type { RequestFrame } from '../../types/protocol.js';
-import { ActorUpstreamStream } from '../../proxy/clients/actor-upstream-stream.js';
+import { ActorUpstreamStream, tellUpstreamRead } from '../../proxy/clients/actor-upstream-stream.js';
 import type { StreamClient, UpstreamResponseReceiver, UpstreamStream } from '../../types/proxy.js';
 import type { UpstreamClientEvents } from '../../types/upstream.js';
 import type { ActorRef, RunLoop, UpstreamPhaseMsg } from '../../types/actor.js';
@@ -36,7 +36,6 @@ const deadConnections = counter('xprotocol.upstream.dead_connections');
 const goAways = counter('xprotocol.upstream.goaways');
 
 const EMPTY = Buffer.alloc(0);
-const EOF: UpstreamPhaseMsg = { k: 'eof' };
 
 /** One sweeper per worker walks every upstream X-protocol connection for keepalive. */
 class KeepaliveSweeper extends CoarseSweeper<XClientConnection> {
@@ -141,12 +140,7 @@ export class XClientConnection implements StreamClient {
   /** @internal a read; the bytes are valid only during the call (copied when the message queues). */
   onRead(data: Buffer, endOfStream: boolean): void {
     if (this.#closed) return;
-    if (data.length > 0) {
-      const msg: UpstreamPhaseMsg = { k: 'bytes', data, taken: false };
-      this.#ref.tell(msg);
-      if (!msg.taken) msg.data = Buffer.from(data);
-    }
-    if (endOfStream) this.#ref.tell(EOF);
+    tellUpstreamRead(this.#ref, data, endOfStream);
   }
 
   /** @internal */
