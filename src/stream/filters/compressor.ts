@@ -41,6 +41,7 @@ import type {
 import { counter } from '../../common/counters.js';
 import { logger } from '../../common/log.js';
 import { runBodyCoding, type BodyCodingTask } from './codings.js';
+import { requestBodyIo, responseBodyIo, type BodyIo } from './body-io.js';
 import { featureFlag, intIn, parseStreamFilterConfig, RUNTIME_KEY_IGNORED, typeUrlIssue } from './config.js';
 
 const log = logger('compressor');
@@ -218,17 +219,6 @@ function compressTask(coding: Coding, data: Uint8Array): BodyCodingTask {
 const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
 
 /** How a BodyCompressor hands its work to the chain of one direction. */
-interface BodyIo {
-  /** Takes the current (not last) piece out of the chain: the compressor keeps a copy. */
-  swallow(): boolean;
-  /** Replaces the last piece's bytes (inline: the current piece; offloaded: the held one). */
-  replace(b: Buffer): boolean;
-  /** A body that ended in trailers: adds the compressed body in front of them. */
-  add(b: Buffer): boolean;
-  /** Lets the held event go on after an offloaded compression. */
-  resume(): void;
-}
-
 /**
  * Gathers one direction's body and compresses it once it is complete: at its last piece, whose
  * bytes the compressed body replaces, or at its trailers, in front of which the compressed body is
@@ -364,12 +354,7 @@ class ResponseCompressor implements StreamSenderFilter {
 
   setSenderCallbacks(callbacks: StreamSenderFilterCallbacks): void {
     this.#cb = callbacks;
-    this.#io = {
-      swallow: () => callbacks.swallowEncodingData(),
-      replace: (b) => callbacks.replaceEncodingData(b),
-      add: (b) => callbacks.addEncodingData(b),
-      resume: () => callbacks.continueEncoding(),
-    };
+    this.#io = responseBodyIo(callbacks);
   }
 
   onSendHeaders(response: ResponseFrame, endOfStream: boolean): FilterStatus {
@@ -416,12 +401,7 @@ class RequestCompressor implements StreamReceiverFilter {
   }
 
   setReceiverCallbacks(callbacks: StreamReceiverFilterCallbacks): void {
-    this.#io = {
-      swallow: () => callbacks.swallowDecodingData(),
-      replace: (b) => callbacks.replaceDecodingData(b),
-      add: (b) => callbacks.addDecodingData(b),
-      resume: () => callbacks.continueDecoding(),
-    };
+    this.#io = requestBodyIo(callbacks);
   }
 
   onReceiveHeaders(request: RequestFrame, endOfStream: boolean): FilterStatus {

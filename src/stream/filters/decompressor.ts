@@ -45,6 +45,7 @@ import {
 } from '../../types/stream.js';
 import { counter } from '../../common/counters.js';
 import { runBodyCoding, type BodyCodingTask } from './codings.js';
+import { requestBodyIo, responseBodyIo, type BodyIo } from './body-io.js';
 import { acceptsEncoding, forbidsTransform, TOKEN } from './compressor.js';
 import { featureFlag, intIn, parseStreamFilterConfig, RUNTIME_KEY_IGNORED, typeUrlIssue } from './config.js';
 
@@ -135,15 +136,8 @@ const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.fro
 const failureOf = (err: unknown): Failure => ((err as { name?: unknown } | null)?.name === 'RangeError' ? Failure.TooLarge : Failure.Corrupt);
 
 /** How a BodyDecompressor hands its work to the chain of one direction. */
-interface BodyIo {
-  /** Takes the current (not last) piece out of the chain: the decompressor keeps a copy. */
-  swallow(): boolean;
-  /** Replaces the last piece's bytes (inline: the current piece; offloaded: the held one). */
-  replace(b: Buffer): boolean;
-  /** A body that ended in trailers: adds the plain body in front of them. */
-  add(b: Buffer): boolean;
-  /** Lets the held event go on after an offloaded decompression. */
-  resume(): void;
+/** The body of one direction, and how this filter ends its stream when the body cannot be decoded. */
+interface DecodeIo extends BodyIo {
   /** Ends the stream instead: the body is too large or not the library's coding. */
   fail(f: Failure): void;
 }
@@ -167,7 +161,7 @@ class BodyDecompressor {
   }
 
   /** One body piece. Not the last: kept (copied) and swallowed. The last: the body is decompressed. */
-  data(chunk: Buffer, endOfStream: boolean, io: BodyIo): FilterStatus {
+  data(chunk: Buffer, endOfStream: boolean, io: DecodeIo): FilterStatus {
     this.#bytes += chunk.length;
     if (this.#bytes > this.#plan.maxBodyBytes) {
       this.#fail(Failure.TooLarge, io);
@@ -184,7 +178,7 @@ class BodyDecompressor {
   }
 
   /** The body ended in trailers: decompressed, it goes on in front of them. */
-  trailers(io: BodyIo): FilterStatus {
+  trailers(io: DecodeIo): FilterStatus {
     const body = Buffer.concat(this.#pieces);
     this.#pieces = [];
     return this.#decompress(body, true, (b) => io.add(b), io);
@@ -194,7 +188,7 @@ class BodyDecompressor {
    * Inline (Continue) below offload_min_bytes (compressed size) or without a pool; else on the pool
    * (Stop, then deliver + resume). `owned`: the body is this filter's copy, not the chain's piece.
    */
-  #decompress(body: Buffer, owned: boolean, deliver: (b: Buffer) => boolean, io: BodyIo): FilterStatus {
+  #decompress(body: Buffer, owned: boolean, deliver: (b: Buffer) => boolean, io: DecodeIo): FilterStatus {
     if (body.length < this.#plan.offloadMinBytes || this.#offload === undefined) {
       decompressedInline.inc();
       let out: Uint8Array;
@@ -227,7 +221,7 @@ class BodyDecompressor {
     return this.#plan.library === 'gzip' ? { kind: 'gunzip', data, maxOutput } : { kind: 'brotli.decompress', data, maxOutput };
   }
 
-  #fail(f: Failure, io: BodyIo): void {
+  #fail(f: Failure, io: DecodeIo): void {
     this.#pieces = [];
     (f === Failure.TooLarge ? tooLarge : corrupt).inc();
     io.fail(f);
@@ -245,7 +239,7 @@ class RequestDecompressor implements StreamReceiverFilter {
   readonly #dir: Direction | null;
   readonly #advertise: boolean;
   readonly #body: BodyDecompressor;
-  #io: BodyIo | null = null;
+  #io: DecodeIo | null = null;
 
   constructor(plan: Plan, dir: Direction | null, advertise: boolean, offload: OffloadRunner | undefined) {
     this.#plan = plan;
@@ -258,10 +252,7 @@ class RequestDecompressor implements StreamReceiverFilter {
     const max = this.#plan.maxBodyBytes;
     const library = this.#plan.library;
     this.#io = {
-      swallow: () => cb.swallowDecodingData(),
-      replace: (b) => cb.replaceDecodingData(b),
-      add: (b) => cb.addDecodingData(b),
-      resume: () => cb.continueDecoding(),
+      ...requestBodyIo(cb),
       fail: (f) =>
         f === Failure.TooLarge
           ? cb.sendLocalReply(413, undefined, `decompressed request body larger than limits.max_body_bytes (${max} bytes)\n`)
@@ -298,7 +289,7 @@ class ResponseDecompressor implements StreamSenderFilter {
   readonly #dir: Direction;
   readonly #body: BodyDecompressor;
   #cb: StreamSenderFilterCallbacks | null = null;
-  #io: BodyIo | null = null;
+  #io: DecodeIo | null = null;
 
   constructor(plan: Plan, dir: Direction, offload: OffloadRunner | undefined) {
     this.#plan = plan;
@@ -309,10 +300,7 @@ class ResponseDecompressor implements StreamSenderFilter {
   setSenderCallbacks(cb: StreamSenderFilterCallbacks): void {
     this.#cb = cb;
     this.#io = {
-      swallow: () => cb.swallowEncodingData(),
-      replace: (b) => cb.replaceEncodingData(b),
-      add: (b) => cb.addEncodingData(b),
-      resume: () => cb.continueEncoding(),
+      ...responseBodyIo(cb),
       // The head has left: a new status is too late, so the stream is abandoned.
       fail: () => cb.reset(StreamResetReason.LocalReset),
     };
