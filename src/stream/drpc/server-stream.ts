@@ -19,6 +19,7 @@ import {
   type StreamSenderFilterCallbacks,
 } from '../../types/stream.js';
 import { EventKind, FilterChain, type ChainEvent } from '../filter-chain.js';
+import { FilterChainEnds } from '../filter-chain-ends.js';
 import { DRPC_PROTOCOL, isReplyFrame, replyFrame, type DrpcCallFrame, type DrpcReplyFrame } from '../../protocol/drpc/frames.js';
 import { replyOfHttp } from '../../protocol/drpc/codec.js';
 import { Status } from '../../drpc/status.js';
@@ -58,7 +59,7 @@ function callSender(f: StreamSenderFilter, ev: ChainEvent<ResponseFrame>): Filte
 
 const EMPTY = Buffer.alloc(0);
 
-export class DrpcServerStream implements StreamInfo, ResponseSender, StreamReceiverFilterCallbacks, StreamSenderFilterCallbacks {
+export class DrpcServerStream extends FilterChainEnds implements StreamInfo, ResponseSender, StreamReceiverFilterCallbacks, StreamSenderFilterCallbacks {
   readonly id: number;
   readonly request: DrpcCallFrame;
   /** The sequence the downstream gave its call: the Response carries it back. */
@@ -66,8 +67,6 @@ export class DrpcServerStream implements StreamInfo, ResponseSender, StreamRecei
   readonly #owner: DrpcStreamOwner;
   #context: Map<string, unknown> | null = null;
   #handler: StreamHandler | null = null;
-  #recv: FilterChain<StreamReceiverFilter, RequestFrame> | null = null;
-  #send: FilterChain<StreamSenderFilter, ResponseFrame> | null = null;
   #filters: (StreamReceiverFilter | StreamSenderFilter)[] | null = null;
   /** A head sent without endOfStream (a filter answering in pieces): its body is gathered here. */
   #heldHead: ResponseFrame | null = null;
@@ -77,6 +76,7 @@ export class DrpcServerStream implements StreamInfo, ResponseSender, StreamRecei
   #done = false;
 
   constructor(owner: DrpcStreamOwner, id: number, request: DrpcCallFrame) {
+    super();
     this.#owner = owner;
     this.id = id;
     this.request = request;
@@ -105,7 +105,7 @@ export class DrpcServerStream implements StreamInfo, ResponseSender, StreamRecei
   start(): void {
     const factories = this.#owner.filters;
     if (factories.length > 0) this.#buildChains(factories);
-    if (this.#recv !== null) this.#recv.headers(this.request, true);
+    if (this.recvChain !== null) this.recvChain.headers(this.request, true);
     else this.#deliver(this.request);
   }
 
@@ -117,10 +117,10 @@ export class DrpcServerStream implements StreamInfo, ResponseSender, StreamRecei
     for (const f of send) f.setSenderCallbacks(this);
     this.#filters = [...recv, ...send];
     if (recv.length > 0) {
-      this.#recv = new FilterChain(recv, callReceiver, { headers: (h) => this.#deliver(h), data: () => {}, trailers: () => {} });
+      this.recvChain = new FilterChain(recv, callReceiver, { headers: (h) => this.#deliver(h), data: () => {}, trailers: () => {} });
     }
     if (send.length > 0) {
-      this.#send = new FilterChain(send, callSender, {
+      this.sendChain = new FilterChain(send, callSender, {
         headers: (h, e) => this.#out(h, e),
         data: (c, e) => this.#outData(c, e),
         trailers: () => this.#outData(EMPTY, true),
@@ -136,37 +136,11 @@ export class DrpcServerStream implements StreamInfo, ResponseSender, StreamRecei
   }
 
   // ── filter callbacks ──
-  continueDecoding(): void {
-    this.#recv?.resume();
-  }
-  continueEncoding(): void {
-    this.#send?.resume();
-  }
-  replaceDecodingData(chunk: Buffer): boolean {
-    return this.#recv?.replaceData(chunk) ?? false;
-  }
-  swallowDecodingData(): boolean {
-    return this.#recv?.swallowData() ?? false;
-  }
-
-  addDecodingData(chunk: Buffer): boolean {
-    return this.#recv?.addData(chunk) ?? false;
-  }
-  replaceEncodingData(chunk: Buffer): boolean {
-    return this.#send?.replaceData(chunk) ?? false;
-  }
-  swallowEncodingData(): boolean {
-    return this.#send?.swallowData() ?? false;
-  }
-
-  addEncodingData(chunk: Buffer): boolean {
-    return this.#send?.addData(chunk) ?? false;
-  }
 
   /** A filter answers itself (fault abort …): its HTTP status becomes SUCCESS or FAILURE with a google.rpc.Status. */
   sendLocalReply(status: number, _headers?: Record<string, string>, body?: string | Buffer): void {
     if (this.#done || this.#started) return;
-    this.#recv?.destroy();
+    this.recvChain?.destroy();
     const handler = this.#handler;
     this.#handler = null;
     handler?.onReset(StreamResetReason.LocalReply);
@@ -182,13 +156,13 @@ export class DrpcServerStream implements StreamInfo, ResponseSender, StreamRecei
   sendHeaders(head: ResponseFrame, endOfStream: boolean): void {
     if (this.#done || this.#started) return;
     this.#started = true;
-    if (this.#send !== null) this.#send.headers(head, endOfStream);
+    if (this.sendChain !== null) this.sendChain.headers(head, endOfStream);
     else this.#out(head, endOfStream);
   }
 
   sendData(chunk: Buffer, endOfStream: boolean): void {
     if (this.#done) return;
-    if (this.#send !== null) this.#send.data(chunk, endOfStream);
+    if (this.sendChain !== null) this.sendChain.data(chunk, endOfStream);
     else this.#outData(chunk, endOfStream);
   }
 
@@ -262,8 +236,8 @@ export class DrpcServerStream implements StreamInfo, ResponseSender, StreamRecei
   }
 
   #destroyChains(): void {
-    this.#recv?.destroy();
-    this.#send?.destroy();
+    this.recvChain?.destroy();
+    this.sendChain?.destroy();
     if (this.#filters !== null) for (const f of this.#filters) f.onDestroy?.();
     this.#filters = null;
   }

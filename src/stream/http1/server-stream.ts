@@ -27,6 +27,7 @@ import {
   type StreamSenderFilterCallbacks,
 } from '../../types/stream.js';
 import { EventKind, FilterChain, type ChainEvent } from '../filter-chain.js';
+import { FilterChainEnds } from '../filter-chain-ends.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -64,7 +65,7 @@ function callSender(f: StreamSenderFilter, ev: ChainEvent<ResponseFrame>): Filte
   }
 }
 
-export class Http1ServerStream
+export class Http1ServerStream extends FilterChainEnds
   implements StreamInfo, ResponseSender, StreamReceiverFilterCallbacks, StreamSenderFilterCallbacks
 {
   readonly id: number;
@@ -76,8 +77,6 @@ export class Http1ServerStream
   readonly #encoder: Http1Encoder<ResponseFrame>;
   #context: Map<string, unknown> | null = null;
   #handler: StreamHandler | null = null;
-  #recv: FilterChain<StreamReceiverFilter, RequestFrame> | null = null;
-  #send: FilterChain<StreamSenderFilter, ResponseFrame> | null = null;
   #recvFilters: StreamReceiverFilter[] | null = null;
   #sendFilters: StreamSenderFilter[] | null = null;
   /** Output waiting for the streams before this one to finish. */
@@ -100,6 +99,7 @@ export class Http1ServerStream
   #heldHead: ResponseFrame | null = null;
 
   constructor(owner: StreamOwner, id: number, request: Http1RequestHead | null) {
+    super();
     this.#owner = owner;
     this.id = id;
     this.request = request;
@@ -140,14 +140,14 @@ export class Http1ServerStream
     this.#recvEndSignalled = endOfStream;
     if (endOfStream) this.#requestEnded = true;
     const head = this.request!;
-    if (this.#recv !== null) this.#recv.headers(head, endOfStream);
+    if (this.recvChain !== null) this.recvChain.headers(head, endOfStream);
     else this.#deliverHeaders(head, endOfStream);
   }
 
   body(chunk: Buffer, last: boolean): void {
     if (this.#recvClosed) return;
     if (last) this.#recvEndSignalled = true;
-    if (this.#recv !== null) this.#recv.data(chunk, last);
+    if (this.recvChain !== null) this.recvChain.data(chunk, last);
     else this.#deliverData(chunk, last);
   }
 
@@ -156,7 +156,7 @@ export class Http1ServerStream
     if (this.#recvClosed) return;
     if (trailers !== null) {
       this.#recvEndSignalled = true;
-      if (this.#recv !== null) this.#recv.trailers(trailers);
+      if (this.recvChain !== null) this.recvChain.trailers(trailers);
       else this.#deliverTrailers(trailers);
     } else if (!this.#recvEndSignalled) {
       this.body(EMPTY, true);
@@ -175,7 +175,7 @@ export class Http1ServerStream
     for (const f of send) f.setSenderCallbacks(this);
     if (recv.length > 0) {
       this.#recvFilters = recv;
-      this.#recv = new FilterChain(recv, callReceiver, {
+      this.recvChain = new FilterChain(recv, callReceiver, {
         headers: (h, e) => this.#deliverHeaders(h, e),
         data: (c, e) => this.#deliverData(c, e),
         trailers: (t) => this.#deliverTrailers(t),
@@ -183,7 +183,7 @@ export class Http1ServerStream
     }
     if (send.length > 0) {
       this.#sendFilters = send;
-      this.#send = new FilterChain(send, callSender, {
+      this.sendChain = new FilterChain(send, callSender, {
         headers: (h, e) => this.#outHeaders(h, e),
         data: (c, e) => this.#outData(c, e),
         trailers: (t) => this.#outTrailers(t),
@@ -214,38 +214,6 @@ export class Http1ServerStream
 
   // ── filter callbacks ──────────────────────────────────────────────────────────────────────────
 
-  continueDecoding(): void {
-    this.#recv?.resume();
-  }
-
-  continueEncoding(): void {
-    this.#send?.resume();
-  }
-
-  replaceDecodingData(chunk: Buffer): boolean {
-    return this.#recv?.replaceData(chunk) ?? false;
-  }
-
-  swallowDecodingData(): boolean {
-    return this.#recv?.swallowData() ?? false;
-  }
-
-  addDecodingData(chunk: Buffer): boolean {
-    return this.#recv?.addData(chunk) ?? false;
-  }
-
-  replaceEncodingData(chunk: Buffer): boolean {
-    return this.#send?.replaceData(chunk) ?? false;
-  }
-
-  swallowEncodingData(): boolean {
-    return this.#send?.swallowData() ?? false;
-  }
-
-  addEncodingData(chunk: Buffer): boolean {
-    return this.#send?.addData(chunk) ?? false;
-  }
-
   sendLocalReply(status: number, headers?: Record<string, string>, body?: string | Buffer): void {
     if (this.#destroyed || this.#responseDone) return;
     if (this.#responseStarted) {
@@ -254,7 +222,7 @@ export class Http1ServerStream
       return;
     }
     this.#recvClosed = true;
-    this.#recv?.destroy();
+    this.recvChain?.destroy();
     const handler = this.#handler;
     this.#handler = null;
     handler?.onReset(StreamResetReason.LocalReply);
@@ -273,19 +241,19 @@ export class Http1ServerStream
   sendHeaders(head: ResponseFrame, endOfStream: boolean): void {
     if (this.#destroyed || this.#responseStarted) return;
     this.#responseStarted = true;
-    if (this.#send !== null) this.#send.headers(head, endOfStream);
+    if (this.sendChain !== null) this.sendChain.headers(head, endOfStream);
     else this.#outHeaders(head, endOfStream);
   }
 
   sendData(chunk: Buffer, endOfStream: boolean): void {
     if (this.#destroyed || this.#responseDone) return;
-    if (this.#send !== null) this.#send.data(chunk, endOfStream);
+    if (this.sendChain !== null) this.sendChain.data(chunk, endOfStream);
     else this.#outData(chunk, endOfStream);
   }
 
   sendTrailers(trailers: HeaderMap): void {
     if (this.#destroyed || this.#responseDone) return;
-    if (this.#send !== null) this.#send.trailers(trailers);
+    if (this.sendChain !== null) this.sendChain.trailers(trailers);
     else this.#outTrailers(trailers);
   }
 
@@ -316,7 +284,7 @@ export class Http1ServerStream
     this.#heldHead = null;
     this.#closeAfter = true;
     if (error !== undefined && !this.#headersSent) {
-      this.#send?.destroy();
+      this.sendChain?.destroy();
       this.#headersSent = true;
       this.#write(encodeErrorResponse(error), true);
     }
@@ -394,8 +362,8 @@ export class Http1ServerStream
   failRequest(err: RingsideError): void {
     if (this.#destroyed) return;
     this.#recvClosed = true;
-    this.#recv?.destroy();
-    this.#send?.destroy();
+    this.recvChain?.destroy();
+    this.sendChain?.destroy();
     const handler = this.#handler;
     this.#handler = null;
     handler?.onReset(StreamResetReason.ProtocolError);
@@ -427,8 +395,8 @@ export class Http1ServerStream
     this.#destroyed = true;
     this.#recvClosed = true; // an answered stream may still be receiving its body: it goes nowhere
     this.#out = null;
-    this.#recv?.destroy();
-    this.#send?.destroy();
+    this.recvChain?.destroy();
+    this.sendChain?.destroy();
     if (this.#recvFilters !== null) for (const f of this.#recvFilters) f.onDestroy?.();
     if (this.#sendFilters !== null) for (const f of this.#sendFilters) f.onDestroy?.();
   }

@@ -27,6 +27,7 @@ import {
   type StreamSenderFilterCallbacks,
 } from '../../types/stream.js';
 import { EventKind, FilterChain, type ChainEvent } from '../filter-chain.js';
+import { FilterChainEnds } from '../filter-chain-ends.js';
 
 /** What a stream needs from the connection that owns it. */
 export interface Http2StreamOwner {
@@ -60,7 +61,7 @@ function callSender(f: StreamSenderFilter, ev: ChainEvent<ResponseFrame>): Filte
   }
 }
 
-export class Http2ServerStream
+export class Http2ServerStream extends FilterChainEnds
   implements StreamInfo, ResponseSender, StreamReceiverFilterCallbacks, StreamSenderFilterCallbacks, StreamFlowControl
 {
   readonly id: number;
@@ -71,8 +72,6 @@ export class Http2ServerStream
   readonly #owner: Http2StreamOwner;
   #context: Map<string, unknown> | null = null;
   #handler: StreamHandler | null = null;
-  #recv: FilterChain<StreamReceiverFilter, RequestFrame> | null = null;
-  #send: FilterChain<StreamSenderFilter, ResponseFrame> | null = null;
   #recvFilters: StreamReceiverFilter[] | null = null;
   #sendFilters: StreamSenderFilter[] | null = null;
   #watermark: ((above: boolean) => void) | null = null;
@@ -85,6 +84,7 @@ export class Http2ServerStream
   #destroyed = false;
 
   constructor(owner: Http2StreamOwner, request: H2Request) {
+    super();
     this.#owner = owner;
     this.id = request.requestId;
     this.request = request;
@@ -112,14 +112,14 @@ export class Http2ServerStream
     if (endOfStream) this.#requestEnded = true;
     const filters = this.#owner.filters;
     if (filters.length > 0) this.#buildChains(filters);
-    if (this.#recv !== null) this.#recv.headers(this.request, endOfStream);
+    if (this.recvChain !== null) this.recvChain.headers(this.request, endOfStream);
     else this.#deliverHeaders(this.request, endOfStream);
   }
 
   data(chunk: Buffer, endOfStream: boolean): void {
     if (endOfStream) this.#requestEnded = true;
     if (this.#recvClosed) return;
-    if (this.#recv !== null) this.#recv.data(chunk, endOfStream);
+    if (this.recvChain !== null) this.recvChain.data(chunk, endOfStream);
     else this.#handler?.onData(chunk, endOfStream);
     if (endOfStream) this.#maybeDone();
   }
@@ -128,7 +128,7 @@ export class Http2ServerStream
     this.#requestEnded = true;
     if (this.#recvClosed) return;
     const trailers = new Headers(fields);
-    if (this.#recv !== null) this.#recv.trailers(trailers);
+    if (this.recvChain !== null) this.recvChain.trailers(trailers);
     else this.#handler?.onTrailers(trailers);
     this.#maybeDone();
   }
@@ -145,7 +145,7 @@ export class Http2ServerStream
     for (const f of send) f.setSenderCallbacks(this);
     if (recv.length > 0) {
       this.#recvFilters = recv;
-      this.#recv = new FilterChain(recv, callReceiver, {
+      this.recvChain = new FilterChain(recv, callReceiver, {
         headers: (h, e) => this.#deliverHeaders(h, e),
         data: (c, e) => this.#handler?.onData(c, e),
         trailers: (t) => this.#handler?.onTrailers(t),
@@ -153,7 +153,7 @@ export class Http2ServerStream
     }
     if (send.length > 0) {
       this.#sendFilters = send;
-      this.#send = new FilterChain(send, callSender, {
+      this.sendChain = new FilterChain(send, callSender, {
         headers: (h, e) => this.#outHeaders(h, e),
         data: (c, e) => this.#outData(c, e),
         trailers: (t) => this.#outTrailers(t),
@@ -170,33 +170,6 @@ export class Http2ServerStream
 
   // ── filter callbacks ──
 
-  continueDecoding(): void {
-    this.#recv?.resume();
-  }
-  continueEncoding(): void {
-    this.#send?.resume();
-  }
-  replaceDecodingData(chunk: Buffer): boolean {
-    return this.#recv?.replaceData(chunk) ?? false;
-  }
-  swallowDecodingData(): boolean {
-    return this.#recv?.swallowData() ?? false;
-  }
-
-  addDecodingData(chunk: Buffer): boolean {
-    return this.#recv?.addData(chunk) ?? false;
-  }
-  replaceEncodingData(chunk: Buffer): boolean {
-    return this.#send?.replaceData(chunk) ?? false;
-  }
-  swallowEncodingData(): boolean {
-    return this.#send?.swallowData() ?? false;
-  }
-
-  addEncodingData(chunk: Buffer): boolean {
-    return this.#send?.addData(chunk) ?? false;
-  }
-
   sendLocalReply(status: number, headers?: Record<string, string>, body?: string | Buffer): void {
     if (this.#destroyed || this.#responseDone) return;
     if (this.#responseStarted) {
@@ -204,7 +177,7 @@ export class Http2ServerStream
       return;
     }
     this.#recvClosed = true;
-    this.#recv?.destroy();
+    this.recvChain?.destroy();
     const handler = this.#handler;
     this.#handler = null;
     handler?.onReset(StreamResetReason.LocalReply);
@@ -223,19 +196,19 @@ export class Http2ServerStream
   sendHeaders(head: ResponseFrame, endOfStream: boolean): void {
     if (this.#destroyed || this.#responseStarted) return;
     this.#responseStarted = true;
-    if (this.#send !== null) this.#send.headers(head, endOfStream);
+    if (this.sendChain !== null) this.sendChain.headers(head, endOfStream);
     else this.#outHeaders(head, endOfStream);
   }
 
   sendData(chunk: Buffer, endOfStream: boolean): void {
     if (this.#destroyed || this.#responseDone) return;
-    if (this.#send !== null) this.#send.data(chunk, endOfStream);
+    if (this.sendChain !== null) this.sendChain.data(chunk, endOfStream);
     else this.#outData(chunk, endOfStream);
   }
 
   sendTrailers(trailers: HeaderMap): void {
     if (this.#destroyed || this.#responseDone) return;
-    if (this.#send !== null) this.#send.trailers(trailers);
+    if (this.sendChain !== null) this.sendChain.trailers(trailers);
     else this.#outTrailers(trailers);
   }
 
@@ -348,8 +321,8 @@ export class Http2ServerStream
     if (this.#destroyed) return;
     this.#destroyed = true;
     this.#recvClosed = true;
-    this.#recv?.destroy();
-    this.#send?.destroy();
+    this.recvChain?.destroy();
+    this.sendChain?.destroy();
     if (this.#recvFilters !== null) for (const f of this.#recvFilters) f.onDestroy?.();
     if (this.#sendFilters !== null) for (const f of this.#sendFilters) f.onDestroy?.();
   }

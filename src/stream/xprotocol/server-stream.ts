@@ -23,6 +23,7 @@ import {
 } from '../../types/stream.js';
 import { XCommand, type XProtocolCodec, type XRequest, type XResponse } from '../../types/xprotocol.js';
 import { EventKind, FilterChain, type ChainEvent } from '../filter-chain.js';
+import { FilterChainEnds } from '../filter-chain-ends.js';
 import { xDirectReply } from '../../protocol/xprotocol/codec.js';
 
 /** What a stream needs from its connection. */
@@ -59,7 +60,7 @@ function callSender(f: StreamSenderFilter, ev: ChainEvent<ResponseFrame>): Filte
   }
 }
 
-export class XServerStream implements StreamInfo, ResponseSender, StreamReceiverFilterCallbacks, StreamSenderFilterCallbacks {
+export class XServerStream extends FilterChainEnds implements StreamInfo, ResponseSender, StreamReceiverFilterCallbacks, StreamSenderFilterCallbacks {
   readonly id: number;
   readonly request: XRequest;
   /** The id the downstream gave the request: its answer goes back under it. */
@@ -69,8 +70,6 @@ export class XServerStream implements StreamInfo, ResponseSender, StreamReceiver
   readonly #owner: XStreamOwner;
   #context: Map<string, unknown> | null = null;
   #handler: StreamHandler | null = null;
-  #recv: FilterChain<StreamReceiverFilter, RequestFrame> | null = null;
-  #send: FilterChain<StreamSenderFilter, ResponseFrame> | null = null;
   #filters: (StreamReceiverFilter | StreamSenderFilter)[] | null = null;
   /** A head sent without endOfStream (a non-X upstream answering in pieces) waits for its content here. */
   #heldHead: XResponse | null = null;
@@ -80,6 +79,7 @@ export class XServerStream implements StreamInfo, ResponseSender, StreamReceiver
   #done = false;
 
   constructor(owner: XStreamOwner, id: number, request: XRequest) {
+    super();
     this.#owner = owner;
     this.id = id;
     this.request = request;
@@ -113,7 +113,7 @@ export class XServerStream implements StreamInfo, ResponseSender, StreamReceiver
   start(): void {
     const factories = this.#owner.filters;
     if (factories.length > 0) this.#buildChains(factories);
-    if (this.#recv !== null) this.#recv.headers(this.request, true);
+    if (this.recvChain !== null) this.recvChain.headers(this.request, true);
     else this.#deliver(this.request);
   }
 
@@ -125,14 +125,14 @@ export class XServerStream implements StreamInfo, ResponseSender, StreamReceiver
     for (const f of send) f.setSenderCallbacks(this);
     this.#filters = [...recv, ...send];
     if (recv.length > 0) {
-      this.#recv = new FilterChain(recv, callReceiver, {
+      this.recvChain = new FilterChain(recv, callReceiver, {
         headers: (h) => this.#deliver(h),
         data: () => {},
         trailers: () => {},
       });
     }
     if (send.length > 0) {
-      this.#send = new FilterChain(send, callSender, {
+      this.sendChain = new FilterChain(send, callSender, {
         headers: (h, e) => this.#out(h as XResponse, e),
         data: (c, e) => this.#outData(c, e),
         trailers: () => this.#outData(Buffer.alloc(0), true),
@@ -148,36 +148,10 @@ export class XServerStream implements StreamInfo, ResponseSender, StreamReceiver
   }
 
   // ── filter callbacks ──
-  continueDecoding(): void {
-    this.#recv?.resume();
-  }
-  continueEncoding(): void {
-    this.#send?.resume();
-  }
-  replaceDecodingData(chunk: Buffer): boolean {
-    return this.#recv?.replaceData(chunk) ?? false;
-  }
-  swallowDecodingData(): boolean {
-    return this.#recv?.swallowData() ?? false;
-  }
-
-  addDecodingData(chunk: Buffer): boolean {
-    return this.#recv?.addData(chunk) ?? false;
-  }
-  replaceEncodingData(chunk: Buffer): boolean {
-    return this.#send?.replaceData(chunk) ?? false;
-  }
-  swallowEncodingData(): boolean {
-    return this.#send?.swallowData() ?? false;
-  }
-
-  addEncodingData(chunk: Buffer): boolean {
-    return this.#send?.addData(chunk) ?? false;
-  }
 
   sendLocalReply(status: number, headers?: Record<string, string>, body?: string | Buffer): void {
     if (this.#done || this.#started) return;
-    this.#recv?.destroy();
+    this.recvChain?.destroy();
     const handler = this.#handler;
     this.#handler = null;
     handler?.onReset(StreamResetReason.LocalReply);
@@ -194,13 +168,13 @@ export class XServerStream implements StreamInfo, ResponseSender, StreamReceiver
   sendHeaders(head: ResponseFrame, endOfStream: boolean): void {
     if (this.#done || this.#started) return;
     this.#started = true;
-    if (this.#send !== null) this.#send.headers(head, endOfStream);
+    if (this.sendChain !== null) this.sendChain.headers(head, endOfStream);
     else this.#out(head as XResponse, endOfStream);
   }
 
   sendData(chunk: Buffer, endOfStream: boolean): void {
     if (this.#done) return;
-    if (this.#send !== null) this.#send.data(chunk, endOfStream);
+    if (this.sendChain !== null) this.sendChain.data(chunk, endOfStream);
     else this.#outData(chunk, endOfStream);
   }
 
@@ -272,8 +246,8 @@ export class XServerStream implements StreamInfo, ResponseSender, StreamReceiver
   }
 
   #destroyChains(): void {
-    this.#recv?.destroy();
-    this.#send?.destroy();
+    this.recvChain?.destroy();
+    this.sendChain?.destroy();
     if (this.#filters !== null) for (const f of this.#filters) f.onDestroy?.();
     this.#filters = null;
   }
