@@ -4,6 +4,7 @@
  *   worker thread ─ RunLoop ─┬─ connection.read   (per connection: bytes in → read filters)
  *                            ├─ connection.write  (per connection: one transport write per batch)
  *                            ├─ upstream.phase    (per upstream connection: its codec and streams)
+ *                            ├─ downstream.codec  (per downstream HTTP/2 connection: its engine)
  *                            ├─ proxy.downstream  (per request: the downstream phase machine)
  *                            └─ ring.pump         (per RingPipe end)
  *
@@ -24,6 +25,7 @@ import type { HeaderMap, RequestFrame, ResponseFrame } from './protocol.js';
 import type { StreamResetReason } from './stream.js';
 import type { UpstreamClient } from './upstream.js';
 import type { RingsideError } from './errors.js';
+import type { Http2Deadline } from './http2.js';
 
 export interface Actor<M> {
   /** Called for each message, one at a time, in the order they were told. */
@@ -56,6 +58,7 @@ export type ActorKind =
   | 'connection.read'
   | 'connection.write'
   | 'upstream.phase'
+  | 'downstream.codec'
   | 'proxy.downstream'
   | 'ring.pump'
   | (string & {});
@@ -153,8 +156,9 @@ export type UpstreamPhaseMsg =
   | { readonly k: 'close'; readonly reason: string }
   // the connection's start-up deadline passed (HTTP/2: no SETTINGS from the peer)
   | { readonly k: 'ready-timeout' }
-  // one of the HTTP/2 engine's own deadlines passed (SETTINGS ack, header block): `expire` applies it
-  | { readonly k: 'engine-deadline'; readonly expire: () => void }
+  // one of the HTTP/2 engine's own deadlines passed (SETTINGS ack, header block): the actor applies
+  // it with engine.expire(deadline, armed), a no-op when that arming was cleared meanwhile
+  | { readonly k: 'engine-deadline'; readonly deadline: Http2Deadline; readonly armed: number }
   // the keepalive sweeper found the connection silent for an interval (X-protocol heartbeats)
   | { readonly k: 'keepalive-due'; readonly now: number }
   // tcp_proxy: connect attempt `attempt` (1, 2 …) of the session reached its host, or failed —
@@ -163,6 +167,24 @@ export type UpstreamPhaseMsg =
   | { readonly k: 'connect-failed'; readonly attempt: number; readonly reason: string }
   // tcp_proxy: a side of the session was idle past idle_timeout (its connection closes next)
   | { readonly k: 'idle-timeout'; readonly side: 'downstream' | 'upstream'; readonly reason: string };
+
+/**
+ * downstream.codec — one per downstream HTTP/2 connection (src/stream/http2/server-connection.ts):
+ * it owns the connection's engine (preface, SETTINGS, HPACK, stream states, flow control) and the
+ * Ringside streams by id. The read loop's bytes (the `proxy` filter tells them; `taken` as in
+ * ConnectionReadMsg), the engine's deadlines, a drain's GOAWAY, the read loop's crash and the
+ * connection's close reach it as messages. Each stream's response is framed by the engine on the
+ * turn of the stream's own proxy.downstream actor (its sender).
+ */
+export type DownstreamCodecMsg =
+  | { readonly k: 'bytes'; data: Buffer; readonly eos: boolean; taken: boolean }
+  | { readonly k: 'engine-deadline'; readonly deadline: Http2Deadline; readonly armed: number }
+  // drain: GOAWAY(NO_ERROR), answer the streams taken, then close
+  | { readonly k: 'go-away' }
+  // the connection's read loop crashed: GOAWAY(INTERNAL_ERROR), every stream reset
+  | { readonly k: 'abort'; readonly reason: string }
+  // the connection closed under the engine (peer, idle timeout, socket error)
+  | { readonly k: 'closed'; readonly reason: string };
 
 /**
  * proxy.downstream — the downstream phase machine of one request (src/proxy/downstream.ts). Its

@@ -132,11 +132,23 @@ export interface Http2ConnectionHandler {
   /** The peer's SETTINGS arrived (first time: the connection is usable for new streams). */
   onRemoteSettings?(): void;
   /**
-   * One of the engine's deadlines passed (SETTINGS acknowledgement, an incomplete header block). A
-   * handler whose engine an actor drives calls `expire` from that actor, so the timer only tells;
+   * One of the engine's deadlines passed. A handler whose engine an actor drives tells that actor
+   * (the timer mutates nothing), and the actor calls `engine.expire(deadline, armed)` on its turn;
    * without this method the engine applies the deadline from the timer itself.
    */
-  onDeadline?(expire: () => void): void;
+  onDeadline?(deadline: Http2Deadline, armed: number): void;
+}
+
+/**
+ * The deadlines an HTTP/2 connection arms itself (`Http2Settings`): our SETTINGS not acknowledged in
+ * `settingsAckTimeoutMs` (GOAWAY SETTINGS_TIMEOUT), and a header block — or a server connection's
+ * preface and first SETTINGS — not complete in `headersTimeoutMs` (GOAWAY PROTOCOL_ERROR). Each
+ * arming has a number (`armed`): an expiry that reaches the engine after its timer was cleared or
+ * re-armed (the acknowledgement or the block arrived first) changes nothing.
+ */
+export enum Http2Deadline {
+  SettingsAck = 'settings-ack',
+  Headers = 'headers',
 }
 
 /** The output side the engine writes to: one call per batch of frames. */

@@ -23,6 +23,7 @@
 import {
   FrameType,
   HTTP2_PREFACE,
+  Http2Deadline,
   Http2ErrorCode,
   SettingId,
   StreamState,
@@ -36,7 +37,6 @@ import { RateBound, Stream } from './stream-record.js';
 import { FrameParser } from './frame-parser.js';
 import {
   SETTINGS_ACK,
-  encodeData,
   encodeGoaway,
   encodeHeaders,
   encodePing,
@@ -44,6 +44,7 @@ import {
   encodeSettings,
   encodeWindowUpdate,
 } from './frames.js';
+import { DEFAULT_WINDOW, FlowControl, MAX_WINDOW, type FlowHost } from './flow-control.js';
 import { DEFAULT_TABLE_SIZE, HpackDecoder, HpackEncoder } from './hpack.js';
 import { BlockKind, malformed } from './fields.js';
 
@@ -51,8 +52,6 @@ import { BlockKind, malformed } from './fields.js';
 export const CONNECTION_GONE = -1;
 
 const PREFACE = Buffer.from(HTTP2_PREFACE, 'latin1');
-const DEFAULT_WINDOW = 65_535;
-const MAX_WINDOW = 0x7fffffff;
 const DEFAULT_MAX_FRAME = 16_384;
 
 export const defaultHttp2Settings: Http2Settings = {
@@ -88,11 +87,9 @@ export class Http2Connection {
   readonly #decoder: HpackDecoder;
   readonly #encoder = new HpackEncoder();
   readonly #streams = new Map<number, Stream>();
-  readonly #highWatermark: number;
+  readonly #flow: FlowControl;
   readonly #resets: RateBound;
   readonly #controls: RateBound;
-  /** Streams with queued output, in the order they blocked (fair flushing). */
-  readonly #pendingOut = new Set<Stream>();
 
   #prefaceLeft: number;
   #remoteSettingsSeen = false;
@@ -103,9 +100,6 @@ export class Http2Connection {
   #peerInitialWindow = DEFAULT_WINDOW;
   #peerMaxFrame = DEFAULT_MAX_FRAME;
   #peerMaxHeaderList = Infinity;
-  #sendWindow = DEFAULT_WINDOW;
-  #recvWindow = DEFAULT_WINDOW;
-  #connUnacked = 0;
   /** Highest stream id the peer opened / we opened. */
   #lastPeerStream = 0;
   #nextLocalStream: number;
@@ -120,13 +114,34 @@ export class Http2Connection {
   #ackTimer: NodeJS.Timeout | undefined;
   /** A header block (or a server's preface + first SETTINGS) is in progress (headersTimeoutMs). */
   #headersTimer: NodeJS.Timeout | undefined;
+  /** The number of each timer's current arming (0: not armed); an expiry of another arming is stale. */
+  #ackArmed = 0;
+  #headersArmed = 0;
+  #headersWhat = '';
+  #armings = 0;
 
   constructor(options: Http2ConnectionOptions) {
     this.role = options.role;
     this.settings = { ...defaultHttp2Settings, ...options.settings };
     this.#handler = options.handler;
     this.#transport = options.transport;
-    this.#highWatermark = options.streamHighWatermark ?? 64 * 1024;
+    const engine = this;
+    const host: FlowHost = {
+      write: (frames) => this.#transport.write(frames),
+      get peerMaxFrame() {
+        return engine.#peerMaxFrame;
+      },
+      localEnd: (st) => this.#localEnd(st),
+      maybeClose: (st) => this.#maybeClose(st),
+      streamWritable: (st) => {
+        if (this.#streams.get(st.id) === st) this.#handler.onStreamWritable?.(st.id);
+      },
+    };
+    this.#flow = new FlowControl(host, {
+      highWatermark: options.streamHighWatermark ?? 64 * 1024,
+      connectionWindow: this.settings.initialConnectionWindowSize,
+      streamWindow: this.settings.initialStreamWindowSize,
+    });
     this.#resets = new RateBound(this.settings.maxResetsPerSecond);
     this.#controls = new RateBound(this.settings.maxControlFramesPerSecond);
     this.#prefaceLeft = this.role === 'server' ? PREFACE.length : 0;
@@ -197,27 +212,41 @@ export class Http2Connection {
     if (this.role === 'client') parts.unshift(PREFACE);
     if (s.initialConnectionWindowSize > DEFAULT_WINDOW) {
       parts.push(encodeWindowUpdate(0, s.initialConnectionWindowSize - DEFAULT_WINDOW));
-      this.#recvWindow = s.initialConnectionWindowSize;
+      this.#flow.recvWindow = s.initialConnectionWindowSize;
     }
     this.#transport.write(Buffer.concat(parts));
     if (s.settingsAckTimeoutMs > 0) {
-      const armed: NodeJS.Timeout = setTimeout(() => {
-        this.#deadline(() => {
-          if (this.#ackTimer !== armed) return; // acknowledged while the expiry waited for the actor
-          this.#ackTimer = undefined;
-          this.#connectionError(new Http2ConnectionError(Http2ErrorCode.SettingsTimeout, `SETTINGS not acknowledged within ${s.settingsAckTimeoutMs} ms`));
-        });
-      }, s.settingsAckTimeoutMs);
-      armed.unref?.();
-      this.#ackTimer = armed;
+      const armed = (this.#ackArmed = ++this.#armings);
+      this.#ackTimer = setTimeout(() => this.#deadline(Http2Deadline.SettingsAck, armed), s.settingsAckTimeoutMs);
+      this.#ackTimer.unref?.();
     }
     this.#watchHeaders();
   }
 
-  /** A deadline passed: applied where the handler drives the engine (its actor), else right here. */
-  #deadline(expire: () => void): void {
-    if (this.#handler.onDeadline !== undefined) this.#handler.onDeadline(expire);
-    else expire();
+  /** A timer fired: the handler tells the actor that drives the engine; without one it applies here. */
+  #deadline(deadline: Http2Deadline, armed: number): void {
+    if (this.#handler.onDeadline !== undefined) this.#handler.onDeadline(deadline, armed);
+    else this.expire(deadline, armed);
+  }
+
+  /**
+   * Applies a deadline whose timer fired (from the actor that drives the engine, on its turn):
+   * SETTINGS_TIMEOUT or PROTOCOL_ERROR and the connection closes — unless that arming was cleared
+   * meanwhile (the acknowledgement or the rest of the block was read first), then nothing happens.
+   */
+  expire(deadline: Http2Deadline, armed: number): void {
+    if (this.#closed) return;
+    if (deadline === Http2Deadline.SettingsAck) {
+      if (this.#ackArmed !== armed) return;
+      this.#ackArmed = 0;
+      this.#ackTimer = undefined;
+      this.#connectionError(new Http2ConnectionError(Http2ErrorCode.SettingsTimeout, `SETTINGS not acknowledged within ${this.settings.settingsAckTimeoutMs} ms`));
+    } else {
+      if (this.#headersArmed !== armed) return;
+      this.#headersArmed = 0;
+      this.#headersTimer = undefined;
+      this.#connectionError(new Http2ConnectionError(Http2ErrorCode.ProtocolError, `${this.#headersWhat} not complete within ${this.settings.headersTimeoutMs} ms`));
+    }
   }
 
   /** Runs the headers timer while a header block, or a server's preface + first SETTINGS, is incomplete. */
@@ -226,19 +255,14 @@ export class Http2Connection {
     if (ms <= 0 || this.#closed) return;
     const waiting = this.#parser.inHeaderBlock || (this.role === 'server' && !this.#remoteSettingsSeen);
     if (waiting && this.#headersTimer === undefined) {
-      const what = this.#remoteSettingsSeen ? 'a header block' : 'the connection preface and SETTINGS';
-      const armed: NodeJS.Timeout = setTimeout(() => {
-        this.#deadline(() => {
-          if (this.#headersTimer !== armed) return; // the block completed while the expiry waited
-          this.#headersTimer = undefined;
-          this.#connectionError(new Http2ConnectionError(Http2ErrorCode.ProtocolError, `${what} not complete within ${ms} ms`));
-        });
-      }, ms);
-      armed.unref?.();
-      this.#headersTimer = armed;
+      this.#headersWhat = this.#remoteSettingsSeen ? 'a header block' : 'the connection preface and SETTINGS';
+      const armed = (this.#headersArmed = ++this.#armings);
+      this.#headersTimer = setTimeout(() => this.#deadline(Http2Deadline.Headers, armed), ms);
+      this.#headersTimer.unref?.();
     } else if (!waiting && this.#headersTimer !== undefined) {
       clearTimeout(this.#headersTimer);
       this.#headersTimer = undefined;
+      this.#headersArmed = 0;
     }
   }
 
@@ -323,18 +347,7 @@ export class Http2Connection {
   sendData(id: number, data: Buffer, endStream: boolean): void {
     const s = this.#streams.get(id);
     if (s === undefined || s.localEnded || s.endQueued || this.#closed) return;
-    if (s.queuedBytes === 0) {
-      const n = this.#writeData(s, data, endStream);
-      if (n === data.length) return;
-      data = data.subarray(n);
-    }
-    if (data.length > 0) {
-      s.queue.push(Buffer.from(data));
-      s.queuedBytes += data.length;
-    }
-    if (endStream) s.endQueued = true;
-    this.#pendingOut.add(s);
-    if (!s.blocked && s.queuedBytes > this.#highWatermark) s.blocked = true;
+    this.#flow.send(s, data, endStream);
   }
 
   /** Abandons a stream: RST_STREAM(code); no callback follows for it. */
@@ -350,7 +363,7 @@ export class Http2Connection {
     const s = this.#streams.get(id);
     if (s === undefined || s.receiving === enabled) return;
     s.receiving = enabled;
-    if (enabled) this.#creditStream(s, true);
+    if (enabled) this.#flow.creditStream(s, true);
   }
 
   // ───────────── frames from the peer ─────────────
@@ -406,6 +419,7 @@ export class Http2Connection {
       this.#localSettingsAcked = true;
       clearTimeout(this.#ackTimer);
       this.#ackTimer = undefined;
+      this.#ackArmed = 0;
       return;
     }
     if (this.#remoteSettingsSeen) this.#control();
@@ -445,7 +459,7 @@ export class Http2Connection {
     this.#transport.write(SETTINGS_ACK);
     const first = !this.#remoteSettingsSeen;
     this.#remoteSettingsSeen = true;
-    this.#flushAll();
+    this.#flow.flushAll();
     if (first) this.#handler.onRemoteSettings?.();
   }
 
@@ -516,34 +530,35 @@ export class Http2Connection {
   }
 
   #onData(id: number, data: Buffer, endStream: boolean, flowLength: number): void {
-    if (flowLength > this.#recvWindow) throw new Http2ConnectionError(Http2ErrorCode.FlowControlError, 'DATA past the connection window');
-    this.#recvWindow -= flowLength;
+    const flow = this.#flow;
+    if (flowLength > flow.recvWindow) throw new Http2ConnectionError(Http2ErrorCode.FlowControlError, 'DATA past the connection window');
+    flow.recvWindow -= flowLength;
     const s = this.#streams.get(id);
     if (s === undefined) {
       if (this.#isIdle(id)) throw new Http2ConnectionError(Http2ErrorCode.ProtocolError, `DATA on idle stream ${id}`);
       // A stream already closed: the bytes still count against the connection window.
-      this.#creditConnection(flowLength);
+      flow.creditConnection(flowLength);
       return;
     }
     if (s.remoteEnded || s.blocks === 0) {
-      this.#creditConnection(flowLength);
+      flow.creditConnection(flowLength);
       throw new Http2StreamError(id, Http2ErrorCode.StreamClosed, s.blocks === 0 ? 'DATA before HEADERS' : 'DATA after END_STREAM');
     }
     // Until our SETTINGS are acknowledged the peer may still count from the default window.
     const slack = this.#localSettingsAcked ? 0 : Math.max(0, DEFAULT_WINDOW - this.settings.initialStreamWindowSize);
     if (flowLength > s.recvWindow + slack) {
-      this.#creditConnection(flowLength);
+      flow.creditConnection(flowLength);
       throw new Http2StreamError(id, Http2ErrorCode.FlowControlError, 'DATA past the stream window');
     }
     s.recvWindow -= flowLength;
     if (data.length === 0 && !endStream) this.#control();
     // Padding is credited at once; the body when it has been passed on.
-    this.#creditConnection(flowLength);
+    flow.creditConnection(flowLength);
     s.unacked += flowLength;
     if (endStream) this.#remoteEnd(s);
     this.#handler.onStreamData(id, data, endStream);
     if (endStream) this.#maybeClose(s);
-    else if (this.#streams.get(id) === s) this.#creditStream(s, false);
+    else if (this.#streams.get(id) === s) flow.creditStream(s, false);
   }
 
   #onRst(id: number, code: number): void {
@@ -581,9 +596,9 @@ export class Http2Connection {
 
   #onWindowUpdate(id: number, increment: number): void {
     if (id === 0) {
-      this.#sendWindow += increment;
-      if (this.#sendWindow > MAX_WINDOW) throw new Http2ConnectionError(Http2ErrorCode.FlowControlError, 'connection window above 2^31-1');
-      this.#flushAll();
+      this.#flow.sendWindow += increment;
+      if (this.#flow.sendWindow > MAX_WINDOW) throw new Http2ConnectionError(Http2ErrorCode.FlowControlError, 'connection window above 2^31-1');
+      this.#flow.flushAll();
       return;
     }
     const s = this.#streams.get(id);
@@ -593,105 +608,11 @@ export class Http2Connection {
     }
     s.sendWindow += increment;
     if (s.sendWindow > MAX_WINDOW) throw new Http2StreamError(id, Http2ErrorCode.FlowControlError, 'stream window above 2^31-1');
-    if (s.queuedBytes > 0 || s.endQueued) this.#flush(s);
+    if (s.queuedBytes > 0 || s.endQueued) this.#flow.flush(s);
   }
-
-  // ───────────── flow control ─────────────
 
   #localStreamWindow(): number {
     return this.settings.initialStreamWindowSize;
-  }
-
-  /** Writes what the windows admit now (frames of at most the peer's max frame size); answers bytes written. */
-  #writeData(s: Stream, data: Buffer, endStream: boolean): number {
-    let at = 0;
-    const len = data.length;
-    if (len === 0) {
-      if (endStream) {
-        this.#transport.write(encodeData(s.id, data, true));
-        this.#localEnd(s);
-      }
-      return 0;
-    }
-    while (at < len) {
-      const room = Math.min(this.#sendWindow, s.sendWindow, this.#peerMaxFrame);
-      if (room <= 0) break;
-      const n = Math.min(room, len - at);
-      const last = at + n === len;
-      this.#transport.write(encodeData(s.id, at === 0 && last ? data : data.subarray(at, at + n), last && endStream));
-      this.#sendWindow -= n;
-      s.sendWindow -= n;
-      at += n;
-      if (last && endStream) this.#localEnd(s);
-    }
-    return at;
-  }
-
-  #flushAll(): void {
-    if (this.#pendingOut.size === 0) return;
-    for (const s of [...this.#pendingOut]) {
-      if (this.#sendWindow <= 0) return;
-      this.#flush(s);
-    }
-  }
-
-  #flush(s: Stream): void {
-    while (s.queue.length > 0) {
-      const head = s.queue[0]!;
-      const lastPiece = s.queue.length === 1;
-      const end = lastPiece && s.endQueued && s.trailers === null;
-      const n = this.#writeData(s, head, end);
-      s.queuedBytes -= n;
-      if (n < head.length) {
-        s.queue[0] = head.subarray(n);
-        this.#maybeWritable(s);
-        return;
-      }
-      s.queue.shift();
-      if (end) {
-        s.endQueued = false;
-        break;
-      }
-    }
-    if (s.endQueued) {
-      s.endQueued = false;
-      if (s.trailers !== null) {
-        const t = s.trailers;
-        s.trailers = null;
-        this.#transport.write(t);
-        this.#localEnd(s);
-      } else {
-        this.#writeData(s, Buffer.alloc(0), true);
-      }
-    }
-    this.#pendingOut.delete(s);
-    this.#maybeWritable(s);
-    this.#maybeClose(s);
-  }
-
-  #maybeWritable(s: Stream): void {
-    if (s.blocked && s.queuedBytes <= this.#highWatermark / 2) {
-      s.blocked = false;
-      if (this.#streams.get(s.id) === s) this.#handler.onStreamWritable?.(s.id);
-    }
-  }
-
-  /** Credits the peer's connection window once half of it was used (fewer WINDOW_UPDATE frames). */
-  #creditConnection(n: number): void {
-    this.#connUnacked += n;
-    if (this.#connUnacked >= Math.max(this.settings.initialConnectionWindowSize, DEFAULT_WINDOW) / 2) {
-      this.#transport.write(encodeWindowUpdate(0, this.#connUnacked));
-      this.#recvWindow += this.#connUnacked;
-      this.#connUnacked = 0;
-    }
-  }
-
-  #creditStream(s: Stream, force: boolean): void {
-    if (!s.receiving || s.remoteEnded || s.unacked === 0) return;
-    if (!force && s.unacked < this.settings.initialStreamWindowSize / 2) return;
-    this.#transport.write(encodeWindowUpdate(s.id, s.unacked));
-    s.recvWindow += s.unacked;
-    s.unacked = 0;
   }
 
   // ───────────── stream life ─────────────
@@ -718,7 +639,7 @@ export class Http2Connection {
     if (this.#streams.get(s.id) !== s) return;
     s.state = StreamState.Closed;
     this.#streams.delete(s.id);
-    this.#pendingOut.delete(s);
+    this.#flow.pendingOut.delete(s);
     s.queue = [];
     s.queuedBytes = 0;
     const peerInitiated = (s.id & 1) === (this.role === 'server' ? 1 : 0);
@@ -761,13 +682,18 @@ export class Http2Connection {
     clearTimeout(this.#headersTimer);
     const streams = [...this.#streams.values()];
     this.#streams.clear();
-    this.#pendingOut.clear();
+    this.#flow.pendingOut.clear();
     const streamCode = code === Http2ErrorCode.NoError ? CONNECTION_GONE : code;
     for (const s of streams) {
       if (s.announced) this.#handler.onStreamReset(s.id, streamCode, byPeer || code === CONNECTION_GONE);
     }
     this.#transport.close(reason);
     this.#handler.onConnectionClosed(reason, code);
+  }
+
+  /** The highest stream id the peer opened (what a GOAWAY names). */
+  get lastPeerStreamId(): number {
+    return this.#lastPeerStream;
   }
 
   /** For tests and stats: the peer's header list limit (Infinity until it says). */

@@ -29,7 +29,7 @@ import { Headers } from '../../protocol/headers.js';
 import { CONNECTION_GONE, Http2Connection } from '../../protocol/http2/connection.js';
 import { errorCodeName } from '../../protocol/http2/errors.js';
 import { HTTP2, requestFields, responseFromFields, trailerFields } from '../../protocol/http2/heads.js';
-import { Http2ErrorCode, type Http2ConnectionHandler, type Http2Settings } from '../../types/http2.js';
+import { Http2ErrorCode, type Http2ConnectionHandler, type Http2Deadline, type Http2Settings } from '../../types/http2.js';
 import type { CodecLimits, HeaderMap } from '../../types/protocol.js';
 import type { ConnectCallback, Host, UpstreamClientEvents } from '../../types/upstream.js';
 import { ActorUpstreamStream, tellUpstreamRead } from '../../proxy/clients/actor-upstream-stream.js';
@@ -179,9 +179,13 @@ export class Http2Client implements StreamClient, Http2ConnectionHandler {
     tellUpstreamRead(this.#ref, data, endOfStream);
   }
 
-  /** Http2ConnectionHandler: the engine's timers tell the actor, which applies the deadline. */
-  onDeadline(expire: () => void): void {
-    if (!this.#closed) this.#ref.tell({ k: 'engine-deadline', expire });
+  /**
+   * Http2ConnectionHandler: the engine's timers tell the actor, which applies the deadline. Told
+   * whatever state the client is in: after the actor stopped (a crash, a failed start) it is a dead
+   * letter, counted under upstream.phase.
+   */
+  onDeadline(deadline: Http2Deadline, armed: number): void {
+    this.#ref.tell({ k: 'engine-deadline', deadline, armed });
   }
 
   /** @internal */
@@ -243,7 +247,7 @@ export class Http2Client implements StreamClient, Http2ConnectionHandler {
       case 'keepalive-due':
         return; // HTTP/2 keepalive is the engine's PING, not the sweeper's
       case 'engine-deadline':
-        if (!this.#closed) msg.expire();
+        this.engine.expire(msg.deadline, msg.armed);
         return;
     }
   }

@@ -4,12 +4,25 @@
  * this class maps its streams to Ringside streams by id, each handed to a StreamHandler (the proxy's
  * phase machine) once its head passed the receiver filters. Many streams run at once; a drain sends
  * GOAWAY and the connection closes when the streams it took are answered.
+ *
+ *   connection.read ─(proxy filter: bytes)─▶ downstream.codec ─ engine ─▶ streams ─▶ proxy.downstream
+ *   engine timers, drain, the connection's close ─(tell)─▶ downstream.codec
+ *
+ * The engine and the stream map belong to the connection's `downstream.codec` actor: every input
+ * that is not a stream's own response reaches it as a message (DownstreamCodecMsg), so a deadline
+ * that fires while the actor is busy waits its turn behind the bytes read before it, and one that
+ * fires after the actor stopped is a dead letter. A read is dispatched on the read loop's stack when
+ * the actor is idle (the read buffer is decoded without a copy); a read that had to queue is copied
+ * and the connection stops reading until it was handled.
  */
 import type { RingsideError } from '../../common/errors.js';
+import { threadRunLoop } from '../../actor/run-loop.js';
 import { Http2Connection } from '../../protocol/http2/connection.js';
+import { encodeGoaway } from '../../protocol/http2/frames.js';
 import { HTTP2, requestFromFields } from '../../protocol/http2/heads.js';
+import type { ActorRef, DownstreamCodecMsg } from '../../types/actor.js';
 import { CloseMode, ConnectionEvent, type Connection } from '../../types/network.js';
-import { Http2ErrorCode, type Http2ConnectionHandler, type Http2Settings } from '../../types/http2.js';
+import { Http2ErrorCode, type Http2ConnectionHandler, type Http2Deadline, type Http2Settings } from '../../types/http2.js';
 import {
   StreamResetReason,
   type PendingBudget,
@@ -35,7 +48,10 @@ class Http2ServerConnection implements ServerStreamConnection, Http2StreamOwner,
   readonly #streams = new Map<number, Http2ServerStream>();
   readonly #budget: PendingBudget | undefined;
   readonly #drain: ServerStreamConnectionOptions['drain'];
+  readonly #ref: ActorRef<DownstreamCodecMsg>;
   #closed = false;
+  /** A read waits in the actor's mailbox: the connection does not read until it was handled. */
+  #readPaused = false;
 
   constructor(connection: Connection, options: ServerStreamConnectionOptions) {
     this.connection = connection;
@@ -43,6 +59,10 @@ class Http2ServerConnection implements ServerStreamConnection, Http2StreamOwner,
     this.filters = options.filters ?? [];
     this.#budget = options.pendingBudget;
     this.#drain = options.drain;
+    this.#ref = threadRunLoop().spawn<DownstreamCodecMsg>('downstream.codec', {
+      receive: (m) => this.#receive(m),
+      crashed: (err) => this.#crashed(err),
+    });
     this.engine = new Http2Connection({
       role: 'server',
       settings: serverSettings(options),
@@ -53,7 +73,7 @@ class Http2ServerConnection implements ServerStreamConnection, Http2StreamOwner,
       },
     });
     connection.addEventListener((event, reason) => {
-      if (event === ConnectionEvent.RemoteClose || event === ConnectionEvent.LocalClose) this.engine.transportClosed(reason ?? 'connection closed');
+      if ((event === ConnectionEvent.RemoteClose || event === ConnectionEvent.LocalClose) && !this.#closed) this.#ref.tell({ k: 'closed', reason: reason ?? 'connection closed' });
     });
     this.#drain?.add(this);
     this.engine.start();
@@ -63,19 +83,79 @@ class Http2ServerConnection implements ServerStreamConnection, Http2StreamOwner,
     return this.#streams.size;
   }
 
+  // ── inputs: tells to the downstream.codec actor ──
+
   onData(data: Buffer, endOfStream: boolean): void {
     if (this.#closed) return;
-    if (data.length > 0) this.engine.execute(data);
-    // An HTTP/2 client that half-closes sends nothing more: answer what it asked, then close.
-    if (endOfStream) this.engine.shutdown('peer closed its side');
+    const msg: DownstreamCodecMsg = { k: 'bytes', data, eos: endOfStream, taken: false };
+    this.#ref.tell(msg);
+    if (!msg.taken && this.#ref.alive) {
+      // Queued: the read buffer is the read loop's and will be reused.
+      msg.data = Buffer.from(data);
+      if (!this.#readPaused) {
+        this.#readPaused = true;
+        this.connection.setReadEnabled(false);
+      }
+    }
   }
 
   goAway(): void {
-    this.engine.shutdown('draining');
+    if (!this.#closed) this.#ref.tell({ k: 'go-away' });
   }
 
   abort(error: RingsideError): void {
-    this.engine.close(Http2ErrorCode.InternalError, `internal error: ${error.message}`);
+    if (!this.#closed) this.#ref.tell({ k: 'abort', reason: `internal error: ${error.message}` });
+  }
+
+  /** Http2ConnectionHandler: the engine's timers only tell; after the actor stopped this is a dead letter. */
+  onDeadline(deadline: Http2Deadline, armed: number): void {
+    this.#ref.tell({ k: 'engine-deadline', deadline, armed });
+  }
+
+  // ── the downstream.codec actor ──
+
+  #receive(msg: DownstreamCodecMsg): void {
+    switch (msg.k) {
+      case 'bytes':
+        msg.taken = true;
+        if (this.#readPaused) {
+          this.#readPaused = false;
+          this.connection.setReadEnabled(true);
+        }
+        if (this.#closed) return;
+        if (msg.data.length > 0) this.engine.execute(msg.data);
+        // An HTTP/2 client that half-closes sends nothing more: answer what it asked, then close.
+        if (msg.eos) this.engine.shutdown('peer closed its side');
+        return;
+      case 'engine-deadline':
+        this.engine.expire(msg.deadline, msg.armed);
+        return;
+      case 'go-away':
+        this.engine.shutdown('draining');
+        return;
+      case 'abort':
+        this.engine.close(Http2ErrorCode.InternalError, msg.reason);
+        return;
+      case 'closed':
+        this.engine.transportClosed(msg.reason);
+        return;
+    }
+  }
+
+  /**
+   * Supervision: the actor threw (the engine, a receiver filter, a handler on its stack) and was
+   * stopped. Its engine is not called again — its state cannot be trusted, and a deadline it had
+   * armed becomes a dead letter when it fires. The peer gets GOAWAY(INTERNAL_ERROR) naming the last
+   * stream it opened, every Ringside stream is reset (their phase machines cancel upstream), and
+   * the connection closes once the GOAWAY is written.
+   */
+  #crashed(err: unknown): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const reason = `internal error: ${err instanceof Error ? err.message : String(err)}`;
+    this.connection.write(encodeGoaway(this.engine.lastPeerStreamId, Http2ErrorCode.InternalError, 'internal error'));
+    this.connection.close(CloseMode.FlushWrite, reason);
+    this.#connectionGone();
   }
 
   // ── Http2ConnectionHandler ──
@@ -115,6 +195,11 @@ class Http2ServerConnection implements ServerStreamConnection, Http2StreamOwner,
 
   onConnectionClosed(): void {
     if (this.#closed) return;
+    threadRunLoop().stop(this.#ref);
+    this.#connectionGone();
+  }
+
+  #connectionGone(): void {
     this.#closed = true;
     this.#drain?.delete(this);
     for (const s of [...this.#streams.values()]) s.resetByPeer(StreamResetReason.ConnectionClosed);
