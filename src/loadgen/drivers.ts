@@ -1,20 +1,18 @@
 /**
  * The load generator's composition root: every protocol `ringside bench` speaks, registered by name.
- * Both the main thread (prepare) and the load threads (connect) look drivers up here.
+ * Both the main thread (prepare) and the load threads (connect) look drivers up here. Each entry
+ * loads its driver module on first use, so a load thread starts with only the driver it runs (an
+ * HTTP/1.1 thread does not compile protobufjs, grpc-js's HTTP/2 or hessian).
  */
 import { Registry } from '../common/registry.js';
 import type { ProtocolDriver } from './driver.js';
-import { grpcDriver } from './grpc-driver.js';
-import { http1Driver } from './http1-driver.js';
-import { drpcDriver } from './drpc-driver.js';
-import { dubboDriver } from './dubbo-driver.js';
-import { boltDriver } from './bolt-driver.js';
-import { h2Driver } from './h2-driver.js';
 
-export const protocolDrivers = new Registry<ProtocolDriver>('bench protocol');
-protocolDrivers.register(http1Driver.name, http1Driver);
-protocolDrivers.register(grpcDriver.name, grpcDriver);
-protocolDrivers.register(drpcDriver.name, drpcDriver);
-protocolDrivers.register(dubboDriver.name, dubboDriver);
-protocolDrivers.register(boltDriver.name, boltDriver);
-protocolDrivers.register(h2Driver.name, h2Driver);
+export type DriverLoader = () => Promise<ProtocolDriver>;
+
+export const protocolDrivers = new Registry<DriverLoader>('bench protocol');
+protocolDrivers.register('http1', async () => (await import('./http1-driver.js')).http1Driver);
+protocolDrivers.register('grpc', async () => (await import('./grpc-driver.js')).grpcDriver);
+protocolDrivers.register('drpc', async () => (await import('./drpc-driver.js')).drpcDriver);
+protocolDrivers.register('dubbo', async () => (await import('./dubbo-driver.js')).dubboDriver);
+protocolDrivers.register('bolt', async () => (await import('./bolt-driver.js')).boltDriver);
+protocolDrivers.register('h2', async () => (await import('./h2-driver.js')).h2Driver);

@@ -10,7 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ConnectionEvents, FailureKind, LoadConnection, ProtocolDriver } from './driver.js';
-import { createHistogram, encodeHistogram, type Histogram } from './histogram.js';
+import { LatencyRecorder } from './recorder.js';
 import type { LoadThreadInit, ThreadProgress, ThreadResult } from './messages.js';
 import { Pacer } from './pacer.js';
 
@@ -32,10 +32,12 @@ export class LoadEngine implements ConnectionEvents {
   readonly #slots: Slot[] = [];
   readonly #slotOf = new Map<LoadConnection, Slot>();
   #pacer: Pacer | undefined;
-  readonly #hist: Histogram = createHistogram();
-  readonly #raw: Histogram | undefined;
+  readonly #hist = new LatencyRecorder();
+  readonly #raw: LatencyRecorder | undefined;
   readonly #errorsByStatus = new Map<string, number>();
   #requests = 0;
+  /** Responses before the measured window (the warm-up): not in the figures, but the CPU was spent. */
+  #warmupRequests = 0;
   #errors = 0;
   #firstFailure: string | undefined;
 
@@ -55,7 +57,7 @@ export class LoadEngine implements ConnectionEvents {
   constructor(driver: ProtocolDriver, cfg: LoadThreadInit) {
     this.#driver = driver;
     this.#cfg = cfg;
-    this.#raw = cfg.rate === undefined ? undefined : createHistogram();
+    this.#raw = cfg.rate === undefined ? undefined : new LatencyRecorder();
     if (cfg.rate !== undefined) this.#msPerRequest = 1000 / cfg.rate;
   }
 
@@ -129,11 +131,12 @@ export class LoadEngine implements ConnectionEvents {
     for (const [k, v] of this.#errorsByStatus) byStatus[k] = v;
     this.#onDone?.({
       requests: this.#requests,
+      warmupRequests: this.#warmupRequests,
       errors: this.#errors,
       errorsByStatus: byStatus,
       elapsedMs: this.#measuring ? this.#endAt - this.#measureStart : 0,
-      histogram: encodeHistogram(this.#hist),
-      rawHistogram: this.#raw === undefined ? undefined : encodeHistogram(this.#raw),
+      histogram: this.#hist.export(),
+      rawHistogram: this.#raw?.export(),
       unsent,
       firstFailure: this.#firstFailure,
     });
@@ -157,13 +160,15 @@ export class LoadEngine implements ConnectionEvents {
     const now = performance.now();
     if (this.#measuring && intendedAt >= this.#measureStart) {
       this.#requests++;
-      this.#hist.recordValue(Math.max(1, Math.round((now - intendedAt) * 1000)));
-      this.#raw?.recordValue(Math.max(1, Math.round((now - sentAt) * 1000)));
+      this.#hist.record((now - intendedAt) * 1000);
+      this.#raw?.record((now - sentAt) * 1000);
       if (error !== undefined) this.#countError(error, 1);
       if (this.#cfg.requests !== undefined && this.#requests >= this.#cfg.requests) {
         this.stop();
         return;
       }
+    } else {
+      this.#warmupRequests++;
     }
     if (!conn.accepting) return;
     if (this.#cfg.rate === undefined) {

@@ -1,9 +1,10 @@
 /**
- * Latency histograms for the load generator: one HDR histogram per load thread (values in µs),
- * shipped to the main thread in HDR's compressed encoding and merged there, so percentiles are
- * exact over all threads rather than an average of per-thread percentiles.
+ * Latency histograms on the main thread: each load thread's recorded latencies (recorder.ts) go into
+ * one HDR histogram, so percentiles are exact over all threads rather than an average of per-thread
+ * percentiles.
  */
 import hdr from 'hdr-histogram-js';
+import type { RecordedLatencies } from './recorder.js';
 
 export type Histogram = hdr.Histogram;
 
@@ -17,19 +18,14 @@ export interface LatencySummary {
 }
 
 export function createHistogram(): Histogram {
-  // The pure-JS build: the WASM one must be initialised asynchronously per thread and is no faster
-  // for single-value records.
+  // The pure-JS build: the WASM one must be initialised asynchronously.
   return hdr.build({ useWebAssembly: false, lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
 }
 
-export function encodeHistogram(h: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(h);
-}
-
-/** Merges encoded per-thread histograms into one. */
-export function mergeHistograms(encoded: readonly string[]): Histogram {
+/** Merges the load threads' recorded latencies into one histogram. */
+export function mergeRecorded(parts: readonly RecordedLatencies[]): Histogram {
   const merged = createHistogram();
-  for (const e of encoded) merged.add(hdr.decodeFromCompressedBase64(e, 32, false));
+  for (const p of parts) for (let i = 0; i < p.values.length; i++) merged.recordValueWithCount(p.values[i]!, p.counts[i]!);
   return merged;
 }
 

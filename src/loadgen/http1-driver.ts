@@ -2,10 +2,12 @@
  * HTTP/1.1 load driver: raw `net` sockets, the request encoded once into a Buffer, responses read
  * through one `onread` buffer per thread and the minimal parser. More than one request in flight per
  * connection means pipelining; requests queued while responses are being delivered go out as one
- * write, because one syscall per request is the cost that bounds a Node load generator.
+ * write, because one syscall per request is the cost that bounds a Node load generator, and that
+ * write goes straight to the socket's handle (handle-writer.ts).
  */
 import net from 'node:net';
 import type { ConnectionEvents, FailureKind, Http1Prepared, LoadConnection, PreparedRequest, ProtocolDriver, RequestOptions } from './driver.js';
+import { HandleWriter } from './handle-writer.js';
 import { Http1ResponseParser, type ResponseSink } from './http1-parser.js';
 
 /** Read buffer shared by every connection of this thread: the parser never keeps a view into it. */
@@ -38,9 +40,12 @@ export function encodeHttp1Request(target: URL, opts: RequestOptions): Buffer {
 class Http1Connection implements LoadConnection, ResponseSink {
   readonly #events: ConnectionEvents;
   readonly #socket: net.Socket;
+  readonly #writer: HandleWriter;
   readonly #parser: Http1ResponseParser;
   readonly #request: Buffer;
   #batch: Buffer;
+  /** Views of the batch by request count, made once each. */
+  #batchViews: Buffer[] = [];
   // FIFO of (intended, sent) times for requests in flight; responses come back in order.
   #intended = new Float64Array(16);
   #sent = new Float64Array(16);
@@ -65,6 +70,13 @@ class Http1Connection implements LoadConnection, ResponseSink {
       port: spec.port,
       noDelay: true,
       onread: { buffer: sharedReadBuffer, callback: (n: number, buf: Uint8Array) => this.#onRead(n, buf as Buffer) },
+    });
+    this.#writer = new HandleWriter(this.#socket, (code) => {
+      if (this.#failure === null) {
+        this.#failure = 'reset';
+        this.#detail = code;
+      }
+      this.#socket.destroy();
     });
     this.#socket.on('connect', () => {
       this.#connected = true;
@@ -145,16 +157,22 @@ class Http1Connection implements LoadConnection, ResponseSink {
     if (q === 0 || this.#finished) return;
     this.#queued = 0;
     if (q === 1) {
-      this.#socket.write(this.#request);
+      this.#writer.write(this.#request);
       return;
     }
     const len = this.#request.length;
     if (this.#batch.length < q * len) {
       const copies = Math.max(q, (this.#batch.length / len) * 2);
       this.#batch = Buffer.alloc(copies * len);
+      this.#batchViews = [];
       for (let c = 0; c < copies; c++) this.#request.copy(this.#batch, c * len);
     }
-    this.#socket.write(this.#batch.subarray(0, q * len));
+    let view = this.#batchViews[q];
+    if (view === undefined) {
+      view = this.#batch.subarray(0, q * len);
+      this.#batchViews[q] = view;
+    }
+    this.#writer.write(view);
   }
 
   #grow(): void {

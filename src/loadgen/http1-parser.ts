@@ -2,7 +2,8 @@
  * Minimal incremental HTTP/1.1 response parser for the load generator. It finds where each response
  * ends (Content-Length, chunked, or no body) and reports its status; it never copies bodies or builds
  * header objects, because at 100k+ responses a second per thread every allocation shows up in the
- * figures. Bytes may arrive split anywhere; only a header block cut across reads is copied (rare).
+ * figures. The head is scanned byte by byte in one pass (no indexOf calls into C++, no strings) and
+ * line by line, so a head cut across reads resumes at its cut line; only that line is copied (rare).
  */
 
 const CR = 13;
@@ -31,19 +32,26 @@ export interface ResponseSink {
   onResponse(status: number, closeAfter: boolean): void;
 }
 
-const HEADER_END = Buffer.from('\r\n\r\n');
+/** Longest response head accepted (status line and every header line). */
 const MAX_HEAD = 64 * 1024;
 
 export class Http1ResponseParser {
   readonly #sink: ResponseSink;
   #state: State = State.Head;
   #remaining = 0;
+  // The head being read: filled line by line, so a head split across reads resumes where it stopped.
+  #sawStatusLine = false;
+  #headBytes = 0;
   #status = 0;
+  #contentLength = -1;
+  #chunked = false;
   #closeAfter = false;
-  /** Head bytes carried over from a previous read when a header block was split. */
+  /** The start of a head line cut by the end of a read (rare: only that line is copied). */
   #carry: Buffer | null = null;
   /** Set when every request is a HEAD: responses carry headers only, whatever Content-Length says. */
   readonly #noBody: boolean;
+  #words: DataView | null = null;
+  #wordsBuffer: Buffer | null = null;
 
   constructor(sink: ResponseSink, headRequests = false) {
     this.#sink = sink;
@@ -67,26 +75,18 @@ export class Http1ResponseParser {
       switch (this.#state) {
         case State.Head: {
           if (this.#carry !== null) {
-            const joined = Buffer.concat([this.#carry, buf.subarray(pos, end)]);
-            const headEnd = joined.indexOf(HEADER_END);
-            if (headEnd === -1) {
-              if (joined.length > MAX_HEAD) throw new ResponseParseError('response head too large');
-              this.#carry = joined;
-              return;
-            }
-            const consumed = headEnd + 4 - this.#carry.length;
-            this.#carry = null;
-            this.#parseHead(joined, 0, headEnd);
-            pos += consumed;
+            pos = this.#finishCarriedLine(buf, pos, end);
             break;
           }
-          const headEnd = buf.indexOf(HEADER_END, pos);
-          if (headEnd === -1 || headEnd + 4 > end) {
-            this.#carry = Buffer.from(buf.subarray(pos, end));
+          const stop = this.#scanHead(buf, pos, end);
+          if (stop < 0) {
+            // A line cut by the end of this read: keep its start for the next one.
+            const cut = ~stop;
+            if (this.#headBytes + (end - cut) > MAX_HEAD) throw new ResponseParseError('response head too large');
+            if (cut < end) this.#carry = Buffer.from(buf.subarray(cut, end));
             return;
           }
-          this.#parseHead(buf, pos, headEnd);
-          pos = headEnd + 4;
+          pos = stop;
           break;
         }
         case State.Body: {
@@ -111,50 +111,102 @@ export class Http1ResponseParser {
     }
   }
 
-  #parseHead(buf: Buffer, start: number, headEnd: number): void {
+  /** Completes the carried head line with the bytes up to its LF, then scans it; returns where `buf` resumes. */
+  #finishCarriedLine(buf: Buffer, pos: number, end: number): number {
+    let lf = pos;
+    while (lf < end && buf[lf] !== LF) lf++;
+    const taken = lf < end ? lf + 1 - pos : end - pos;
+    const line = Buffer.concat([this.#carry!, buf.subarray(pos, pos + taken)]);
+    if (lf === end) {
+      if (this.#headBytes + line.length > MAX_HEAD) throw new ResponseParseError('response head too large');
+      this.#carry = line;
+      return end;
+    }
+    this.#carry = null;
+    this.#scanHead(line, 0, line.length); // one whole line: it is consumed whatever it was
+    return pos + taken;
+  }
+
+  /**
+   * Reads complete head lines from [pos, end): the status line, then headers, noting only status,
+   * Content-Length, Transfer-Encoding: chunked and Connection: close, without building a string.
+   * Returns the position after the blank line that ends the head (the response is then in its body
+   * or complete), or ~start (negative) of the first line this read does not complete.
+   */
+  #scanHead(buf: Buffer, pos: number, end: number): number {
+    const words = this.#wordsOf(buf);
+    for (;;) {
+      const lf = findLf(buf, words, pos, end);
+      if (lf === end) return ~pos;
+      const lineEnd = lf > pos && buf[lf - 1] === CR ? lf - 1 : lf;
+      const next = lf + 1;
+      this.#headBytes += next - pos;
+      if (this.#headBytes > MAX_HEAD) throw new ResponseParseError('response head too large');
+      if (!this.#sawStatusLine) {
+        this.#statusLine(buf, pos, lineEnd);
+      } else if (lineEnd === pos) {
+        this.#headComplete();
+        return next;
+      } else {
+        const first = buf[pos]! | 0x20;
+        if (first === 0x63 /* c */) {
+          // "cont…" or "conn…" tells the two apart at the fourth byte, before any name comparison.
+          const fourth = buf[pos + 3]! | 0x20;
+          if (fourth === 0x74 /* t */) {
+            if (matchName(buf, pos, lineEnd, 'content-length:')) this.#contentLength = parseDecimal(buf, pos + 15, lineEnd);
+          } else if (fourth === 0x6e /* n */ && matchName(buf, pos, lineEnd, 'connection:')) {
+            this.#closeAfter = containsToken(buf, pos + 11, lineEnd, 'close');
+          }
+        } else if (first === 0x74 /* t */ && matchName(buf, pos, lineEnd, 'transfer-encoding:')) {
+          this.#chunked = containsToken(buf, pos + 18, lineEnd, 'chunked');
+        }
+      }
+      pos = next;
+    }
+  }
+
+  /** A DataView of the buffer being scanned, kept while reads keep coming in the same (onread) buffer. */
+  #wordsOf(buf: Buffer): DataView {
+    if (this.#words === null || this.#wordsBuffer !== buf) {
+      this.#words = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      this.#wordsBuffer = buf;
+    }
+    return this.#words;
+  }
+
+  #statusLine(buf: Buffer, start: number, lineEnd: number): void {
     // "HTTP/1.x SSS" — the status sits at fixed offsets.
-    if (headEnd - start < 12 || buf[start] !== 0x48 || buf[start + 4] !== 0x2f || buf[start + 8] !== 0x20) {
+    if (lineEnd - start < 12 || buf[start] !== 0x48 || buf[start + 4] !== 0x2f || buf[start + 8] !== 0x20) {
       throw new ResponseParseError('bad status line');
     }
     const d0 = buf[start + 9]! - 48;
     const d1 = buf[start + 10]! - 48;
     const d2 = buf[start + 11]! - 48;
     if (d0 < 1 || d0 > 5 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) throw new ResponseParseError('bad status code');
-    const status = d0 * 100 + d1 * 10 + d2;
-    let contentLength = -1;
-    let chunked = false;
-    let close = false;
-    let line = buf.indexOf(LF, start) + 1;
-    while (line > 0 && line < headEnd) {
-      let lineEnd = buf.indexOf(CR, line);
-      if (lineEnd === -1 || lineEnd > headEnd) lineEnd = headEnd;
-      const first = buf[line]! | 0x20;
-      if (first === 0x63 /* c */) {
-        if (matchName(buf, line, lineEnd, 'content-length:')) contentLength = parseDecimal(buf, line + 15, lineEnd);
-        else if (matchName(buf, line, lineEnd, 'connection:')) close = containsToken(buf, line + 11, lineEnd, 'close');
-      } else if (first === 0x74 /* t */ && matchName(buf, line, lineEnd, 'transfer-encoding:')) {
-        chunked = containsToken(buf, line + 18, lineEnd, 'chunked');
-      }
-      line = lineEnd + 2;
-    }
-    this.#status = status;
-    this.#closeAfter = close;
+    this.#status = d0 * 100 + d1 * 10 + d2;
+    this.#sawStatusLine = true;
+    this.#contentLength = -1;
+    this.#chunked = false;
+    this.#closeAfter = false;
+  }
+
+  #headComplete(): void {
+    const status = this.#status;
+    this.#sawStatusLine = false;
+    this.#headBytes = 0;
     if (status < 200) {
       // 1xx interim response: the real one follows on the same request.
-      this.#state = State.Head;
       return;
     }
     if (this.#noBody || status === 204 || status === 304) {
       this.#complete();
-      return;
-    }
-    if (chunked) {
+    } else if (this.#chunked) {
       this.#remaining = 0;
       this.#state = State.ChunkSize;
-    } else if (contentLength > 0) {
-      this.#remaining = contentLength;
+    } else if (this.#contentLength > 0) {
+      this.#remaining = this.#contentLength;
       this.#state = State.Body;
-    } else if (contentLength === 0) {
+    } else if (this.#contentLength === 0) {
       this.#complete();
     } else {
       this.#state = State.UntilClose;
@@ -214,6 +266,23 @@ export class Http1ResponseParser {
     this.#remaining = 0;
     this.#sink.onResponse(this.#status, this.#closeAfter);
   }
+}
+
+/**
+ * The index of the first LF in [pos, end), or `end`. Eight bytes at a time while they hold none (a
+ * head is mostly header values the generator does not look at): with x = word XOR 0x0a0a0a0a, a byte
+ * of the word was LF iff x has a zero byte, i.e. iff (x − 0x01010101) & ~x & 0x80808080 is non-zero.
+ */
+function findLf(buf: Buffer, words: DataView, pos: number, end: number): number {
+  let i = pos;
+  while (i + 8 <= end) {
+    const a = words.getInt32(i, true) ^ 0x0a0a0a0a;
+    const b = words.getInt32(i + 4, true) ^ 0x0a0a0a0a;
+    if ((((a - 0x01010101) & ~a) | ((b - 0x01010101) & ~b)) & 0x80808080) break;
+    i += 8;
+  }
+  while (i < end && buf[i] !== LF) i++;
+  return i;
 }
 
 function matchName(buf: Buffer, start: number, end: number, lowerName: string): boolean {

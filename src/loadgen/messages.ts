@@ -5,10 +5,11 @@
  *   main ◀──connected────────── load thread: how many connected / failed
  *   main ──go─────────────────▶ load thread: start the clock, send load
  *   main ◀──progress (250 ms)── load thread: running counters for the live display
- *   main ◀──done─────────────── load thread: counters + encoded histograms
+ *   main ◀──done─────────────── load thread: counters + recorded latencies (slot values, counts)
  *   main ──stop───────────────▶ load thread: end early (Ctrl-C)
  */
 import type { PreparedRequest } from './driver.js';
+import type { RecordedLatencies } from './recorder.js';
 
 export interface LoadThreadInit {
   spec: PreparedRequest;
@@ -36,13 +37,15 @@ export interface ThreadProgress extends ThreadCounters {
 }
 
 export interface ThreadResult extends ThreadCounters {
+  /** Responses that came before the measured window (warm-up), not counted in `requests`. */
+  warmupRequests: number;
   errorsByStatus: Record<string, number>;
   /** Measured window of this thread (after warmup), ms. */
   elapsedMs: number;
   /** Latency from the intended send time (open loop) or the send time (closed loop). */
-  histogram: string;
+  histogram: RecordedLatencies;
   /** Open loop only: latency from the moment the request actually left. */
-  rawHistogram: string | undefined;
+  rawHistogram: RecordedLatencies | undefined;
   /** Open loop: requests the schedule called for that were never sent (the target fell behind). */
   unsent: number;
   /** First connect/reset detail seen, for error messages. */

@@ -1,13 +1,13 @@
 /**
  * Runs one bench load from the main thread: prepares the request once, probes the target, spreads
  * connections (and the open-loop rate, and -n) over load threads, starts them together, and merges
- * their HDR histograms into one report.
+ * their recorded latencies into one HDR histogram for the report.
  */
 import net from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { RequestOptions } from './driver.js';
 import { protocolDrivers } from './drivers.js';
-import { mergeHistograms, summarize, type LatencySummary } from './histogram.js';
+import { mergeRecorded, summarize, type LatencySummary } from './histogram.js';
 import type { FromLoadThread, LoadThreadInit, ThreadResult, ToLoadThread } from './messages.js';
 
 export interface LoadOptions {
@@ -50,6 +50,8 @@ export interface LoadReport {
   latency_us_raw?: LatencySummary;
   target_rps?: number;
   warnings: string[];
+  /** Responses during the warm-up (not in `requests`; for CPU-per-request figures over the whole run). */
+  warmup_requests: number;
 }
 
 /** A run that cannot start or whose result is meaningless; the CLI prints the message on one line. */
@@ -66,8 +68,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   } catch {
     throw new BenchError(`bad target URL "${opts.target}"`);
   }
-  const driver = protocolDrivers.get(opts.protocol);
-  if (driver === undefined) throw new BenchError(`unknown --protocol "${opts.protocol}" (known: ${protocolDrivers.names().join(', ')})`);
+  const load = protocolDrivers.get(opts.protocol);
+  if (load === undefined) throw new BenchError(`unknown --protocol "${opts.protocol}" (known: ${protocolDrivers.names().join(', ')})`);
+  const driver = await load();
   let spec;
   try {
     spec = await driver.prepare(url, opts.request);
@@ -211,12 +214,13 @@ function buildReport(opts: LoadOptions, results: ThreadResult[]): LoadReport {
     errors,
     rps: round(rps),
     duration_s: round(elapsedMs / 1000),
-    latency_us: summarize(mergeHistograms(results.map((r) => r.histogram))),
+    latency_us: summarize(mergeRecorded(results.map((r) => r.histogram))),
     errors_by_status: errorsByStatus,
     warnings: [],
+    warmup_requests: results.reduce((a, r) => a + r.warmupRequests, 0),
   };
   if (opts.rate !== undefined) {
-    report.latency_us_raw = summarize(mergeHistograms(results.map((r) => r.rawHistogram ?? '').filter((e) => e !== '')));
+    report.latency_us_raw = summarize(mergeRecorded(results.flatMap((r) => (r.rawHistogram === undefined ? [] : [r.rawHistogram]))));
     report.target_rps = opts.rate;
     const unsent = results.reduce((a, r) => a + r.unsent, 0);
     if (rps < ACHIEVED_RATE_FLOOR * opts.rate) {

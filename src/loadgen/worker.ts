@@ -12,7 +12,7 @@ if (port === null) throw new Error('loadgen worker started outside a worker thre
 const post = (m: FromLoadThread): void => port.postMessage(m);
 
 async function main(init: LoadThreadInit): Promise<void> {
-  const engine = new LoadEngine(protocolDrivers.require(init.spec.protocol), init);
+  const engine = new LoadEngine(await protocolDrivers.require(init.spec.protocol)(), init);
   const connected = await engine.connect();
   post({ type: 'connected', ...connected });
   port!.on('message', (m: ToLoadThread) => {

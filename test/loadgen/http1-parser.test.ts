@@ -11,7 +11,7 @@ function collect(head = false): { parser: Http1ResponseParser; seen: [number, bo
 /** Feeds `text` in pieces of `step` bytes through one reused buffer, like the onread buffer. */
 function feedInPieces(parser: Http1ResponseParser, text: string, step: number): void {
   const all = Buffer.from(text, 'latin1');
-  const scratch = Buffer.alloc(4096, 0x41); // stale bytes past `end` must be ignored
+  const scratch = Buffer.alloc(128 * 1024, 0x41); // stale bytes past `end` must be ignored
   for (let i = 0; i < all.length; i += step) {
     const piece = all.subarray(i, Math.min(all.length, i + step));
     piece.copy(scratch, 0);
@@ -53,6 +53,22 @@ describe('http1 response parser', () => {
     assert.equal(seen.length, 0);
     parser.end();
     assert.deepEqual(seen, [[200, false]]);
+  });
+
+  it('resumes a head cut at any byte, including between CR and LF, and bounds its size', () => {
+    const head = 'HTTP/1.1 200 OK\r\nX-Long: ' + 'v'.repeat(300) + '\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc';
+    for (let cut = 1; cut < head.length; cut++) {
+      const { parser, seen } = collect();
+      const all = Buffer.from(head, 'latin1');
+      parser.feed(all, 0, cut);
+      parser.feed(all, cut, all.length);
+      assert.deepEqual(seen, [[200, true]], `cut at ${cut}`);
+    }
+    const huge = 'HTTP/1.1 200 OK\r\n' + ('X-Pad: ' + 'p'.repeat(1000) + '\r\n').repeat(70);
+    for (const step of [100_000, 4096, 333]) {
+      const { parser } = collect();
+      assert.throws(() => feedInPieces(parser, huge, step), /response head too large/, `step ${step}`);
+    }
   });
 
   it('rejects bytes that are not an HTTP response', () => {

@@ -30,20 +30,29 @@ describe('ringside tune with a fake sidecar', () => {
     for (const s of out.results) {
       assert.ok(s.rps > 0 && s.p99_us >= s.p50_us && s.cpu_cores >= 0 && s.errors === 0, JSON.stringify(s));
     }
-    // 8 connections at 8 ms vs 4 ms per response: ~1000 vs ~2000 req/s.
-    assert.ok(out.results[1]!.rps > out.results[0]!.rps * 1.3, JSON.stringify(out.results));
+    // Which size wins depends on the machine's timers under load, so the test checks the decision,
+    // not the outcome: it is one of the measured points, the one the printed rule picks from the
+    // figures the run recorded, with the rule's reason.
+    assert.ok(out.results.some((s) => s.workers === out.recommended.workers), JSON.stringify(out.recommended));
     const rows = out.results.map((s) => ({ ...s, requests: 1 })) as StepResult[];
     const again = recommend(rows, 0.1, 1.5, (s) => `${s.workers} workers`);
     assert.equal(out.recommended.workers, out.results[again.index]!.workers);
-    assert.equal(out.recommended.workers, 2);
+    assert.equal(out.recommended.reason, again.reason);
     assert.match(out.recommended.reason, /rule: take the next step while it adds ≥ \+10% throughput/);
-    assert.match(r.stderr, /ringside tune: 1 workers: \d+ req\/s/);
+    for (const s of out.results) assert.match(r.stderr, new RegExp(`ringside tune: ${s.workers} workers: ${Math.round(s.rps)} req/s`));
 
+    // The report: self-contained, the recommendation it names, one table row per measured point with
+    // that point's figures, and the recommended row marked.
     const html = readFileSync(report, 'utf8');
     assert.match(html, /^<!doctype html>/);
     assert.equal((html.match(/<svg /g) ?? []).length, 2);
     assert.doesNotMatch(html, /<script|<link|<img|<iframe|src=|href=|url\(|@import/i);
-    assert.match(html, /Recommended: workers = 2/);
+    assert.match(html, new RegExp(`Recommended: workers = ${out.recommended.workers}<`));
+    const tableRows = [...html.matchAll(/<tr( class="recrow")?><td>(\d+)<\/td><td>(\d+)<\/td><td>(\d+)<\/td><td>(\d+)<\/td>/g)];
+    assert.deepEqual(
+      tableRows.map((m) => [Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), m[1] !== undefined]),
+      out.results.map((s) => [s.workers, Math.round(s.rps), s.p50_us, s.p99_us, s.workers === out.recommended.workers]),
+    );
     assert.equal((html.match(/<th>workers<\/th>/g) ?? []).length, 1, 'one workers column when workers is what was swept');
   });
 
@@ -58,15 +67,20 @@ describe('ringside tune with a fake sidecar', () => {
     const r = await runCli(['tune', '-c', cfg, '--sidecar', fake, '--workers', '1,2', '--duration', '400ms', '--warmup', '0', '--connections', '16',
       '-t', '1', '--slo', 'p99=500ms', '--step-duration', '600ms', '--max-steps', '2', '--json', '--report', report]);
     assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as { results: { workers: number; rps: number; slo_max_rps: number; curve: { offered_rps: number; slo_us: number; holds: boolean }[] }[]; recommended: { workers: number; reason: string }; slo: unknown };
+    const out = JSON.parse(r.stdout) as { results: { workers: number; rps: number; slo_max_rps: number; curve: { offered_rps: number; slo_us: number; holds: boolean; errors: number; requests: number }[] }[]; recommended: { workers: number; reason: string }; slo: unknown };
     assert.deepEqual(out.slo, { percentile: 'p99', limit_us: 500_000 });
     for (const s of out.results) {
       assert.equal(s.curve.length, 2, JSON.stringify(s));
-      // The first probe is half the closed-loop throughput, well inside capacity: it holds.
-      assert.ok(Math.abs(s.curve[0]!.offered_rps - Math.round(s.rps / 2)) <= 1 && s.curve[0]!.holds, JSON.stringify(s));
+      // The search's steps follow from what it recorded: a probe at half the closed-loop throughput,
+      // then the midpoint of the bracket that probe left (up to 1.1 × capacity if it held, down to 0
+      // if not). Whether a step holds depends on the machine's timers, so that is not asserted.
+      const [first, second] = s.curve as [(typeof s.curve)[0], (typeof s.curve)[0]];
+      assert.ok(Math.abs(first.offered_rps - Math.round(s.rps / 2)) <= 1, JSON.stringify(s));
+      const expected = first.holds ? (first.offered_rps + Math.max(1, s.rps) * 1.1) / 2 : first.offered_rps / 2;
+      assert.ok(Math.abs(second.offered_rps - Math.max(1, Math.round(expected))) <= 1, JSON.stringify(s));
       const held = s.curve.filter((p) => p.holds).map((p) => p.offered_rps);
-      assert.equal(s.slo_max_rps, Math.max(...held));
-      for (const p of s.curve) if (p.holds) assert.ok(p.slo_us <= 500_000, JSON.stringify(p));
+      assert.equal(s.slo_max_rps, held.length === 0 ? 0 : Math.max(...held));
+      for (const p of s.curve) if (p.holds) assert.ok(p.slo_us <= 500_000 && p.errors <= p.requests * 0.01, JSON.stringify(p));
     }
     // The recommendation is the rule applied to the table it printed (how much more the larger pool
     // holds depends on the machine's timers under load, so it is not asserted here).
@@ -80,15 +94,24 @@ describe('ringside tune with a fake sidecar', () => {
     assert.equal((html.match(/<polyline points=[^>]*stroke="#/g) ?? []).length, 2, 'one curve per pool size');
     assert.match(html, /<th>req\/s within p99=500ms<\/th>/);
 
-    // --rate: the smallest pool that holds the rate, and larger pools are not measured.
-    const held = Math.round(out.results[0]!.slo_max_rps * 0.6);
+    // --rate: sizes are measured in order until one holds the rate; that one is recommended (none: exit 1).
+    const rate = Math.max(2, Math.round(out.results[0]!.rps * 0.3));
     const r2 = await runCli(['tune', '-c', cfg, '--sidecar', fake, '--workers', '1,2', '--duration', '300ms', '--warmup', '0', '--connections', '16',
-      '-t', '1', '--slo', 'p99=500ms', '-R', String(held), '--step-duration', '600ms', '--json']);
-    assert.equal(r2.code, 0, r2.stderr);
-    const out2 = JSON.parse(r2.stdout) as { results: { workers: number; holds_rate: boolean }[]; recommended: { workers: number; reason: string } };
-    assert.deepEqual(out2.results.map((s) => [s.workers, s.holds_rate]), [[1, true]]);
-    assert.equal(out2.recommended.workers, 1);
-    assert.match(out2.recommended.reason, new RegExp(`1 workers holds it \\(rule: the smallest setting that holds ${held} req/s with p99=500ms\\)`));
+      '-t', '1', '--slo', 'p99=500ms', '-R', String(rate), '--step-duration', '600ms', '--json']);
+    const out2 = JSON.parse(r2.stdout) as { results: { workers: number; holds_rate: boolean }[]; recommended: { workers: number | null; reason: string } };
+    const firstHolding = out2.results.findIndex((s) => s.holds_rate);
+    const measured = out2.results.map((s) => s.workers);
+    assert.deepEqual(measured, firstHolding === -1 ? [1, 2] : [1, 2].slice(0, firstHolding + 1), JSON.stringify(out2.results));
+    if (firstHolding === -1) {
+      assert.equal(r2.code, 1);
+      assert.equal(out2.recommended.workers, null);
+      assert.match(out2.recommended.reason, new RegExp(`no setting measured held ${rate} req/s with p99=500ms`));
+    } else {
+      assert.equal(r2.code, 0, r2.stderr);
+      const w = measured[firstHolding]!;
+      assert.equal(out2.recommended.workers, w);
+      assert.match(out2.recommended.reason, new RegExp(`${w} workers holds it \\(rule: the smallest setting that holds ${rate} req/s with p99=500ms\\)`));
+    }
   });
 
   it('sweeps another setting through temp configs with --param', async () => {
