@@ -10,7 +10,9 @@
  *     of --rate req/s of the Dapr HTTP invoke of the demo call (ringside bench, open loop) on w1;
  *   - parts, each measured as the difference between two idle processes: a bare `node` process, the
  *     module graph `ringside start` loads on the main thread, grpc-js and piscina imported alone,
- *     each extra worker (w2 − w1), the main thread (w1 − one worker).
+ *     each extra worker (w2 − w1), the main thread (w1 − one worker);
+ *   - each thread's memory from /stats (V8 heap used and committed, V8's mallocs, external memory,
+ *     ArrayBuffers), idle and at the end of the load, which tells what the loaded RSS growth is.
  * Targets: idle w1 ≤ 64 MiB, each extra worker ≤ 20 MiB, RSS under load ≤ 1.25× idle, ready ≤ 300 ms.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -99,6 +101,18 @@ async function idleImport(specifiers: string[]): Promise<number> {
   return rss;
 }
 
+type MemoryMiB = Record<string, number>;
+
+/** Each thread's memory (/stats: the main thread and every worker), MiB, to tell what grows where. */
+async function threadMemoryMiB(admin: number): Promise<Record<string, MemoryMiB>> {
+  const res = await fetch(`http://127.0.0.1:${admin}/stats`);
+  const stats = (await res.json()) as { main: { memory: Record<string, number> }; workers: { workerIndex: number; memory?: Record<string, number> }[] };
+  const mib = (m: Record<string, number>): MemoryMiB => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round((v / MiB) * 10) / 10]));
+  const out: Record<string, MemoryMiB> = { main: mib(stats.main.memory) };
+  for (const w of stats.workers) if (w.memory !== undefined) out[`worker${w.workerIndex}`] = mib(w.memory);
+  return out;
+}
+
 interface SidecarRun {
   name: string;
   workers: number;
@@ -108,6 +122,9 @@ interface SidecarRun {
   loaded_rss_mib?: number;
   loaded_rps?: number;
   loaded_ratio?: number;
+  /** Per thread (V8 heap used / committed, V8's mallocs, external, ArrayBuffers), idle and at the end of the load. */
+  idle_threads_mib?: Record<string, MemoryMiB>;
+  loaded_threads_mib?: Record<string, MemoryMiB>;
 }
 
 async function sidecar(workers: number, load: boolean, dir: string): Promise<SidecarRun> {
@@ -124,6 +141,7 @@ async function sidecar(workers: number, load: boolean, dir: string): Promise<Sid
   try {
     await sleep(SETTLE_MS);
     const run: SidecarRun = { name: `ringside --workers ${workers}`, workers, ready_ms: s.readyMs, threads: threads(s.child.pid!), idle_rss_mib: rssMiB(s.child.pid!) };
+    run.idle_threads_mib = await threadMemoryMiB(admin);
     if (load) {
       const url = `http://127.0.0.1:${daprHttp}/v1.0/invoke/org.apache.dubbo.samples.UserProvider/method/GetUser`;
       const body = '{"jsonrpc":"2.0","method":"GetUser","params":["A003"],"id":9527}';
@@ -136,6 +154,7 @@ async function sidecar(workers: number, load: boolean, dir: string): Promise<Sid
       run.loaded_rss_mib = peak;
       run.loaded_rps = (JSON.parse(r.stdout) as { rps: number }).rps;
       run.loaded_ratio = ratioOf(peak, run.idle_rss_mib) ?? undefined;
+      run.loaded_threads_mib = await threadMemoryMiB(admin);
     }
     return run;
   } finally {

@@ -4,7 +4,10 @@
  * `bench` never loads the supervisor.
  */
 import { readFileSync } from 'node:fs';
+import module from 'node:module';
 import { availableParallelism } from 'node:os';
+
+enableCompileCache();
 
 const usage = `usage: ringside <command> [options]
 
@@ -60,6 +63,18 @@ async function prewarmFor(argv: readonly string[]): Promise<void> {
   }
   const { prewarmDataplane } = await import('../supervisor/prewarm.js');
   prewarmDataplane(Math.min(count, availableParallelism() * 4));
+}
+
+/**
+ * Node ≥ 22.1 keeps V8's code cache of every module it compiles on disk (module.enableCompileCache),
+ * so a later start compiles less; Node 20 has no such API and starts as before. The directory is
+ * handed on through NODE_COMPILE_CACHE, which is how worker threads started afterwards use it too.
+ */
+function enableCompileCache(): void {
+  const enable = (module as { enableCompileCache?: () => { directory?: string } }).enableCompileCache;
+  if (enable === undefined) return;
+  const { directory } = enable();
+  if (directory !== undefined && process.env.NODE_COMPILE_CACHE === undefined) process.env.NODE_COMPILE_CACHE = directory;
 }
 
 type Runner = (argv: string[]) => Promise<number | void> | number | void;

@@ -9,10 +9,13 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { configureLogging, logger } from '../common/log.js';
 import { Supervisor } from '../supervisor/supervisor.js';
-import { ConfigError, formatIssue } from '../config/index.js';
-import { ConfigSource, loadStartConfig, type LoadedConfig } from '../supervisor/config-source.js';
+// Not the config barrel: that loads the loader (zod, every schema), which the main thread only
+// needs for --check and reloads (src/supervisor/config-check.ts).
+import { ConfigError, formatIssue } from '../config/errors.js';
+import { checkStartConfig, loadOnMainThread } from '../supervisor/config-check.js';
+import type { ConfigSource } from '../supervisor/config-source.js';
 import { xdsBootstrapOf, type XdsBootstrap } from '../xds/bootstrap.js';
-import type { RingsideConfig } from '../config/types.js';
+import type { LoadedConfig, RingsideConfig } from '../config/types.js';
 
 const log = logger('start');
 
@@ -76,7 +79,8 @@ export async function runStart(argv: string[]): Promise<number> {
 
   let loaded: LoadedConfig;
   try {
-    loaded = loadStartConfig(args.values.config);
+    // --check starts no thread, so it validates here; start-up asks a prewarmed data-plane thread.
+    loaded = args.values.check === true ? await loadOnMainThread(args.values.config) : await checkStartConfig(args.values.config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`ringside: invalid config ${err.source}\n`);
@@ -120,7 +124,11 @@ export async function runStart(argv: string[]): Promise<number> {
     for (const issue of err.issues) process.stderr.write(`${formatIssue(issue)}\n`);
     return 2;
   }
-  const source = new ConfigSource(args.values.config);
+  // The reload path (SIGHUP, admin POST /reload, xDS) validates on this thread: its loader and the
+  // data plane's builders load on the first reload, not at start-up.
+  let source: Promise<ConfigSource> | null = null;
+  const configSource = (): Promise<ConfigSource> =>
+    (source ??= import('../supervisor/config-source.js').then(({ ConfigSource: Source }) => new Source(args.values.config)));
   const supervisor = new Supervisor({
     config: loaded.config,
     workers,
@@ -129,7 +137,7 @@ export async function runStart(argv: string[]): Promise<number> {
     testHooks: process.env.RINGSIDE_TEST_HOOKS === '1',
     // SIGHUP and admin POST /reload read the same file again through the same loader (with the
     // resources the control plane sent, when there is one).
-    reloadConfig: () => source.load(),
+    reloadConfig: async () => (await configSource()).load(),
     configSource: loaded.source,
   });
   supervisor.installSignalHandlers();
@@ -140,7 +148,7 @@ export async function runStart(argv: string[]): Promise<number> {
     if (bootstrap !== null) {
       // Loaded only for an xDS bootstrap: the ADS client brings grpc-js and the Envoy protos.
       const { startXds } = await import('../supervisor/xds-link.js');
-      await startXds(bootstrap, source, supervisor);
+      await startXds(bootstrap, await configSource(), supervisor);
     }
   } catch (err) {
     process.stderr.write(`ringside: start failed: ${err instanceof Error ? err.message : String(err)}\n`);

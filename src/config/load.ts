@@ -12,7 +12,7 @@ import { ConfigError, type ConfigIssue } from './errors.js';
 import { CONFIG_IGNORED } from './ignored.js';
 import { buildSchemas, type SettingsDefaults } from './schema.js';
 import { assignFilterPaths, checkSemantics } from './semantic.js';
-import { validate, valueAt } from './validate.js';
+import { validate, valueAt, type SchemaPair } from './validate.js';
 import { findJsonSyntaxProblem } from './json-syntax.js';
 
 export { ConfigError } from './errors.js';
@@ -104,8 +104,7 @@ export function parseConfig(json: unknown, source: string, opts: ParseOptions): 
     daprHttpPort: envPort(env, 'DAPR_HTTP_PORT', 3500, json, 'http_port', envIssues),
     daprApiToken: env['DAPR_API_TOKEN'] === '' ? undefined : env['DAPR_API_TOKEN'],
   };
-  const pair = { lint: buildSchemas(true, defaults, opts.catalog).config, data: buildSchemas(false, defaults, opts.catalog).config };
-  const result = validate(pair, json, '', CONFIG_IGNORED);
+  const result = validate(configSchemas(opts.catalog, defaults), json, '', CONFIG_IGNORED);
   if (!result.ok) throw new ConfigError(source, [...envIssues, ...result.issues]);
   const config: RingsideConfig = result.value;
   assignFilterPaths(config);
@@ -115,6 +114,25 @@ export function parseConfig(json: unknown, source: string, opts: ParseOptions): 
   const built = opts.catalog.dryBuild?.(config) ?? [];
   if (built.length > 0) throw new ConfigError(source, built);
   return { config, warnings: [...result.warnings, ...semantic.warnings], source };
+}
+
+/**
+ * The lint and data copies of the whole-config schema, built once per catalog and set of defaults:
+ * a reload (or an xDS update) with the same environment validates with the schemas the first load
+ * built instead of building both copies again.
+ */
+const schemaCache = new WeakMap<ConfigCatalog<RingsideConfig>, Map<string, SchemaPair<RingsideConfig>>>();
+
+function configSchemas(catalog: ConfigCatalog<RingsideConfig>, defaults: SettingsDefaults): SchemaPair<RingsideConfig> {
+  let byDefaults = schemaCache.get(catalog);
+  if (byDefaults === undefined) schemaCache.set(catalog, (byDefaults = new Map()));
+  const key = JSON.stringify(defaults);
+  let pair = byDefaults.get(key);
+  if (pair === undefined) {
+    pair = { lint: buildSchemas(true, defaults, catalog).config, data: buildSchemas(false, defaults, catalog).config as unknown as SchemaPair<RingsideConfig>['data'] };
+    byDefaults.set(key, pair);
+  }
+  return pair;
 }
 
 export function defaultConfig(opts: ParseOptions): LoadedConfig {

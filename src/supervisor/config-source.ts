@@ -1,7 +1,8 @@
 /**
  * Where `ringside start` gets its config: a file (-c) or the embedded default, loaded and validated
- * by src/config through the build's catalog of extensions (src/extensions.ts), on the main thread,
- * before any worker exists. Kept apart from the CLI so the supervisor's tests can start from the same path.
+ * by src/config through the build's catalog of extensions (src/extensions.ts). At start-up a
+ * prewarmed data-plane thread runs this loader for the main thread (src/supervisor/config-check.ts);
+ * `--check`, reloads and xDS updates run it here, on the main thread, loading it on first use. Kept apart from the CLI so the supervisor's tests can start from the same path.
  *
  * With a control plane, the config in force is the file plus what xDS contributes (listeners,
  * routers, clusters appended to `servers[0]` and `cluster_manager`), validated as one document by
@@ -20,9 +21,16 @@ export type { LoadedConfig };
  * Throws src/config's ConfigError (with `.issues`, each a JSON path and a reason) for an invalid
  * config; the CLI turns that into exit code 2 with one `path: reason` line per issue.
  */
-export function loadStartConfig(file: string | undefined): LoadedConfig {
-  const catalog = configCatalog();
-  return file === undefined ? defaultConfig({ catalog }) : loadConfigFile(file, { catalog });
+export function loadStartConfig(file: string | undefined, env?: Readonly<Record<string, string | undefined>>): LoadedConfig {
+  const opts = { catalog: mainCatalog(), ...(env !== undefined ? { env } : {}) };
+  return file === undefined ? defaultConfig(opts) : loadConfigFile(file, opts);
+}
+
+let catalog: ReturnType<typeof configCatalog> | undefined;
+
+/** One catalog for every load on this thread, so the loader's schemas are built once (src/config/load.ts). */
+function mainCatalog(): ReturnType<typeof configCatalog> {
+  return (catalog ??= configCatalog());
 }
 
 type Obj = Record<string, unknown>;
@@ -58,7 +66,7 @@ export class ConfigSource {
     }
     const { json, bases } = merge(raw, dynamic);
     try {
-      return parseConfig(json, this.file ?? DEFAULT_CONFIG_SOURCE, { catalog: configCatalog() });
+      return parseConfig(json, this.file ?? DEFAULT_CONFIG_SOURCE, { catalog: mainCatalog() });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       throw new ConfigError(err.source, err.issues.map((i) => attribute(i, bases, dynamic)));

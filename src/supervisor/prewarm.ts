@@ -14,7 +14,7 @@
  * supervisor is up. Supervisors built in-process (tests, embedders) find none and spawn as before.
  */
 import { Worker } from 'node:worker_threads';
-import type { WorkerPrewarm } from '../types/messages.js';
+import type { ConfigCheckMessage, ConfigCheckReply, WorkerPrewarm } from '../types/messages.js';
 import { logger } from '../common/log.js';
 
 const log = logger('supervisor');
@@ -61,6 +61,38 @@ export function takePrewarmed(entry: URL): Worker | undefined {
     return w.worker;
   }
   return undefined;
+}
+
+let nextCheckId = 1;
+
+/**
+ * Asks the first live prewarmed thread to load and validate the start-up config (its reply, see
+ * src/worker/config-check.ts); the thread stays in the pool for a slot to take. Undefined when no
+ * prewarmed thread is alive or the one asked died before it answered: the caller checks by itself.
+ */
+export function checkConfigOnPrewarmed(file: string | undefined, env: Readonly<Record<string, string | undefined>>): Promise<ConfigCheckReply | undefined> {
+  const w = warm.find((x) => !x.dead);
+  if (w === undefined) return Promise.resolve(undefined);
+  const id = nextCheckId++;
+  return new Promise((resolve) => {
+    const done = (reply: ConfigCheckReply | undefined): void => {
+      w.worker.off('message', onMessage);
+      w.worker.off('exit', onGone);
+      w.worker.off('error', onGone);
+      w.worker.unref();
+      resolve(reply);
+    };
+    const onMessage = (msg: ConfigCheckReply): void => {
+      if (msg?.type === 'config-checked' && msg.id === id) done(msg);
+    };
+    const onGone = (): void => done(undefined);
+    w.worker.on('message', onMessage);
+    w.worker.on('exit', onGone);
+    w.worker.on('error', onGone);
+    // The process waits for this answer: the thread is ref'd only while it is asked.
+    w.worker.ref();
+    w.worker.postMessage({ type: 'check-config', id, file, env: { ...env } } satisfies ConfigCheckMessage);
+  });
 }
 
 /** Ends the prewarmed threads nobody took (the config asked for fewer workers). */

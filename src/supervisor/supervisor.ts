@@ -12,7 +12,8 @@
  */
 import type { ActorKindStats } from '../types/actor.js';
 import type * as Comlink from 'comlink';
-import type { ListenerReady, MeshMessage, WorkerStats, WorkerTestControl } from '../types/messages.js';
+import type { ListenerReady, MeshMessage, ThreadMemory, WorkerStats, WorkerTestControl } from '../types/messages.js';
+import { threadMemory } from '../observability/thread-memory.js';
 import { LoadBoard } from '../actor/load-board.js';
 import { logger } from '../common/log.js';
 import { AdminServer, type AdminBackend } from './admin.js';
@@ -56,7 +57,7 @@ export interface SupervisorOptions {
    * Reads and validates the config again (the start-up loader on the same file) for a reload —
    * SIGHUP or admin POST /reload. Without it the supervisor cannot reload.
    */
-  reloadConfig?: () => LoadedConfig;
+  reloadConfig?: () => LoadedConfig | Promise<LoadedConfig>;
   /** Where the start-up config came from (reported with the config version). */
   configSource?: string;
 }
@@ -75,6 +76,8 @@ export interface AggregateStats {
   /** The ADS stream, when a control plane is configured. */
   xds?: XdsStats;
   workers: (WorkerStats | { workerIndex: number; down: string })[];
+  /** The main thread's own memory (each worker's is in its entry). */
+  main: { memory: ThreadMemory };
   total: {
     activeConnections: number;
     totalConnections: number;
@@ -193,7 +196,7 @@ export class Supervisor {
    * The one path a new config takes (a reload, an xDS update): `load` validates it, then it is applied
    * as reload() describes. Calls run one after another.
    */
-  applyConfig(load: (() => LoadedConfig) | undefined, reason: string): Promise<ReloadOutcome> {
+  applyConfig(load: (() => LoadedConfig | Promise<LoadedConfig>) | undefined, reason: string): Promise<ReloadOutcome> {
     const run = this.#reloading.then(() => this.#runReload(reason, load));
     this.#reloading = run.catch(() => {});
     return run;
@@ -204,7 +207,7 @@ export class Supervisor {
     this.#xds = stats;
   }
 
-  async #runReload(reason: string, load: (() => LoadedConfig) | undefined): Promise<ReloadOutcome> {
+  async #runReload(reason: string, load: (() => LoadedConfig | Promise<LoadedConfig>) | undefined): Promise<ReloadOutcome> {
     const outcome = (result: ReloadResult, extra: Partial<ReloadOutcome> = {}): ReloadOutcome => {
       this.#reloads[result]++;
       return { result, version: this.configVersion, ...extra };
@@ -213,7 +216,7 @@ export class Supervisor {
     if (this.stages.stage !== Stage.Running) return outcome('failed', { error: `not running (stage ${this.stages.name})` });
     let loaded: LoadedConfig;
     try {
-      loaded = load();
+      loaded = await load();
     } catch (err) {
       if (err instanceof ConfigError) {
         log.warn(`reload (${reason}): invalid config ${err.source}; nothing changed\n${err.message}`);
@@ -316,7 +319,7 @@ export class Supervisor {
         for (const key of Object.keys(sum) as (keyof ActorKindStats)[]) sum[key] += s[key];
       }
     }
-    return { stage: this.stages.name, config: this.configVersion, ...(this.#xds !== null ? { xds: this.#xds() } : {}), workers, total };
+    return { stage: this.stages.name, config: this.configVersion, ...(this.#xds !== null ? { xds: this.#xds() } : {}), workers, main: { memory: threadMemory() }, total };
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * Every message that crosses a thread boundary, in one module.
  *
+ *   main (CLI) ──ConfigCheckMessage──▶ a prewarmed thread ──ConfigCheckReply──▶ main   (before any boot)
  *   main (supervisor) ──workerData: WorkerBoot (or a WorkerBootMessage to a prewarmed thread)──▶ worker i
  *   main ──comlink: WorkerControl (start, apply, drain, stats, metrics, resize)──▶ worker i
  *   worker i ──SupervisorEvent (ready, fatal, load)──────────▶ main
@@ -28,6 +29,26 @@ export interface WorkerBootMessage {
   readonly type: 'boot';
   readonly boot: WorkerBoot;
 }
+
+/**
+ * Main → a prewarmed thread, before its boot: load and validate the start-up config with the whole
+ * loader (schema, cross-references, the dry build of routers and clusters), so the main thread never
+ * loads the config schema or the data plane (src/supervisor/config-check.ts).
+ */
+export interface ConfigCheckMessage {
+  readonly type: 'check-config';
+  readonly id: number;
+  /** The -c file, or undefined for the embedded default config. */
+  readonly file: string | undefined;
+  /** The environment the loader reads (DAPR_GRPC_PORT, DAPR_HTTP_PORT, DAPR_API_TOKEN). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** The answer to a ConfigCheckMessage, posted on the thread's parentPort. */
+export type ConfigCheckReply =
+  | { readonly type: 'config-checked'; readonly id: number; readonly ok: true; readonly loaded: { config: unknown; warnings: string[]; source: string } }
+  | { readonly type: 'config-checked'; readonly id: number; readonly ok: false; readonly source: string; readonly issues: { path: string; message: string }[] }
+  | { readonly type: 'config-checked'; readonly id: number; readonly ok: false; readonly failure: string };
 
 /** Handed to each worker as workerData when it is spawned (or respawned), or in a WorkerBootMessage. */
 export interface WorkerBoot {
@@ -63,9 +84,23 @@ export interface WorkerStats {
   actors: RunLoopStats;
   /** Counters by name, e.g. "proxy.phase.MatchRoute", "upstream.cx_connect_fail". */
   counters: Record<string, number>;
-  memory: { heapUsed: number; external: number; arrayBuffers: number };
+  memory: ThreadMemory;
   /** User + system CPU seconds this worker thread has used since it started (/proc/thread-self/stat); absent off Linux. */
   cpuSeconds?: number;
+}
+
+/**
+ * One thread's memory, bytes: its V8 heap (used and committed), what V8 itself allocated with malloc
+ * outside the heap (malloced), and the off-heap external memory and ArrayBuffers its objects hold
+ * (process.memoryUsage() and v8.getHeapStatistics() on that thread; external and arrayBuffers are
+ * per thread there too). RSS is only known for the whole process.
+ */
+export interface ThreadMemory {
+  heapUsed: number;
+  heapTotal: number;
+  malloced: number;
+  external: number;
+  arrayBuffers: number;
 }
 
 export interface DrainResult {

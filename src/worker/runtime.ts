@@ -11,7 +11,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import type { DrainResult, ListenerReady, SupervisorEvent, WorkerBoot, WorkerBootMessage, WorkerControl, WorkerPrewarm, WorkerStats, WorkerTestControl } from '../types/messages.js';
+import type { ConfigCheckMessage, DrainResult, ListenerReady, SupervisorEvent, WorkerBoot, WorkerBootMessage, WorkerControl, WorkerPrewarm, WorkerStats, WorkerTestControl } from '../types/messages.js';
 import { type ActorRunLoop, threadRunLoop } from '../actor/run-loop.js';
 import { LoadBoard } from '../actor/load-board.js';
 import { Scheduler, schedulerSettingsFrom } from '../actor/scheduler.js';
@@ -30,6 +30,8 @@ import { exposeOn } from './comlink-endpoint.js';
 import type { WorkerMetrics } from '../observability/worker-metrics.js';
 import type { WorkerMetricsSources } from '../types/observability.js';
 import { threadCpuSeconds } from '../observability/proc-cpu.js';
+import { threadMemory } from '../observability/thread-memory.js';
+import { answerConfigCheck } from './config-check.js';
 
 const log = logger('worker');
 
@@ -207,7 +209,6 @@ export class DataplaneWorker {
 
   #stats(): WorkerStats {
     const listeners = this.#network.listenerStats();
-    const mem = process.memoryUsage();
     const offload = this.services.offload.stats();
     const sched = this.services.scheduler.stats();
     const cpu = threadCpuSeconds();
@@ -233,7 +234,7 @@ export class DataplaneWorker {
         'scheduler.reversals': sched.reversals,
         'scheduler.backlog': this.services.scheduler.publishedBacklog,
       },
-      memory: { heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers },
+      memory: threadMemory(),
       ...(cpu !== undefined ? { cpuSeconds: cpu } : {}),
     };
   }
@@ -271,8 +272,17 @@ export function runDataplaneEntry(overrides: DataplaneOverrides = {}): void {
     runDataplaneWorker(data, parent, overrides);
     return;
   }
-  parent.once('message', (msg: WorkerBootMessage) => {
+  // Before its boot a prewarmed thread may be asked to check the start-up config (any number of
+  // times, answered in order); the boot is the last message it reads from its parent.
+  let checks: Promise<void> = Promise.resolve();
+  const onMessage = (msg: WorkerBootMessage | ConfigCheckMessage): void => {
+    if (msg?.type === 'check-config') {
+      checks = checks.then(() => answerConfigCheck(msg, parent));
+      return;
+    }
     if (msg?.type !== 'boot' || msg.boot?.kind !== 'ringside-dataplane') throw new Error('a prewarmed worker expects its WorkerBoot first');
+    parent.off('message', onMessage);
     runDataplaneWorker(msg.boot, parent, overrides);
-  });
+  };
+  parent.on('message', onMessage);
 }
