@@ -158,6 +158,11 @@ function getJson(url: string): Promise<any> {
   });
 }
 
+/** A /stats counter summed over the workers. */
+function counterSum(stats: any, key: string): number {
+  return stats.workers.reduce((n: number, w: any) => n + (w.counters?.[key] ?? 0), 0);
+}
+
 /** CPU µs of every thread of `pid` (the larger of the live-thread sum and the process total). */
 function cpuMicros(pid: number): number {
   return (processCpuSeconds(pid) ?? 0) * 1e6;
@@ -220,6 +225,12 @@ interface Run {
    */
   worker_loop_active_share: number[];
   worker_on_cpu_share: number[];
+  /**
+   * Cross-thread wake-ups per request over the measured run: Atomics.notify calls sent by ring
+   * producers (to a thread's doorbell or an end's own), and the times a thread parked on its doorbell.
+   */
+  ring_notifies_per_req: number;
+  bell_parks_per_req: number;
 }
 
 async function measure(cli: string, dir: string, workers: number, upstream: string, file: string, body: Buffer): Promise<Run> {
@@ -235,6 +246,8 @@ async function measure(cli: string, dir: string, workers: number, upstream: stri
     let cpuBefore: number[] = [];
     let before = 0;
     let movedInWarmup = 0;
+    let notifiesBefore = 0;
+    let parksBefore = 0;
     let activeBefore: number[] = [];
     let wallBefore = 0;
     // The warm-up (JIT, the pool and, with 2 workers, the re-placement) is the first seconds of the same connection.
@@ -243,6 +256,8 @@ async function measure(cli: string, dir: string, workers: number, upstream: stri
       before = cpuMicros(sc.child.pid!);
       cpuBefore = workerCpu(at);
       movedInWarmup = moves(at);
+      notifiesBefore = counterSum(at, 'ring.notifies');
+      parksBefore = counterSum(at, 'ring.bell.parks');
       activeBefore = await loopActiveSeconds(sc.admin);
       wallBefore = performance.now();
     });
@@ -252,7 +267,8 @@ async function measure(cli: string, dir: string, workers: number, upstream: stri
     const wallUs = (performance.now() - wallBefore) * 1000;
     const share = (us: number): number => Math.round((us / wallUs) * 100) / 100;
     const perReq = (us: number): number => (r.succeeded === 0 ? NaN : Math.round((us / r.succeeded) * 10) / 10);
-    const sum = (key: string): number => stats.workers.reduce((n: number, w: any) => n + (w.counters?.[key] ?? 0), 0);
+    const sum = (key: string): number => counterSum(stats, key);
+    const perReqCount = (n: number): number => (r.succeeded === 0 ? NaN : Math.round((n / r.succeeded) * 1000) / 1000);
     const run: Run = {
       workers,
       ...r,
@@ -264,8 +280,10 @@ async function measure(cli: string, dir: string, workers: number, upstream: stri
       worker_cpu_us_per_req: workerCpu(stats).map((us, i) => perReq(us - (cpuBefore[i] ?? 0))),
       worker_loop_active_share: activeAfter.map((s, i) => share((s - (activeBefore[i] ?? 0)) * 1e6)),
       worker_on_cpu_share: workerCpu(stats).map((us, i) => share(us - (cpuBefore[i] ?? 0))),
+      ring_notifies_per_req: perReqCount(sum('ring.notifies') - notifiesBefore),
+      bell_parks_per_req: perReqCount(sum('ring.bell.parks') - parksBefore),
     };
-    note(`--workers ${workers}: ${run.rps} req/s, ${run.cpu_us_per_req} µs CPU/req, moved ${run.scheduler.moved} (${run.scheduler.moved_while_measured} while measured), egress cx per worker ${run.egress_connections_per_worker.join('/')}, worker CPU µs/req ${run.worker_cpu_us_per_req.join('/')}, loop active ${run.worker_loop_active_share.join('/')}, on CPU ${run.worker_on_cpu_share.join('/')}`);
+    note(`--workers ${workers}: ${run.rps} req/s, ${run.cpu_us_per_req} µs CPU/req, moved ${run.scheduler.moved} (${run.scheduler.moved_while_measured} while measured), egress cx per worker ${run.egress_connections_per_worker.join('/')}, worker CPU µs/req ${run.worker_cpu_us_per_req.join('/')}, loop active ${run.worker_loop_active_share.join('/')}, on CPU ${run.worker_on_cpu_share.join('/')}, ring notifies/req ${run.ring_notifies_per_req}, doorbell parks/req ${run.bell_parks_per_req}`);
     return run;
   } finally {
     await stop(sc.child);

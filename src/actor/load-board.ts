@@ -5,7 +5,12 @@
  * see backlog.ts). Each worker writes only its own cells; the scheduler on any worker reads all of
  * them without a message round trip, which is what makes a placement decision cheap enough to take
  * per new in-process connection and a re-placement check per call given back to a pool.
+ *
+ * The buffer begins with the process's doorbell table (src/ring/bells.ts, one slot per worker), so the
+ * one buffer every worker already receives at boot also carries each worker's ring doorbell.
  */
+import { BellTable } from '../ring/bells.js';
+
 export interface WorkerLoad {
   /** Event-loop utilization, 0..1, smoothed over the last few hundred ms. */
   elu: number;
@@ -21,13 +26,17 @@ export class LoadBoard {
   readonly #workers: number;
 
   constructor(buffer: SharedArrayBuffer) {
-    this.#cells = new Int32Array(buffer);
-    this.#workers = Math.floor(this.#cells.length / CELLS_PER_WORKER);
+    const bells = new BellTable(buffer);
+    this.#workers = bells.slots;
+    this.#cells = new Int32Array(buffer, BellTable.bytesFor(bells.slots), CELLS_PER_WORKER * bells.slots);
   }
 
   /** Allocates a board for `workers` workers (called once by the supervisor). */
   static allocate(workers: number): SharedArrayBuffer {
-    return new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * CELLS_PER_WORKER * Math.max(1, workers));
+    const n = Math.max(1, workers);
+    const sab = new SharedArrayBuffer(BellTable.bytesFor(n) + Int32Array.BYTES_PER_ELEMENT * CELLS_PER_WORKER * n);
+    BellTable.initialize(sab, n);
+    return sab;
   }
 
   get size(): number {

@@ -118,6 +118,10 @@ export class ActorRunLoop implements RunLoop {
     }
   }
 
+  get messagesTold(): number {
+    return this.#stats.messages;
+  }
+
   stats(): RunLoopStats {
     const kinds: Record<string, ActorKindStats> = {};
     for (const [kind, s] of this.#kinds) kinds[kind] = { ...s };

@@ -10,10 +10,12 @@
  * capacity is at most 2^30.
  */
 import * as L from './layout.js';
+import type { BellTable } from './bells.js';
+import { ringNotifies } from './notifies.js';
 
-/** Atomics.waitAsync's result (ES2024; the project's lib is ES2023, and Node 20 has the function). */
-export type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-const atomicsWaitAsync = (Atomics as unknown as { waitAsync(ta: Int32Array, index: number, value: number): WaitAsyncResult }).waitAsync.bind(Atomics);
+import { atomicsWaitAsync, type WaitAsyncResult } from './wait-async.js';
+
+export type { WaitAsyncResult };
 
 export class ByteRing {
   readonly sab: SharedArrayBuffer;
@@ -31,8 +33,14 @@ export class ByteRing {
   // Consumer-local state: the consumer is the only writer of TAIL, so its own copy is always current.
   #readPos: number;
 
-  constructor(sab: SharedArrayBuffer) {
+  // Producer side: the doorbell table the consumer's thread may park on, and its slot once known
+  // (CONSUMER_BELL never changes after the consumer wrote it, so a non-zero value is cached).
+  readonly #bells: BellTable | null;
+  #consumerBell = 0;
+
+  constructor(sab: SharedArrayBuffer, bells: BellTable | null = null) {
     this.sab = sab;
+    this.#bells = bells;
     this.capacity = L.capacityOf(sab);
     this.#mask = this.capacity - 1;
     this.#i32 = new Int32Array(sab, 0, L.HEADER_BYTES / 4);
@@ -158,8 +166,25 @@ export class ByteRing {
    * this load sees PARKED=1: no wake-up is lost, and a running consumer costs one load.
    */
   wakeConsumer(): void {
+    let bell = this.#consumerBell;
+    if (bell === 0 && this.#bells !== null) bell = this.#consumerBell = Atomics.load(this.#i32, L.CONSUMER_BELL);
+    if (bell !== 0) {
+      this.#bells!.wake(bell - 1);
+      return;
+    }
     if (Atomics.load(this.#i32, L.PARKED) === 0) return;
     this.ringDoorbell();
+    ringNotifies.inc();
+  }
+
+  /** Consumer side, once at open: from now on wakers ring doorbell `slot` of the table instead. */
+  setConsumerBell(slot: number): void {
+    Atomics.store(this.#i32, L.CONSUMER_BELL, slot + 1);
+  }
+
+  /** The consumer's thread doorbell slot, or -1 when it parks on this ring's own DOORBELL. */
+  consumerBell(): number {
+    return Atomics.load(this.#i32, L.CONSUMER_BELL) - 1;
   }
 
   /** Unconditional notify: for reset from a third thread, and to release one's own pending wait on close. */

@@ -11,18 +11,21 @@
  *  - local: both ends were made on this thread by createRingPipe; an end wakes its peer by telling
  *    the peer's pump.
  *  - remote: the peer is on another thread; an end that has nothing to do spins briefly (only when
- *    traffic says an arrival is imminent) and then parks on its incoming ring's DOORBELL with
- *    Atomics.waitAsync. Wakers notify only when PARKED is set, so a busy pipe pays no notify. Nothing
- *    here ever blocks a thread: a full ring turns into `write() === false` and a later onDrain.
+ *    traffic says an arrival is imminent) and then parks: on a data-plane worker with its thread's
+ *    `ring.bell` (bells.ts: one doorbell per thread, parked only when every end of the thread is idle
+ *    and its loop has nothing else to do), elsewhere on its incoming ring's own DOORBELL with
+ *    Atomics.waitAsync. Wakers notify only a parked thread or end, so a busy pipe pays no notify.
+ *    Nothing here ever blocks a thread: a full ring turns into `write() === false` and a later onDrain.
  *
  * Callbacks are never called from inside write(), end(), close() or reset(), so callers may use the
  * endpoint freely from inside any callback.
  */
 import type { Duplex } from 'node:stream';
 import type { RingEndpoint, RingSide } from '../types/ring.js';
-import type { ActorRef, RingPumpMsg, RunLoop } from '../types/actor.js';
+import type { ActorRef, BellWaiter, RingBellMsg, RingPumpMsg, RunLoop } from '../types/actor.js';
 import { threadRunLoop } from '../actor/run-loop.js';
 import { ByteRing } from './byte-ring.js';
+import { BellTable, threadBellFor, type ThreadBell } from './bells.js';
 import { RingDuplex } from './duplex.js';
 import { holdLoop, releaseLoop } from './keepalive.js';
 import { FLAG_READER_CLOSED, FLAG_WRITER_ENDED, RESET_NONE, RESET_PUBLISHED } from './layout.js';
@@ -72,7 +75,7 @@ function copyOf(data: Uint8Array, from: number): Uint8Array {
   return Uint8Array.prototype.slice.call(data, from);
 }
 
-export class RingPipeEndpoint implements RingEndpoint {
+export class RingPipeEndpoint implements RingEndpoint, BellWaiter {
   readonly pipeId: number;
   readonly side: RingSide;
 
@@ -89,6 +92,10 @@ export class RingPipeEndpoint implements RingEndpoint {
   readonly #remote: boolean;
   readonly #runLoop: RunLoop;
   readonly #pumpRef: ActorRef<RingPumpMsg>;
+  /** The thread's doorbell this end parks with (remote mode on a data-plane worker), else null. */
+  readonly #bell: ThreadBell | null;
+  readonly idleMsg: RingBellMsg = { k: 'idle', waiter: this };
+  readonly forgetMsg: RingBellMsg = { k: 'forget', waiter: this };
 
   readonly #publishThreshold: number;
   readonly #spinMs: number;
@@ -127,15 +134,27 @@ export class RingPipeEndpoint implements RingEndpoint {
   #probeIntervalMs = PROBE_MIN_MS;
   #nextProbeAt = 0;
 
-  constructor(pipeId: number, side: RingSide, aToB: SharedArrayBuffer, bToA: SharedArrayBuffer, remote: boolean, tuning: RingEndpointTuning = {}) {
+  constructor(
+    pipeId: number,
+    side: RingSide,
+    aToB: SharedArrayBuffer,
+    bToA: SharedArrayBuffer,
+    remote: boolean,
+    tuning: RingEndpointTuning = {},
+    bells?: SharedArrayBuffer,
+  ) {
     this.pipeId = pipeId;
     this.side = side;
-    const ab = new ByteRing(aToB);
-    const ba = new ByteRing(bToA);
+    this.#bell = remote ? threadBellFor(bells) : null;
+    // The producer side needs the table to ring the peer's thread, whichever table the peer uses.
+    const table = remote && bells !== undefined ? (this.#bell?.table ?? new BellTable(bells)) : null;
+    const ab = new ByteRing(aToB, side === 'a' ? table : null);
+    const ba = new ByteRing(bToA, side === 'b' ? table : null);
     this.#ctl = side === 'a' ? ab : new ByteRing(aToB);
     this.#out = side === 'a' ? ab : ba;
     this.#in = side === 'a' ? ba : ab;
     this.#remote = remote;
+    if (this.#bell !== null) this.#in.setConsumerBell(this.#bell.slot);
     this.#publishThreshold = tuning.publishThreshold ?? this.#out.capacity / 8;
     this.#spinMs = (tuning.spinUs ?? 15) / 1000;
     this.#burstGapMs = (tuning.burstGapUs ?? 50) / 1000;
@@ -295,6 +314,16 @@ export class RingPipeEndpoint implements RingEndpoint {
     this.#run();
   }
 
+  // ---- BellWaiter (the thread's ring.bell looks at idle ends and tells those with work) ----
+
+  get ready(): boolean {
+    return !this.#finished && this.#hasWork();
+  }
+
+  ring(): void {
+    if (!this.#finished) this.#pumpRef.tell(WAKE);
+  }
+
   /** Supervision: a callback threw inside the pump (the run loop logged and counted it): reset the pipe. */
   #crashed(err: unknown): void {
     this.reset(`ring pump crashed: ${err instanceof Error ? err.message : String(err)}`);
@@ -406,8 +435,12 @@ export class RingPipeEndpoint implements RingEndpoint {
     this.#needDrain = false;
     this.#updateHold();
     this.#runLoop.stop(this.#pumpRef);
-    // Release our pending waitAsync now rather than leaving it (and the buffer) in V8's waiter list.
-    if (this.#waiting) this.#in.ringDoorbell();
+    // Release our pending waitAsync now rather than leaving it (and the buffer) in V8's waiter list;
+    // with a thread doorbell, leave the bell's idle set (it would hold the rings).
+    if (this.#waiting) {
+      if (this.#bell !== null) this.#bell.forget(this);
+      else this.#in.ringDoorbell();
+    }
     // A reset must reach a local peer too; a graceful finish already told it through the flags.
     this.#wakePeer();
     queueMicrotask(() => this.onClose?.(reason));
@@ -486,8 +519,19 @@ export class RingPipeEndpoint implements RingEndpoint {
     return this.#replyScore >= REPLY_MIN_SCORE || now >= this.#nextProbeAt;
   }
 
-  /** Parks on the DOORBELL; false when a last check found work (the caller loops instead). */
+  /**
+   * Parks: with the thread's bell (which re-checks every idle end before the thread itself parks),
+   * or on this ring's DOORBELL; false when a last check found work (the caller loops instead).
+   */
   #park(): boolean {
+    if (this.#bell !== null) {
+      if (!this.#waiting) {
+        this.#waiting = true;
+        metrics.ringParked();
+        this.#bell.idle(this);
+      }
+      return true;
+    }
     const seen = this.#in.park();
     if (this.#hasWork()) {
       this.#in.unpark();

@@ -2,3 +2,4 @@
 export { createRingPipe, createRingPipeDescriptor, openRingEndpoint, resetRingPipe, ringPipeFinished } from './pipe.js';
 export type { RingPipeOptions, RingEndpointOptions } from './pipe.js';
 export { DEFAULT_CAPACITY } from './layout.js';
+export { installThreadBells } from './bells.js';

@@ -5,7 +5,9 @@
  *
  *   byte 0    HEAD            producer's published write index (free-running uint32)
  *   byte 64   TAIL            consumer's read index (free-running uint32)
- *   byte 128  PARKED, DOORBELL  the consumer endpoint's wait word: PARKED=1 asks wakers to notify
+ *   byte 128  PARKED, DOORBELL  the consumer endpoint's wait word: PARKED=1 asks wakers to notify;
+ *             CONSUMER_BELL  0, or 1 + the doorbell slot of the consumer's thread (bells.ts), written
+ *             once by the consumer when it opens: then wakers ring that thread's doorbell instead
  *   byte 192  WRITER_BLOCKED, FLAGS  producer waits for space; half-close / reader-closed bits
  *   byte 256  RESET_STATE, RESET_LEN, reason bytes (aToB ring only)
  *   byte 512  data (capacity bytes)
@@ -19,6 +21,7 @@ export const HEAD = 0;
 export const TAIL = 16;
 export const PARKED = 32;
 export const DOORBELL = 33;
+export const CONSUMER_BELL = 34;
 export const WRITER_BLOCKED = 48;
 export const FLAGS = 49;
 export const RESET_STATE = 64;

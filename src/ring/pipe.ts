@@ -7,6 +7,7 @@
 import { threadId } from 'node:worker_threads';
 import type { RingEndpoint, RingPipeDescriptor, RingSide } from '../types/ring.js';
 import { ByteRing } from './byte-ring.js';
+import { BellTable, installedBellTable } from './bells.js';
 import { RingPipeEndpoint, type RingEndpointTuning } from './endpoint.js';
 import { DEFAULT_CAPACITY, FLAG_READER_CLOSED, FLAG_WRITER_ENDED, RESET_PUBLISHED, allocateRing } from './layout.js';
 
@@ -27,7 +28,8 @@ function nextPipeId(): number {
 
 export function createRingPipeDescriptor(opts: RingPipeOptions = {}): RingPipeDescriptor {
   const capacity = opts.capacity ?? DEFAULT_CAPACITY;
-  return { pipeId: nextPipeId(), aToB: allocateRing(capacity), bToA: allocateRing(capacity) };
+  const bells = installedBellTable();
+  return { pipeId: nextPipeId(), aToB: allocateRing(capacity), bToA: allocateRing(capacity), ...(bells === null ? {} : { bells: bells.sab }) };
 }
 
 /**
@@ -35,7 +37,7 @@ export function createRingPipeDescriptor(opts: RingPipeOptions = {}): RingPipeDe
  * opened once: a ring has exactly one producer and one consumer.
  */
 export function openRingEndpoint(descriptor: RingPipeDescriptor, side: RingSide, opts: RingEndpointOptions = {}): RingEndpoint {
-  return new RingPipeEndpoint(descriptor.pipeId, side, descriptor.aToB, descriptor.bToA, true, opts);
+  return new RingPipeEndpoint(descriptor.pipeId, side, descriptor.aToB, descriptor.bToA, true, opts, descriptor.bells);
 }
 
 /** Both ends on this thread: the same-worker fast path, with no Atomics waiting at all. */
@@ -62,6 +64,13 @@ export function resetRingPipe(descriptor: RingPipeDescriptor, reason: string): b
   // Unconditional: either end may be parked, and this thread cannot know which.
   ab.ringDoorbell();
   ba.ringDoorbell();
+  if (descriptor.bells !== undefined) {
+    const table = new BellTable(descriptor.bells);
+    for (const ring of [ab, ba]) {
+      const slot = ring.consumerBell();
+      if (slot >= 0 && slot < table.slots) table.ring(slot);
+    }
+  }
   return won;
 }
 

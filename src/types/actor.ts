@@ -6,7 +6,8 @@
  *                            ├─ upstream.phase    (per upstream connection: its codec and streams)
  *                            ├─ downstream.codec  (per downstream HTTP/2 connection: its engine)
  *                            ├─ proxy.downstream  (per request: the downstream phase machine)
- *                            └─ ring.pump         (per RingPipe end)
+ *                            ├─ ring.pump         (per RingPipe end)
+ *                            └─ ring.bell         (per thread: parks it once for all its cross-thread ends)
  *
  * An actor handles one message at a time, in order. A run loop per worker drains mailboxes in bounded
  * batches so that no actor starves another. Delivery to an idle actor with an empty mailbox runs at
@@ -61,6 +62,7 @@ export type ActorKind =
   | 'downstream.codec'
   | 'proxy.downstream'
   | 'ring.pump'
+  | 'ring.bell'
   | (string & {});
 
 /**
@@ -108,6 +110,8 @@ export interface RunLoop {
   spawn<M>(kind: ActorKind, actor: Actor<M>, options?: SpawnOptions): ActorRef<M>;
   stop(ref: ActorRef<unknown>): void;
   stats(): RunLoopStats;
+  /** Messages told so far on this run loop (RunLoopStats.messages without building the stats). */
+  readonly messagesTold: number;
 }
 
 // ── The message unions, one per actor kind ────────────────────────────────────────────────────────
@@ -211,6 +215,28 @@ export type DownstreamMsg =
  * thread (a write, a resume, a local peer); `wake`: the parked end's doorbell rang (another thread).
  */
 export type RingPumpMsg = { readonly k: 'kick' } | { readonly k: 'wake' };
+
+/** What the thread's `ring.bell` holds of a cross-thread ring end that waits for work. */
+export interface BellWaiter {
+  /** A cheap look at the end's rings: is there something for its pump to do now? */
+  readonly ready: boolean;
+  /** Tells the end's pump to run (its `wake`). */
+  ring(): void;
+  /** The end's own `idle` and `forget` messages, made once so a park allocates nothing. */
+  readonly idleMsg: RingBellMsg;
+  readonly forgetMsg: RingBellMsg;
+}
+
+/**
+ * ring.bell — one per thread with cross-thread ring ends (src/ring/bells.ts): `idle` from an end that
+ * found nothing to do, `forget` from an end that finished, `poll` from the once-per-loop-iteration
+ * look while the thread is awake, `rang` when the thread's doorbell rang while it was parked.
+ */
+export type RingBellMsg =
+  | { readonly k: 'idle'; readonly waiter: BellWaiter }
+  | { readonly k: 'forget'; readonly waiter: BellWaiter }
+  | { readonly k: 'poll' }
+  | { readonly k: 'rang' };
 
 /**
  * The scheduler's advice on an in-process connection after its dial (channel pools ask it each time

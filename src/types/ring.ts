@@ -16,6 +16,11 @@ export interface RingPipeDescriptor {
   readonly aToB: SharedArrayBuffer;
   /** Ring written by side 'b' and read by side 'a'. */
   readonly bToA: SharedArrayBuffer;
+  /**
+   * The process's table of per-thread doorbells (src/ring/bells.ts) when the dialing thread has one:
+   * an end opened on a thread with the same table parks with its thread instead of on its own ring.
+   */
+  readonly bells?: SharedArrayBuffer;
 }
 
 export type RingSide = 'a' | 'b';

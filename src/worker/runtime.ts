@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import type { ConfigCheckMessage, DrainResult, ListenerReady, SupervisorEvent, WorkerBoot, WorkerBootMessage, WorkerControl, WorkerPrewarm, WorkerStats, WorkerTestControl } from '../types/messages.js';
 import { type ActorRunLoop, threadRunLoop } from '../actor/run-loop.js';
 import { LoadBoard } from '../actor/load-board.js';
+import { installThreadBells } from '../ring/index.js';
 import { Scheduler, schedulerSettingsFrom } from '../actor/scheduler.js';
 import { adoptLogSettings, logger } from '../common/log.js';
 import { snapshotCounters } from '../common/counters.js';
@@ -79,6 +80,8 @@ export class DataplaneWorker {
     this.#post = post;
     const ringside = (boot.config as { ringside?: unknown } | null)?.ringside;
     const board = new LoadBoard(boot.loadBoard);
+    // The board's buffer starts with the doorbell table: this thread's cross-thread ring ends park together.
+    installThreadBells(boot.loadBoard, boot.workerIndex);
     const mesh = new MeshLink(boot.workerIndex, boot.meshPort, (listener) => {
       throw new Error(`worker/${boot.workerIndex} has no network yet for "${listener}"`);
     });
