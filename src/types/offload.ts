@@ -23,8 +23,17 @@ export type OffloadTask =
   /** A bolt response's SofaResponse content to its outcome byte + JSON (runtime bolt channels). */
   | { kind: 'bolt.decode_json'; data: Uint8Array };
 
+export interface OffloadRunOptions {
+  /**
+   * The caller gives the task's bytes away (a buffer only it holds): when they span their own
+   * ArrayBuffer they move to the pool thread without a copy and are detached here. Otherwise, or
+   * without `give`, the pool moves an exact copy.
+   */
+  readonly give?: boolean;
+}
+
 /** What a filter sees of the offload pool. */
 export interface OffloadRunner {
   /** Runs the task on a pool thread (inline when the pool has 0 threads); settles with its bytes. */
-  run(task: OffloadTask): Promise<Uint8Array>;
+  run(task: OffloadTask, opts?: OffloadRunOptions): Promise<Uint8Array>;
 }

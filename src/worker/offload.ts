@@ -7,16 +7,31 @@
  * pool, routes new tasks to it at once, and closes the old one gracefully so tasks already queued
  * there still finish — callers never see a resize.
  *
+ * Why bytes move instead of being cloned: a task's body crosses to the pool thread and its result
+ * comes back by transfer (postMessage transferList; piscina's move() on the way back) rather than by
+ * structured clone, which copies the whole backing ArrayBuffer twice (serialise, then deserialise) —
+ * for a view into Node's Buffer pool or into a bigger buffer, more than the view itself. A body the
+ * caller gives away (`give`: a compressor's gathered body) that spans its own ArrayBuffer moves as it
+ * is, with no copy, and is detached from the caller; any other body is copied once into an exact
+ * buffer, and the copy moves. The pool thread does the same with its result (offload-thread.ts).
+ * `offload.transferred` and `offload.copied` count the two cases.
+ *
  * Why started on first use: N data-plane workers each own a pool, and most sidecars never offload
  * anything (no compressor, no large transcoding). piscina is imported and the pool built only when
  * the first task arrives, so an idle worker pays neither the module nor the pool; with minThreads = 0
  * threads start on demand and retire after `idleTimeoutMs` without work.
  */
 import type { Piscina } from 'piscina';
+import type { OffloadRunOptions } from '../types/offload.js';
 import { logger } from '../common/log.js';
+import { counter } from '../common/counters.js';
 import { runOffloadTask, type OffloadResult, type OffloadTask } from './offload-tasks.js';
+import { exactCopy, spansOwnBuffer } from './offload-bytes.js';
 
 const log = logger('offload');
+const transferred = counter('offload.transferred');
+const copied = counter('offload.copied');
+
 
 export interface OffloadPoolOptions {
   /** 0 runs tasks inline on the calling loop (for tiny deployments and tests). */
@@ -55,16 +70,23 @@ export class OffloadPool {
     return this.#threads;
   }
 
-  /** Called by a filter for each heavy task; the promise settles with the task's typed result. */
-  async run<T extends OffloadTask>(task: T): Promise<OffloadResult<T>> {
+  /**
+   * Called by a filter for each heavy task; the promise settles with the task's typed result. With
+   * `give`, a body that spans its own ArrayBuffer is detached from the caller (moved to the pool).
+   */
+  async run<T extends OffloadTask>(task: T, opts?: OffloadRunOptions): Promise<OffloadResult<T>> {
     if (this.#closed) throw new Error('offload pool is closed');
     if (this.#threads === 0) {
       this.#inline++;
       return runOffloadTask(task);
     }
     const pool = this.#pool ?? (await this.#start());
-    // Piscina hands back a plain Uint8Array (structured clone); callers want Buffer semantics.
-    const out = await pool.run(task);
+    const given = opts?.give === true && spansOwnBuffer(task.data);
+    const data = given ? task.data : exactCopy(task.data);
+    if (given) transferred.inc();
+    else copied.inc();
+    const out = await pool.run(data === task.data ? task : { ...task, data }, { transferList: [data.buffer as ArrayBuffer] });
+    // The result arrives as a plain Uint8Array over the moved buffer; callers want Buffer semantics.
     return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
   }
 

@@ -29,14 +29,15 @@ import { FilterStatus } from '../../types/network.js';
 import type { ConfigKit, ConfigSpec } from '../../types/extension.js';
 import type { HeaderMap, RequestFrame, ResponseFrame } from '../../types/protocol.js';
 import type { OffloadRunner } from '../../types/offload.js';
-import type {
-  StreamFilterChainFactory,
-  StreamFilterContext,
-  StreamFilterFactory,
-  StreamReceiverFilter,
-  StreamReceiverFilterCallbacks,
-  StreamSenderFilter,
-  StreamSenderFilterCallbacks,
+import {
+  StreamResetReason,
+  type StreamFilterChainFactory,
+  type StreamFilterContext,
+  type StreamFilterFactory,
+  type StreamReceiverFilter,
+  type StreamReceiverFilterCallbacks,
+  type StreamSenderFilter,
+  type StreamSenderFilterCallbacks,
 } from '../../types/stream.js';
 import { counter } from '../../common/counters.js';
 import { logger } from '../../common/log.js';
@@ -218,7 +219,14 @@ function compressTask(coding: Coding, data: Uint8Array): BodyCodingTask {
 
 const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
 
-/** How a BodyCompressor hands its work to the chain of one direction. */
+/**
+ * How a BodyCompressor hands its work to the chain of one direction; `abandon` ends the stream when
+ * the body is lost (an offloaded task failed after its bytes moved to the pool thread).
+ */
+interface CompressIo extends BodyIo {
+  abandon(): void;
+}
+
 /**
  * Gathers one direction's body and compresses it once it is complete: at its last piece, whose
  * bytes the compressed body replaces, or at its trailers, in front of which the compressed body is
@@ -260,7 +268,7 @@ class BodyCompressor {
   }
 
   /** One body piece. Not the last: kept (copied) and swallowed. The last: the body is compressed. */
-  data(chunk: Buffer, endOfStream: boolean, io: BodyIo): FilterStatus {
+  data(chunk: Buffer, endOfStream: boolean, io: CompressIo): FilterStatus {
     if (!endOfStream) {
       this.#keep(chunk);
       io.swallow();
@@ -273,7 +281,7 @@ class BodyCompressor {
   }
 
   /** The body ended in trailers: compressed, it goes on in front of them. */
-  trailers(io: BodyIo): FilterStatus {
+  trailers(io: CompressIo): FilterStatus {
     return this.#compress(this.#take(), true, (b) => io.add(b), io);
   }
 
@@ -300,7 +308,7 @@ class BodyCompressor {
    * Inline (Continue) below offload_min_bytes or without a pool; else on the pool (Stop, then
    * deliver + resume). `owned`: the body is this filter's copy, not a view of the chain's piece.
    */
-  #compress(body: Buffer, owned: boolean, deliver: (b: Buffer) => boolean, io: BodyIo): FilterStatus {
+  #compress(body: Buffer, owned: boolean, deliver: (b: Buffer) => boolean, io: CompressIo): FilterStatus {
     if (body.length < this.#coding.offloadMinBytes || this.#offload === undefined) {
       compressedInline.inc();
       // The same task function the pool threads run, here on the worker's loop.
@@ -308,8 +316,11 @@ class BodyCompressor {
       return FilterStatus.Continue;
     }
     compressedOffload.inc();
-    const task = compressTask(this.#coding, owned ? body : Buffer.from(body));
-    this.#offload.run(task).then(
+    const length = body.length;
+    // An owned body (this filter's gathered copy) moves to the pool thread without a copy; the
+    // chain's own piece is copied there and stays as it is here.
+    const task = compressTask(this.#coding, body);
+    this.#offload.run(task, { give: owned }).then(
       (out) => {
         if (this.#destroyed) return;
         deliver(asBuffer(out));
@@ -317,6 +328,12 @@ class BodyCompressor {
       },
       (err: unknown) => {
         if (this.#destroyed) return;
+        if (task.data.byteLength !== length) {
+          // The body had moved to the pool thread when the task failed: there is nothing to send.
+          log.warn('offloaded compression failed after its body moved to the pool; the stream is abandoned', err);
+          io.abandon();
+          return;
+        }
         // The head already announced the encoding: compress here rather than send a lie.
         log.warn('offloaded compression failed; compressing inline', err);
         deliver(asBuffer(runBodyCoding(task)));
@@ -342,7 +359,7 @@ class ResponseCompressor implements StreamSenderFilter {
   readonly #plan: ResponsePlan;
   readonly #body: BodyCompressor;
   #cb: StreamSenderFilterCallbacks | null = null;
-  #io: BodyIo | null = null;
+  #io: CompressIo | null = null;
   /** The request's Accept-Encoding, taken before remove_accept_encoding_header strips it. */
   acceptEncoding: string | undefined | null = null;
 
@@ -354,7 +371,8 @@ class ResponseCompressor implements StreamSenderFilter {
 
   setSenderCallbacks(callbacks: StreamSenderFilterCallbacks): void {
     this.#cb = callbacks;
-    this.#io = responseBodyIo(callbacks);
+    // The head has left: the stream can only be reset.
+    this.#io = { ...responseBodyIo(callbacks), abandon: () => callbacks.reset(StreamResetReason.LocalReset) };
   }
 
   onSendHeaders(response: ResponseFrame, endOfStream: boolean): FilterStatus {
@@ -392,7 +410,7 @@ class RequestCompressor implements StreamReceiverFilter {
   readonly #coding: Coding;
   readonly #rules: DirectionRules;
   readonly #body: BodyCompressor;
-  #io: BodyIo | null = null;
+  #io: CompressIo | null = null;
 
   constructor(coding: Coding, rules: DirectionRules, offload: OffloadRunner | undefined) {
     this.#coding = coding;
@@ -401,7 +419,7 @@ class RequestCompressor implements StreamReceiverFilter {
   }
 
   setReceiverCallbacks(callbacks: StreamReceiverFilterCallbacks): void {
-    this.#io = requestBodyIo(callbacks);
+    this.#io = { ...requestBodyIo(callbacks), abandon: () => callbacks.sendLocalReply(500, undefined, 'request body lost: its offloaded compression failed\n') };
   }
 
   onReceiveHeaders(request: RequestFrame, endOfStream: boolean): FilterStatus {

@@ -203,7 +203,8 @@ class BodyDecompressor {
       return FilterStatus.Continue;
     }
     decompressedOffload.inc();
-    this.#offload.run(this.#task(owned ? body : Buffer.from(body))).then(
+    // An owned body (this filter's concatenation) moves to the pool thread; the chain's piece is copied.
+    this.#offload.run(this.#task(body), { give: owned }).then(
       (out) => {
         if (this.#destroyed) return;
         deliver(asBuffer(out));
