@@ -7,6 +7,10 @@
  *
  *   node dist/bench/runtime.js [--json] [--duration 8] [--clients 8] [--streams 8]
  *                              [--upstream 127.0.0.1:19000] [--workers 1,2] [--only bare|ringside]
+ *                              [--baseline-cli OTHER/dist/src/cli/main.js]
+ *
+ * --baseline-cli measures another build of Ringside (e.g. the previous commit's) in the same run,
+ * each worker count right after this build's, so a change is compared side by side on one machine state.
  *
  * Start the anchors first: /work/shared/bench/anchors.sh start. Wrap the run in
  * `flock /tmp/ringside-bench.lock …` on a shared machine so load runs never overlap.
@@ -186,6 +190,8 @@ async function checkOnce(address: string, path: string, body: Buffer): Promise<{
 interface Result {
   name: string;
   workers: number | null;
+  /** 'this' build, or the --baseline-cli build measured beside it. */
+  build?: 'this' | 'baseline';
   sample_grpc_status: number;
   sample_response_bytes: number;
   rps: number;
@@ -260,17 +266,23 @@ async function main(): Promise<void> {
     }
     if (only !== 'bare') {
       const body = await invokeRequestBytes();
+      const baselineCli = opt('baseline-cli', '');
+      const builds: { build: 'this' | 'baseline'; cli: string }[] = [{ build: 'this', cli }, ...(baselineCli === '' ? [] : [{ build: 'baseline' as const, cli: baselineCli }])];
       for (const workers of workerCounts) {
-        const port = await freePort();
-        const cfg = join(dir, `sidecar-${workers}.json`);
-        writeFileSync(cfg, JSON.stringify(sidecarConfig(port, upstream)));
-        // Extra node flags (e.g. --cpu-prof) for profiling runs go through RINGSIDE_BENCH_NODE_ARGS.
-        const nodeArgs = (process.env['RINGSIDE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-        const sc = await startServer([process.execPath, ...nodeArgs, cli, 'start', '-c', cfg, '--workers', String(workers)], /ringside ready: workers=\d+/);
-        try {
-          results.push(await measure(`ringside InvokeService → HTTP upstream, --workers ${workers}`, workers, sc.child.pid!, `127.0.0.1:${port}`, INVOKE_PATH, body, dir));
-        } finally {
-          await stop(sc.child);
+        for (const b of builds) {
+          const port = await freePort();
+          const cfg = join(dir, `sidecar-${workers}.json`);
+          writeFileSync(cfg, JSON.stringify(sidecarConfig(port, upstream)));
+          // Extra node flags (e.g. --cpu-prof) for profiling runs go through RINGSIDE_BENCH_NODE_ARGS.
+          const nodeArgs = (process.env['RINGSIDE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+          const sc = await startServer([process.execPath, ...nodeArgs, b.cli, 'start', '-c', cfg, '--workers', String(workers)], /ringside ready: workers=\d+/);
+          const label = b.build === 'baseline' ? 'baseline build ' : '';
+          try {
+            const r = await measure(`${label}ringside InvokeService → HTTP upstream, --workers ${workers}`, workers, sc.child.pid!, `127.0.0.1:${port}`, INVOKE_PATH, body, dir);
+            results.push({ ...r, build: b.build });
+          } finally {
+            await stop(sc.child);
+          }
         }
       }
     }
@@ -278,17 +290,27 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const bare = results.find((r) => r.workers === null);
-  const w1 = results.find((r) => r.workers === 1);
-  const w2 = results.find((r) => r.workers === 2);
+  const w1 = results.find((r) => r.workers === 1 && r.build === 'this');
+  const w2 = results.find((r) => r.workers === 2 && r.build === 'this');
+  const b1 = results.find((r) => r.workers === 1 && r.build === 'baseline');
+  const b2 = results.find((r) => r.workers === 2 && r.build === 'baseline');
   const cpuRatio = ratio(w1?.cpu_us_per_req, bare?.cpu_us_per_req);
   const scale = ratio(w2?.rps, w1?.rps);
   const out = benchOutput('runtime', {
-    params: { tool: 'h2load', duration_s: Number(opt('duration', '8')), clients: Number(opt('clients', '8')), streams_per_client: Number(opt('streams', '8')), upstream },
+    params: { tool: 'h2load', duration_s: Number(opt('duration', '8')), clients: Number(opt('clients', '8')), streams_per_client: Number(opt('streams', '8')), upstream, baseline_cli: opt('baseline-cli', '') || null },
     results: results.map((r) => ({ ...r })),
     ratios: {
       cpu_w1_over_bare: cpuRatio,
       cpu_w2_over_bare: ratio(w2?.cpu_us_per_req, bare?.cpu_us_per_req),
       rps_w2_over_w1: scale,
+      ...(b1 === undefined && b2 === undefined
+        ? {}
+        : {
+            baseline_cpu_w1_over_bare: ratio(b1?.cpu_us_per_req, bare?.cpu_us_per_req),
+            baseline_cpu_w2_over_bare: ratio(b2?.cpu_us_per_req, bare?.cpu_us_per_req),
+            cpu_w1_over_baseline_w1: ratio(w1?.cpu_us_per_req, b1?.cpu_us_per_req),
+            cpu_w2_over_baseline_w2: ratio(w2?.cpu_us_per_req, b2?.cpu_us_per_req),
+          }),
     },
     targets: {
       cpu_ratio_le_1_3: cpuRatio === null ? null : cpuRatio <= 1.3,

@@ -149,7 +149,7 @@ export function replyError(callback: sendUnaryData<unknown>, err: RingsideError)
   callback({ code: grpcCodeOf(err), details: err.message });
 }
 
-export type UnaryHandler<Req, Res> = (call: ServerUnaryCall<Req, Res>, info: GrpcCallInfo) => Promise<Res>;
+export type UnaryHandler<Req, Res> = (call: ServerUnaryCall<Req, Res>) => Promise<Res>;
 
 /**
  * Wraps a handler with the stream filters of its server: onReceive before (an error ends the call),
@@ -164,23 +164,29 @@ export function intercept<Req, Res>(
     let info: GrpcCallInfo | undefined;
     const chain = filters();
     const done = (err: RingsideError | undefined, value?: Res): void => {
-      for (const f of chain) {
-        try {
-          f.onSend?.(info!, err);
-        } catch (e) {
-          log.error('stream filter onSend threw', e);
+      if (info !== undefined) {
+        for (const f of chain) {
+          try {
+            f.onSend?.(info, err);
+          } catch (e) {
+            log.error('stream filter onSend threw', e);
+          }
         }
       }
       if (err !== undefined) replyError(callback as sendUnaryData<unknown>, err);
       else callback(null, value);
     };
     try {
-      info = { fullMethod: call.getPath(), headers: chain.length === 0 ? {} : metadataToHeaders(call.metadata), peer: call.getPeer(), serverName };
-      for (const f of chain) {
-        const stop = f.onReceive(info);
-        if (stop !== undefined) return done(stop);
+      // Only filters read the call's description; without them a call skips building it (the peer
+      // address alone is a getpeername through the HTTP/2 session's socket proxy).
+      if (chain.length > 0) {
+        info = { fullMethod: call.getPath(), headers: metadataToHeaders(call.metadata), peer: call.getPeer(), serverName };
+        for (const f of chain) {
+          const stop = f.onReceive(info);
+          if (stop !== undefined) return done(stop);
+        }
       }
-      handler(call, info).then(
+      handler(call).then(
         (res) => done(undefined, res),
         (err: unknown) => done(asRingsideError(err)),
       );

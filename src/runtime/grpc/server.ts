@@ -73,6 +73,9 @@ export class RuntimeGrpcServer {
       // A larger message fails in grpc-js itself with RESOURCE_EXHAUSTED, before any handler runs.
       'grpc.max_receive_message_length': env.maxGrpcMessageBytes,
       'grpc.max_send_message_length': env.maxGrpcMessageBytes,
+      // Channelz keeps per-call and per-session counters and timestamps (closures and two Date.now()
+      // per call) for a channelz service that Ringside does not serve; off, a call skips them.
+      'grpc.enable_channelz': 0,
       ...(opts.daprPort && token !== undefined && token !== '' ? { interceptors: [apiTokenInterceptor(token)] } : {}),
     });
     const filters = env.grpcStreamFilters === undefined ? () => NO_FILTERS : (): readonly GrpcStreamFilter[] => env.grpcStreamFilters!(name);

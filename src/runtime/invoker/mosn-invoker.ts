@@ -60,28 +60,32 @@ export class MosnInvoker implements Invoker {
   }
 
   invoke(req: RpcRequest): Promise<RpcResponse> {
+    // One promise per call beyond the channel's: this runs for every call of the runtime API.
     try {
-      return this.#invoke(req).catch((err: unknown) => Promise.reject(this.#fail(err)));
+      let timeout = req.timeoutMs > 0 ? req.timeoutMs : this.#defaultTimeoutMs;
+      if (req.deadline !== Infinity) {
+        const left = req.deadline - Date.now();
+        if (left <= 0) throw new RingsideError('TIMEOUT', 'downstream', 'the caller deadline passed before the invoke started');
+        // The caller's deadline is what it asked for: it wins over the default, longer or shorter; a
+        // resiliency timeout (req.timeoutMs) still ends the call earlier when it is shorter.
+        timeout = req.timeoutMs > 0 ? Math.min(req.timeoutMs, left) : left;
+      }
+      for (const filter of this.#before) {
+        const out = filter(req);
+        if (out instanceof Error) throw out;
+        req = out;
+      }
+      const sent = req;
+      const answer = this.channel.invoke(sent, timeout);
+      if (this.#after.length === 0) return answer.then(undefined, this.#onFailure);
+      return answer.then((resp) => this.#afterInvoke(resp, sent)).then(undefined, this.#onFailure);
     } catch (err) {
       return Promise.reject(this.#fail(err));
     }
   }
 
-  async #invoke(req: RpcRequest): Promise<RpcResponse> {
-    let timeout = req.timeoutMs > 0 ? req.timeoutMs : this.#defaultTimeoutMs;
-    if (req.deadline !== Infinity) {
-      const left = req.deadline - Date.now();
-      if (left <= 0) throw new RingsideError('TIMEOUT', 'downstream', 'the caller deadline passed before the invoke started');
-      // The caller's deadline is what it asked for: it wins over the default, longer or shorter; a
-      // resiliency timeout (req.timeoutMs) still ends the call earlier when it is shorter.
-      timeout = req.timeoutMs > 0 ? Math.min(req.timeoutMs, left) : left;
-    }
-    for (const filter of this.#before) {
-      const out = filter(req);
-      if (out instanceof Error) throw out;
-      req = out;
-    }
-    let resp = await this.channel.invoke(req, timeout);
+  /** after_invoke callbacks, on a 2xx answer only. */
+  #afterInvoke(resp: RpcResponse, req: RpcRequest): RpcResponse {
     if (resp.status < 200 || resp.status > 299) return resp;
     for (const filter of this.#after) {
       const out = filter(resp, req);
@@ -90,6 +94,8 @@ export class MosnInvoker implements Invoker {
     }
     return resp;
   }
+
+  readonly #onFailure = (err: unknown): Promise<never> => Promise.reject(this.#fail(err));
 
   #fail(err: unknown): RingsideError {
     const e = asRingsideError(err);
