@@ -66,9 +66,9 @@ export interface Connection {
   readonly closed: boolean;
   /**
    * Queues bytes through the write-filter chain onto the write loop; the write loop sends everything
-   * queued in one turn as a single write (cork/uncork or writev) so small writes never meet Nagle.
-   * The connection keeps `data` until it is written: do not modify it afterwards (a filter forwarding
-   * a read's borrowed buffer copies it first).
+   * queued in one event-loop turn as a single write at the end of the turn, so small writes never
+   * meet Nagle. The bytes are copied before write() returns: a borrowed view (a read buffer) or a
+   * scratch buffer the caller reuses is fine to pass.
    */
   write(data: Buffer): void;
   /** Half-close: what is queued goes out, then the peer sees end of stream; reading goes on. */

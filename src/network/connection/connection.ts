@@ -9,8 +9,12 @@
  * actor is busy the message is queued; only then is the buffer copied, and the transport pauses until
  * the backlog is handled (a bounded read queue, never an unbounded one).
  *
- * Why the write loop batches: everything told to it before the current microtask checkpoint goes out
- * as ONE transport write (measured: several small writes with Nagle collapsed throughput to 727 req/s).
+ * Why the write loop batches: everything told to it in one event-loop turn goes out as ONE transport
+ * write at the end of that turn (turn-flush.ts), copied on arrival into the thread's output arena
+ * (out-queue.ts) so a head and its body, or every response one turn answers, are one buffer
+ * (measured before: several small writes with Nagle collapsed throughput to 727 req/s). A RingPipe end
+ * flushes at the microtask checkpoint instead: the ring copies and batches its publishing per tick
+ * itself, and a read delivered by the ring's pump may already run in the check phase.
  */
 import { CloseMode, ConnectionEvent } from '../../types/network.js';
 import type { Connection, Transport } from '../../types/network.js';
@@ -24,6 +28,8 @@ import { idleSweeper } from './idle.js';
 import type { Idleable } from './idle.js';
 import { RingWire, SocketWire } from './wire.js';
 import type { ReadMode, Wire, WireEvents } from './wire.js';
+import { OutQueue } from './out-queue.js';
+import { flushAtTurnEnd, type TurnFlushed } from './turn-flush.js';
 
 const log = logger('network');
 const EMPTY = Buffer.alloc(0);
@@ -52,7 +58,7 @@ export interface ConnectionOptions {
 export type EventListener = (event: ConnectionEvent, reason?: string) => void;
 export type WatermarkListener = (above: boolean) => void;
 
-export class ConnectionImpl implements Connection, FilterHost, WireEvents, Idleable {
+export class ConnectionImpl implements Connection, FilterHost, WireEvents, Idleable, TurnFlushed {
   readonly id = nextConnectionId++;
   readonly listenerName: string;
   readonly context = new Map<string, unknown>();
@@ -77,8 +83,16 @@ export class ConnectionImpl implements Connection, FilterHost, WireEvents, Idlea
   #writeEnded = false;
 
   // write loop state
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
+  readonly #out = new OutQueue();
+  /** Data messages the write loop has received (direct or from its mailbox). */
+  #writesReceived = 0;
+  /**
+   * Writes that had to wait in the write loop's mailbox: their bytes were copied into #out by write()
+   * itself (the caller may reuse its buffer at once), so the loop skips them when they arrive.
+   */
+  #copiedEarly: Buffer[] = [];
+  /** Socket wires flush at the end of the turn; ring ends at the microtask checkpoint. */
+  readonly #flushAtTurnEnd: boolean;
   #flushQueued = false;
   #endQueued = false;
   #closeQueued = false;
@@ -96,6 +110,7 @@ export class ConnectionImpl implements Connection, FilterHost, WireEvents, Idlea
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 0;
     this.filters = new FilterManager(this);
     this.#wire = wireFactory(this);
+    this.#flushAtTurnEnd = !(this.#wire instanceof RingWire);
     this.#readRef = opts.runLoop.spawn<ReadMsg>('connection.read', {
       receive: (m) => this.#receiveRead(m),
       crashed: (err) => this.#loopCrashed('read', err),
@@ -160,6 +175,11 @@ export class ConnectionImpl implements Connection, FilterHost, WireEvents, Idlea
     return this.#finished;
   }
 
+  /** Bytes written and not yet taken by the transport; for tests. */
+  get queuedWriteBytes(): number {
+    return this.#out.bytes;
+  }
+
   /** Transport writes issued so far (one per batch); for stats and tests. */
   get writeCalls(): number {
     return this.#wire.writeCalls;
@@ -174,10 +194,18 @@ export class ConnectionImpl implements Connection, FilterHost, WireEvents, Idlea
     this.filters.initialize();
   }
 
+  /** Queues `data`; its bytes are copied before this returns, so the caller may reuse the buffer at once. */
   write(data: Buffer): void {
     if (this.#closed || this.#writeEnded || this.#taken) return;
     if (this.filters.writeFilters.length > 0 && !this.filters.onWrite(data)) return;
+    const received = this.#writesReceived;
     this.#writeRef.tell(data);
+    if (this.#writesReceived === received && this.#writeRef.alive) {
+      // Queued behind the loop's current message: copy now, in call order (nothing of this
+      // connection's output is ahead of it that is not in #out already).
+      this.#copiedEarly.push(data);
+      this.#queueBytes(data);
+    }
   }
 
   /** Half-closes: what is queued goes out, then the peer sees end of stream; reading goes on. */
@@ -273,8 +301,8 @@ export class ConnectionImpl implements Connection, FilterHost, WireEvents, Idlea
   }
 
   onDrain(): void {
-    if (this.#pending.length > 0) this.#flushNow();
-    if (this.#wire.needsDrain || this.#pending.length > 0) return;
+    if (!this.#out.empty) this.#flushNow();
+    if (this.#wire.needsDrain || !this.#out.empty) return;
     if (this.#aboveHigh) {
       this.#aboveHigh = false;
       this.#notifyWatermark(false);
@@ -292,7 +320,8 @@ export class ConnectionImpl implements Connection, FilterHost, WireEvents, Idlea
     idleSweeper.remove(this);
     this.#runLoop.stop(this.#readRef);
     this.#runLoop.stop(this.#writeRef);
-    this.#pending = [];
+    this.#out.clear();
+    this.#copiedEarly = [];
     this.#onFinished?.(this);
   }
 
@@ -394,15 +423,13 @@ export class ConnectionImpl implements Connection, FilterHost, WireEvents, Idlea
 
   #receiveWrite(msg: WriteMsg): void {
     if (msg instanceof Uint8Array) {
-      this.lastActive = idleSweeper.now;
-      this.#pending.push(msg);
-      this.#pendingBytes += msg.length;
-      if (!this.#flushQueued) {
-        this.#flushQueued = true;
-        // The flush is itself a message told from a microtask: writes queued in the mailbox meanwhile
-        // land before it, so they join the same batch.
-        queueMicrotask(this.#tellFlush);
+      this.#writesReceived++;
+      const early = this.#copiedEarly;
+      if (early.length > 0 && early[0] === msg) {
+        early.shift(); // write() copied it when it had to queue
+        return;
       }
+      this.#queueBytes(msg);
       return;
     }
     switch (msg.k) {
@@ -424,21 +451,32 @@ export class ConnectionImpl implements Connection, FilterHost, WireEvents, Idlea
     }
   }
 
+  /** Copies bytes (maybe borrowed: a read buffer, a caller's scratch) into #out and arranges the flush. */
+  #queueBytes(data: Buffer): void {
+    this.lastActive = idleSweeper.now;
+    this.#out.push(data);
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      // The flush is itself a message, told at the end of the turn (or the microtask checkpoint for a
+      // ring): writes queued in the mailbox meanwhile land before it and join the same batch.
+      if (this.#flushAtTurnEnd) flushAtTurnEnd(this);
+      else queueMicrotask(this.#tellFlush);
+    }
+  }
+
   // Bound once per connection: a closure per write batch showed in the proxy's allocation profile.
   readonly #tellFlush = (): void => this.#writeRef.tell(FLUSH);
 
+  /** TurnFlushed: the end of the turn this connection was written in. */
+  flushTurn(): void {
+    if (!this.#finished) this.#writeRef.tell(FLUSH);
+  }
+
   #flushNow(): void {
-    const pending = this.#pending;
-    if (pending.length === 0 || this.#wire.needsDrain) return;
-    const taken = this.#wire.writeBatch(pending, this.#pendingBytes);
-    if (taken === pending.length) {
-      this.#pending = [];
-      this.#pendingBytes = 0;
-    } else {
-      this.#pending = pending.slice(taken);
-      this.#pendingBytes = 0;
-      for (const c of this.#pending) this.#pendingBytes += c.length;
-    }
+    const out = this.#out;
+    if (out.empty || this.#wire.needsDrain) return;
+    const taken = this.#wire.writeBatch(out.chunks(), out.bytes);
+    out.written(taken, this.#wire.lastWriteRetained);
     if (this.#wire.needsDrain && !this.#aboveHigh) {
       this.#aboveHigh = true;
       this.#notifyWatermark(true);
@@ -447,7 +485,7 @@ export class ConnectionImpl implements Connection, FilterHost, WireEvents, Idlea
 
   /** Half-close or close once nothing is left to write. */
   #finishWrites(): void {
-    if (this.#pending.length > 0) return; // onDrain calls back
+    if (!this.#out.empty) return; // onDrain calls back
     if (this.#closeQueued) {
       if (this.#closeIssued) return;
       this.#closeIssued = true;

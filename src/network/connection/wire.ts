@@ -8,9 +8,20 @@
  * filter chain is ready the libuv handle is moved into a new onread Socket and the empty shell is
  * destroyed (it only decrements the server's connection count). If the handle is not reachable the
  * wire falls back to 'data' events.
+ *
+ * Why SocketWire writes straight to the libuv handle: a socket write through stream.Writable walks
+ * writeOrBuffer, a WriteWrap allocation, the write callback and an after-write tick for every batch,
+ * and keeps its own copy of the state libuv already has. The handle's writeBuffer / writev takes the
+ * batch directly; a write the kernel takes at once (the common case on a proxy hop) costs the native
+ * call and nothing else, and a WriteWrap is only consumed when libuv must finish the write later. Its
+ * completion does what Writable would: count the bytes still queued, report 'drain' once all of them
+ * left, and turn a failure into the socket's close with the error's code. TLS sockets, a socket still
+ * connecting, and a socket with bytes already inside its Writable keep using socket.write, so order
+ * and encryption stay Node's.
  */
 import net from 'node:net';
 import type { Socket } from 'node:net';
+import { getSystemErrorName } from 'node:util';
 import type { RingEndpoint } from '../../types/ring.js';
 import type { Transport } from '../../types/network.js';
 
@@ -39,7 +50,9 @@ export interface Wire {
   pause(): void;
   resume(): void;
   /** Writes a batch; returns how many chunks the transport took (the rest wait for onDrain). */
-  writeBatch(chunks: Buffer[], total: number): number;
+  writeBatch(chunks: readonly Buffer[], total: number): number;
+  /** The last writeBatch left the transport reading the chunks' memory after it returned. */
+  readonly lastWriteRetained: boolean;
   /** Half-close after what is written. */
   end(): void;
   /** Closes after what is written (bounded by deadlineMs). */
@@ -56,7 +69,75 @@ function readBuffer(): Buffer {
   return (sharedReadBuffer ??= Buffer.allocUnsafe(64 * 1024));
 }
 
-const BATCH_CONCAT_LIMIT = 64 * 1024;
+/** The part of Node's stream_wrap binding a direct handle write needs. */
+interface StreamWrapBinding {
+  WriteWrap: new () => DirectWrite;
+  streamBaseState: Int32Array;
+  kLastWriteWasAsync: number;
+}
+
+/** A libuv stream handle (TCP or pipe) as Node's net.Socket holds it. */
+interface StreamHandle {
+  writeBuffer(req: DirectWrite, data: Buffer): number;
+  writev(req: DirectWrite, chunks: readonly Buffer[], allBuffers: true): number;
+}
+
+/** The request object libuv completes a write through; its fields keep the batch alive until then. */
+interface DirectWrite {
+  handle: StreamHandle | null;
+  oncomplete: (this: DirectWrite, status: number) => void;
+  wire: SocketWire | null;
+  chunks: readonly Buffer[] | null;
+  bytes: number;
+}
+
+/** process.binding is the only public door to it (no warning unless --pending-deprecation). */
+function loadStreamWrap(): StreamWrapBinding | null {
+  try {
+    const b = (process as unknown as { binding(name: string): Partial<StreamWrapBinding> }).binding('stream_wrap');
+    if (typeof b.WriteWrap === 'function' && b.streamBaseState instanceof Int32Array && typeof b.kLastWriteWasAsync === 'number') {
+      return b as StreamWrapBinding;
+    }
+  } catch {
+    // Not available in this runtime: every write goes through socket.write.
+  }
+  return null;
+}
+
+const streamWrap = loadStreamWrap();
+/** One request object serves every write that completes at once; it is only consumed by one that does not. */
+let spareWrite: DirectWrite | null = null;
+
+function onDirectWriteDone(this: DirectWrite, status: number): void {
+  const wire = this.wire;
+  const bytes = this.bytes;
+  this.wire = null;
+  this.chunks = null;
+  this.handle = null;
+  wire?.directWriteDone(status, bytes);
+}
+
+function takeWriteRequest(b: StreamWrapBinding, handle: StreamHandle): DirectWrite {
+  let req = spareWrite;
+  if (req === null) {
+    req = new b.WriteWrap();
+    req.oncomplete = onDirectWriteDone;
+    req.wire = null;
+    req.chunks = null;
+    req.bytes = 0;
+    spareWrite = req;
+  }
+  req.handle = handle;
+  return req;
+}
+
+function errorName(status: number): string {
+  try {
+    return getSystemErrorName(status);
+  } catch {
+    return `write error ${status}`;
+  }
+}
 
 function addressOf(host: string | undefined, port: number | undefined, fallback: string): string {
   if (host === undefined) return fallback;
@@ -81,6 +162,9 @@ export class SocketWire implements Wire {
   #local: string | undefined;
   writeCalls = 0;
   needsDrain = false;
+  lastWriteRetained = false;
+  /** Bytes of direct writes libuv has not finished yet. */
+  #queuedBytes = 0;
 
   constructor(socket: Socket, events: WireEvents, mode: ReadMode, hasOnread: boolean) {
     this.#socket = socket;
@@ -158,24 +242,80 @@ export class SocketWire implements Wire {
     this.#socket.resume();
   }
 
-  writeBatch(chunks: Buffer[], total: number): number {
+  writeBatch(chunks: readonly Buffer[], total: number): number {
     const socket = this.#socket;
+    this.lastWriteRetained = false;
     if (socket.destroyed || !socket.writable) return chunks.length; // closing: drop silently
+    this.writeCalls++;
+    const handle = this.#directHandle(socket);
+    if (handle !== null) {
+      this.#writeDirect(streamWrap!, handle, chunks, total);
+      return chunks.length;
+    }
     let ok: boolean;
     if (chunks.length === 1) {
       ok = socket.write(chunks[0]!);
-    } else if (total <= BATCH_CONCAT_LIMIT) {
-      // One copy of a few small chunks is cheaper than Node's writev bookkeeping.
-      ok = socket.write(Buffer.concat(chunks, total));
     } else {
       socket.cork();
       ok = true;
       for (const c of chunks) ok = socket.write(c);
       socket.uncork(); // one writev for the whole batch
     }
-    this.writeCalls++;
+    // Writable holds the chunks until its write callback; bytes it already passed on are done with.
+    this.lastWriteRetained = socket.writableLength > 0;
     if (!ok) this.needsDrain = true;
     return chunks.length;
+  }
+
+  /** @internal a direct write that libuv finished later (or failed, or cancelled by the close). */
+  directWriteDone(status: number, bytes: number): void {
+    this.#queuedBytes -= bytes;
+    if (status < 0) {
+      // After our own destroy() the writes still queued are cancelled: that is no error of the peer's.
+      if (!this.#socket.destroyed) this.#failWrite(status);
+      return;
+    }
+    if (this.#queuedBytes === 0 && this.needsDrain && !this.#detached && !this.#socket.destroyed) {
+      this.needsDrain = false;
+      this.#events.onDrain();
+    }
+  }
+
+  /** The handle to write to directly, or null when socket.write must keep the order or encrypt. */
+  #directHandle(socket: Socket): StreamHandle | null {
+    if (streamWrap === null || socket.connecting || (socket as { encrypted?: boolean }).encrypted === true) return null;
+    if (socket.writableLength > 0 || socket.writableEnded) return null;
+    const handle = (socket as unknown as HandleCarrier)._handle as Partial<StreamHandle> | null | undefined;
+    if (handle === null || handle === undefined || typeof handle.writeBuffer !== 'function') return null;
+    return handle as StreamHandle;
+  }
+
+  #writeDirect(b: StreamWrapBinding, handle: StreamHandle, chunks: readonly Buffer[], total: number): void {
+    const req = takeWriteRequest(b, handle);
+    const err = chunks.length === 1 ? handle.writeBuffer(req, chunks[0]!) : handle.writev(req, chunks, true);
+    if (err !== 0) {
+      req.handle = null;
+      this.#failWrite(err);
+      return;
+    }
+    if (b.streamBaseState[b.kLastWriteWasAsync] === 0) {
+      req.handle = null; // done: the same request object serves the next write
+      return;
+    }
+    // libuv finishes it later and reads the chunks until then: they stay referenced from the request.
+    spareWrite = null;
+    req.wire = this;
+    req.chunks = chunks;
+    req.bytes = total;
+    this.#queuedBytes += total;
+    this.lastWriteRetained = true;
+    if (this.#queuedBytes >= this.#socket.writableHighWaterMark) this.needsDrain = true;
+  }
+
+  /** A write failed (EPIPE, ECONNRESET): the socket closes and onClosed reports the code. */
+  #failWrite(status: number): void {
+    if (this.#error === undefined) this.#error = errorName(status);
+    if (!this.#socket.destroyed) this.#socket.destroy();
   }
 
   end(): void {
@@ -245,6 +385,8 @@ export class RingWire implements Wire {
   readonly localAddress: string;
   writeCalls = 0;
   needsDrain = false;
+  /** The ring copies every byte (a held remainder too) before write() returns. */
+  readonly lastWriteRetained = false;
 
   constructor(endpoint: RingEndpoint, events: WireEvents) {
     this.#endpoint = endpoint;
@@ -281,7 +423,7 @@ export class RingWire implements Wire {
     this.#endpoint.resume();
   }
 
-  writeBatch(chunks: Buffer[], _total: number): number {
+  writeBatch(chunks: readonly Buffer[], _total: number): number {
     const ep = this.#endpoint;
     if (ep.closed) return chunks.length;
     // The ring copies and publishes at the end of the tick itself, so chunks go in one by one.

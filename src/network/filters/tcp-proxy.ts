@@ -172,8 +172,8 @@ export class TcpProxyFilter implements ReadFilter {
         msg.taken = true;
         const up = this.#upstream;
         if (up === null || this.#downEnded) return;
-        // The read buffer is borrowed and the write loop keeps bytes until its batch goes out: copy.
-        if (msg.chunk.length > 0) up.write(Buffer.from(msg.chunk));
+        // The read buffer is borrowed: write() copies it before it returns.
+        if (msg.chunk.length > 0) up.write(msg.chunk);
         if (msg.eos) {
           this.#downEnded = true;
           up.endWrite();
@@ -183,7 +183,7 @@ export class TcpProxyFilter implements ReadFilter {
       }
       case 'bytes':
         msg.taken = true;
-        if (!this.#upEnded) this.#downstream.write(Buffer.from(msg.data));
+        if (!this.#upEnded) this.#downstream.write(msg.data);
         return;
       case 'eof':
         if (this.#upEnded) return;

@@ -7,7 +7,7 @@
  *   proxy ─(send-head/data/trailers, reset)─▶ upstream.phase ─ encoder ─▶ connection.write ─▶ socket
  *
  * The connection is the dialer's, the same abstraction accepted connections use, with its read-loop
- * and write-loop actors; the write loop sends what one tick queued as one write (a request's head and
+ * and write-loop actors; the write loop sends what one turn queued as one write (a request's head and
  * the body right after it leave in one syscall). The upstream side of the phase machine is the
  * `upstream.phase` actor: it owns the response decoder and the stream in flight, and every event
  * reaches it as a message (UpstreamPhaseMsg) — from the read loop, the proxy, the connection's events
