@@ -24,7 +24,7 @@
 import { RingsideError, asRingsideError } from '../common/errors.js';
 import { counter, type Counter } from '../common/counters.js';
 import { enabled, logger } from '../common/log.js';
-import { applyHeaderMutation, retryCovers } from '../router/mutations.js';
+import { applyHeaderMutation } from '../router/mutations.js';
 import type { HeaderMap, LocalReply, ProxyHooks, RequestFrame, ResponseFrame } from '../types/protocol.js';
 import type { ResponseSender, StreamHandler, StreamInfo } from '../types/stream.js';
 import { StreamResetReason } from '../types/stream.js';
@@ -36,20 +36,20 @@ import { Phase, phaseNames } from './phase.js';
 import { mutableView } from './headers.js';
 import type { ProxyRuntime } from './runtime.js';
 import { deadlineList, type DeadlineEntry, type DeadlineList } from './deadlines.js';
+import { Tries, requestTimeoutMs } from './tries.js';
 import { metrics } from '../observability/index.js';
 import { RequestLog } from '../accesslog/record.js';
 import { threadRunLoop } from '../actor/run-loop.js';
-import type { ActorRef, DownstreamMsg } from '../types/actor.js';
+import type { Actor, ActorRef, DownstreamMsg } from '../types/actor.js';
 
 const log = logger('proxy');
 const phaseCounters: Counter[] = phaseNames.map((n) => counter(`proxy.phase.${n}`));
 const retriesCounter = counter('proxy.retries');
 const localReplies = counter('proxy.local_replies');
 const DEADLINE: DownstreamMsg = { k: 'deadline' };
-const TRY_TIMEOUT: DownstreamMsg = { k: 'try-timeout' };
 
 export class DownstreamRequest
-  implements StreamHandler, UpstreamResponseReceiver, PoolWaiter, RouteMatchContext, DeadlineEntry
+  implements StreamHandler, UpstreamResponseReceiver, PoolWaiter, RouteMatchContext, DeadlineEntry, Actor<DownstreamMsg>
 {
   readonly #rt: ProxyRuntime;
   readonly #stream: StreamInfo;
@@ -59,19 +59,14 @@ export class DownstreamRequest
   /** The request protocol's hooks, known from onHeaders on. */
   #hooks: ProxyHooks | null = null;
   #requestEnded = false;
-  /** Request body kept while the upstream stream is not open yet, and for retries when allowed. */
-  #body: Buffer[] = [];
-  #bodyBytes = 0;
   #trailers: HeaderMap | null = null;
-  /** False once the body outgrew the retry buffer: a try that sent bytes can't be repeated then. */
-  #replayable = true;
+  /** Tries made, the per-try timer, the retry budget and the body held for a repeat (tries.ts). */
+  readonly #tries = new Tries();
   #match: RouteMatch | null = null;
   #cluster: Cluster | undefined;
   #host: Host | undefined;
   #pool: ConnectionPool | undefined;
   #upstream: UpstreamStream | null = null;
-  #tries = 0;
-  #retryAcquired = false;
   /** Access log facts; null unless the listener has access_logs. */
   #log: RequestLog | null = null;
   // DeadlineEntry: the route/global timeout, kept in a per-worker list rather than a Node timer.
@@ -79,7 +74,6 @@ export class DownstreamRequest
   deadlineNext: DeadlineEntry | null = null;
   deadlineList: DeadlineList | null = null;
   deadlineAt = 0;
-  #tryTimer: NodeJS.Timeout | undefined;
   #done = false;
   /**
    * The response went to the sender (the upstream's head, or a local reply): a sender filter may hold
@@ -89,6 +83,14 @@ export class DownstreamRequest
   // For ringside_requests_total / _request_duration_seconds: when the head arrived, what was answered.
   #startedAt = 0;
   #status = 0;
+  /**
+   * Inside pool.acquire(): a pool that answers on our own stack (an idle connection, a breaker's
+   * refusal) is handled right after acquire() returns, in this same receive(), instead of as a queued
+   * message and a run-loop turn of its own.
+   */
+  #inAcquire = false;
+  #acquired: UpstreamClient | null = null;
+  #acquireError: RingsideError | null = null;
 
   readonly #ref: ActorRef<DownstreamMsg>;
 
@@ -96,7 +98,8 @@ export class DownstreamRequest
     this.#rt = rt;
     this.#stream = stream;
     this.#sender = sender;
-    this.#ref = threadRunLoop().spawn<DownstreamMsg>('proxy.downstream', { receive: (m) => this.#receive(m), crashed: (err) => this.#crashed(err) });
+    // The request is its own actor (receive / crashed below): no closures per request.
+    this.#ref = threadRunLoop().spawn<DownstreamMsg>('proxy.downstream', this);
   }
 
   // ── RouteMatchContext: what the router reads ──
@@ -140,11 +143,12 @@ export class DownstreamRequest
       this.#log.bytesReceived += chunk.length;
       if (endOfStream) this.#log.requestEnded();
     }
-    if (this.#upstream !== null && this.#body.length === 0 && !this.#keepsBodyForRetry()) {
+    const tries = this.#tries;
+    if (this.#upstream !== null && tries.body.length === 0 && !tries.keepsBody(this.#match?.route.retryPolicy)) {
       this.#upstream.sendData(chunk, endOfStream);
       return;
     }
-    this.#keepBody(chunk);
+    tries.keep(chunk, this.#upstream !== null, this.#rt.retryBufferBytes);
     if (this.#upstream !== null) {
       this.#upstream.sendData(chunk, endOfStream);
     }
@@ -274,6 +278,10 @@ export class DownstreamRequest
   }
 
   onPoolReady(client: UpstreamClient): void {
+    if (this.#inAcquire) {
+      this.#acquired = client;
+      return;
+    }
     if (!this.#ref.alive) {
       // Done before the pool answered: the client goes straight back.
       this.#pool?.release(client);
@@ -283,6 +291,10 @@ export class DownstreamRequest
   }
 
   onPoolFailure(err: RingsideError): void {
+    if (this.#inAcquire) {
+      this.#acquireError = err;
+      return;
+    }
     this.#ref.tell({ k: 'pool-failure', err });
   }
 
@@ -309,7 +321,8 @@ export class DownstreamRequest
     this.#ref.tell(DEADLINE);
   }
 
-  #receive(msg: DownstreamMsg): void {
+  /** Actor: the run loop hands each told message here, one at a time. */
+  receive(msg: DownstreamMsg): void {
     switch (msg.k) {
       case 'headers':
         return this.#onHeaders(msg.request, msg.eos);
@@ -347,7 +360,7 @@ export class DownstreamRequest
    * it still can past the sender filters (HTTP/1.1: a 500 when nothing was written, else the close;
    * gRPC: INTERNAL).
    */
-  #crashed(err: unknown): void {
+  crashed(err: unknown): void {
     const e = new RingsideError('INTERNAL', 'internal', `proxy phase machine crashed: ${err instanceof Error ? err.message : String(err)}`);
     try {
       if (!this.#done) this.#fail(e);
@@ -391,9 +404,8 @@ export class DownstreamRequest
             break;
           case Phase.DownRecvHeader:
             // Acquire may answer synchronously (idle connection); the request then goes out at once.
-            this.#tries++;
-            this.#startTryTimer();
-            this.#pool!.acquire(this);
+            this.#tries.start(this.#match?.route.retryPolicy, this.#ref);
+            this.#acquire(this.#pool!);
             return;
           default:
             return;
@@ -402,6 +414,21 @@ export class DownstreamRequest
     } catch (err) {
       this.#fail(asRingsideError(err));
     }
+  }
+
+  #acquire(pool: ConnectionPool): void {
+    this.#inAcquire = true;
+    try {
+      pool.acquire(this);
+    } finally {
+      this.#inAcquire = false;
+    }
+    const client = this.#acquired;
+    const err = this.#acquireError;
+    this.#acquired = null;
+    this.#acquireError = null;
+    if (client !== null) this.#onPoolReady(client);
+    else if (err !== null) this.#onPoolFailure(err);
   }
 
   #enter(phase: Phase): void {
@@ -462,11 +489,11 @@ export class DownstreamRequest
   #sendRequest(upstream: UpstreamStream): void {
     const request = this.#request!;
     this.#enter(Phase.DownRecvHeader);
-    const body = this.#body;
+    const tries = this.#tries;
+    const body = tries.body;
     if (this.#requestEnded && this.#trailers === null) {
       // The whole request is here: head and body in one write.
-      const joined = body.length === 0 ? null : body.length === 1 ? body[0]! : Buffer.concat(body, this.#bodyBytes);
-      upstream.sendHead(request, joined, true);
+      upstream.sendHead(request, tries.joinedBody(), true);
     } else {
       upstream.sendHead(request, null, false);
       if (body.length > 0) {
@@ -478,16 +505,13 @@ export class DownstreamRequest
         upstream.sendTrailers(this.#trailers);
       }
     }
-    if (!this.#keepsBodyForRetry()) {
-      this.#body = [];
-      this.#bodyBytes = 0;
-    }
+    if (!tries.keepsBody(this.#match?.route.retryPolicy)) tries.dropBody();
     if (this.#upstream === upstream) this.#enter(Phase.WaitNotify);
   }
 
   // ── retries and failures ──
   #tryFailed(err: RingsideError, status: number | undefined): void {
-    this.#clearTryTimer();
+    this.#tries.clearTimer();
     if (this.#mayRetry(err, status)) {
       this.#retry();
       return;
@@ -498,17 +522,14 @@ export class DownstreamRequest
   /** `unprocessed`: the failed response says the upstream did not act on the request. */
   #mayRetry(err: RingsideError | undefined, status: number | undefined, unprocessed = false, grpcStatus?: number): boolean {
     const policy = this.#match?.route.retryPolicy;
-    if (policy === undefined || this.#tries > policy.numRetries || this.#answering || this.#sender.headersSent) return false;
-    if (!retryCovers(policy, err, status, grpcStatus)) return false;
-    // Resending is safe when nothing reached the upstream, or the protocol says the request may be
-    // resent (HTTP: an idempotent method) and we still hold the whole of it.
-    const nothingSent = unprocessed || (err !== undefined && (err.code === 'CONNECT_FAILED' || err.code === 'OVERFLOW'));
-    if (!nothingSent && !(this.#hooks!.safeToRetry(this.#request!) && this.#replayable && this.#requestEnded)) return false;
-    if (!this.#retryAcquired) {
-      if (this.#cluster!.circuitBreaker.tryAcquireRetry() !== undefined) return false;
-      this.#retryAcquired = true;
-    }
-    return true;
+    if (policy === undefined) return false;
+    const answered = this.#answering || this.#sender.headersSent;
+    return this.#tries.allowsAnother(
+      policy,
+      answered,
+      { err, status, unprocessed, grpcStatus, safeToResend: this.#hooks!.safeToRetry(this.#request!), requestEnded: this.#requestEnded },
+      this.#cluster!.circuitBreaker,
+    );
   }
 
   #retry(): void {
@@ -570,9 +591,7 @@ export class DownstreamRequest
     threadRunLoop().stop(this.#ref);
     this.#enter(Phase.End);
     if (this.deadlineList !== null) this.deadlineList.remove(this);
-    this.#clearTryTimer();
-    if (this.#retryAcquired) this.#cluster!.circuitBreaker.releaseRetry();
-    this.#body = [];
+    this.#tries.finish(this.#cluster?.circuitBreaker);
     metrics.requestCompleted(this.#stream.connection.listenerName, this.#match?.route.name ?? '', this.#match?.clusterName ?? '', this.#status, (performance.now() - this.#startedAt) * 1000);
     if (this.#log !== null) {
       this.#log.finished();
@@ -581,49 +600,11 @@ export class DownstreamRequest
     }
   }
 
-  // ── body keeping ──
-  #keepsBodyForRetry(): boolean {
-    const policy = this.#match?.route.retryPolicy;
-    return policy !== undefined && policy.numRetries > 0 && this.#replayable;
-  }
-
-  #keepBody(chunk: Buffer): void {
-    if (chunk.length === 0) return;
-    this.#bodyBytes += chunk.length;
-    if (this.#upstream !== null && this.#bodyBytes > this.#rt.retryBufferBytes) {
-      // Too big to hold for a replay: stream it and give up on retrying this request.
-      this.#replayable = false;
-      return;
-    }
-    // The chunk is a view into a read buffer that is reused after this call: copy what we keep.
-    this.#body.push(Buffer.from(chunk));
-  }
-
   // ── timeouts ──
-  /**
-   * The route's timeout, else the proxy's global one; a timeout the request itself carries (bolt's
-   * timeout field) shortens it, since the caller stops waiting then anyway.
-   */
+  /** The request's deadline (tries.ts picks the timeout); it covers every try and the whole response. */
   #startGlobalTimer(): void {
-    let ms = this.#match?.route.timeoutMs || this.#rt.globalTimeoutMs;
-    const own = this.#hooks!.requestTimeoutMs(this.#request!);
-    if (own > 0 && (ms <= 0 || own < ms)) ms = own;
+    const ms = requestTimeoutMs(this.#match?.route.timeoutMs ?? 0, this.#rt.globalTimeoutMs, this.#hooks!.requestTimeoutMs(this.#request!));
     if (ms > 0) deadlineList(ms).add(this);
-  }
-
-  #startTryTimer(): void {
-    const ms = this.#match?.route.retryPolicy?.perTryTimeoutMs ?? 0;
-    if (ms > 0) {
-      this.#clearTryTimer();
-      this.#tryTimer = setTimeout(this.#tellTryTimeout, ms);
-    }
-  }
-
-  #clearTryTimer(): void {
-    if (this.#tryTimer !== undefined) {
-      clearTimeout(this.#tryTimer);
-      this.#tryTimer = undefined;
-    }
   }
 
   /** DeadlineEntry: the route/global timeout passed (the list already dropped this entry). */
@@ -632,10 +613,8 @@ export class DownstreamRequest
     this.#fail(new RingsideError('TIMEOUT', 'upstream', `upstream did not answer within the route timeout`, { retryable: false }));
   }
 
-  readonly #tellTryTimeout = (): void => this.#ref.tell(TRY_TIMEOUT);
-
   #onTryTimeout(): void {
-    this.#tryTimer = undefined;
+    this.#tries.timerFired();
     // Another try may well be answered in time, unlike the route's own deadline.
     const err = new RingsideError('TIMEOUT', 'upstream', 'upstream did not answer within the per-try timeout', { retryable: true });
     metrics.upstreamError(this.#match!.clusterName!, err.code);
