@@ -77,3 +77,22 @@ test('HTTP/1.0 responses close unless keep-alive is asked for', () => {
   const c = decodeResponses(['GET'], ['HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n']);
   assert.equal(c.messages[0]!.head.keepAlive, false);
 });
+
+test('responses after a many-field head keep every field whatever the read boundaries', () => {
+  const head = (n: number): string =>
+    `HTTP/1.1 200 OK\r\nServer: t\r\nDate: d${n}\r\nContent-Type: text/plain\r\nETag: "e${n}"\r\nX-Long-Field-Name: ${'v'.repeat(20)}${n}\r\nContent-Length: 2\r\n\r\nok`;
+  // The second and third heads follow a head with six fields: decoded from one string per section.
+  const all = head(1) + head(2) + head(3);
+  const expected = (n: number) => ({
+    server: 't', date: `d${n}`, 'content-type': 'text/plain', etag: `"e${n}"`, 'x-long-field-name': `${'v'.repeat(20)}${n}`, 'content-length': '2',
+  });
+  for (const pieces of [[all], ...splits(all).filter((_, i) => i % 7 === 0)]) {
+    const r = decodeResponses(['GET', 'GET', 'GET'], pieces);
+    assert.equal(r.errors.length, 0);
+    assert.equal(r.messages.length, 3);
+    r.messages.forEach((m, i) => {
+      assert.deepEqual((m.head.headers as unknown as { toObject(): object }).toObject(), expected(i + 1));
+      assert.equal(m.body, 'ok');
+    });
+  }
+});

@@ -27,7 +27,7 @@ import type {
 import { Headers } from '../headers.js';
 import { H1Request, H1Response } from './heads.js';
 import { HeadState, type Fault } from './head-state.js';
-import { RequestLineProgress, requestLine, statusLine } from './start-line.js';
+import { RequestLineProgress, latin1Slice, requestLine, statusLine } from './start-line.js';
 import { chunkSize, fieldLine } from './fields.js';
 
 export const defaultLimits: Readonly<CodecLimits> = {
@@ -39,6 +39,13 @@ export const defaultLimits: Readonly<CodecLimits> = {
 
 /** Chunk-size lines carry at most extensions nobody uses; a long one is an attack, not a message. */
 const MAX_CHUNK_LINE = 4096;
+/** The end of a field section. */
+const CRLF_CRLF = Buffer.from('\r\n\r\n', 'latin1');
+/**
+ * A head with at least this many fields makes the next head of the connection be sliced as one
+ * string when it arrives whole: the search for its end costs about what two per-line slices do.
+ */
+const WHOLE_SECTION_MIN_FIELDS = 4;
 const enum State {
   StartLine,
   HeaderLine,
@@ -82,6 +89,8 @@ class Http1Decoder {
   #trailers: string[] | null = null;
   /** Methods of requests written but not yet answered (client side). */
   readonly #expected: string[] = [];
+  /** The last head had many fields: slice the next field section whole (HeadState.text). */
+  #sliceWhole = false;
 
   constructor(isRequest: boolean, callbacks: DecoderCallbacks<AnyHead>, options: DecoderOptions = {}) {
     this.#isRequest = isRequest;
@@ -145,6 +154,8 @@ class Http1Decoder {
     this.#held = null;
     this.#acc = null;
     this.#accLen = 0;
+    this.#head.text = null;
+    this.#head.textBuf = null;
   }
 
   #hold(data: Buffer, pos: number): void {
@@ -197,6 +208,9 @@ class Http1Decoder {
       }
     } finally {
       this.#executing = false;
+      // The field section's text is only valid while its buffer is being decoded.
+      this.#head.textBuf = null;
+      this.#head.text = null;
     }
     if (this.#finishPending && !this.#paused && this.#held === null) {
       this.#finishPending = false;
@@ -283,7 +297,11 @@ class Http1Decoder {
       case State.StartLine:
         if (end === start) return; // RFC 9112 §2.2: tolerate empty lines before a message
         this.#head.headBytes = bytes;
-        if (!this.#failed(this.#isRequest ? requestLine(buf, start, end, this.#head) : statusLine(buf, start, end, this.#head))) this.#state = State.HeaderLine;
+        if (!this.#failed(this.#isRequest ? requestLine(buf, start, end, this.#head) : statusLine(buf, start, end, this.#head))) {
+          this.#state = State.HeaderLine;
+          // Only from the caller's buffer: the line buffer holds one line and stale bytes after it.
+          if (this.#sliceWhole && buf !== this.#acc) this.#sliceFieldSection(buf, lf + 1);
+        }
         return;
       case State.HeaderLine:
         this.#head.headBytes += bytes;
@@ -314,8 +332,24 @@ class Http1Decoder {
     return true;
   }
 
+  /** The field section starting at buf[from], as one string, when the whole of it is in buf and within limits. */
+  #sliceFieldSection(buf: Buffer, from: number): void {
+    const h = this.#head;
+    const room = this.#limits.maxHeaderBytes - h.headBytes;
+    if (room <= 0) return;
+    const end = buf.indexOf(CRLF_CRLF, from);
+    // The section's last line ends with the first CRLF of the pair; an empty section has none.
+    if (end === -1 || end + 4 - from > room) return;
+    h.text = latin1Slice.call(buf, from, end + 2);
+    h.textBuf = buf;
+    h.textStart = from;
+  }
+
   #headComplete(): void {
     const h = this.#head;
+    h.text = null;
+    h.textBuf = null;
+    this.#sliceWhole = h.raw.length >= WHOLE_SECTION_MIN_FIELDS * 2;
     const te = h.transferEncoding;
     const bad = this.#isRequest ? 400 : 502;
     let chunked = false;

@@ -29,11 +29,20 @@ export function fieldLine(buf: Buffer, start: number, end: number, list: string[
   while (ve > i && (buf[ve - 1] === 32 || buf[ve - 1] === 9)) ve--;
   for (let j = i; j < ve; j++) if (VALUE[buf[j]!] !== 1) return { message: 'control byte in header value', status: 400 };
   if (list.length >= maxHeaders * 2) return { message: 'too many header fields', status: 431, limit: true };
-  // One native slice per field line, then JS substrings: the binding call is the dear part, and a
-  // head carries a dozen fields.
-  const line = latin1Slice.call(buf, start, ve);
-  const name = line.slice(0, nameEnd - start);
-  const value = line.slice(i - start);
+  // Substrings of the field section's text when the decoder sliced it whole; else one native slice
+  // per field line, then JS substrings: the binding call is the dear part, and a head carries a dozen fields.
+  let name: string;
+  let value: string;
+  const text = head === null ? null : head.text;
+  if (text !== null && head!.textBuf === buf && start >= head!.textStart && ve - head!.textStart <= text.length) {
+    const o = head!.textStart;
+    name = text.slice(start - o, nameEnd - o);
+    value = text.slice(i - o, ve - o);
+  } else {
+    const line = latin1Slice.call(buf, start, ve);
+    name = line.slice(0, nameEnd - start);
+    value = line.slice(i - start);
+  }
   list.push(name, value);
   return head === null ? undefined : framingField(buf, start, nameEnd - start, i, ve, value, head);
 }

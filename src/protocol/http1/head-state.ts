@@ -29,8 +29,18 @@ export class HeadState {
   connKeepAlive = false;
   expect100 = false;
   hostCount = 0;
+  /**
+   * The field section as one latin1 string when it arrived whole in one buffer (`text` is
+   * textBuf[textStart, textStart + text.length)): names and values are then substrings of it instead
+   * of one native slice per field line. Null otherwise; valid only while that buffer is being decoded.
+   */
+  text: string | null = null;
+  textBuf: Buffer | null = null;
+  textStart = 0;
 
   reset(): void {
+    this.text = null;
+    this.textBuf = null;
     this.headBytes = 0;
     this.raw = [];
     this.reason = '';
