@@ -14,7 +14,7 @@
  * the connection's once half the connection window was used — padding and DATA on closed streams
  * count there too.
  */
-import { encodeData, encodeWindowUpdate } from './frames.js';
+import { encodeWindowUpdate } from './frames.js';
 import type { Stream } from './stream-record.js';
 
 export const DEFAULT_WINDOW = 65_535;
@@ -25,6 +25,8 @@ const EMPTY = Buffer.alloc(0);
 export interface FlowHost {
   /** One frame (or several, already framed) for the peer. */
   write(frames: Buffer): void;
+  /** A DATA frame for the peer (`payload` is valid only during the call). */
+  data(streamId: number, payload: Buffer, endStream: boolean): void;
   /** The peer's SETTINGS_MAX_FRAME_SIZE. */
   readonly peerMaxFrame: number;
   /** We sent END_STREAM on the stream. */
@@ -81,7 +83,7 @@ export class FlowControl {
     const len = data.length;
     if (len === 0) {
       if (endStream) {
-        host.write(encodeData(s.id, data, true));
+        host.data(s.id, data, true);
         host.localEnd(s);
       }
       return 0;
@@ -91,7 +93,7 @@ export class FlowControl {
       if (room <= 0) break;
       const n = Math.min(room, len - at);
       const last = at + n === len;
-      host.write(encodeData(s.id, at === 0 && last ? data : data.subarray(at, at + n), last && endStream));
+      host.data(s.id, at === 0 && last ? data : data.subarray(at, at + n), last && endStream);
       this.sendWindow -= n;
       s.sendWindow -= n;
       at += n;
