@@ -34,15 +34,13 @@ import {
   type StreamFilterChainFactory,
   type StreamFilterContext,
   type StreamFilterFactory,
-  type StreamReceiverFilter,
   type StreamReceiverFilterCallbacks,
-  type StreamSenderFilter,
   type StreamSenderFilterCallbacks,
 } from '../../types/stream.js';
 import { counter } from '../../common/counters.js';
 import { logger } from '../../common/log.js';
 import { runBodyCoding, type BodyCodingTask } from './codings.js';
-import { requestBodyIo, responseBodyIo, type BodyIo } from './body-io.js';
+import { RequestBodyFilter, ResponseBodyFilter, requestBodyIo, responseBodyIo, type BodyIo } from './body-io.js';
 import { featureFlag, intIn, parseStreamFilterConfig, RUNTIME_KEY_IGNORED, typeUrlIssue } from './config.js';
 
 const log = logger('compressor');
@@ -354,25 +352,23 @@ interface ResponsePlan {
   readonly disableOnEtag: boolean;
 }
 
-class ResponseCompressor implements StreamSenderFilter {
+class ResponseCompressor extends ResponseBodyFilter<CompressIo, BodyCompressor> {
   readonly #coding: Coding;
   readonly #plan: ResponsePlan;
-  readonly #body: BodyCompressor;
   #cb: StreamSenderFilterCallbacks | null = null;
-  #io: CompressIo | null = null;
   /** The request's Accept-Encoding, taken before remove_accept_encoding_header strips it. */
   acceptEncoding: string | undefined | null = null;
 
   constructor(coding: Coding, plan: ResponsePlan, offload: OffloadRunner | undefined) {
+    super(new BodyCompressor(coding, offload));
     this.#coding = coding;
     this.#plan = plan;
-    this.#body = new BodyCompressor(coding, offload);
   }
 
   setSenderCallbacks(callbacks: StreamSenderFilterCallbacks): void {
     this.#cb = callbacks;
     // The head has left: the stream can only be reset.
-    this.#io = { ...responseBodyIo(callbacks), abandon: () => callbacks.reset(StreamResetReason.LocalReset) };
+    this.io = { ...responseBodyIo(callbacks), abandon: () => callbacks.reset(StreamResetReason.LocalReset) };
   }
 
   onSendHeaders(response: ResponseFrame, endOfStream: boolean): FilterStatus {
@@ -388,55 +384,29 @@ class ResponseCompressor implements StreamSenderFilter {
       acceptsEncoding(this.acceptEncoding === null ? request.headers.get('accept-encoding') : this.acceptEncoding, TOKEN[this.#coding.algorithm]) &&
       !(this.#plan.disableOnEtag && response.headers.get('etag') !== undefined) &&
       eligible(response.headers, this.#plan.rules, this.#coding.maxBodyBytes);
-    if (ok) this.#body.start(response.headers, true);
+    if (ok) this.body.start(response.headers, true);
     else notCompressed.inc();
     return FilterStatus.Continue;
   }
-
-  onSendData(chunk: Buffer, endOfStream: boolean): FilterStatus {
-    return this.#body.active ? this.#body.data(chunk, endOfStream, this.#io!) : FilterStatus.Continue;
-  }
-
-  onSendTrailers(): FilterStatus {
-    return this.#body.active ? this.#body.trailers(this.#io!) : FilterStatus.Continue;
-  }
-
-  onDestroy(): void {
-    this.#body.destroy();
-  }
 }
 
-class RequestCompressor implements StreamReceiverFilter {
+class RequestCompressor extends RequestBodyFilter<CompressIo, BodyCompressor> {
   readonly #coding: Coding;
   readonly #rules: DirectionRules;
-  readonly #body: BodyCompressor;
-  #io: CompressIo | null = null;
 
   constructor(coding: Coding, rules: DirectionRules, offload: OffloadRunner | undefined) {
+    super(new BodyCompressor(coding, offload));
     this.#coding = coding;
     this.#rules = rules;
-    this.#body = new BodyCompressor(coding, offload);
   }
 
   setReceiverCallbacks(callbacks: StreamReceiverFilterCallbacks): void {
-    this.#io = { ...requestBodyIo(callbacks), abandon: () => callbacks.sendLocalReply(500, undefined, 'request body lost: its offloaded compression failed\n') };
+    this.io = { ...requestBodyIo(callbacks), abandon: () => callbacks.sendLocalReply(500, undefined, 'request body lost: its offloaded compression failed\n') };
   }
 
   onReceiveHeaders(request: RequestFrame, endOfStream: boolean): FilterStatus {
-    if (!endOfStream && eligible(request.headers, this.#rules, this.#coding.maxBodyBytes)) this.#body.start(request.headers, false);
+    if (!endOfStream && eligible(request.headers, this.#rules, this.#coding.maxBodyBytes)) this.body.start(request.headers, false);
     return FilterStatus.Continue;
-  }
-
-  onReceiveData(chunk: Buffer, endOfStream: boolean): FilterStatus {
-    return this.#body.active ? this.#body.data(chunk, endOfStream, this.#io!) : FilterStatus.Continue;
-  }
-
-  onReceiveTrailers(): FilterStatus {
-    return this.#body.active ? this.#body.trailers(this.#io!) : FilterStatus.Continue;
-  }
-
-  onDestroy(): void {
-    this.#body.destroy();
   }
 }
 

@@ -38,14 +38,12 @@ import {
   type StreamFilterChainFactory,
   type StreamFilterContext,
   type StreamFilterFactory,
-  type StreamReceiverFilter,
   type StreamReceiverFilterCallbacks,
-  type StreamSenderFilter,
   type StreamSenderFilterCallbacks,
 } from '../../types/stream.js';
 import { counter } from '../../common/counters.js';
 import { runBodyCoding, type BodyCodingTask } from './codings.js';
-import { requestBodyIo, responseBodyIo, type BodyIo } from './body-io.js';
+import { RequestBodyFilter, ResponseBodyFilter, requestBodyIo, responseBodyIo, type BodyIo } from './body-io.js';
 import { acceptsEncoding, forbidsTransform, TOKEN } from './compressor.js';
 import { featureFlag, intIn, parseStreamFilterConfig, RUNTIME_KEY_IGNORED, typeUrlIssue } from './config.js';
 
@@ -234,25 +232,23 @@ class BodyDecompressor {
   }
 }
 
-class RequestDecompressor implements StreamReceiverFilter {
+class RequestDecompressor extends RequestBodyFilter<DecodeIo, BodyDecompressor> {
   readonly #plan: Plan;
   /** null: request bodies pass as they are (the filter only advertises Accept-Encoding). */
   readonly #dir: Direction | null;
   readonly #advertise: boolean;
-  readonly #body: BodyDecompressor;
-  #io: DecodeIo | null = null;
 
   constructor(plan: Plan, dir: Direction | null, advertise: boolean, offload: OffloadRunner | undefined) {
+    super(new BodyDecompressor(plan, offload));
     this.#plan = plan;
     this.#dir = dir;
     this.#advertise = advertise;
-    this.#body = new BodyDecompressor(plan, offload);
   }
 
   setReceiverCallbacks(cb: StreamReceiverFilterCallbacks): void {
     const max = this.#plan.maxBodyBytes;
     const library = this.#plan.library;
-    this.#io = {
+    this.io = {
       ...requestBodyIo(cb),
       fail: (f) =>
         f === Failure.TooLarge
@@ -268,39 +264,25 @@ class RequestDecompressor implements StreamReceiverFilter {
       if (accept === undefined) h.set('accept-encoding', this.#plan.token);
       else if (!acceptsEncoding(accept, this.#plan.token)) h.set('accept-encoding', `${accept}, ${this.#plan.token}`);
     }
-    if (this.#dir !== null && !endOfStream && takeEncoding(h, this.#plan.token, this.#dir)) this.#body.active = true;
+    if (this.#dir !== null && !endOfStream && takeEncoding(h, this.#plan.token, this.#dir)) this.body.active = true;
     return FilterStatus.Continue;
-  }
-
-  onReceiveData(chunk: Buffer, endOfStream: boolean): FilterStatus {
-    return this.#body.active ? this.#body.data(chunk, endOfStream, this.#io!) : FilterStatus.Continue;
-  }
-
-  onReceiveTrailers(): FilterStatus {
-    return this.#body.active ? this.#body.trailers(this.#io!) : FilterStatus.Continue;
-  }
-
-  onDestroy(): void {
-    this.#body.destroy();
   }
 }
 
-class ResponseDecompressor implements StreamSenderFilter {
+class ResponseDecompressor extends ResponseBodyFilter<DecodeIo, BodyDecompressor> {
   readonly #plan: Plan;
   readonly #dir: Direction;
-  readonly #body: BodyDecompressor;
   #cb: StreamSenderFilterCallbacks | null = null;
-  #io: DecodeIo | null = null;
 
   constructor(plan: Plan, dir: Direction, offload: OffloadRunner | undefined) {
+    super(new BodyDecompressor(plan, offload));
     this.#plan = plan;
     this.#dir = dir;
-    this.#body = new BodyDecompressor(plan, offload);
   }
 
   setSenderCallbacks(cb: StreamSenderFilterCallbacks): void {
     this.#cb = cb;
-    this.#io = {
+    this.io = {
       ...responseBodyIo(cb),
       // The head has left: a new status is too late, so the stream is abandoned.
       fail: () => cb.reset(StreamResetReason.LocalReset),
@@ -312,21 +294,9 @@ class ResponseDecompressor implements StreamSenderFilter {
     const status = response.status;
     // Only a head with a body to follow changes: HEAD, 1xx, 204 and 304 keep their headers.
     if (!endOfStream && method !== 'HEAD' && status >= 200 && status !== 204 && status !== 304) {
-      this.#body.active = takeEncoding(response.headers, this.#plan.token, this.#dir);
+      this.body.active = takeEncoding(response.headers, this.#plan.token, this.#dir);
     }
     return FilterStatus.Continue;
-  }
-
-  onSendData(chunk: Buffer, endOfStream: boolean): FilterStatus {
-    return this.#body.active ? this.#body.data(chunk, endOfStream, this.#io!) : FilterStatus.Continue;
-  }
-
-  onSendTrailers(): FilterStatus {
-    return this.#body.active ? this.#body.trailers(this.#io!) : FilterStatus.Continue;
-  }
-
-  onDestroy(): void {
-    this.#body.destroy();
   }
 }
 
