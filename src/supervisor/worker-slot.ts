@@ -10,7 +10,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type * as Comlink from 'comlink';
 import type { MeshMessage, SupervisorEvent, WorkerBoot, WorkerBootMessage, WorkerControl, WorkerTestControl } from '../types/messages.js';
 import { wrapPort } from '../worker/comlink-endpoint.js';
-import { takePrewarmed } from './prewarm.js';
+import { WORKER_RESOURCE_LIMITS, takePrewarmed } from './prewarm.js';
 import { logger, logSettings } from '../common/log.js';
 
 const log = logger('supervisor');
@@ -64,13 +64,10 @@ export class WorkerSlot {
       loadBoard: opts.loadBoard,
       log: logSettings(),
     };
-    // V8's default young generation on purpose: a 6 MiB limit saved about 10 MiB of idle RSS per
-    // worker but doubled garbage-collection time on the InvokeService path (9% → 20% of the worker's
-    // CPU in a bench:invoke1 profile: 64 calls in flight keep a live young set near the semi-space).
     // A thread the CLI prewarmed has its modules loaded (or loading) already; it gets its boot now.
     const transferList = [control.port2, mesh.port2];
     const prewarmed = takePrewarmed(opts.entry);
-    const worker = prewarmed ?? new Worker(opts.entry, { workerData: boot, transferList });
+    const worker = prewarmed ?? new Worker(opts.entry, { workerData: boot, transferList, resourceLimits: WORKER_RESOURCE_LIMITS });
     if (prewarmed !== undefined) {
       log.info(`worker/${this.index} boots on a prewarmed thread`);
       prewarmed.postMessage({ type: 'boot', boot } satisfies WorkerBootMessage, transferList);
