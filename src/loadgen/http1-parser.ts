@@ -153,11 +153,11 @@ export class Http1ResponseParser {
           // "cont…" or "conn…" tells the two apart at the fourth byte, before any name comparison.
           const fourth = buf[pos + 3]! | 0x20;
           if (fourth === 0x74 /* t */) {
-            if (matchName(buf, pos, lineEnd, 'content-length:')) this.#contentLength = parseDecimal(buf, pos + 15, lineEnd);
-          } else if (fourth === 0x6e /* n */ && matchName(buf, pos, lineEnd, 'connection:')) {
+            if (lineEnd - pos >= 15 && isName(words, pos, CONTENT_LENGTH)) this.#contentLength = parseDecimal(buf, pos + 15, lineEnd);
+          } else if (fourth === 0x6e /* n */ && lineEnd - pos >= 11 && isName(words, pos, CONNECTION)) {
             this.#closeAfter = containsToken(buf, pos + 11, lineEnd, 'close');
           }
-        } else if (first === 0x74 /* t */ && matchName(buf, pos, lineEnd, 'transfer-encoding:')) {
+        } else if (first === 0x74 /* t */ && lineEnd - pos >= 18 && isName(words, pos, TRANSFER_ENCODING)) {
           this.#chunked = containsToken(buf, pos + 18, lineEnd, 'chunked');
         }
       }
@@ -285,12 +285,47 @@ function findLf(buf: Buffer, words: DataView, pos: number, end: number): number 
   return i;
 }
 
-function matchName(buf: Buffer, start: number, end: number, lowerName: string): boolean {
-  if (end - start < lowerName.length) return false;
-  for (let i = 0; i < lowerName.length; i++) {
-    const c = buf[start + i]!;
-    const lc = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-    if (lc !== lowerName.charCodeAt(i)) return false;
+/**
+ * A header name with its colon, as 4-byte words to compare against (little-endian, the last word
+ * overlapping the one before it when the length is not a multiple of 4) and, per word, the bits
+ * ORed in first: 0x20 on each letter's byte (so "C" and "c" compare equal, and nothing else does:
+ * only 0x43 and 0x63 give 0x63 when ORed with 0x20), nothing on "-" and ":" (which must match exactly).
+ */
+interface NameWords {
+  readonly offsets: readonly number[];
+  readonly values: readonly number[];
+  readonly masks: readonly number[];
+}
+
+function nameWords(lowerName: string): NameWords {
+  const offsets: number[] = [];
+  for (let o = 0; o + 4 <= lowerName.length; o += 4) offsets.push(o);
+  if (lowerName.length % 4 !== 0) offsets.push(lowerName.length - 4);
+  const values: number[] = [];
+  const masks: number[] = [];
+  for (const o of offsets) {
+    let value = 0;
+    let mask = 0;
+    for (let i = 0; i < 4; i++) {
+      const c = lowerName.charCodeAt(o + i);
+      value |= c << (8 * i);
+      if (c >= 0x61 && c <= 0x7a) mask |= 0x20 << (8 * i);
+    }
+    values.push(value | 0);
+    masks.push(mask | 0);
+  }
+  return { offsets, values, masks };
+}
+
+const CONTENT_LENGTH = nameWords('content-length:');
+const CONNECTION = nameWords('connection:');
+const TRANSFER_ENCODING = nameWords('transfer-encoding:');
+
+/** Whether the line at `start` begins with the name (case-insensitive); the caller checked the length. */
+function isName(words: DataView, start: number, name: NameWords): boolean {
+  const { offsets, values, masks } = name;
+  for (let i = 0; i < offsets.length; i++) {
+    if ((words.getInt32(start + offsets[i]!, true) | masks[i]!) !== values[i]) return false;
   }
   return true;
 }

@@ -32,6 +32,17 @@ describe('http1 response parser', () => {
     }
   });
 
+  it('reads header names in any case and only those names', () => {
+    const { parser, seen } = collect();
+    const heads =
+      'HTTP/1.1 200 OK\r\nCONTENT-LENGTH: 3\r\nCONNECTION: CLOSE\r\n\r\nabc' +
+      // Not the names the parser looks for: a CR or a space where "-" or ":" belongs, a longer name.
+      'HTTP/1.1 200 OK\r\nContent\rLength: 99\r\nContent-Length : 98\r\nContent-Lengths: 97\r\nConnection\r 1\r\nContent-Length: 1\r\n\r\nx' +
+      'HTTP/1.1 200 OK\r\ntRaNsFeR-eNcOdInG: ChUnKeD\r\n\r\n1\r\nz\r\n0\r\n\r\n';
+    feedInPieces(parser, heads, 1000);
+    assert.deepEqual(seen, [[200, true], [200, false], [200, false]]);
+  });
+
   it('reports Connection: close and error statuses', () => {
     const { parser, seen } = collect();
     feedInPieces(parser, 'HTTP/1.1 500 Internal\r\nConnection: Close\r\nContent-Length: 0\r\n\r\n', 1000);
