@@ -18,6 +18,7 @@
  */
 import type { Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import { streamWrapBinding } from '../common/stream-wrap.js';
 
 interface WriteReq {
   oncomplete: (status: number) => void;
@@ -29,25 +30,7 @@ interface StreamHandle {
   writeBuffer(req: WriteReq, data: Uint8Array): number;
 }
 
-interface StreamWrapBinding {
-  WriteWrap: new () => WriteReq;
-  streamBaseState: Int32Array;
-  kLastWriteWasAsync: number;
-}
-
-function loadBinding(): StreamWrapBinding | null {
-  try {
-    const b = (process as unknown as { binding(name: string): Partial<StreamWrapBinding> }).binding('stream_wrap');
-    if (typeof b.WriteWrap === 'function' && b.streamBaseState instanceof Int32Array && typeof b.kLastWriteWasAsync === 'number') {
-      return b as StreamWrapBinding;
-    }
-  } catch {
-    // Not available in this Node: socket.write it is.
-  }
-  return null;
-}
-
-const binding = loadBinding();
+const binding = streamWrapBinding<WriteReq>();
 
 /** True when writes go straight to the handle (tests check that the fast path is the one measured). */
 export const directWritesAvailable = binding !== null;

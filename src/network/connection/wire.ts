@@ -22,6 +22,7 @@
 import net from 'node:net';
 import type { Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import { streamWrapBinding, type StreamWrapBinding } from '../../common/stream-wrap.js';
 import type { RingEndpoint } from '../../types/ring.js';
 import type { Transport } from '../../types/network.js';
 
@@ -69,13 +70,6 @@ function readBuffer(): Buffer {
   return (sharedReadBuffer ??= Buffer.allocUnsafe(64 * 1024));
 }
 
-/** The part of Node's stream_wrap binding a direct handle write needs. */
-interface StreamWrapBinding {
-  WriteWrap: new () => DirectWrite;
-  streamBaseState: Int32Array;
-  kLastWriteWasAsync: number;
-}
-
 /** A libuv stream handle (TCP or pipe) as Node's net.Socket holds it. */
 interface StreamHandle {
   writeBuffer(req: DirectWrite, data: Buffer): number;
@@ -91,20 +85,7 @@ interface DirectWrite {
   bytes: number;
 }
 
-/** process.binding is the only public door to it (no warning unless --pending-deprecation). */
-function loadStreamWrap(): StreamWrapBinding | null {
-  try {
-    const b = (process as unknown as { binding(name: string): Partial<StreamWrapBinding> }).binding('stream_wrap');
-    if (typeof b.WriteWrap === 'function' && b.streamBaseState instanceof Int32Array && typeof b.kLastWriteWasAsync === 'number') {
-      return b as StreamWrapBinding;
-    }
-  } catch {
-    // Not available in this runtime: every write goes through socket.write.
-  }
-  return null;
-}
-
-const streamWrap = loadStreamWrap();
+const streamWrap = streamWrapBinding<DirectWrite>();
 /** One request object serves every write that completes at once; it is only consumed by one that does not. */
 let spareWrite: DirectWrite | null = null;
 
@@ -117,7 +98,7 @@ function onDirectWriteDone(this: DirectWrite, status: number): void {
   wire?.directWriteDone(status, bytes);
 }
 
-function takeWriteRequest(b: StreamWrapBinding, handle: StreamHandle): DirectWrite {
+function takeWriteRequest(b: StreamWrapBinding<DirectWrite>, handle: StreamHandle): DirectWrite {
   let req = spareWrite;
   if (req === null) {
     req = new b.WriteWrap();
@@ -290,7 +271,7 @@ export class SocketWire implements Wire {
     return handle as StreamHandle;
   }
 
-  #writeDirect(b: StreamWrapBinding, handle: StreamHandle, chunks: readonly Buffer[], total: number): void {
+  #writeDirect(b: StreamWrapBinding<DirectWrite>, handle: StreamHandle, chunks: readonly Buffer[], total: number): void {
     const req = takeWriteRequest(b, handle);
     const err = chunks.length === 1 ? handle.writeBuffer(req, chunks[0]!) : handle.writev(req, chunks, true);
     if (err !== 0) {
