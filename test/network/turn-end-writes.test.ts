@@ -57,23 +57,29 @@ async function serve(name: string, onData: (conn: ConnectionImpl, data: Buffer) 
   return { conn: () => accepted!, client, stop };
 }
 
-test('writes from two timers of one turn leave as one socket write, before the turn ends', async () => {
+test('writes from two callbacks of one turn leave as one socket write, before the turn ends', async () => {
   const s = await serve('turn', () => {});
   const conn = s.conn();
   let got = '';
   s.client.on('data', (d: Buffer) => (got += d.toString()));
   const before = conn.writeCalls;
   let afterTurn = -1;
-  // Two timers due together run in one timers phase, with a microtask checkpoint between them.
+  // One timer callback, then a microtask queued behind the first write's bookkeeping: a microtask
+  // checkpoint separates the two writes (a flush at the checkpoint would send them apart), and
+  // both run in the same timers phase, whatever the machine's load (two timers might not).
   await new Promise<void>((resolve) => {
-    setTimeout(() => conn.write(Buffer.from('one ')), 1);
     setTimeout(() => {
-      conn.write(Buffer.from('two'));
-      // Queued after the connection's end-of-turn flush: it sees what that flush did.
-      setImmediate(() => {
-        afterTurn = conn.writeCalls - before;
-        resolve();
-      });
+      conn.write(Buffer.from('one '));
+      queueMicrotask(() =>
+        queueMicrotask(() => {
+          conn.write(Buffer.from('two'));
+          // Queued after the connection's end-of-turn flush: it sees what that flush did.
+          setImmediate(() => {
+            afterTurn = conn.writeCalls - before;
+            resolve();
+          });
+        }),
+      );
     }, 1);
   });
   assert.equal(afterTurn, 1, 'both writes went out in one socket write within the turn');
