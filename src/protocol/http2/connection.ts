@@ -47,6 +47,7 @@ import {
 } from './frames.js';
 import { DEFAULT_WINDOW, FlowControl, MAX_WINDOW, type FlowHost } from './flow-control.js';
 import { FrameOut } from './frame-out.js';
+import { DEFAULT_MAX_FRAME, PeerSettings } from './peer-settings.js';
 import { DEFAULT_TABLE_SIZE, HpackDecoder, HpackEncoder } from './hpack.js';
 import { BlockKind, malformed } from './fields.js';
 
@@ -54,7 +55,6 @@ import { BlockKind, malformed } from './fields.js';
 export const CONNECTION_GONE = -1;
 
 const PREFACE = Buffer.from(HTTP2_PREFACE, 'latin1');
-const DEFAULT_MAX_FRAME = 16_384;
 
 export const defaultHttp2Settings: Http2Settings = {
   maxConcurrentStreams: 100,
@@ -98,12 +98,8 @@ export class Http2Connection {
   #prefaceLeft: number;
   #remoteSettingsSeen = false;
   #localSettingsAcked = false;
-  // The peer's settings (what it accepts from us).
-  /** RFC 9113 §6.5.2 suggests no fewer than 100; assumed until the peer's SETTINGS say. */
-  #peerMaxConcurrent = 100;
-  #peerInitialWindow = DEFAULT_WINDOW;
-  #peerMaxFrame = DEFAULT_MAX_FRAME;
-  #peerMaxHeaderList = Infinity;
+  /** The peer's settings (what it accepts from us). */
+  readonly #peer = new PeerSettings();
   /** Highest stream id the peer opened / we opened. */
   #lastPeerStream = 0;
   #nextLocalStream: number;
@@ -135,7 +131,7 @@ export class Http2Connection {
       write: (frames) => out.frame(frames),
       data: (id, payload, end) => out.data(id, payload, end),
       get peerMaxFrame() {
-        return engine.#peerMaxFrame;
+        return engine.#peer.maxFrame;
       },
       localEnd: (st) => this.#localEnd(st),
       maybeClose: (st) => this.#maybeClose(st),
@@ -176,11 +172,11 @@ export class Http2Connection {
   }
   /** Client role: whether one more stream may be opened now (peer limit, GOAWAY, settings seen). */
   get canOpenStream(): boolean {
-    return !this.#closed && !this.#goawayReceived && !this.#goawaySent && this.#localStreams < this.#peerMaxConcurrent && this.#nextLocalStream <= MAX_WINDOW;
+    return !this.#closed && !this.#goawayReceived && !this.#goawaySent && this.#localStreams < this.#peer.maxConcurrentStreams && this.#nextLocalStream <= MAX_WINDOW;
   }
   /** The peer's SETTINGS_MAX_CONCURRENT_STREAMS (100 until it says). */
   get peerMaxConcurrentStreams(): number {
-    return this.#peerMaxConcurrent;
+    return this.#peer.maxConcurrentStreams;
   }
   get remoteSettingsSeen(): boolean {
     return this.#remoteSettingsSeen;
@@ -327,7 +323,7 @@ export class Http2Connection {
     if (!this.canOpenStream) throw new Error('no stream can be opened on this connection now');
     const id = this.#nextLocalStream;
     this.#nextLocalStream += 2;
-    const s = new Stream(id, this.#peerInitialWindow, this.#localStreamWindow(), true);
+    const s = new Stream(id, this.#peer.initialWindow, this.#localStreamWindow(), true);
     this.#streams.set(id, s);
     this.#localStreams++;
     this.sendHeaders(id, fields, endStream);
@@ -341,11 +337,11 @@ export class Http2Connection {
     const block = this.#encoder.encode(fields);
     if (endStream && s.queuedBytes > 0) {
       // Trailers follow the body still waiting for window.
-      s.trailers = encodeHeaders(id, block, true, this.#peerMaxFrame);
+      s.trailers = encodeHeaders(id, block, true, this.#peer.maxFrame);
       s.endQueued = true;
       return;
     }
-    this.#out.frame(encodeHeaders(id, block, endStream, this.#peerMaxFrame));
+    this.#out.frame(encodeHeaders(id, block, endStream, this.#peer.maxFrame));
     if (endStream) this.#localEnd(s);
   }
 
@@ -429,39 +425,15 @@ export class Http2Connection {
       return;
     }
     if (this.#remoteSettingsSeen) this.#control();
-    for (const [id, value] of settings) {
-      switch (id) {
-        case SettingId.HeaderTableSize:
-          this.#encoder.setPeerTableSize(value);
-          break;
-        case SettingId.EnablePush:
-          if (value > 1) throw new Http2ConnectionError(Http2ErrorCode.ProtocolError, 'SETTINGS_ENABLE_PUSH not 0 or 1');
-          if (value === 1 && this.role === 'client') throw new Http2ConnectionError(Http2ErrorCode.ProtocolError, 'server enabled push');
-          break;
-        case SettingId.MaxConcurrentStreams:
-          this.#peerMaxConcurrent = value;
-          break;
-        case SettingId.InitialWindowSize: {
-          if (value > MAX_WINDOW) throw new Http2ConnectionError(Http2ErrorCode.FlowControlError, 'SETTINGS_INITIAL_WINDOW_SIZE above 2^31-1');
-          const delta = value - this.#peerInitialWindow;
-          this.#peerInitialWindow = value;
-          for (const s of this.#streams.values()) {
-            s.sendWindow += delta;
-            if (s.sendWindow > MAX_WINDOW) throw new Http2ConnectionError(Http2ErrorCode.FlowControlError, 'stream window above 2^31-1');
-          }
-          break;
+    this.#peer.apply(settings, this.role === 'client', {
+      peerTableSize: (size) => this.#encoder.setPeerTableSize(size),
+      initialWindowMoved: (delta) => {
+        for (const st of this.#streams.values()) {
+          st.sendWindow += delta;
+          if (st.sendWindow > MAX_WINDOW) throw new Http2ConnectionError(Http2ErrorCode.FlowControlError, 'stream window above 2^31-1');
         }
-        case SettingId.MaxFrameSize:
-          if (value < DEFAULT_MAX_FRAME || value > 0xffffff) throw new Http2ConnectionError(Http2ErrorCode.ProtocolError, 'SETTINGS_MAX_FRAME_SIZE out of range');
-          this.#peerMaxFrame = value;
-          break;
-        case SettingId.MaxHeaderListSize:
-          this.#peerMaxHeaderList = value;
-          break;
-        default:
-          break; // unknown settings are ignored (RFC 9113 §6.5.2)
-      }
-    }
+      },
+    });
     this.#out.frame(SETTINGS_ACK);
     const first = !this.#remoteSettingsSeen;
     this.#remoteSettingsSeen = true;
@@ -485,7 +457,7 @@ export class Http2Connection {
         this.#out.frame(encodeRstStream(id, Http2ErrorCode.RefusedStream));
         return;
       }
-      s = new Stream(id, this.#peerInitialWindow, this.#localStreamWindow(), false);
+      s = new Stream(id, this.#peer.initialWindow, this.#localStreamWindow(), false);
       this.#streams.set(id, s);
       this.#peerStreams++;
     }
@@ -524,7 +496,7 @@ export class Http2Connection {
   #headerListTooLarge(s: Stream, size: number): void {
     const message = `header list of ${size} bytes exceeds SETTINGS_MAX_HEADER_LIST_SIZE ${this.settings.maxHeaderListSize}`;
     if (this.role === 'server' && s.blocks === 0) {
-      this.#out.frame(encodeHeaders(s.id, this.#encoder.encode([':status', '431']), true, this.#peerMaxFrame));
+      this.#out.frame(encodeHeaders(s.id, this.#encoder.encode([':status', '431']), true, this.#peer.maxFrame));
       if (s.remoteEnded) this.#remove(s);
       else {
         this.#out.frame(encodeRstStream(s.id, Http2ErrorCode.NoError));
@@ -705,6 +677,6 @@ export class Http2Connection {
 
   /** For tests and stats: the peer's header list limit (Infinity until it says). */
   get peerMaxHeaderListSize(): number {
-    return this.#peerMaxHeaderList;
+    return this.#peer.maxHeaderList;
   }
 }
