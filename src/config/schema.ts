@@ -427,6 +427,22 @@ function settings(k: Kit, d: SettingsDefaults) {
     /** How long a drain waits for in-flight work before closing connections (ms). */
     drain_timeout: duration().default(15_000),
     offload: k.obj({ threads: positiveInt().default(1) }).prefault({}),
+    /** V8 heap limits of every data-plane worker thread (Node's Worker `resourceLimits`); a restart applies a change. */
+    worker_heap: k
+      .obj({
+        /**
+         * Largest young generation of a worker's heap (MiB; V8 splits it into two semi-spaces and a large-object
+         * space). Default: 48, what Node gives a worker. Smaller saves memory under load and costs throughput where
+         * many calls are in flight (src/supervisor/heap-limits.ts has the measured trade).
+         */
+        max_young_generation_mb: z
+          .number()
+          .int({ error: 'expected an integer number of MiB' })
+          .min(3, { error: 'expected at least 3 MiB (V8 needs a semi-space of 1 MiB)' })
+          .max(1024, { error: 'expected at most 1024 MiB' })
+          .default(48),
+      })
+      .prefault({}),
     /** TLS settings every listener and cluster with a tls_context shares. */
     tls: k
       .obj({

@@ -13,24 +13,13 @@
  * as they spawn (WorkerSlot.spawn); threads the config turned out not to need are ended once the
  * supervisor is up. Supervisors built in-process (tests, embedders) find none and spawn as before.
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { ConfigCheckMessage, ConfigCheckReply, WorkerPrewarm } from '../types/messages.js';
 import { logger } from '../common/log.js';
+import { sameLimits, workerResourceLimits } from './heap-limits.js';
 
 const log = logger('supervisor');
 
-/**
- * V8 limits of every data-plane thread, prewarmed or spawned by a slot (the same for both, as a slot
- * may get either). A young generation of 16 MiB instead of V8's default (16 MiB semi-spaces, 32 MiB of
- * new space committed on a worker): the new space's pages are committed at boot but only become
- * resident as traffic fills them, which was most of the sidecar's RSS growth under load. Measured
- * (Dapr HTTP invoke at 1,000 req/s, w1, under the benchmark lock): RSS under load 126–130 MiB against
- * 138–150 with the default in three interleaved rounds and 126 against 140 in bench:footprint
- * (1.17× idle against 1.32×), idle RSS unchanged, CPU per request within the rounds' spread; with 64
- * pipelined InvokeService calls on one connection, 253–255 µs of CPU per call against 225–250 and no
- * RSS difference. 6 MiB saved 10 MiB more at idle but doubled garbage collection on that path.
- */
-export const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 16 } as const;
 
 /** The thread entry every data-plane worker runs; the supervisor's default. */
 export const DATAPLANE_ENTRY = new URL('../../workers/dataplane.js', import.meta.url);
@@ -43,6 +32,8 @@ interface Warm {
 
 let warm: Warm[] = [];
 let warmEntry: string | null = null;
+/** Prewarmed threads start before the config is read, so with the default limits (heap-limits.ts). */
+const warmLimits = workerResourceLimits();
 
 /** Starts `count` threads on `entry` that load the data plane and wait for their boot. */
 export function prewarmDataplane(count: number, entry: URL = DATAPLANE_ENTRY): void {
@@ -50,7 +41,7 @@ export function prewarmDataplane(count: number, entry: URL = DATAPLANE_ENTRY): v
   warmEntry = entry.href;
   const data: WorkerPrewarm = { kind: 'ringside-prewarm' };
   for (let i = 0; i < count; i++) {
-    const worker = new Worker(entry, { workerData: data, resourceLimits: WORKER_RESOURCE_LIMITS });
+    const worker = new Worker(entry, { workerData: data, resourceLimits: warmLimits });
     const w: Warm = { worker, dead: false };
     // A load error here is not reported: the slot that would have used this thread spawns a fresh
     // one instead, which reports the same error through the supervisor's normal path.
@@ -62,9 +53,12 @@ export function prewarmDataplane(count: number, entry: URL = DATAPLANE_ENTRY): v
   }
 }
 
-/** A live prewarmed thread on `entry`, now owned by the caller (ref'd again), or undefined. */
-export function takePrewarmed(entry: URL): Worker | undefined {
-  if (warmEntry !== entry.href) return undefined;
+/**
+ * A live prewarmed thread on `entry` running with `limits`, now owned by the caller (ref'd again), or
+ * undefined. A config with other heap limits gets none: V8 fixes them when a thread starts.
+ */
+export function takePrewarmed(entry: URL, limits: ResourceLimits): Worker | undefined {
+  if (warmEntry !== entry.href || !sameLimits(limits, warmLimits)) return undefined;
   while (warm.length > 0) {
     const w = warm.shift()!;
     if (w.dead) continue;

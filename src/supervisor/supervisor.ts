@@ -20,6 +20,8 @@ import { AdminServer, type AdminBackend } from './admin.js';
 import { Stage, StageManager } from './stages.js';
 import { WorkerSlot } from './worker-slot.js';
 import { DATAPLANE_ENTRY, disposePrewarmed } from './prewarm.js';
+import { configuredResourceLimits } from './heap-limits.js';
+import type { ResourceLimits } from 'node:worker_threads';
 import { PipeRegistry } from './pipe-registry.js';
 import type { SupervisorMetrics, Exposition } from '../observability/supervisor-metrics.js';
 import { redactConfig } from '../observability/config-dump.js';
@@ -106,6 +108,8 @@ export class Supervisor {
   #drain: Promise<void> | null = null;
   /** The config every worker runs; a reload replaces it, a respawned worker boots with it. */
   #config: unknown;
+  /** Heap limits of every worker thread, fixed at start: a reload that changes them is refused as restart-only. */
+  readonly #resourceLimits: ResourceLimits;
   #version: ConfigVersion;
   /** Reloads run one after another: a second SIGHUP waits for the first. */
   #reloading: Promise<unknown> = Promise.resolve();
@@ -116,6 +120,7 @@ export class Supervisor {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError(`workers must be an integer ≥ 1, got ${opts.workers}`);
     this.#opts = opts;
     this.#config = opts.config;
+    this.#resourceLimits = configuredResourceLimits(opts.config);
     this.#version = { version: 1, hash: configHash(opts.config), source: opts.configSource ?? 'config', applied_at: new Date().toISOString() };
     this.#entry = opts.entry ?? DATAPLANE_ENTRY;
     this.#boardBuffer = LoadBoard.allocate(opts.workers);
@@ -378,6 +383,7 @@ export class Supervisor {
       workerCount: this.#slots.length,
       config: this.#config,
       loadBoard: this.#boardBuffer,
+      resourceLimits: this.#resourceLimits,
       onMesh: (msg) => this.#relay(msg),
       onUnexpectedExit: (cause) => this.#crashed(slot, cause),
     });

@@ -6,11 +6,12 @@
  * Why every control call races the thread's exit: a comlink call to a thread that died never
  * settles, and a supervisor waiting on it would hang its drain or its admin answer.
  */
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import type * as Comlink from 'comlink';
 import type { MeshMessage, SupervisorEvent, WorkerBoot, WorkerBootMessage, WorkerControl, WorkerTestControl } from '../types/messages.js';
 import { wrapPort } from '../worker/comlink-endpoint.js';
-import { WORKER_RESOURCE_LIMITS, takePrewarmed } from './prewarm.js';
+import { takePrewarmed } from './prewarm.js';
+import { workerResourceLimits } from './heap-limits.js';
 import { logger, logSettings } from '../common/log.js';
 
 const log = logger('supervisor');
@@ -22,6 +23,8 @@ export interface SlotSpawnOptions {
   workerCount: number;
   config: unknown;
   loadBoard: SharedArrayBuffer;
+  /** V8 limits of the thread (`ringside.worker_heap`); absent: the defaults of heap-limits.ts. */
+  resourceLimits?: ResourceLimits;
   onMesh: (msg: MeshMessage) => void;
   /** The thread ended without the supervisor asking; `cause` is what it reported or its exit code. */
   onUnexpectedExit: (cause: string) => void;
@@ -66,8 +69,9 @@ export class WorkerSlot {
     };
     // A thread the CLI prewarmed has its modules loaded (or loading) already; it gets its boot now.
     const transferList = [control.port2, mesh.port2];
-    const prewarmed = takePrewarmed(opts.entry);
-    const worker = prewarmed ?? new Worker(opts.entry, { workerData: boot, transferList, resourceLimits: WORKER_RESOURCE_LIMITS });
+    const resourceLimits = opts.resourceLimits ?? workerResourceLimits();
+    const prewarmed = takePrewarmed(opts.entry, resourceLimits);
+    const worker = prewarmed ?? new Worker(opts.entry, { workerData: boot, transferList, resourceLimits });
     if (prewarmed !== undefined) {
       log.info(`worker/${this.index} boots on a prewarmed thread`);
       prewarmed.postMessage({ type: 'boot', boot } satisfies WorkerBootMessage, transferList);

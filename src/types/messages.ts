@@ -85,6 +85,8 @@ export interface WorkerStats {
   /** Counters by name, e.g. "proxy.phase.MatchRoute", "upstream.cx_connect_fail". */
   counters: Record<string, number>;
   memory: ThreadMemory;
+  /** The young-generation limit V8 gave this thread (MiB, `ringside.worker_heap`); absent on a thread started without limits. */
+  maxYoungGenerationMb?: number;
   /** User + system CPU seconds this worker thread has used since it started (/proc/thread-self/stat); absent off Linux. */
   cpuSeconds?: number;
 }

@@ -9,7 +9,7 @@
  * top level means this worker's state is unknown, so it reports a `fatal` SupervisorEvent and exits;
  * the supervisor respawns it while the other workers keep serving.
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, resourceLimits, workerData, type MessagePort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { ConfigCheckMessage, DrainResult, ListenerReady, SupervisorEvent, WorkerBoot, WorkerBootMessage, WorkerControl, WorkerPrewarm, WorkerStats, WorkerTestControl } from '../types/messages.js';
 import { type ActorRunLoop, threadRunLoop } from '../actor/run-loop.js';
@@ -238,6 +238,7 @@ export class DataplaneWorker {
         'scheduler.backlog': this.services.scheduler.publishedBacklog,
       },
       memory: threadMemory(),
+      ...(resourceLimits.maxYoungGenerationSizeMb !== undefined ? { maxYoungGenerationMb: resourceLimits.maxYoungGenerationSizeMb } : {}),
       ...(cpu !== undefined ? { cpuSeconds: cpu } : {}),
     };
   }

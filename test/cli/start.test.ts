@@ -35,12 +35,14 @@ function tcpProxyConfig(upstreamPort: number): unknown {
   };
 }
 
-test('start with one TCP listener on port 0 and 2 workers prints one ready line with the bound address', async (t) => {
+test('start with one TCP listener on port 0 and 2 workers prints one ready line with the bound address; the workers run with the configured heap limit', async (t) => {
   // An upstream that echoes lines back, so bytes through the listener prove it really accepts.
   const upstream = createServer((s) => s.pipe(s));
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   t.after(() => upstream.close());
-  const config = writeConfig(tcpProxyConfig((upstream.address() as AddressInfo).port));
+  const base = tcpProxyConfig((upstream.address() as AddressInfo).port) as { ringside: object };
+  // A young generation other than the prewarmed threads' default: both workers start fresh with it.
+  const config = writeConfig({ ...base, ringside: { ...base.ringside, worker_heap: { max_young_generation_mb: 24 } } });
 
   const child = startChild(main, ['start', '-c', config, '--workers', '2']);
   t.after(() => child.kill());
@@ -56,10 +58,14 @@ test('start with one TCP listener on port 0 and 2 workers prints one ready line 
 
   // Both workers bound that address: each reports the listener.
   const admin = /admin listening on ([^\s"]+)/.exec(child.stderr())![1]!;
-  const stats = (await http('GET', `http://${admin}/stats`)).body as { workers: { listeners: { address: string }[] }[] };
+  const stats = (await http('GET', `http://${admin}/stats`)).body as { workers: { listeners: { address: string }[]; maxYoungGenerationMb?: number }[] };
   assert.deepEqual(
     stats.workers.map((w) => w.listeners.map((l) => l.address)),
     [[m[1]], [m[1]]],
+  );
+  assert.deepEqual(
+    stats.workers.map((w) => w.maxYoungGenerationMb),
+    [24, 24],
   );
   child.proc.kill('SIGTERM');
   assert.equal((await child.exited).code, 0);

@@ -11,6 +11,7 @@ test('ringside settings default to the documented values', () => {
   assert.equal(ringside.workers, 4);
   assert.equal(ringside.drain_timeout, 15_000);
   assert.equal(ringside.offload.threads, 1);
+  assert.deepEqual(ringside.worker_heap, { max_young_generation_mb: 48 });
   assert.deepEqual(ringside.limits, {
     max_connections: 10_000,
     max_header_bytes: 65_536,
@@ -64,6 +65,14 @@ test('ringside settings are validated with their paths', () => {
   assertIssue(issues, 'ringside.scheduler.saturation_threshold', /\(0, 1\]/);
   assertIssue(issues, 'ringside.scheduler.backlog_threshold', /calls > 0/);
   assertIssue(issues, 'ringside.admin.address', /expected host:port/);
+});
+
+test('the worker heap limit is a whole number of MiB in range', () => {
+  const issuesFor = (mb: unknown) => configIssues(() => parse({ ...baseConfig(), ringside: { worker_heap: { max_young_generation_mb: mb } } }));
+  assertIssue(issuesFor(2), 'ringside.worker_heap.max_young_generation_mb', /at least 3 MiB/);
+  assertIssue(issuesFor(24.5), 'ringside.worker_heap.max_young_generation_mb', /integer number of MiB/);
+  assertIssue(issuesFor(4096), 'ringside.worker_heap.max_young_generation_mb', /at most 1024 MiB/);
+  assert.equal(parse({ ...baseConfig(), ringside: { worker_heap: { max_young_generation_mb: 3 } } }).config.ringside.worker_heap.max_young_generation_mb, 3);
 });
 
 test('unknown ringside keys warn like any other', () => {

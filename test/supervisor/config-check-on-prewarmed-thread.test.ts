@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkStartConfig, loadOnMainThread } from '../../src/supervisor/config-check.js';
 import { disposePrewarmed, prewarmDataplane, takePrewarmed, DATAPLANE_ENTRY } from '../../src/supervisor/prewarm.js';
+import { workerResourceLimits } from '../../src/supervisor/heap-limits.js';
 import { ConfigError } from '../../src/config/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ringside-config-check-'));
@@ -53,7 +54,7 @@ test('a prewarmed thread checks the config: the same issues as the main thread, 
     const loaded = await checkStartConfig(undefined, env);
     assert.equal(loaded.config.ringside.dapr.http_port, 3999, 'the environment sent along was the one read');
     assert.deepEqual(loaded.config, (await loadOnMainThread(undefined, env)).config);
-    const warm = takePrewarmed(DATAPLANE_ENTRY);
+    const warm = takePrewarmed(DATAPLANE_ENTRY, workerResourceLimits());
     assert.ok(warm !== undefined, 'the thread that answered is still there for a slot');
     await warm.terminate();
   } finally {
