@@ -2,7 +2,10 @@
  * bench:footprint — what an idle and a loaded Ringside sidecar costs in memory and start-up time,
  * and what each part of it costs. A sidecar runs next to every app instance, so these are paid per pod.
  *
- *   node dist/bench/footprint.js [--json] [--settle-ms 1500] [--rate 1000] [--seconds 5]
+ *   node dist/bench/footprint.js [--json] [--settle-ms 1500] [--rate 1000] [--seconds 5] [--young-generation-mb N]
+ *
+ * --young-generation-mb N sets `ringside.worker_heap.max_young_generation_mb` in every sidecar's config
+ * (default: the config's own), to measure what the workers' young generation costs in memory.
  *
  * Figures (RSS from /proc/PID/status VmRSS, MiB):
  *   - `ringside start` on the embedded default config (its ports moved to free ones), --workers 1
@@ -27,6 +30,7 @@ import { benchOutput, jsonRequested, progress, ratioOf, writeBenchOutput } from 
 const SETTLE_MS = numberOption('settle-ms', 1500);
 const RATE = numberOption('rate', 1000);
 const SECONDS = numberOption('seconds', 5);
+const YOUNG_GENERATION_MB = numberOption('young-generation-mb', 0);
 const MiB = 1024 * 1024;
 
 function rssMiB(pid: number): number {
@@ -134,6 +138,7 @@ async function sidecar(workers: number, load: boolean, dir: string): Promise<Sid
     .replaceAll('127.0.0.1:34999', `127.0.0.1:${demo}`);
   const cfg = JSON.parse(text) as { ringside: Record<string, unknown> };
   cfg.ringside['admin'] = { address: `127.0.0.1:${admin}` };
+  if (YOUNG_GENERATION_MB > 0) cfg.ringside['worker_heap'] = { max_young_generation_mb: YOUNG_GENERATION_MB };
   const file = join(dir, `footprint-${workers}.json`);
   writeFileSync(file, JSON.stringify(cfg));
   const env = { ...process.env, DAPR_GRPC_PORT: String(daprGrpc), DAPR_HTTP_PORT: String(daprHttp) };
@@ -183,7 +188,13 @@ async function main(): Promise<void> {
       main_thread: Math.round((w1.idle_rss_mib - perWorker) * 10) / 10,
     };
     const out = benchOutput('footprint', {
-      params: { config: 'embedded default (ports moved to free ones)', settle_ms: SETTLE_MS, load_rps: RATE, load_seconds: SECONDS },
+      params: {
+        config: 'embedded default (ports moved to free ones)',
+        settle_ms: SETTLE_MS,
+        load_rps: RATE,
+        load_seconds: SECONDS,
+        max_young_generation_mb: YOUNG_GENERATION_MB > 0 ? YOUNG_GENERATION_MB : 'default',
+      },
       results: [w1, w2, { name: 'parts (MiB, differences of idle RSS)', ...parts }],
       ratios: { loaded_over_idle_w1: w1.loaded_ratio ?? null },
       targets: {

@@ -7,7 +7,8 @@
  * idle worker, so the egress proxy work runs there. Prints JSON: req/s, CPU µs per request (every
  * thread of the sidecar), and the scheduler and actor counters from the admin /stats.
  *
- *   node dist/bench/invoke-one-connection.js [--warmup 3] [--duration 5] [--streams 64] [--rounds 4] [--restart] [--upstream 127.0.0.1:19000] [--cpu-prof DIR]
+ *   node dist/bench/invoke-one-connection.js [--warmup 3] [--duration 5] [--streams 64] [--rounds 4] [--restart] [--upstream 127.0.0.1:19000]
+ *                                            [--young-generation-mb N] [--cpu-prof DIR]
  *
  * By default both sidecars start once and stay up; each round opens one new h2load connection to each
  * (its own warm-up, then the measured seconds), in ABBA order, so on a shared machine both
@@ -15,6 +16,9 @@
  * pooled (all answers of a configuration over all its measured seconds). `--restart` starts a fresh
  * sidecar for every measurement instead (2 rounds of 8 s by default), as earlier rounds of this
  * benchmark did.
+ *
+ * --young-generation-mb N sets `ringside.worker_heap.max_young_generation_mb` in both sidecars' config
+ * (default: the config's default), to measure what the workers' young generation does to this load.
  *
  * --cpu-prof DIR starts the sidecars under `node --cpu-prof` (each thread writes its own profile to DIR;
  * the CPU figures then include the profiler's cost).
@@ -88,7 +92,11 @@ function sidecarConfig(grpcPort: number, upstream: string): object {
       },
     ],
     cluster_manager: { clusters: [{ name: 'up', type: 'SIMPLE', lb_type: 'LB_ROUNDROBIN', hosts: [{ address: upstream }] }] },
-    ringside: { dapr: { enabled: false }, admin: { address: '127.0.0.1:0' } },
+    ringside: {
+      dapr: { enabled: false },
+      admin: { address: '127.0.0.1:0' },
+      ...(opt('young-generation-mb', '') === '' ? {} : { worker_heap: { max_young_generation_mb: Number(opt('young-generation-mb', '')) } }),
+    },
   };
 }
 
@@ -238,6 +246,8 @@ interface Run {
    */
   ring_notifies_per_req: number;
   bell_parks_per_req: number;
+  /** The young-generation limit the workers report in /stats (ringside.worker_heap), MiB. */
+  max_young_generation_mb: number | null;
 }
 
 interface Started {
@@ -301,6 +311,7 @@ async function slice(started: Started, file: string, warmup: number, duration: n
       worker_on_cpu_share: workerCpu(stats).map((us, i) => share(us - (cpuBefore[i] ?? 0))),
       ring_notifies_per_req: perReqCount(sum('ring.notifies') - notifiesBefore),
       bell_parks_per_req: perReqCount(sum('ring.bell.parks') - parksBefore),
+      max_young_generation_mb: stats.workers[0]?.maxYoungGenerationMb ?? null,
     };
     note(`--workers ${workers}: ${run.rps} req/s, ${run.cpu_us_per_req} µs CPU/req, moved ${run.scheduler.moved} (${run.scheduler.moved_while_measured} while measured), egress cx per worker ${run.egress_connections_per_worker.join('/')}, worker CPU µs/req ${run.worker_cpu_us_per_req.join('/')}, loop active ${run.worker_loop_active_share.join('/')}, on CPU ${run.worker_on_cpu_share.join('/')}, ring notifies/req ${run.ring_notifies_per_req}, doorbell parks/req ${run.bell_parks_per_req}`);
     return run;
@@ -371,7 +382,18 @@ async function main(): Promise<void> {
   const mid = ratios.length >> 1;
   const median = ratios.length % 2 === 1 ? ratios[mid]! : Math.round(((ratios[mid - 1]! + ratios[mid]!) / 2) * 100) / 100;
   const out = benchOutput('invoke1', {
-    params: { tool: 'h2load', clients: 1, streams: Number(opt('streams', '64')), warmup_s: warmup, duration_s: duration, upstream, channel_size: 16, rounds, interleaved },
+    params: {
+      tool: 'h2load',
+      clients: 1,
+      streams: Number(opt('streams', '64')),
+      warmup_s: warmup,
+      duration_s: duration,
+      upstream,
+      channel_size: 16,
+      rounds,
+      interleaved,
+      max_young_generation_mb: perRound[0]?.w1.max_young_generation_mb ?? null,
+    },
     results: perRound.flatMap((r, i) => [
       { ...r.w1, name: `round ${i + 1} --workers 1` },
       { ...r.w2, name: `round ${i + 1} --workers 2` },
