@@ -27,6 +27,7 @@ import { xdsBootstrapOf } from '../../src/xds/bootstrap.js';
 import type { ConfigSpec } from '../../src/types/extension.js';
 import { fixture } from './helpers.js';
 import { schemaLeaves } from './schema-keys.js';
+import { configuredResourceLimits } from '../../src/supervisor/heap-limits.js';
 
 /** Key paths a JSON value sets, in the same `[]` form. */
 function jsonPaths(v: unknown, base: string, out: Set<string>): void {
@@ -164,6 +165,7 @@ test('every schema key is set by the fixture, and every normalized key is read b
     startSettingsOf(watched);
     xdsBootstrapOf(watched, 'every-key.json');
     schedulerSettingsFrom(watched.ringside);
+    configuredResourceLimits(watched);
     offloadThreadsFrom(watched.ringside);
     const network = assembleDataplane({ workerIndex: 0, workerCount: 1, config: watched, worker: { runLoop: new ActorRunLoop() } }, ext);
     await network.start([]);
