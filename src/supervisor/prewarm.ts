@@ -20,7 +20,6 @@ import { sameLimits, workerResourceLimits } from './heap-limits.js';
 
 const log = logger('supervisor');
 
-
 /** The thread entry every data-plane worker runs; the supervisor's default. */
 export const DATAPLANE_ENTRY = new URL('../../workers/dataplane.js', import.meta.url);
 
