@@ -9,8 +9,8 @@
  * with 64 pipelined InvokeService calls on one connection (`--trace-gc-nvp`): at 16 MiB a scavenge
  * every 25 ms (3–8 ms each, 0.9 of its 6 MiB promoted); at 48 MiB one every 60 ms. What it buys is
  * modest and shows only in aggregate on this machine, whose CPU speed swings by a third from second
- * to second: bench:invoke1's two workers over one, all rounds of a session pooled, 1.34× at 48 MiB
- * (40 rounds; median round 1.40×) against 1.29× at 16 (16 rounds; 1.28×); bench:runtime (8 × 8
+ * to second: bench:invoke1's two workers over one, all rounds of a session pooled, 1.37× at 48 MiB
+ * (64 rounds; median round 1.40×) against 1.28× at 16 (32 rounds; 1.28×); bench:runtime (8 × 8
  * streams) shows no difference. What it costs is memory under load: both semi-spaces become resident
  * as traffic fills them, so the Dapr HTTP invoke at 1,000 req/s (bench:footprint) holds 1.29–1.31×
  * its idle RSS against 1.20–1.22× at 16 MiB; idle RSS is the same. A pod that counts memory before
