@@ -10,6 +10,7 @@
  *   drain():  → Drain: every worker stops accepting and waits for its in-flight work (drain timeout),
  *             then closes the rest → workers terminated → Stop
  */
+import type { ResourceLimits } from 'node:worker_threads';
 import type { ActorKindStats } from '../types/actor.js';
 import type * as Comlink from 'comlink';
 import type { ListenerReady, MeshMessage, ThreadMemory, WorkerStats, WorkerTestControl } from '../types/messages.js';
@@ -21,7 +22,6 @@ import { Stage, StageManager } from './stages.js';
 import { WorkerSlot } from './worker-slot.js';
 import { DATAPLANE_ENTRY, disposePrewarmed } from './prewarm.js';
 import { configuredResourceLimits } from './heap-limits.js';
-import type { ResourceLimits } from 'node:worker_threads';
 import { PipeRegistry } from './pipe-registry.js';
 import type { SupervisorMetrics, Exposition } from '../observability/supervisor-metrics.js';
 import { redactConfig } from '../observability/config-dump.js';
